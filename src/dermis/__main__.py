@@ -1,0 +1,5 @@
+import sys
+
+from dermis.cli.main import main
+
+sys.exit(main())
