@@ -1,0 +1,141 @@
+"""What the clinic tells the core about a patient: intake, skin assessment, and a session.
+
+These are the inputs of screening, planning and aftercare. They are validated pydantic models so
+a patient file, a web form and an API body are checked by the same rules, and an error names the
+field (`intake.isotretinoin_last_dose`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dermis.core.errors import InputError
+
+
+class Phototype(StrEnum):
+    I = "I"  # noqa: E741 - Fitzpatrick's own numbering
+    II = "II"
+    III = "III"
+    IV = "IV"
+    V = "V"
+    VI = "VI"
+
+    @property
+    def rank(self) -> int:
+        return list(Phototype).index(self) + 1
+
+
+class Glogau(StrEnum):
+    I = "I"  # noqa: E741
+    II = "II"
+    III = "III"
+    IV = "IV"
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+AreaId = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class RecentProcedure(Input):
+    kind: Literal["filler", "laser", "chemical_peel", "botulinum_toxin"]
+    date: date
+    areas: list[AreaId] = Field(
+        default_factory=list, description="treated areas; empty means all areas"
+    )
+
+
+class Intake(Input):
+    """The screening questionnaire. Every question defaults to 'no'."""
+
+    medical_history: list[str] = Field(default_factory=list)
+    medications: list[str] = Field(default_factory=list)
+    pregnant: bool = False
+    breastfeeding: bool = False
+    isotretinoin_last_dose: date | None = None
+    anticoagulants: bool = False
+    keloid_history: bool = False
+    hypertrophic_scar_history: bool = False
+    active_infection_areas: list[AreaId] = Field(default_factory=list)
+    active_acne_areas: list[AreaId] = Field(default_factory=list)
+    herpes_simplex_history: bool = False
+    immunosuppressed: bool = False
+    diabetes: Literal["none", "controlled", "uncontrolled"] = "none"
+    metal_allergy: bool = False
+    rosacea: bool = False
+    telangiectasia: bool = False
+    recent_procedures: list[RecentProcedure] = Field(default_factory=list)
+    recent_tan_or_sunburn: date | None = Field(
+        default=None, description="date of the most recent tan or sunburn on the treatment areas"
+    )
+
+
+class Patient(Input):
+    name: str | None = Field(default=None, max_length=200)
+    age: int = Field(ge=16, le=110)
+    sex: Literal["f", "m", "x"] = "f"
+    fitzpatrick: Phototype
+
+
+class AreaConcern(Input):
+    area: AreaId
+    concern: str = Field(min_length=1, max_length=40)
+    severity: float = Field(description="grade on the concern's named scale")
+
+
+class Assessment(Input):
+    glogau: Glogau | None = None
+    skin_thickness: Literal["thin", "normal", "thick"] = "normal"
+    concerns: list[AreaConcern] = Field(min_length=1)
+    goals: list[str] = Field(default_factory=list)
+    preferred_modality: Literal["microneedling", "microdermabrasion"] | None = None
+
+
+class Session(Input):
+    start: datetime
+    modality: Literal["microneedling", "microdermabrasion"]
+    depth_mm: float | None = Field(default=None, gt=0, le=3.0)
+    tip: Literal["fine", "medium", "coarse"] | None = None
+    areas: list[AreaId] = Field(default_factory=list)
+
+
+class PatientFile(Input):
+    """The document `dermis screen|plan|aftercare` read (JSON or YAML); see docs/patient-file.md."""
+
+    patient: Patient
+    intake: Intake = Field(default_factory=Intake)
+    assessment: Assessment | None = None
+    session: Session | None = None
+    as_of: date | None = Field(
+        default=None, description="date screening is done for; defaults to today"
+    )
+
+
+def field_name(loc: tuple[int | str, ...]) -> str:
+    """('intake', 'recent_procedures', 0, 'date') -> 'intake.recent_procedures[0].date'."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "(document)"
+
+
+def input_error(exc: ValidationError, prefix: str = "") -> InputError:
+    """Turn pydantic's first error into an InputError that names the field."""
+    first = exc.errors()[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    name = field_name(loc)
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "is not a known field"
+    elif first["type"] == "missing":
+        message = "is required"
+    return InputError(f"{prefix}{name}", message[0].lower() + message[1:])

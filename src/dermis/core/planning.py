@@ -1,0 +1,481 @@
+"""Protocol planner: assessment + screening -> a treatment plan where every choice says why.
+
+Deterministic: the same patient, assessment, screening and knowledge base give the same plan.
+Limits come from the knowledge base; this module decides where inside them to go.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from dermis.core.errors import InputError
+from dermis.core.knowledge.schema import Device, IntRange, KnowledgeBase, Protocol, Range, Thickness
+from dermis.core.patient import AreaConcern, Assessment, Patient
+from dermis.core.screening import Finding, Screening
+
+TIP_STRENGTH = ("fine", "medium", "coarse")
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One choice of the plan, with the reason and the sources that produced it."""
+
+    what: str
+    value: Any
+    reason: str
+    citations: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "what": self.what,
+            "value": self.value,
+            "reason": self.reason,
+            "citations": list(self.citations),
+        }
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """One concern on one area, inside a course."""
+
+    area: str
+    concern: str
+    severity: float
+    band: str
+    device: str
+    depth_mm: float | None
+    tip: str | None
+    sessions: int
+    decisions: tuple[Decision, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "area": self.area,
+            "concern": self.concern,
+            "severity": self.severity,
+            "severity_band": self.band,
+            "device": self.device,
+            "depth_mm": self.depth_mm,
+            "tip": self.tip,
+            "sessions": self.sessions,
+            "decisions": [d.to_dict() for d in self.decisions],
+        }
+
+
+@dataclass(frozen=True)
+class Course:
+    """A series of sessions with one modality; every treatment in it is done at the same visits."""
+
+    modality: str
+    earliest_start: date
+    treatments: tuple[Treatment, ...]
+    decisions: tuple[Decision, ...]  # sessions, interval, maintenance, downtime, start, minutes
+    serums: tuple[Decision, ...]
+    precautions: tuple[Finding, ...]
+
+    def decision(self, what: str) -> Decision:
+        return next(d for d in self.decisions if d.what == what)
+
+    @property
+    def sessions(self) -> int:
+        return self.decision("sessions").value
+
+    @property
+    def interval_days(self) -> int:
+        return self.decision("interval_days").value
+
+    def to_dict(self) -> dict:
+        return {
+            "modality": self.modality,
+            "earliest_start": self.earliest_start.isoformat(),
+            "sessions": self.sessions,
+            "interval_days": self.interval_days,
+            "treatments": [t.to_dict() for t in self.treatments],
+            "decisions": [d.to_dict() for d in self.decisions],
+            "serums": [d.to_dict() for d in self.serums],
+            "precautions": [f.to_dict() for f in self.precautions],
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    status: str  # "ok", "partial" (some concerns cannot be treated) or "not_safe"
+    as_of: date
+    knowledge_version: str
+    courses: tuple[Course, ...]
+    not_treated: tuple[Decision, ...]
+    screening: Screening
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "as_of": self.as_of.isoformat(),
+            "knowledge_version": self.knowledge_version,
+            "courses": [c.to_dict() for c in self.courses],
+            "not_treated": [d.to_dict() for d in self.not_treated],
+            "screening": self.screening.to_dict(),
+            "notes": list(self.notes),
+        }
+
+
+def _position(value: float, scale_min: float, scale_max: float, higher_is_worse: bool) -> float:
+    span = scale_max - scale_min
+    pos = (value - scale_min) / span if span else 1.0
+    return pos if higher_is_worse else 1.0 - pos
+
+
+def _band(position: float) -> str:
+    if position <= 1 / 3 + EPS:
+        return "mild"
+    if position <= 2 / 3 + EPS:
+        return "moderate"
+    return "severe"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _check_concern(i: int, item: AreaConcern, kb: KnowledgeBase) -> None:
+    where = f"assessment.concerns[{i}]"
+    if item.area not in kb.areas:
+        raise InputError(
+            f"{where}.area", f"unknown area '{item.area}' (known: {', '.join(kb.areas)})"
+        )
+    if item.concern not in kb.concerns:
+        known = ", ".join(kb.concerns)
+        raise InputError(f"{where}.concern", f"unknown concern '{item.concern}' (known: {known})")
+    scale = kb.scales[kb.concerns[item.concern].scale]
+    if not scale.min <= item.severity <= scale.max:
+        raise InputError(
+            f"{where}.severity",
+            f"{_fmt(item.severity)} is outside the {scale.name} "
+            f"({_fmt(scale.min)}-{_fmt(scale.max)})",
+        )
+
+
+def protocol_for(kb: KnowledgeBase, modality: str, concern: str) -> Protocol:
+    by_concern = kb.protocols[modality]
+    return by_concern.get(concern, by_concern["default"])
+
+
+def _steps(device: Device, lo: float, hi: float) -> list[float]:
+    """The depths the device can be set to, between lo and hi."""
+    if device.needle_lengths_mm:
+        return [d for d in sorted(device.needle_lengths_mm) if lo - EPS <= d <= hi + EPS]
+    step, start = device.depth_step_mm, device.depth_mm.min  # both guaranteed by the schema
+    n = math.floor((device.depth_mm.max - start) / step + EPS)
+    return [
+        round(start + k * step, 4) for k in range(n + 1) if lo - EPS <= start + k * step <= hi + EPS
+    ]
+
+
+def _needle_depth(
+    item: AreaConcern,
+    position: float,
+    band: str,
+    patient: Patient,
+    assessment: Assessment,
+    screening: Screening,
+    kb: KnowledgeBase,
+    device_id: str,
+) -> tuple[float, list[Decision]] | str:
+    """Choose the depth, or return why microneedling cannot be planned here."""
+    concern = kb.concerns[item.concern]
+    limits = kb.depth_limits.get(item.area, {}).get(concern.depth_profile)
+    if limits is None:
+        return (
+            f"the knowledge base has no needle-depth range for {concern.depth_profile} "
+            f"treatment on the {kb.areas[item.area].name.lower()}"
+        )
+    thickness = Thickness(assessment.skin_thickness)
+    rng: Range = limits.for_thickness(thickness)
+    adj = kb.adjustments.phototype[patient.fitzpatrick.value]
+    device = kb.devices[device_id]
+    assert device.depth_mm is not None
+    reach = position * adj.depth_position_factor
+    target = rng.min + reach * (rng.max - rng.min)
+    ceiling = min(rng.max, device.depth_mm.max)
+    decisions: list[Decision] = []
+    reason = (
+        f"{kb.areas[item.area].name}, {concern.name.lower()}, {thickness.value} skin: range "
+        f"{_fmt(rng.min)}-{_fmt(rng.max)} mm; {band} severity ({_fmt(item.severity)} on the "
+        f"{kb.scales[concern.scale].name}) puts it {position:.0%} into the range"
+    )
+    cites: list[str] = list(limits.sources)
+    if adj.depth_position_factor < 1:
+        reason += (
+            f"; Fitzpatrick {patient.fitzpatrick.value} limits that to "
+            f"{adj.depth_position_factor:.0%} of the way (PIH risk)"
+        )
+        cites += adj.sources
+    caps = [f for f in screening.modifying("microneedling", item.area) if f.depth_cap_mm]
+    if caps:
+        cap = min(caps, key=lambda f: f.depth_cap_mm)
+        if cap.depth_cap_mm < target:
+            target = cap.depth_cap_mm
+            reason += f"; capped at {_fmt(cap.depth_cap_mm)} mm ({cap.name.lower()})"
+            cites += cap.citations
+        ceiling = min(ceiling, cap.depth_cap_mm)
+    steps = _steps(device, device.depth_mm.min, ceiling)
+    if not steps:
+        return f"{device.name} cannot be set at or below {_fmt(ceiling)} mm"
+    depth = max([s for s in steps if s <= target + EPS] or [steps[0]])
+    reason += f"; {device.name} setting {_fmt(depth)} mm"
+    decisions.append(Decision("depth_mm", depth, reason, tuple(dict.fromkeys(cites))))
+    return depth, decisions
+
+
+def _tip(band: str, patient: Patient, kb: KnowledgeBase, device_id: str) -> tuple[str, Decision]:
+    adj = kb.adjustments
+    wanted = adj.default_tip.get(band, "medium")
+    cap = adj.phototype[patient.fitzpatrick.value].microdermabrasion_tip
+    tips = kb.devices[device_id].tips or {}
+    allowed = [
+        t for t in TIP_STRENGTH if t in tips and TIP_STRENGTH.index(t) <= TIP_STRENGTH.index(cap)
+    ]
+    chosen = max(
+        (t for t in allowed if TIP_STRENGTH.index(t) <= TIP_STRENGTH.index(wanted)),
+        key=TIP_STRENGTH.index,
+        default=allowed[0] if allowed else wanted,
+    )
+    reason = f"{band} severity calls for a {wanted} tip (only a coarse tip raised procollagen)"
+    cites = ["karimipour2009"]
+    if TIP_STRENGTH.index(cap) < TIP_STRENGTH.index(wanted):
+        reason += f"; Fitzpatrick {patient.fitzpatrick.value} allows at most {cap} (PIH risk)"
+        cites += adj.phototype[patient.fitzpatrick.value].sources
+    return chosen, Decision("tip", chosen, reason, tuple(dict.fromkeys(cites)))
+
+
+def _sessions(protocol: Protocol, position: float, band: str) -> Decision:
+    n = protocol.sessions.min + round(position * (protocol.sessions.max - protocol.sessions.min))
+    reason = (
+        f"{band} severity: {n} of the usual {protocol.sessions.min}-{protocol.sessions.max} "
+        "sessions"
+    )
+    return Decision("sessions", n, reason, tuple(protocol.sources))
+
+
+def _intersect(ranges: list[IntRange]) -> tuple[int, int, bool]:
+    lo, hi = max(r.min for r in ranges), min(r.max for r in ranges)
+    return (lo, hi, True) if lo <= hi else (lo, lo, False)
+
+
+def _plan_treatment(
+    i: int,
+    item: AreaConcern,
+    modality: str,
+    patient: Patient,
+    assessment: Assessment,
+    screening: Screening,
+    kb: KnowledgeBase,
+) -> Treatment | str:
+    concern = kb.concerns[item.concern]
+    scale = kb.scales[concern.scale]
+    position = _position(item.severity, scale.min, scale.max, scale.higher_is_worse)
+    band = _band(position)
+    suit = concern.modalities[modality]
+    device_id = kb.adjustments.default_device[modality]
+    decisions = [
+        Decision("modality", modality, suit.reason, tuple(suit.sources)),
+        Decision(
+            "device", device_id, kb.devices[device_id].name, tuple(kb.devices[device_id].sources)
+        ),
+    ]
+    depth = tip = None
+    if modality == "microneedling":
+        chosen = _needle_depth(item, position, band, patient, assessment, screening, kb, device_id)
+        if isinstance(chosen, str):
+            return chosen
+        depth, extra = chosen
+        decisions += extra
+    else:
+        tip, decision = _tip(band, patient, kb, device_id)
+        decisions.append(decision)
+    sessions = _sessions(protocol_for(kb, modality, item.concern), position, band)
+    decisions.append(sessions)
+    return Treatment(
+        item.area,
+        item.concern,
+        item.severity,
+        band,
+        device_id,
+        depth,
+        tip,
+        sessions.value,
+        tuple(decisions),
+    )
+
+
+def _course(
+    modality: str,
+    treatments: list[Treatment],
+    start: date,
+    start_reasons: list[Finding],
+    patient: Patient,
+    screening: Screening,
+    kb: KnowledgeBase,
+    as_of: date,
+) -> Course:
+    protocols = [protocol_for(kb, modality, t.concern) for t in treatments]
+    cites = tuple(dict.fromkeys(c for p in protocols for c in p.sources))
+    adj = kb.adjustments.phototype[patient.fitzpatrick.value]
+    decisions: list[Decision] = []
+
+    n = max(t.sessions for t in treatments)
+    decisions.append(
+        Decision(
+            "sessions",
+            n,
+            "the most sessions any treatment in the course needs "
+            "(an area may stop earlier, see each treatment)",
+            cites,
+        )
+    )
+
+    lo, hi, ok = _intersect([p.interval_days for p in protocols])
+    interval = round(lo + adj.interval_position * (hi - lo))
+    reason = f"usual interval {lo}-{hi} days"
+    icites = cites
+    if adj.interval_position > 0:
+        reason += (
+            f"; Fitzpatrick {patient.fitzpatrick.value}: toward the longer end so "
+            "inflammation settles fully between sessions"
+        )
+        icites = tuple(dict.fromkeys([*cites, *adj.sources]))
+    if not ok:
+        reason += (
+            "; the treatments' usual intervals do not overlap, so the shortest safe one is used"
+        )
+    decisions.append(Decision("interval_days", interval, reason, icites))
+
+    mlo, mhi, _ = _intersect([p.maintenance_interval_days for p in protocols])
+    decisions.append(
+        Decision(
+            "maintenance_interval_days",
+            {"min": mlo, "max": mhi},
+            f"maintenance every {mlo}-{mhi} days after the series; the outcome forecast can "
+            "time it for this patient",
+            cites,
+        )
+    )
+
+    minutes = {
+        "min": min(p.session_minutes.min for p in protocols),
+        "max": max(p.session_minutes.max for p in protocols),
+    }
+    decisions.append(Decision("session_minutes", minutes, "usual session length", cites))
+
+    if modality == "microneedling":
+        deepest = max(t.depth_mm or 0 for t in treatments)
+        band = next(
+            (b for b in kb.adjustments.microneedling_downtime if deepest <= b.up_to_depth_mm + EPS),
+            kb.adjustments.microneedling_downtime[-1],
+        )
+        reason = f"deepest setting {_fmt(deepest)} mm"
+    else:
+        band = kb.adjustments.microdermabrasion_downtime
+        reason = "superficial exfoliation: redness for hours"
+    decisions.append(
+        Decision(
+            "downtime_days",
+            {"min": band.days.min, "max": band.days.max},
+            reason,
+            tuple(band.sources),
+        )
+    )
+
+    if start > as_of:
+        names = "; ".join(f"{f.name}: {f.action}" for f in start_reasons)
+        start_cites = tuple(dict.fromkeys(c for f in start_reasons for c in f.citations))
+        decisions.append(Decision("earliest_start", start.isoformat(), names, start_cites))
+
+    concerns = {t.concern for t in treatments}
+    serums = tuple(
+        Decision(
+            "serum",
+            serum_id,
+            f"{s.name} ({s.when}): {s.use}" + (f" Caution: {s.caution}" if s.caution else ""),
+            tuple(s.sources),
+        )
+        for serum_id, s in kb.serums.items()
+        if modality in s.modalities and (s.concerns == "all" or concerns & set(s.concerns))
+    )
+    areas = {t.area for t in treatments}
+    precautions = tuple(
+        f
+        for f in screening.for_modality(modality)
+        if f.severity.value != "absolute" and any(f.covers(a) for a in areas)
+    )
+    return Course(modality, start, tuple(treatments), tuple(decisions), serums, precautions)
+
+
+def plan(patient: Patient, assessment: Assessment, screening: Screening, kb: KnowledgeBase) -> Plan:
+    """Build the treatment plan. Raises InputError for unknown areas, concerns or severities."""
+    for i, item in enumerate(assessment.concerns):
+        _check_concern(i, item, kb)
+    as_of = screening.as_of
+    chosen: dict[str, list[tuple[Treatment, date, list[Finding]]]] = {}
+    not_treated: list[Decision] = []
+    for i, item in enumerate(assessment.concerns):
+        concern = kb.concerns[item.concern]
+        candidates = sorted(
+            (m for m, s in concern.modalities.items() if s.suitable),
+            key=lambda m: (
+                m != assessment.preferred_modality,
+                -concern.modalities[m].preference,
+                m,
+            ),
+        )
+        refusals: list[str] = []
+        cites: list[str] = []
+        for modality in candidates:
+            blocks = screening.blocking(modality, item.area)
+            permanent = [f for f in blocks if f.until is None]
+            if permanent:
+                refusals += [f"{modality}: {f.name.lower()} - {f.action}" for f in permanent]
+                cites += [c for f in permanent for c in f.citations]
+                continue
+            result = _plan_treatment(i, item, modality, patient, assessment, screening, kb)
+            if isinstance(result, str):
+                refusals.append(f"{modality}: {result}")
+                cites += ["dermis_default"]
+                continue
+            start = max([as_of, *(f.until for f in blocks)])
+            chosen.setdefault(modality, []).append((result, start, list(blocks)))
+            break
+        else:
+            for m, s in concern.modalities.items():
+                if not s.suitable:
+                    refusals.append(f"{m}: {s.reason}")
+                    cites += s.sources
+            not_treated.append(
+                Decision(
+                    f"{item.area}/{item.concern}",
+                    None,
+                    "no safe option: " + "; ".join(refusals),
+                    tuple(dict.fromkeys(cites)),
+                )
+            )
+
+    courses = []
+    for modality in sorted(chosen, key=lambda m: list(kb.modalities).index(m)):
+        entries = chosen[modality]
+        start = max(s for _, s, _ in entries)
+        reasons = list(dict.fromkeys(f for _, _, fs in entries for f in fs))
+        courses.append(
+            _course(
+                modality, [t for t, _, _ in entries], start, reasons, patient, screening, kb, as_of
+            )
+        )
+    status = "not_safe" if not courses else ("partial" if not_treated else "ok")
+    notes = (
+        "A planning aid for a trained practitioner: check every choice against the patient "
+        "in front of you.",
+    )
+    return Plan(status, as_of, kb.version, tuple(courses), tuple(not_treated), screening, notes)
