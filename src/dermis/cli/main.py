@@ -53,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dermis: error: {exc.field}: {exc.message}", file=sys.stderr)
         return 2
     except KnowledgeError as exc:
-        print(f"dermis: error: knowledge file {exc.path}: {exc.key}: {exc.message}", file=sys.stderr)
+        print(
+            f"dermis: error: knowledge file {exc.path}: {exc.key}: {exc.message}", file=sys.stderr
+        )
         return 2
     except BrokenPipeError:
         return 0
