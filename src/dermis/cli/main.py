@@ -13,6 +13,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.clinical",
     "dermis.cli.forecast",
     "dermis.cli.demo",
+    "dermis.cli.web",
 )
 
 

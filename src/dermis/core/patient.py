@@ -99,6 +99,7 @@ class Assessment(Input):
 
 class Session(Input):
     start: datetime
+    duration_minutes: int = Field(default=60, ge=10, le=240)
     modality: Literal["microneedling", "microdermabrasion"]
     depth_mm: float | None = Field(default=None, gt=0, le=3.0)
     tip: Literal["fine", "medium", "coarse"] | None = None

@@ -130,8 +130,8 @@ class DepthLimit(Strict):
     thick: Range
     sources: Sources
 
-    def for_thickness(self, thickness: Thickness) -> Range:
-        return getattr(self, thickness.value)
+    def for_thickness(self, thickness: Thickness | str) -> Range:
+        return getattr(self, Thickness(thickness).value)
 
 
 class Protocol(Strict):
