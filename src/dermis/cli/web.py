@@ -1,0 +1,112 @@
+"""`dermis manage` and `dermis serve`: the Django web app from the command line.
+
+Django is imported inside the command functions, so the other sub-commands start without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+SETTINGS_MODULE = "dermis.web.settings"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `manage` and `serve` sub-commands."""
+    manage = subparsers.add_parser(
+        "manage",
+        help="run a Django management command, e.g. `dermis manage migrate`",
+        description="Run a Django management command with the Dermis settings. "
+        "`dermis manage help` lists the commands.",
+    )
+    manage.add_argument(
+        "arguments",
+        nargs=argparse.REMAINDER,
+        help="the management command and its arguments, e.g. `createsuperuser`",
+    )
+    manage.set_defaults(func=manage_command)
+
+    serve = subparsers.add_parser(
+        "serve",
+        help="apply database migrations and run the development web server",
+        description="Apply database migrations, then run Django's development server. On a "
+        "loopback address DERMIS_ENV defaults to development, so no secret key is needed; "
+        "any other address needs the production settings (DERMIS_SECRET_KEY).",
+    )
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
+    )
+    serve.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})"
+    )
+    serve.set_defaults(func=serve_command)
+
+
+def manage_command(args: argparse.Namespace) -> int:
+    """Pass the remaining arguments to Django's command-line utility."""
+    if not _setup_django():
+        return 2
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["dermis manage", *args.arguments])
+    except SystemExit as exc:
+        return _exit_code(exc)
+    return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Migrate, then serve on `args.host:args.port` without the auto-reloader."""
+    if args.host in LOOPBACK_HOSTS:
+        # Nothing off this machine can reach the server, so the public development key is enough.
+        os.environ.setdefault("DERMIS_ENV", "development")
+    if not _setup_django():
+        return 2
+    from django.core.management import call_command
+    from django.db import DatabaseError
+
+    ipv6 = ":" in args.host
+    address = f"[{args.host}]:{args.port}" if ipv6 else f"{args.host}:{args.port}"
+    try:
+        call_command("migrate", interactive=False)
+    except DatabaseError as exc:
+        print(f"dermis: error: database: {exc}", file=sys.stderr)
+        return 2
+    # `insecure_serving` lets the development server serve the admin's CSS with DEBUG off.
+    call_command("runserver", address, use_reloader=False, use_ipv6=ipv6, insecure_serving=True)
+    return 0
+
+
+def _setup_django() -> bool:
+    """Load the settings and apps; on a configuration error print it and return False."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"dermis: error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
+    return port

@@ -1,0 +1,1 @@
+"""The Django web app: pages, forms and the API over the core."""

@@ -1,0 +1,223 @@
+"""Django settings for the Dermis web app, read from environment variables.
+
+Environment variables (all optional except where production says otherwise):
+
+- ``DERMIS_ENV``: ``production``, ``development`` or ``test``. When unset it is ``test`` inside a
+  pytest run (pytest sets ``PYTEST_VERSION``), ``development`` when ``DERMIS_DEBUG`` is on, and
+  ``production`` otherwise. Explicit ``DERMIS_ENV=production`` with ``DERMIS_DEBUG`` on is refused.
+- ``DERMIS_DEBUG``: ``1``/``0`` (also true/false, yes/no, on/off); default off.
+- ``DERMIS_SECRET_KEY``: required in production: at least 32 characters and not the development
+  key, otherwise the settings raise ``ImproperlyConfigured``. In development and test the
+  well-known ``DEVELOPMENT_SECRET_KEY`` is used unless a key is given.
+- ``DERMIS_ALLOWED_HOSTS``: comma-separated host names; default ``localhost,127.0.0.1,[::1]``
+  (Django's test set-up adds ``testserver`` itself).
+- ``DERMIS_CSRF_TRUSTED_ORIGINS``: comma-separated origins such as ``https://clinic.example``.
+- ``DATABASE_URL``: e.g. ``postgres://user:password@host:5432/dermis``; default SQLite at
+  ``DERMIS_DATA_DIR/dermis.sqlite3``.
+- ``DERMIS_DATA_DIR``: where local data lives; default ``var/`` in the source checkout (or in the
+  working directory for an installed package). Created if missing when SQLite is the default.
+- ``DERMIS_TIME_ZONE``: the clinic's time zone; default ``Europe/London``.
+- ``DERMIS_LOG_LEVEL``: default ``INFO``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def env_str(name: str, default: str) -> str:
+    """The variable's value with surrounding spaces removed, or `default` when unset or blank."""
+    return os.environ.get(name, "").strip() or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A yes/no variable; anything unrecognised is a configuration error, not a silent `False`."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r}: use 1 or 0")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated variable as a list, blanks dropped."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: use one of {', '.join(choices)}")
+    return value
+
+
+# --- Environment and secrets ----------------------------------------------------------------
+
+DEBUG = env_bool("DERMIS_DEBUG", default=False)
+
+ENVIRONMENTS = ("production", "development", "test")
+ENVIRONMENT = env_choice(
+    "DERMIS_ENV",
+    ENVIRONMENTS,
+    default="test" if "PYTEST_VERSION" in os.environ else "development" if DEBUG else "production",
+)
+PRODUCTION = ENVIRONMENT == "production"
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DERMIS_DEBUG must be off when DERMIS_ENV=production")
+
+# Public on purpose: anything signed with it can be forged, so production refuses it below.
+DEVELOPMENT_SECRET_KEY = "dermis-development-secret-key-never-use-in-production"
+MIN_SECRET_KEY_LENGTH = 32
+
+SECRET_KEY = env_str("DERMIS_SECRET_KEY", default="")
+if PRODUCTION:
+    if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+        raise ImproperlyConfigured(
+            f"DERMIS_SECRET_KEY must be a random string of at least {MIN_SECRET_KEY_LENGTH} "
+            "characters in production (DERMIS_ENV=production, the default). Generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`, or set "
+            "DERMIS_ENV=development on a workstation."
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+
+ALLOWED_HOSTS = env_list("DERMIS_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DERMIS_CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Applications ---------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dermis.web.urls"
+WSGI_APPLICATION = "dermis.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+_CHECKOUT = Path(__file__).resolve().parents[3]
+_PROJECT_DIR = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
+DATA_DIR = Path(env_str("DERMIS_DATA_DIR", default=str(_PROJECT_DIR / "var"))).expanduser()
+
+
+def database_from_env() -> dict:
+    """The default database: `DATABASE_URL` if set, else SQLite in `DATA_DIR`."""
+    url = env_str("DATABASE_URL", default="")
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "dermis.sqlite3",
+            # Several staff saving at once: take the write lock at BEGIN and let readers continue
+            # (WAL), rather than failing mid-transaction with "database is locked".
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    try:
+        # The parser's messages name the scheme at most, never the password.
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
+    return dict(config)
+
+
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication -------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Security -------------------------------------------------------------------------------
+
+# Production is served over HTTPS (a reverse proxy terminates TLS); development runs on plain
+# http://127.0.0.1, where secure-only cookies would make logging in impossible.
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- Internationalisation -------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("DERMIS_TIME_ZONE", default="Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# --- Logging --------------------------------------------------------------------------------
+
+# One console handler. Django's default `mail_admins` handler is left out: its reports carry the
+# request's POST data, which here would be patient data.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env_str("DERMIS_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
