@@ -62,13 +62,13 @@ def test_aftercare_from_the_file_and_with_overrides(capsys):
     path = str(EXAMPLES / "photoaging-fitzpatrick-v.json")
     code, out, _ = run(capsys, "aftercare", path, "--json")
     data = json.loads(out)
-    assert code == 0 and data["session_end"] == "2026-12-01T15:00"
+    assert code == 0 and data["session_end"] == "2027-02-03T15:00"
     assert any(p["rule"] == "antiviral_start" for p in data["precare"])
     code, out, _ = run(capsys, "aftercare", path, "--json", "--depth-mm", "2.0")
     actives = next(i for i in json.loads(out)["instructions"] if i["rule"] == "no_actives")
-    assert actives["ends"] == "2026-12-08T15:00"
+    assert actives["ends"] == "2027-02-10T15:00"
     code, out, _ = run(capsys, "aftercare", path)
-    assert "Day 0 - Tue 01 Dec 2026" in out and "Call the clinic if:" in out
+    assert "Day 0 - Wed 03 Feb 2027" in out and "Call the clinic if:" in out
 
 
 @pytest.mark.parametrize(
