@@ -1,0 +1,58 @@
+"""A picture of a forecast: the p10-p90 band, the median, the sessions and the noticeable line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from dermis.core.errors import InputError
+from dermis.core.outcome.forecast import PATIENT_SENTENCE, Forecast
+
+MONTH = 365.25 / 12
+
+
+def plot_forecast(
+    forecast: Forecast,
+    path: str | Path,
+    title: str = "",
+    maintenance: Sequence[int] = (),
+) -> Path:
+    """Write the forecast as PNG or SVG (by the file's suffix)."""
+    out = Path(path)
+    if out.suffix.lower() not in (".png", ".svg"):
+        raise InputError("--plot", f"must end in .png or .svg, got {out.name!r}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    months = forecast.days / MONTH
+    fig, ax = plt.subplots(figsize=(9, 4.8), dpi=110)
+    ax.fill_between(months, forecast.p10, forecast.p90, color="#9ecae1", alpha=0.6,
+                    label="80 % of patients (p10-p90)")  # fmt: skip
+    ax.plot(months, forecast.p50, color="#08519c", lw=2, label="typical patient (median)")
+    ax.axhline(forecast.noticeable_threshold, color="#d94801", ls="--", lw=1.2,
+               label=f"noticeable ({forecast.noticeable_threshold:g} %)")  # fmt: skip
+    ax.axhline(0, color="0.4", lw=0.8)
+    booked = set(maintenance)
+    for day in forecast.sessions:
+        is_maint = day in booked
+        ax.axvline(day / MONTH, color="#238b45" if is_maint else "0.3", lw=0.8,
+                   ls=":" if is_maint else "-", alpha=0.8,
+                   label="maintenance" if is_maint else "session")  # fmt: skip
+    ax.set_xlabel("months from the first session")
+    ax.set_ylabel("improvement (% of pre-treatment severity)")
+    ax.set_xlim(0, months[-1])
+    ax.set_title(title or "Forecast of improvement")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=False))
+    ax.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8)
+    fig.text(0.01, 0.01, PATIENT_SENTENCE, fontsize=7, color="0.3")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    try:
+        fig.savefig(out)
+    except OSError as exc:
+        raise InputError("--plot", f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
+    return out
