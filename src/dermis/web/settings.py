@@ -23,6 +23,7 @@ Environment variables (all optional except where production says otherwise):
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -107,6 +108,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "dermis.web.clinic",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +120,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dermis.web.urls"
@@ -132,6 +137,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dermis.web.clinic.access.staff_context",
             ],
         },
     },
@@ -172,6 +178,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
 
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# Argon2id first: new and changed passwords are hashed with it; older hashes are upgraded at login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one user name from one
+# address, further attempts are refused for the cool-off time, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env_str("DERMIS_LOGIN_FAILURE_LIMIT", default="5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env_str("DERMIS_LOGIN_COOLOFF_MINUTES", default="15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -202,6 +231,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+
+# --- Clinical photos ------------------------------------------------------------------------
+
+# Outside any web root: photos are only ever sent by a view that checks who is asking.
+PHOTO_ROOT = Path(env_str("DERMIS_PHOTO_DIR", default=str(DATA_DIR / "photos"))).expanduser()
+PHOTO_MAX_BYTES = int(env_str("DERMIS_PHOTO_MAX_BYTES", default=str(10 * 1024 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Demo -----------------------------------------------------------------------------------
+
+DEMO_PASSWORD = env_str("DERMIS_DEMO_PASSWORD", default="")
 
 # --- Logging --------------------------------------------------------------------------------
 

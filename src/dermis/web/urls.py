@@ -1,11 +1,44 @@
-"""URL routes of the web app."""
+"""URL routes of the web app: each view module of the clinic app brings its own `urlpatterns`."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dermis.web.clinic.views import (
+    appointments,
+    audit_log,
+    consultation,
+    dashboard,
+    directory,
+    documents,
+    followups,
+    patients,
+    photos,
+    plans,
+    sessions,
+)
 from dermis.web.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="clinic/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    *dashboard.urlpatterns,
+    *patients.urlpatterns,
+    *consultation.urlpatterns,
+    *plans.urlpatterns,
+    *sessions.urlpatterns,
+    *photos.urlpatterns,
+    *followups.urlpatterns,
+    *documents.urlpatterns,
+    *appointments.urlpatterns,
+    *directory.urlpatterns,
+    *audit_log.urlpatterns,
 ]

@@ -1,0 +1,114 @@
+"""Who may see what, in one place, and the audit trail every clinical view writes to.
+
+Rules (checked for every page by tests/web/test_authorisation_matrix.py):
+- anonymous users see the login page, the public directory and /healthz, nothing else;
+- a user without a StaffMember row sees no patient;
+- staff see only their own clinic's patients; another clinic's patient is a 404, not a 403,
+  so a guessed id does not even confirm that the record exists;
+- front desk sees demographics and appointments; medical history, consultations, plans,
+  sessions, photos, grades and documents need a clinical role (admin or practitioner);
+- the audit log is for the clinic admin only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from dermis.web.clinic.models import AuditEvent, Patient, Role, StaffMember
+
+CLINICAL = (Role.ADMIN, Role.PRACTITIONER)
+ANY_STAFF = (Role.ADMIN, Role.PRACTITIONER, Role.FRONT_DESK)
+ADMIN_ONLY = (Role.ADMIN,)
+
+
+def staff_of(request: HttpRequest) -> StaffMember | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.staff
+    except StaffMember.DoesNotExist:
+        return None
+
+
+def staff_context(request: HttpRequest) -> dict:
+    """Template context: `staff` (or None) and `clinical` (may see medical content)."""
+    staff = staff_of(request)
+    return {"staff": staff, "clinical": bool(staff and staff.is_clinical)}
+
+
+def staff_required(roles: Iterable[str] = ANY_STAFF) -> Callable:
+    """View decorator: logged in, a member of staff, in one of `roles`; sets request.staff.
+
+    Anonymous users are sent to the login page; a logged-in user without the role gets 403.
+    """
+    allowed = frozenset(roles)
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            staff = staff_of(request)
+            if staff is None or staff.role not in allowed:
+                raise PermissionDenied("Your role does not give access to this page.")
+            request.staff = staff
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def clinic_patient(request: HttpRequest, patient_id: int) -> Patient:
+    """The patient with this id in the requesting staff member's clinic, else 404."""
+    return get_object_or_404(Patient, pk=patient_id, clinic=request.staff.clinic)
+
+
+def clinic_object(request: HttpRequest, model, pk: int, **filters):
+    """An object whose `patient` belongs to the requesting staff member's clinic, else 404."""
+    obj = get_object_or_404(model.objects.select_related("patient"), pk=pk, **filters)
+    if obj.patient.clinic_id != request.staff.clinic_id:
+        raise Http404("not found")
+    return obj
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: a proxy's X-Forwarded-For can be forged unless the proxy is configured
+    # to set it, which is a deployment decision (see README).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit(
+    request: HttpRequest,
+    action: str,
+    obj: object | None = None,
+    *,
+    patient: Patient | None = None,
+    summary: str = "",
+) -> AuditEvent:
+    """Record that the requesting user did `action` to `obj` (in `patient`'s record).
+
+    `summary` must never hold patient data (names, notes, findings): ids and kinds only.
+    """
+    staff = staff_of(request)
+    if patient is None and obj is not None:
+        patient = obj if isinstance(obj, Patient) else getattr(obj, "patient", None)
+    return AuditEvent.objects.create(
+        clinic=staff.clinic if staff else (patient.clinic if patient else None),
+        user=request.user if request.user.is_authenticated else None,
+        username=request.user.get_username() if request.user.is_authenticated else "",
+        patient_id_ref=patient.pk if patient else None,
+        action=action,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=str(getattr(obj, "pk", "") or ""),
+        summary=summary[:200],
+        path=request.path[:300],
+        ip_address=client_ip(request),
+    )

@@ -1,0 +1,5 @@
+"""Follow-up grades and the outcome forecast chart."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Treatment plans: versions, revisions within safe bounds."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
