@@ -1,0 +1,71 @@
+"""Translate stored records into the core's inputs. No clinical rule lives here.
+
+Every view, PDF, API endpoint and task that calls the core goes through these functions, so they
+all ask the core the same question about the same patient.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from pydantic import ValidationError
+
+from dermis.core import patient as cp
+from dermis.core.errors import InputError
+from dermis.core.knowledge import load_knowledge
+from dermis.core.knowledge.schema import KnowledgeBase
+from dermis.web.clinic.models import Consultation, Patient, TreatmentPlan, TreatmentSession
+
+
+@lru_cache(maxsize=1)
+def knowledge() -> KnowledgeBase:
+    """The knowledge base (DERMIS_KNOWLEDGE or the bundled one), loaded once per process."""
+    return load_knowledge()
+
+
+def core_patient(patient: Patient, on: date) -> cp.Patient:
+    """The core's view of the patient on a day. Raises InputError('fitzpatrick') when unset."""
+    if not patient.fitzpatrick:
+        raise InputError("fitzpatrick", "is required: record the phototype at the consultation")
+    try:
+        # No name: the core does not need it, so it never reaches its outputs or errors.
+        return cp.Patient(
+            age=patient.age_on(on), sex=patient.sex, fitzpatrick=cp.Phototype(patient.fitzpatrick)
+        )
+    except ValidationError as exc:
+        raise cp.input_error(exc) from None
+
+
+def latest_consultation(patient: Patient) -> Consultation | None:
+    return patient.consultations.order_by("-created_at", "-pk").first()
+
+
+def core_intake(consultation: Consultation | None) -> cp.Intake:
+    """The stored intake (an empty questionnaire when there is no consultation yet)."""
+    if consultation is None:
+        return cp.Intake()
+    return cp.Intake.model_validate(consultation.intake)
+
+
+def core_assessment(consultation: Consultation) -> cp.Assessment:
+    return cp.Assessment.model_validate(consultation.assessment)
+
+
+def active_plan(patient: Patient) -> TreatmentPlan | None:
+    return patient.plans.filter(status=TreatmentPlan.Status.ACTIVE).order_by("-version").first()
+
+
+def core_session(session: TreatmentSession) -> cp.Session:
+    """A charted session as the core's Session (deepest area depth, first tip)."""
+    areas = list(session.areas.all())
+    depths = [float(a.depth_mm) for a in areas if a.depth_mm is not None]
+    tips = [a.tip for a in areas if a.tip]
+    return cp.Session(
+        start=session.performed_at,
+        duration_minutes=max(10, min(240, session.duration_minutes)),
+        modality=session.modality,
+        depth_mm=max(depths) if depths and session.modality == "microneedling" else None,
+        tip=tips[0] if tips and session.modality == "microdermabrasion" else None,
+        areas=[a.area for a in areas],
+    )
