@@ -163,14 +163,21 @@ def database_from_env() -> dict:
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "timeout": 20,
             },
+            # A file, not Django's shared-cache in-memory default: concurrency and browser tests
+            # need real locking between connections. One per test process, so runs can overlap.
+            "TEST": {"NAME": str(DATA_DIR / f"test-dermis-{os.getpid()}.sqlite3")},
         }
     try:
         # The parser's messages name the scheme at most, never the password.
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
-    return dict(config)
+    config = dict(config)
+    # One test database per test process, so two runs on one server do not drop each other's.
+    config["TEST"] = {"NAME": f"test_{config.get('NAME') or 'dermis'}_{os.getpid()}"}
+    return config
 
 
 DATABASES = {"default": database_from_env()}

@@ -109,6 +109,11 @@ class Patient(models.Model):
     address = models.CharField(max_length=300, blank=True)
     email_reminders = models.BooleanField(default=True)
     sms_reminders = models.BooleanField(default=True)
+    booking_preferences = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"weekdays": [0..6], "times": [["09:00","12:00"]], "practitioner": id}',
+    )
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -224,6 +229,73 @@ class TreatmentPlan(models.Model):
         return f"Plan {self.pk} v{self.version}"
 
 
+class Room(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="rooms")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["location", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location.name})"
+
+
+class Equipment(models.Model):
+    """One physical device (a pen, a diamond-tip machine): in one place at a time."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="equipment")
+    name = models.CharField(max_length=100)
+    device = models.CharField(max_length=40, help_text="knowledge-base device id")
+    serial_number = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["clinic", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="working_hours")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday ... 6 = Sunday")
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["staff", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="hours_end_after_start"
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="hours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} day {self.weekday} {self.start}-{self.end}"
+
+
+class TimeOff(models.Model):
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="timeoff_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} off {self.start:%Y-%m-%d}"
+
+
 class Appointment(models.Model):
     class Kind(models.TextChoices):
         CONSULTATION = "consultation", "Consultation"
@@ -248,6 +320,14 @@ class Appointment(models.Model):
     plan = models.ForeignKey(
         TreatmentPlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
     )
+    room = models.ForeignKey(
+        "Room", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    equipment = models.ForeignKey(
+        "Equipment", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    series_key = models.UUIDField(null=True, blank=True, db_index=True, help_text="booked together")
+    series_index = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1, 2, ...")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TREATMENT)
     start = models.DateTimeField()
     end = models.DateTimeField()
@@ -466,3 +546,85 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit log is append-only")
+
+
+class Reminder(models.Model):
+    """One message to send: an outbox row, so a reminder is neither lost nor sent twice.
+
+    `key` is unique per appointment/patient, kind and channel: planning reminders twice cannot
+    create two rows. The worker claims a row, sends, and marks it sent (see reminders.py).
+    """
+
+    class Kind(models.TextChoices):
+        APPOINTMENT = "appointment", "Appointment reminder"
+        PRECARE = "precare", "Pre-care instructions"
+        AFTERCARE_DAY1 = "aftercare_day1", "Aftercare check-in, day 1"
+        AFTERCARE_DAY3 = "aftercare_day3", "Aftercare check-in, day 3"
+        RECALL = "recall", "Maintenance recall"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        OPTED_OUT = "opted_out", "Not sent: patient opted out"
+
+    key = models.CharField(max_length=120, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message_id = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at"]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.pk} {self.kind}/{self.channel} {self.status}"
+
+
+class CalendarFeed(models.Model):
+    """A secret, revocable URL for a practitioner's or a patient's iCalendar feed.
+
+    Only a hash of the token is stored; the URL is shown once when the feed is created.
+    """
+
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    staff = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(staff__isnull=False, patient__isnull=True)
+                | models.Q(staff__isnull=True, patient__isnull=False),
+                name="feed_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feed {self.pk}"
