@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "dermis.web.clinic",
 ]
 
@@ -246,6 +248,26 @@ PHOTO_ROOT = Path(env_str("DERMIS_PHOTO_DIR", default=str(DATA_DIR / "photos")))
 PHOTO_MAX_BYTES = int(env_str("DERMIS_PHOTO_MAX_BYTES", default=str(10 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Background tasks and messages ---------------------------------------------------------
+
+# Reminders are queued in the database and sent by `dermis manage reminder_worker`, so a queued
+# message survives a restart of the web app or the worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+EMAIL_BACKEND = env_str(
+    "DERMIS_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = env_str("DERMIS_EMAIL_HOST", default="localhost")
+EMAIL_PORT = int(env_str("DERMIS_EMAIL_PORT", default="25"))
+EMAIL_HOST_USER = env_str("DERMIS_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env_str("DERMIS_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS = env_bool("DERMIS_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("DERMIS_FROM_EMAIL", default="Dermis <no-reply@localhost>")
+# SMS goes through a backend class with a `send(to, body) -> message id` method; the console
+# backend prints messages (development); a clinic plugs in its provider's backend.
+SMS_BACKEND = env_str("DERMIS_SMS_BACKEND", default="dermis.web.clinic.sms.ConsoleSMSBackend")
 
 # --- Demo -----------------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from django.urls import path
 from dermis.web.clinic.views import (
     appointments,
     audit_log,
+    calendar_feeds,
+    scheduling,
     consultation,
     dashboard,
     directory,
@@ -41,4 +43,6 @@ urlpatterns = [
     *appointments.urlpatterns,
     *directory.urlpatterns,
     *audit_log.urlpatterns,
+    *calendar_feeds.urlpatterns,
+    *scheduling.urlpatterns,
 ]

@@ -1,0 +1,5 @@
+"""iCalendar feeds behind secret, revocable URLs."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
