@@ -19,10 +19,48 @@ $(UV):
 setup: .venv/.synced
 
 run: setup
-	.venv/bin/dermis demo
+	.venv/bin/dermis serve --demo
 
-test: setup
+test: setup browser-deps
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+# --- Real-browser tests (tests/browser): Debian's Chromium, and axe-core pinned in package-lock.json.
+# Playwright's own browser download cannot work on a closed network, so the tests drive Debian's
+# build. Both steps do nothing once done, so CI's second `make test` (PostgreSQL) pays nothing.
+CHROMIUM := /usr/bin/chromium
+NPM_STAMP := node_modules/.npm-ci.stamp
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
+.PHONY: browser-deps test-fast
+
+# Everything except the real-browser tests, for a quick edit-test loop; CI runs `make test`.
+test-fast: setup
+	.venv/bin/pytest -m "not browser" $(PYTEST_ARGS)
+
+browser-deps: $(CHROMIUM) $(NPM_STAMP)
+
+# Install the Debian package $(1), refreshing the package lists only when the first try fails.
+define apt_install
+	@if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "make: the browser tests need Debian's '$(1)' package, and only root can install it" \
+	    "with apt-get. Run 'apt-get install --no-install-recommends $(1)' as root (or install" \
+	    "it with your system's package manager), then run make again." >&2; \
+	  exit 1; \
+	fi
+	@echo "== installing Debian's $(1) for the browser tests"
+	$(APT_INSTALL) $(1) 2>/dev/null \
+	  || { echo "== refreshing Debian's package lists"; apt-get update -qq && $(APT_INSTALL) $(1); }
+endef
+
+$(CHROMIUM):
+	$(call apt_install,chromium)
+	@test -x $@ || { echo "make: Debian's chromium package did not provide $@" >&2; exit 1; }
+
+# `npm ci` empties node_modules/ first, so a stamp inside it marks a finished install.
+$(NPM_STAMP): package.json package-lock.json
+	$(if $(shell command -v npm),,$(call apt_install,npm))
+	npm ci --no-audit --no-fund
+	touch $@
 
 lint: setup
 	.venv/bin/ruff check .

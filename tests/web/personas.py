@@ -7,10 +7,12 @@ nobody: a user with no clinic. Anonymous: no user at all.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 
 from dermis.web.clinic.models import Clinic, Location, Patient, Role, StaffMember
 
@@ -36,8 +38,21 @@ class World:
         return getattr(self, persona).user
 
 
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD hashed once per run: Argon2 is slow on purpose; logging in still checks it."""
+    return make_password(PASSWORD)
+
+
+def make_user(username: str):
+    user = get_user_model().objects.create_user(username, f"{username}@example.org")
+    user.password = password_hash()
+    user.save(update_fields=["password"])
+    return user
+
+
 def _staff(clinic: Clinic, username: str, role: str, name: str, **extra) -> StaffMember:
-    user = get_user_model().objects.create_user(username, f"{username}@example.org", PASSWORD)
+    user = make_user(username)
     return StaffMember.objects.create(
         user=user, clinic=clinic, role=role, display_name=name, **extra
     )
@@ -78,7 +93,7 @@ def build_world() -> World:
             treatments=["microneedling"],
             listed_in_directory=True,
         ),
-        nobody=get_user_model().objects.create_user("nobody", "nobody@example.org", PASSWORD),
+        nobody=make_user("nobody"),
         nora=Patient.objects.create(
             clinic=northgate,
             given_name="Nora",

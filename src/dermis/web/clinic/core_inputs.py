@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
+from django.utils import timezone
 from pydantic import ValidationError
 
 from dermis.core import patient as cp
@@ -62,7 +63,8 @@ def core_session(session: TreatmentSession) -> cp.Session:
     depths = [float(a.depth_mm) for a in areas if a.depth_mm is not None]
     tips = [a.tip for a in areas if a.tip]
     return cp.Session(
-        start=session.performed_at,
+        # Clinic time: the core's "until 18:00" and day boundaries are read off the wall clock.
+        start=timezone.localtime(session.performed_at),
         duration_minutes=max(10, min(240, session.duration_minutes)),
         modality=session.modality,
         depth_mm=max(depths) if depths and session.modality == "microneedling" else None,

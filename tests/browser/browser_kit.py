@@ -1,0 +1,123 @@
+"""What the browser tests do to a page: log in, run axe-core, check layout, keep screenshots.
+
+Import from test modules in tests/browser: `from browser_kit import login, assert_no_serious_a11y`.
+(Not from `conftest`: pytest imports every folder's conftest.py under the same module name.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, Response
+
+REPO = Path(__file__).resolve().parents[2]
+AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "artifacts" / "browser"
+
+# WCAG 2.1 levels A and AA, the standard the project's pages are held to.
+WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+BLOCKING_IMPACTS = ("serious", "critical")
+LOGIN_PATH = "/accounts/login/"
+TABLET_LANDSCAPE = {"width": 1024, "height": 768}
+TABLET_PORTRAIT = {"width": 768, "height": 1024}
+
+
+def submit_login(page: Page, username: str, password: str | None = None) -> Response:
+    """Fill in and send the real login form (default: the personas' password); return the POST's
+    response."""
+    if password is None:
+        from personas import PASSWORD  # imports Django models: only once Django is set up
+
+        password = PASSWORD
+    page.goto(LOGIN_PATH)
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith(LOGIN_PATH)
+    ) as posted:
+        page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    return posted.value
+
+
+def login(page: Page, username: str, password: str | None = None) -> None:
+    """Log in through the login form as a persona (tests/web/personas.py); fail if refused."""
+    submit_login(page, username, password)
+    if page.url.split("?")[0].endswith(LOGIN_PATH) or page.locator("[role=alert]").count():
+        pytest.fail(f"logging in as {username!r} failed; the page says: {_main_text(page)}")
+
+
+def axe(page: Page, tags: tuple[str, ...] = WCAG_TAGS) -> list[dict]:
+    """Run axe-core on the page as it is now; return its violations (rule, impact, nodes...)."""
+    if not AXE_JS.is_file():
+        pytest.fail(f"{AXE_JS.relative_to(REPO)} is missing: run `make browser-deps`")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    options = {"runOnly": {"type": "tag", "values": list(tags)}, "resultTypes": ["violations"]}
+    return page.evaluate(
+        "async (options) => (await axe.run(document, options)).violations", options
+    )
+
+
+def structure_problems(page: Page) -> list[str]:
+    """The project's own page rules axe's WCAG tags leave out: one h1, one main, a lang, a title."""
+    problems = []
+    h1s = page.locator("h1").count()
+    if h1s != 1:
+        problems.append(f"{h1s} h1 elements (want exactly 1)")
+    mains = page.locator("main, [role=main]").count()
+    if mains != 1:
+        problems.append(f"{mains} main landmarks (want exactly 1)")
+    if not page.evaluate("() => document.documentElement.lang"):
+        problems.append("<html> has no lang")
+    if not page.title().strip():
+        problems.append("the page has no <title>")
+    return problems
+
+
+def assert_no_serious_a11y(page: Page, name: str) -> None:
+    """Fail with a readable list if axe finds a serious or critical WCAG 2.1 A/AA violation.
+
+    Minor and moderate findings do not fail the test; they are listed when something else does.
+    Also checks structure_problems(). `name` says which page this is in the message.
+    """
+    violations = axe(page)
+    blocking = [v for v in violations if v.get("impact") in BLOCKING_IMPACTS]
+    problems = structure_problems(page)
+    if not blocking and not problems:
+        return
+    lines = [f"{name} ({page.url}) is not accessible enough:"]
+    lines += [f"- structure: {p}" for p in problems]
+    worst_first = {"critical": 0, "serious": 1, "moderate": 2}
+    for v in sorted(violations, key=lambda v: worst_first.get(v.get("impact"), 3)):
+        targets = ", ".join(" ".join(map(str, node["target"])) for node in v["nodes"][:5])
+        more = f" (+{len(v['nodes']) - 5} more)" if len(v["nodes"]) > 5 else ""
+        lines.append(f"- {v['id']} [{v.get('impact')}]: {v['help']} -> {targets}{more}")
+    screenshot(page, f"a11y-{name}")
+    pytest.fail("\n".join(lines), pytrace=False)
+
+
+def assert_fits_width(page: Page) -> None:
+    """Fail if the page scrolls sideways at the current viewport (not responsive)."""
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide in a {widths[1]}px viewport"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page PNG as artifacts/browser/<name>-<width>x<height>.png; return its path."""
+    size = page.viewport_size or {"width": 0, "height": 0}
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
+    path = ARTIFACTS / f"{slug}-{size['width']}x{size['height']}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _main_text(page: Page) -> str:
+    main = page.locator("main")
+    text = main.inner_text() if main.count() else page.content()
+    return " ".join(text.split())[:300]

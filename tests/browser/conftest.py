@@ -1,0 +1,159 @@
+"""Real-browser tests: Debian's Chromium, driven by Playwright, against Django's live server.
+
+`make test` first runs `make browser-deps`, which installs /usr/bin/chromium (Debian's package)
+and node_modules/axe-core (pinned in package-lock.json). Every test in this folder is marked
+`browser`: `make test-fast` (pytest -m "not browser") leaves them out.
+
+Fixtures
+- `browser`: one headless Chromium shared by all the tests in this folder (starting it is the
+  slow part).
+- `viewport`: the page size, 1024x768 (a landscape tablet). Parametrize it to test another:
+  `@pytest.mark.parametrize("viewport", [TABLET_PORTRAIT], indirect=True)`, with the sizes from
+  browser_kit (TABLET_PORTRAIT is 768x1024).
+- `page`: a new browser context (its own cookies) and page for each test, on `live_server`:
+  relative URLs work (`page.goto("/accounts/login/")`). A request to any other host is blocked
+  and fails the test (pages must load nothing from outside), and so does an uncaught JavaScript
+  error. A failed test leaves a screenshot in artifacts/browser/.
+- `world`: the personas of tests/web/personas.py (Northgate: alice admin, pat practitioner,
+  fran front desk, patient Nora; Riverside: oscar, patient Rhys; nobody), in the database the
+  live server reads. Their password is personas.PASSWORD.
+
+Helpers, in browser_kit.py (import them from there, not from this file):
+`login(page, "pat")` logs in through the real form; `submit_login(page, user, password)` only
+sends it; `axe(page)` returns axe-core's WCAG 2.1 A/AA violations; `assert_no_serious_a11y(page,
+name)` fails on serious/critical ones (and on a page without exactly one h1 and one main);
+`assert_fits_width(page)` fails on sideways scrolling; `screenshot(page, name)` saves
+artifacts/browser/<name>-<width>x<height>.png.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+# The personas live with the other web tests; reuse them rather than copy them.
+sys.path.insert(0, str(HERE.parent / "web"))
+
+from browser_kit import TABLET_LANDSCAPE, screenshot  # noqa: E402  (needs the path above)
+
+CHROMIUM = Path(os.environ.get("DERMIS_CHROMIUM", "/usr/bin/chromium"))
+# Without the background-networking flags Chromium keeps calling home, and the closed network
+# refuses it noisily; the sandbox needs user namespaces that containers and root do not give.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+_FAILED = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives a real browser (tests/browser)")
+
+
+# First, so that `-m "not browser"` (deselection, in another hook) already sees the marker.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    # The `page` fixture reads this at teardown to keep a screenshot of a failed test.
+    item.stash.setdefault(_FAILED, False)
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One headless Chromium for the whole folder."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser-deps` (it installs Debian's chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop marked as running in this thread, which makes
+    # Django refuse ORM calls from the tests; there is no real concurrency here to protect.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    """The page size: 1024x768 unless the test parametrizes `viewport` (indirect=True)."""
+    return dict(getattr(request, "param", TABLET_LANDSCAPE))
+
+
+@pytest.fixture
+def page(browser, live_server, viewport, request: pytest.FixtureRequest):
+    """A fresh context and page whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="en-GB")
+    context.set_default_timeout(10_000)
+    problems: list[str] = []
+    own_origin = urlsplit(live_server.url).netloc
+
+    def only_own_server(route):
+        if urlsplit(route.request.url).netloc == own_origin:
+            route.continue_()
+        else:
+            problems.append(f"blocked request to another host: {route.request.url}")
+            route.abort()
+
+    context.route(lambda url: url.startswith(("http:", "https:", "ws:", "wss:")), only_own_server)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    yield page
+    if request.node.stash.get(_FAILED, False):
+        screenshot(page, f"failed-{request.node.name}")
+    context.close()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def world(transactional_db, monkeypatch: pytest.MonkeyPatch):
+    """The personas, committed where the live server's own database connection can see them."""
+    from django.contrib.auth import base_user, models
+    from personas import build_world
+
+    # Argon2 is slow on purpose (about 100 MB and a good fraction of a second a hash), and every
+    # persona has the same password: hash it once per run. Logging in still checks real Argon2.
+    for module in (models, base_user):  # create_user() and set_password()
+        monkeypatch.setattr(module, "make_password", _make_password_once)
+    return build_world()
+
+
+@functools.cache
+def _make_password_once(password: str, *args) -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(password, *args)

@@ -1,0 +1,135 @@
+"""The audit log page: clinic admin only, own clinic only, newest first, filters, 50 a page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dermis.web.clinic.models import AuditEvent
+
+
+def _event(clinic, user, action="view", patient=None, at=None, **extra) -> AuditEvent:
+    return AuditEvent.objects.create(
+        clinic=clinic,
+        user=user,
+        username=user.get_username(),
+        action=action,
+        patient_id_ref=patient.pk if patient else None,
+        object_type="Patient",
+        object_id=str(patient.pk) if patient else "",
+        at=at or timezone.now(),
+        **extra,
+    )
+
+
+def _shown(response) -> list[int]:
+    return [e.pk for e in response.context["page"].object_list]
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("pat", 403), ("fran", 403), ("oscar", 403), ("nobody", 403)]
+)
+def test_only_the_clinic_admin(world, client_as, persona, status):
+    assert client_as(persona).get(reverse("audit-log")).status_code == status
+
+
+def test_anonymous_is_sent_to_login(world, client_as):
+    response = client_as("anonymous").get(reverse("audit-log"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_own_clinic_only_newest_first(world, client_as):
+    now = timezone.now()
+    older = _event(world.northgate, world.pat.user, patient=world.nora, at=now - timedelta(hours=2))
+    newer = _event(world.northgate, world.fran.user, patient=world.nora, at=now)
+    theirs = _event(world.riverside, world.oscar.user, patient=world.rhys, summary="riverside-x")
+    response = client_as("alice").get(reverse("audit-log"))
+    assert response.status_code == 200
+    assert _shown(response) == [newer.pk, older.pk]
+    html = response.content.decode()
+    assert "riverside-x" not in html
+    assert "oscar" not in html
+    assert theirs.pk not in _shown(response)
+    # Who, what, object, from where.
+    assert "<td>pat</td>" in html and "<td>fran</td>" in html
+    assert "Viewed" in html and f"Patient #{world.nora.pk}" in html
+
+
+def test_shows_path_and_address(world, client_as):
+    _event(world.northgate, world.pat.user, patient=world.nora, path="/p/1/", ip_address="10.1.2.3")
+    html = client_as("alice").get(reverse("audit-log")).content.decode()
+    assert "/p/1/" in html
+    assert "10.1.2.3" in html
+
+
+def test_filters(world, client_as):
+    tz = timezone.get_current_timezone()
+    day = datetime(2026, 3, 10, 12, 0, tzinfo=tz)
+    a = _event(world.northgate, world.pat.user, "view", world.nora, at=day)
+    b = _event(world.northgate, world.pat.user, "download", world.nora, at=day + timedelta(days=1))
+    c = _event(world.northgate, world.fran.user, "view", None, at=day + timedelta(days=2))
+    client = client_as("alice")
+
+    def shown(**query):
+        response = client.get(reverse("audit-log"), query)
+        assert response.status_code == 200
+        return set(_shown(response))
+
+    assert shown() == {a.pk, b.pk, c.pk}
+    assert shown(user="pat") == {a.pk, b.pk}
+    assert shown(action="download") == {b.pk}
+    assert shown(patient=world.nora.pk) == {a.pk, b.pk}
+    assert shown(since="2026-03-11") == {b.pk, c.pk}
+    assert shown(until="2026-03-11") == {a.pk, b.pk}
+    assert shown(since="2026-03-11", until="2026-03-11") == {b.pk}
+    assert shown(user="pat", action="view", patient=world.nora.pk, until="2026-03-10") == {a.pk}
+
+
+def test_invalid_filter_names_the_field(world, client_as):
+    _event(world.northgate, world.pat.user, patient=world.nora)
+    response = client_as("alice").get(
+        reverse("audit-log"), {"since": "2026-03-12", "until": "2026-03-10", "patient": "x"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "To: must be on or after the From date" in html
+    assert "Patient id: Enter a whole number." in html
+    assert _shown(response) == []
+
+
+def test_user_choices_are_this_clinics_only(world, client_as):
+    _event(world.northgate, world.pat.user)
+    _event(world.riverside, world.oscar.user)
+    response = client_as("alice").get(reverse("audit-log"))
+    choices = [value for value, _ in response.context["form"].fields["user"].choices]
+    assert choices == ["", "pat"]
+    assert client_as("alice").get(reverse("audit-log"), {"user": "oscar"}).status_code == 200
+
+
+def test_paginated_by_50(world, client_as):
+    base = timezone.now()
+    events = [
+        _event(world.northgate, world.pat.user, at=base - timedelta(minutes=i)) for i in range(51)
+    ]
+    client = client_as("alice")
+    first = client.get(reverse("audit-log"), {"action": "view"})
+    assert len(_shown(first)) == 50
+    assert _shown(first)[0] == events[0].pk
+    assert "page=2" in first.content.decode()
+    assert "action=view" in first.content.decode()
+    second = client.get(reverse("audit-log"), {"action": "view", "page": 2})
+    assert _shown(second) == [events[50].pk]
+
+
+def test_page_is_read_only(world, client_as):
+    _event(world.northgate, world.pat.user, patient=world.nora)
+    client = client_as("alice")
+    html = client.get(reverse("audit-log")).content.decode()
+    main = html.split("<main", 1)[1]  # the header's log-out form is the page's only POST
+    assert 'method="post"' not in main
+    assert client.post(reverse("audit-log")).status_code == 405
+    assert AuditEvent.objects.count() == 1

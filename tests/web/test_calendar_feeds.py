@@ -1,0 +1,208 @@
+"""iCalendar feeds: made by staff, read by anyone with the secret token, revocable, RFC 5545."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, time, timedelta
+
+import icalendar
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dermis.web.clinic.booking import Booking, book
+from dermis.web.clinic.models import Appointment, AuditEvent, CalendarFeed, Patient
+from dermis.web.clinic.reminders import at_clinic_time
+
+HOUR = timedelta(hours=1)
+STAFF_NEW = reverse("calendar-feed-create-staff")
+LIST = reverse("calendar-feed-list")
+
+
+def _at(days: int, hour: int = 11) -> datetime:
+    return at_clinic_time(timezone.localdate() + timedelta(days=days), time(hour))
+
+
+def _book(world, patient: Patient, practitioner, days: int, **kw) -> Appointment:
+    start = _at(days)
+    place = patient.clinic.locations.get()
+    return book(patient, Booking(start, start + HOUR, practitioner, location=place), **kw)
+
+
+def _token(response) -> str:
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    match = re.search(r'value="http://testserver/calendar/([A-Za-z0-9_-]+)\.ics"', response.text)
+    assert match, "the page shows the feed address"
+    return match.group(1)
+
+
+def _parse(response) -> icalendar.Calendar:
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    cal = icalendar.Calendar.from_ical(response.content)
+    assert str(cal["VERSION"]) == "2.0"
+    assert str(cal["PRODID"])
+    for event in cal.walk("VEVENT"):
+        for required in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY"):
+            assert required in event, required
+    return cal
+
+
+def _feed(client, token: str):
+    return client.get(reverse("calendar-feed", kwargs={"token": token}))
+
+
+def test_a_practitioner_feed_lists_their_appointments_with_initials_only(world, client_as):
+    mine = _book(world, world.nora, world.pat, days=3, kind=Appointment.Kind.TREATMENT)
+    _book(world, world.nora, world.alice, days=4)  # someone else's
+    _book(world, world.nora, world.pat, days=-40)  # too long ago
+    gone = _book(world, world.nora, world.pat, days=5)
+    Appointment.objects.filter(pk=gone.pk).update(status=Appointment.Status.CANCELLED)
+
+    token = _token(client_as("pat").post(STAFF_NEW))
+    response = _feed(client_as("anonymous"), token)
+
+    cal = _parse(response)
+    (event,) = cal.walk("VEVENT")
+    assert str(event["UID"]) == f"appointment-{mine.pk}@dermis"
+    assert (event["DTSTART"].dt, event["DTEND"].dt) == (mine.start, mine.end)
+    assert str(event["SUMMARY"]) == "N. Q. · Treatment session"
+    assert b"Nora" not in response.content and b"Quinn" not in response.content
+
+
+def test_a_patient_feed_shows_clinic_kind_and_practitioner_and_is_audited(world, client_as):
+    appt = _book(world, world.nora, world.pat, days=2, kind=Appointment.Kind.CONSULTATION)
+    _book(world, world.nora, world.pat, days=300)
+    url = reverse("calendar-feed-create-patient", kwargs={"patient_id": world.nora.pk})
+
+    token = _token(client_as("fran").post(url))  # front desk may share appointments
+    cal = _parse(_feed(client_as("anonymous"), token))
+
+    events = sorted(cal.walk("VEVENT"), key=lambda e: e["DTSTART"].dt)
+    assert len(events) == 2
+    assert str(events[0]["SUMMARY"]) == "Consultation at Northgate Skin Clinic"
+    assert "Consultation with Pat Practitioner." in str(events[0]["DESCRIPTION"])
+    assert str(events[0]["UID"]) == f"appointment-{appt.pk}@dermis"
+    feed = CalendarFeed.objects.get()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.CREATE)
+    assert (event.patient_id_ref, event.object_type, event.object_id) == (
+        world.nora.pk,
+        "CalendarFeed",
+        str(feed.pk),
+    )
+    assert "Nora" not in event.summary
+
+
+def test_only_a_hash_of_the_token_is_stored(world, client_as):
+    token = _token(client_as("pat").post(STAFF_NEW))
+
+    feed = CalendarFeed.objects.get()
+    assert feed.token_sha256 == hashlib.sha256(token.encode()).hexdigest()
+    assert len(token) >= 40
+    assert feed.staff == world.pat
+    # Shown once: the list page does not show it again.
+    assert token not in client_as("pat").get(LIST).text
+
+
+def test_a_revoked_or_unknown_token_is_a_404(world, client_as):
+    pat = client_as("pat")
+    token = _token(pat.post(STAFF_NEW))
+    feed = CalendarFeed.objects.get()
+    assert _feed(client_as("anonymous"), token).status_code == 200
+
+    response = pat.post(reverse("calendar-feed-revoke", kwargs={"pk": feed.pk}))
+
+    assert response.status_code == 302
+    feed.refresh_from_db()
+    assert feed.revoked_at is not None
+    assert _feed(client_as("anonymous"), token).status_code == 404
+    assert _feed(client_as("anonymous"), "x" * 43).status_code == 404
+    assert client_as("anonymous").get("/calendar/short.ics").status_code == 404
+
+
+def test_a_feed_of_a_practitioner_who_left_stops_working(world, client_as):
+    token = _token(client_as("pat").post(STAFF_NEW))
+    world.pat.user.is_active = False
+    world.pat.user.save()
+
+    assert _feed(client_as("anonymous"), token).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("pat", 302), ("alice", 302), ("fran", 403), ("oscar", 404), ("nobody", 403)],
+)
+def test_only_the_owner_or_an_admin_may_revoke(world, client_as, persona, status):
+    _token(client_as("pat").post(STAFF_NEW))
+    feed = CalendarFeed.objects.get()
+
+    response = client_as(persona).post(reverse("calendar-feed-revoke", kwargs={"pk": feed.pk}))
+
+    assert response.status_code == status
+    feed.refresh_from_db()
+    assert (feed.revoked_at is not None) == (status == 302)
+
+
+def test_revoking_a_patient_feed_is_audited(world, client_as):
+    url = reverse("calendar-feed-create-patient", kwargs={"patient_id": world.nora.pk})
+    _token(client_as("fran").post(url))
+    feed = CalendarFeed.objects.get()
+
+    client_as("fran").post(reverse("calendar-feed-revoke", kwargs={"pk": feed.pk}))
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE)
+    assert (event.patient_id_ref, event.object_id) == (world.nora.pk, str(feed.pk))
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("alice", 200), ("pat", 200), ("fran", 200), ("oscar", 404), ("nobody", 403)],
+)
+def test_who_may_make_a_patient_feed(world, client_as, persona, status):
+    url = reverse("calendar-feed-create-patient", kwargs={"patient_id": world.nora.pk})
+
+    assert client_as(persona).get(url).status_code == status
+    assert client_as(persona).post(url).status_code == status
+    assert CalendarFeed.objects.count() == (1 if status == 200 else 0)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("alice", 200), ("pat", 200), ("fran", 403), ("nobody", 403)]
+)
+def test_who_may_make_a_feed_of_their_own_appointments(world, client_as, persona, status):
+    assert client_as(persona).post(STAFF_NEW).status_code == status
+
+
+def test_staff_feed_creation_is_post_only(world, client_as):
+    assert client_as("pat").get(STAFF_NEW).status_code == 405
+    assert CalendarFeed.objects.count() == 0
+
+
+def test_anonymous_users_reach_feeds_only_through_a_token(world, client_as):
+    anonymous = client_as("anonymous")
+    patient_new = reverse("calendar-feed-create-patient", kwargs={"patient_id": world.nora.pk})
+
+    for url in (LIST, STAFF_NEW, patient_new, reverse("calendar-feed-revoke", kwargs={"pk": 1})):
+        response = anonymous.post(url) if url != LIST else anonymous.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    assert CalendarFeed.objects.count() == 0
+
+
+def test_the_list_shows_your_feeds_and_an_admin_sees_the_clinics(world, client_as):
+    _token(client_as("pat").post(STAFF_NEW))
+    _token(client_as("alice").post(STAFF_NEW))
+    rhys_feed = reverse("calendar-feed-create-patient", kwargs={"patient_id": world.rhys.pk})
+    _token(client_as("oscar").post(rhys_feed))
+
+    pat_page = client_as("pat").get(LIST).text
+    alice_page = client_as("alice").get(LIST).text
+    oscar_page = client_as("oscar").get(LIST).text
+
+    assert "Your appointments" in pat_page and "Alice Admin" not in pat_page
+    assert "Practitioner: Pat Practitioner" in alice_page and "Rhys" not in alice_page
+    assert "Patient: Rhys Owen" in oscar_page and "Pat Practitioner" not in oscar_page
+    assert pat_page.count("<h1") == 1
+    assert 'aria-label="Revoke feed' in pat_page
