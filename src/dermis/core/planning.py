@@ -12,7 +12,15 @@ from datetime import date
 from typing import Any
 
 from dermis.core.errors import InputError
-from dermis.core.knowledge.schema import Device, IntRange, KnowledgeBase, Protocol, Range, Thickness
+from dermis.core.knowledge.schema import (
+    Device,
+    DowntimeBand,
+    IntRange,
+    KnowledgeBase,
+    Protocol,
+    Range,
+    Thickness,
+)
 from dermis.core.patient import AreaConcern, Assessment, Patient
 from dermis.core.screening import Finding, Screening
 
@@ -164,7 +172,7 @@ def protocol_for(kb: KnowledgeBase, modality: str, concern: str) -> Protocol:
     return by_concern.get(concern, by_concern["default"])
 
 
-def _steps(device: Device, lo: float, hi: float) -> list[float]:
+def device_steps(device: Device, lo: float, hi: float) -> list[float]:
     """The depths the device can be set to, between lo and hi."""
     if device.needle_lengths_mm:
         return [d for d in sorted(device.needle_lengths_mm) if lo - EPS <= d <= hi + EPS]
@@ -222,7 +230,7 @@ def _needle_depth(
             reason += f"; capped at {_fmt(cap.depth_cap_mm)} mm ({cap.name.lower()})"
             cites += cap.citations
         ceiling = min(ceiling, cap.depth_cap_mm)
-    steps = _steps(device, device.depth_mm.min, ceiling)
+    steps = device_steps(device, device.depth_mm.min, ceiling)
     if not steps:
         return f"{device.name} cannot be set at or below {_fmt(ceiling)} mm"
     depth = max([s for s in steps if s <= target + EPS] or [steps[0]])
@@ -231,14 +239,20 @@ def _needle_depth(
     return depth, decisions
 
 
+def allowed_tips(patient: Patient, kb: KnowledgeBase, device_id: str) -> list[str]:
+    """The device's tips, mildest first, up to the strongest the patient's phototype allows."""
+    cap = kb.adjustments.phototype[patient.fitzpatrick.value].microdermabrasion_tip
+    tips = kb.devices[device_id].tips or {}
+    return [
+        t for t in TIP_STRENGTH if t in tips and TIP_STRENGTH.index(t) <= TIP_STRENGTH.index(cap)
+    ]
+
+
 def _tip(band: str, patient: Patient, kb: KnowledgeBase, device_id: str) -> tuple[str, Decision]:
     adj = kb.adjustments
     wanted = adj.default_tip.get(band, "medium")
     cap = adj.phototype[patient.fitzpatrick.value].microdermabrasion_tip
-    tips = kb.devices[device_id].tips or {}
-    allowed = [
-        t for t in TIP_STRENGTH if t in tips and TIP_STRENGTH.index(t) <= TIP_STRENGTH.index(cap)
-    ]
+    allowed = allowed_tips(patient, kb, device_id)
     chosen = max(
         (t for t in allowed if TIP_STRENGTH.index(t) <= TIP_STRENGTH.index(wanted)),
         key=TIP_STRENGTH.index,
@@ -312,6 +326,12 @@ def _plan_treatment(
     )
 
 
+def needling_downtime(kb: KnowledgeBase, deepest_mm: float) -> DowntimeBand:
+    """The downtime band for a microneedling session whose deepest setting is `deepest_mm`."""
+    bands = kb.adjustments.microneedling_downtime
+    return next((b for b in bands if deepest_mm <= b.up_to_depth_mm + EPS), bands[-1])
+
+
 def _course(
     modality: str,
     treatments: list[Treatment],
@@ -373,10 +393,7 @@ def _course(
 
     if modality == "microneedling":
         deepest = max(t.depth_mm or 0 for t in treatments)
-        band = next(
-            (b for b in kb.adjustments.microneedling_downtime if deepest <= b.up_to_depth_mm + EPS),
-            kb.adjustments.microneedling_downtime[-1],
-        )
+        band = needling_downtime(kb, deepest)
         reason = f"deepest setting {_fmt(deepest)} mm"
     else:
         band = kb.adjustments.microdermabrasion_downtime

@@ -1,0 +1,162 @@
+"""Every page, every persona: who may use it is exactly the set written here.
+
+Personas (tests/web/personas.py): alice (Northgate admin), pat (Northgate practitioner), fran
+(Northgate front desk), oscar (Riverside practitioner: the other clinic), nobody (a user with no
+clinic) and anonymous. Every record in a URL belongs to Northgate's patient Nora.
+
+Outcomes: allowed -> not a refusal and not a server error; anonymous refused -> redirect to the
+login page; nobody and a same-clinic role without access -> 403; the other clinic -> 404 (a
+guessed id does not confirm that the record exists).
+
+A new URL without a row here fails `test_every_page_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ANY_STAFF = {"alice", "pat", "fran", "oscar"}
+CLINIC_STAFF = {"alice", "pat", "fran"}
+CLINICAL = {"alice", "pat"}
+EVERYONE = {"anonymous", "nobody", "alice", "pat", "fran", "oscar"}
+
+# name -> (method, which Northgate record fills the URL, personas allowed)
+MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
+    # public
+    "healthz": ("GET", None, EVERYONE),
+    "login": ("GET", None, EVERYONE),
+    "logout": ("POST", None, EVERYONE),
+    "directory": ("GET", None, EVERYONE),
+    "directory-practitioner": ("GET", "listed", EVERYONE),
+    "calendar-feed": ("GET", "token", EVERYONE),
+    # any member of staff, own clinic
+    "dashboard": ("GET", None, ANY_STAFF),
+    "patient-list": ("GET", None, ANY_STAFF),
+    "patient-create": ("GET", None, ANY_STAFF),
+    "calendar-feed-list": ("GET", None, ANY_STAFF),
+    "patient-detail": ("GET", "patient", CLINIC_STAFF),
+    "patient-edit": ("GET", "patient", CLINIC_STAFF),
+    "appointment-create": ("GET", "patient", CLINIC_STAFF),
+    "calendar-feed-create-patient": ("GET", "patient", CLINIC_STAFF),
+    # clinical roles
+    "calendar-feed-create-staff": ("POST", None, {"alice", "pat", "oscar"}),
+    "calendar-feed-revoke": ("POST", "feed", CLINICAL),
+    "consultation-create": ("GET", "patient", CLINICAL),
+    "session-create": ("GET", "patient", CLINICAL),
+    "photo-list": ("GET", "patient", CLINICAL),
+    "photo-upload": ("GET", "patient", CLINICAL),
+    "photo-compare": ("GET", "patient", CLINICAL),
+    "grade-create": ("GET", "patient", CLINICAL),
+    "patient-forecast": ("GET", "patient", CLINICAL),
+    "consultation-detail": ("GET", "consultation", CLINICAL),
+    "consultation-accept": ("POST", "consultation", CLINICAL),
+    "plan-detail": ("GET", "plan", CLINICAL),
+    "plan-revise": ("GET", "plan", CLINICAL),
+    "plan-pdf": ("GET", "plan", CLINICAL),
+    "consent-detail": ("GET", "consent", CLINICAL),
+    "consent-signature": ("GET", "consent", CLINICAL),
+    "consent-pdf": ("GET", "consent", CLINICAL),
+    "session-detail": ("GET", "session", CLINICAL),
+    "session-edit": ("GET", "draft_session", CLINICAL),
+    "session-finalise": ("POST", "draft_session", CLINICAL),
+    "session-addendum": ("POST", "session", CLINICAL),
+    "aftercare-detail": ("GET", "session", CLINICAL),
+    "aftercare-pdf": ("GET", "session", CLINICAL),
+    "photo-file": ("GET", "photo", CLINICAL),
+    # the clinic admin
+    "audit-log": ("GET", None, {"alice"}),
+}
+
+# URL keyword -> which record's id it takes, for each kind of record in MATRIX.
+KWARG = {"patient": "patient_id"}
+
+
+def _web_names() -> set[str]:
+    """Every named route of the web app (the REST API and Django's admin have their own tests)."""
+
+    def walk(patterns, prefix: str = ""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                route = prefix + str(p.pattern)
+                if route.startswith(("admin/", "api/")):
+                    continue
+                yield from walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern) and p.name:
+                yield p.name
+
+    return set(walk(get_resolver().url_patterns))
+
+
+def test_every_page_is_in_the_matrix(db):
+    missing = _web_names() - MATRIX.keys()
+    stale = MATRIX.keys() - _web_names()
+    assert not missing, f"add these pages to MATRIX: {sorted(missing)}"
+    assert not stale, f"these MATRIX rows name no page: {sorted(stale)}"
+
+
+@pytest.fixture
+def records(world, settings, tmp_path):
+    from full_world import journey
+
+    from dermis.web.clinic.models import CalendarFeed
+
+    settings.PHOTO_ROOT = tmp_path / "photos"
+    northgate = journey(world.nora, world.pat)
+    journey(world.rhys, world.oscar)
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.create(
+        token_sha256=hashlib.sha256(token.encode()).hexdigest(), patient=world.nora
+    )
+    return {**northgate, "patient": world.nora, "listed": world.pat, "token": token}
+
+
+def _url(name: str, record: str | None, records: dict) -> str:
+    if record is None:
+        return reverse(name)
+    if record == "token":
+        return reverse(name, kwargs={"token": records["token"]})
+    return reverse(name, kwargs={KWARG.get(record, "pk"): records[record].pk})
+
+
+def _outcome(response, name: str) -> str:
+    if response.status_code >= 500:
+        return f"error {response.status_code}"
+    if name == "logout" and response.status_code == 302:
+        return "allowed"  # logging out sends everyone to the login page
+    if response.status_code in (302, 303) and "/accounts/login/" in response.get("Location", ""):
+        return "login"
+    if response.status_code in (401, 403, 404, 405):
+        return str(response.status_code)
+    return "allowed"
+
+
+def _request(client, method: str, url: str):
+    # Each request in a rolled-back savepoint: a POST by one persona leaves nothing for the next.
+    with transaction.atomic():
+        response = client.post(url) if method == "POST" else client.get(url)
+        transaction.set_rollback(True)
+    return response
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_who_may_use_each_page(name, records, client_as):
+    method, record, allowed = MATRIX[name]
+    url = _url(name, record, records)
+    seen = {}
+    for persona in ("anonymous", "nobody", "fran", "pat", "alice", "oscar"):
+        seen[persona] = _outcome(_request(client_as(persona), method, url), name)
+    assert {p for p, o in seen.items() if o == "allowed"} == allowed, seen
+    for persona, outcome in seen.items():
+        if persona in allowed:
+            continue
+        if persona == "anonymous":
+            assert outcome == "login", (persona, seen)
+        elif persona == "oscar" and record is not None:
+            assert outcome == "404", (persona, seen)
+        else:
+            assert outcome == "403", (persona, seen)
