@@ -14,6 +14,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.forecast",
     "dermis.cli.demo",
     "dermis.cli.web",
+    "dermis.cli.api_tokens",
 )
 
 

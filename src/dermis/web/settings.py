@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "dermis.web.clinic",
+    "ninja",
+    "dermis.web.api",
 ]
 
 MIDDLEWARE = [

@@ -4,11 +4,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dermis.web.api.api import api
 from dermis.web.clinic.views import (
     appointments,
     audit_log,
     calendar_feeds,
-    scheduling,
     consultation,
     dashboard,
     directory,
@@ -17,6 +17,7 @@ from dermis.web.clinic.views import (
     patients,
     photos,
     plans,
+    scheduling,
     sessions,
 )
 from dermis.web.health import healthz
@@ -32,6 +33,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     *dashboard.urlpatterns,
     *patients.urlpatterns,
     *consultation.urlpatterns,

@@ -1,0 +1,102 @@
+"""Bearer tokens and the web app's access rules (dermis.web.clinic.access), for the API.
+
+A token is "drm_" + 43 random characters; only its SHA-256 is stored, so a leaked database does
+not leak working tokens. A request with a usable token runs as the token's user: the same clinic
+and role rules, and the same audit trail, as that user's pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from dermis.web.api.errors import TokenRejected, forbidden, not_found
+from dermis.web.api.models import DEFAULT_TOKEN_DAYS, ApiToken
+from dermis.web.clinic.access import staff_of
+from dermis.web.clinic.models import Patient, StaffMember
+
+TOKEN_PREFIX = "drm_"
+MAX_TOKEN_DAYS = 366
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(username: str, *, days: int = DEFAULT_TOKEN_DAYS, name: str = "") -> tuple:
+    """Create a token for `username`: (ApiToken, the token itself, to show once)."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValueError(f"--days must be between 1 and {MAX_TOKEN_DAYS}")
+    user = get_user_model().objects.get(username=username)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    row = ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        prefix=token[:8],
+        token_sha256=token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    return row, token
+
+
+def revoke_token(token_id: int) -> ApiToken:
+    """Revoke a token (idempotent); raises ApiToken.DoesNotExist."""
+    row = ApiToken.objects.get(pk=token_id)
+    if row.revoked_at is None:
+        row.revoked_at = timezone.now()
+        row.save(update_fields=["revoked_at"])
+    return row
+
+
+class TokenAuth(HttpBearer):
+    """Authorization: Bearer <token>. Unknown, expired or revoked tokens get a 401."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            raise TokenRejected()
+        row = ApiToken.objects.select_related("user").filter(token_sha256=token_hash(token)).first()
+        now = timezone.now()
+        if row is None or not row.usable(now):
+            raise TokenRejected()
+        # One write per minute at most, so a busy client does not write on every request.
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.user = row.user
+        return row
+
+
+def require_staff(request: HttpRequest, roles: Iterable[str]) -> StaffMember:
+    """The requesting staff member if their role is in `roles`, else 403 (as the web pages)."""
+    staff = staff_of(request)
+    if staff is None:
+        raise forbidden("Your account is not a member of a clinic's staff.")
+    if staff.role not in frozenset(roles):
+        raise forbidden()
+    request.staff = staff
+    return staff
+
+
+def clinic_patient(staff: StaffMember, patient_id: int) -> Patient:
+    """A patient of the staff member's clinic; another clinic's is a 404, like a missing one."""
+    patient = Patient.objects.filter(pk=patient_id, clinic=staff.clinic).first()
+    if patient is None:
+        raise not_found()
+    return patient
+
+
+def clinic_record(staff: StaffMember, model: type[models.Model], pk: int, **filters):
+    """An object whose `patient` belongs to the staff member's clinic, else 404."""
+    obj = model.objects.select_related("patient").filter(pk=pk, **filters).first()
+    if obj is None or obj.patient.clinic_id != staff.clinic_id:
+        raise not_found()
+    return obj

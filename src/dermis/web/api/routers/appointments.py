@@ -1,0 +1,148 @@
+"""Appointments: list with date filters, book through dermis.web.clinic.booking (409 if taken)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+from ninja import Query, Router, Status
+
+from dermis.web.api.auth import clinic_record, require_staff
+from dermis.web.api.errors import conflict, field_error
+from dermis.web.api.schemas import (
+    AppointmentIn,
+    AppointmentOut,
+    AppointmentQuery,
+    Page,
+    PathId,
+    Problem,
+)
+from dermis.web.clinic.access import ANY_STAFF, audit
+from dermis.web.clinic.booking import Booking, SlotTaken, book
+from dermis.web.clinic.models import (
+    Appointment,
+    AuditEvent,
+    Equipment,
+    Location,
+    Patient,
+    Room,
+    StaffMember,
+)
+
+router = Router(tags=["appointments"])
+
+MAX_LENGTH = timedelta(hours=12)
+
+
+def appointment_out(a: Appointment) -> dict:
+    fields = [
+        "patient_id",
+        "practitioner_id",
+        "location_id",
+        "room_id",
+        "equipment_id",
+        "plan_id",
+        "kind",
+        "start",
+        "end",
+        "status",
+        "notes",
+        "series_index",
+    ]
+    data = {"id": a.pk, **{name: getattr(a, name) for name in fields}}
+    # Clinic time with its offset, whether the row was just made or read back (UTC).
+    data["start"], data["end"] = timezone.localtime(a.start), timezone.localtime(a.end)
+    return data
+
+
+def _aware(value: datetime) -> datetime:
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@router.get("/appointments", response=Page[AppointmentOut], summary="The clinic's appointments")
+def list_appointments(request, query: Query[AppointmentQuery]):
+    """Filters: `date_from`/`date_to` (clinic days, inclusive), patient, practitioner, status."""
+    staff = require_staff(request, ANY_STAFF)
+    rows = Appointment.objects.filter(clinic=staff.clinic).order_by("start", "pk")
+    if query.date_from:
+        rows = rows.filter(start__gte=_day_start(query.date_from))
+    if query.date_to:
+        rows = rows.filter(start__lt=_day_start(query.date_to + timedelta(days=1)))
+    if query.patient_id:
+        rows = rows.filter(patient_id=query.patient_id)
+    if query.practitioner_id:
+        rows = rows.filter(practitioner_id=query.practitioner_id)
+    if query.status:
+        rows = rows.filter(status=query.status)
+    window = rows[query.offset : query.offset + query.limit]
+    return {
+        "count": rows.count(),
+        "limit": query.limit,
+        "offset": query.offset,
+        "items": [appointment_out(a) for a in window],
+    }
+
+
+@router.get("/appointments/{appointment_id}", response=AppointmentOut, summary="One appointment")
+def get_appointment(request, appointment_id: PathId):
+    staff = require_staff(request, ANY_STAFF)
+    appointment = clinic_record(staff, Appointment, appointment_id)
+    audit(request, AuditEvent.Action.VIEW, appointment)
+    return appointment_out(appointment)
+
+
+def _in_clinic(model, pk: int | None, staff: StaffMember, field: str):
+    if pk is None:
+        return None
+    obj = model.objects.filter(pk=pk, clinic=staff.clinic).first()
+    if obj is None:
+        raise field_error(f"body.{field}", "is not one of this clinic's")
+    return obj
+
+
+@router.post(
+    "/appointments",
+    response={201: AppointmentOut, 409: Problem},
+    summary="Book an appointment",
+)
+def create_appointment(request, payload: AppointmentIn):
+    """Fails with 409 `urn:dermis:problem:slot-taken` when the practitioner, room or device is
+    already booked at that time (the database decides, so two clients cannot both win)."""
+    staff = require_staff(request, ANY_STAFF)
+    patient = Patient.objects.filter(pk=payload.patient_id, clinic=staff.clinic).first()
+    if patient is None:
+        raise field_error("body.patient_id", "is not a patient of this clinic")
+    practitioner = StaffMember.objects.filter(
+        pk=payload.practitioner_id, clinic=staff.clinic
+    ).first()
+    if practitioner is None or not practitioner.is_clinical:
+        raise field_error("body.practitioner_id", "is not a practitioner of this clinic")
+    start, end = _aware(payload.start), _aware(payload.end)
+    if end <= start:
+        raise field_error("body.end", "must be after start")
+    if end - start > MAX_LENGTH:
+        raise field_error("body.end", "an appointment lasts at most 12 hours")
+    plan = None
+    if payload.plan_id is not None:
+        plan = patient.plans.filter(pk=payload.plan_id).first()
+        if plan is None:
+            raise field_error("body.plan_id", "is not one of this patient's plans")
+    room = _in_clinic(Room, payload.room_id, staff, "room_id")
+    booking = Booking(
+        start=start,
+        end=end,
+        practitioner=practitioner,
+        room=room,
+        equipment=_in_clinic(Equipment, payload.equipment_id, staff, "equipment_id"),
+        location=_in_clinic(Location, payload.location_id, staff, "location_id"),
+    )
+    try:
+        appointment = book(patient, booking, kind=payload.kind, plan=plan, notes=payload.notes)
+    except SlotTaken as exc:
+        raise conflict(str(exc), "urn:dermis:problem:slot-taken") from None
+    audit(request, AuditEvent.Action.CREATE, appointment, summary="api: booked")
+    return Status(201, appointment_out(appointment))

@@ -1,0 +1,138 @@
+"""Consultations: intake and assessment in, the core's screening and proposal out and stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+
+from dermis.core import patient as cp
+from dermis.core.errors import InputError
+from dermis.core.patient import field_name
+from dermis.web.api.auth import clinic_patient, clinic_record, require_staff
+from dermis.web.api.errors import field_error
+from dermis.web.api.schemas import (
+    EARLIEST,
+    LATEST,
+    ConsultationOut,
+    ConsultationSummary,
+    Day,
+    PathId,
+    Phototype,
+    text_problem,
+)
+from dermis.web.clinic import consultations as writes
+from dermis.web.clinic.access import CLINICAL, audit
+from dermis.web.clinic.models import AuditEvent, Consultation
+
+router = Router(tags=["consultations"])
+
+
+class ConsultationIn(Schema):
+    intake: cp.Intake = Field(default_factory=cp.Intake)
+    assessment: cp.Assessment
+    as_of: Day | None = Field(None, description="the day screening is for; default today")
+    fitzpatrick: Phototype | None = Field(
+        None, description="record the phototype now (required when the patient has none)"
+    )
+
+
+def _values(data: object, loc: tuple = ()) -> Iterator[tuple[tuple, object]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _values(value, (*loc, key))
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            yield from _values(value, (*loc, i))
+    else:
+        yield loc, data
+
+
+def _check_storable(payload: ConsultationIn) -> None:
+    """Text PostgreSQL can store and dates the core's arithmetic cannot overflow."""
+    for part in ("intake", "assessment"):
+        for loc, value in _values(getattr(payload, part).model_dump(), ("body", part)):
+            if isinstance(value, str) and (problem := text_problem(value)):
+                raise field_error(field_name(loc), problem)
+            if isinstance(value, date) and not EARLIEST <= value <= LATEST:
+                raise field_error(field_name(loc), f"must be between {EARLIEST} and {LATEST}")
+
+
+def summary(c: Consultation) -> dict:
+    return {
+        "id": c.pk,
+        "patient_id": c.patient_id,
+        "practitioner_id": c.practitioner_id,
+        "created_at": c.created_at,
+        "as_of": c.as_of,
+        "status": c.status,
+        "knowledge_version": c.knowledge_version,
+        "plan_status": (c.proposal or {}).get("status"),
+    }
+
+
+def detail(c: Consultation) -> dict:
+    return {
+        **summary(c),
+        "intake": c.intake,
+        "assessment": c.assessment,
+        "screening": c.screening,
+        "proposal": c.proposal,
+    }
+
+
+@router.get(
+    "/patients/{patient_id}/consultations",
+    response=list[ConsultationSummary],
+    summary="A patient's consultations, newest first",
+)
+def list_consultations(request, patient_id: PathId):
+    staff = require_staff(request, CLINICAL)
+    patient = clinic_patient(staff, patient_id)
+    audit(request, AuditEvent.Action.VIEW, patient, summary="api: consultations")
+    return [summary(c) for c in patient.consultations.order_by("-created_at", "-pk")]
+
+
+@router.post(
+    "/patients/{patient_id}/consultations",
+    response={201: ConsultationOut},
+    summary="Record a consultation: the core screens and proposes a plan",
+)
+def create_consultation(request, patient_id: PathId, payload: ConsultationIn):
+    """Errors in the intake or assessment name the field, e.g. `body.assessment.concerns[0].area`;
+    `fitzpatrick` is required when the patient has no phototype yet."""
+    staff = require_staff(request, CLINICAL)
+    patient = clinic_patient(staff, patient_id)
+    _check_storable(payload)
+    as_of = payload.as_of or timezone.localdate()
+    # The web's own write: the same screening, plan and stored snapshot as the consultation page.
+    fitzpatrick = payload.fitzpatrick or patient.fitzpatrick
+    try:
+        consultation = writes.create_consultation(
+            patient, staff, payload.intake, payload.assessment, fitzpatrick, as_of
+        )
+    except InputError as exc:
+        if exc.field == "age":  # from the stored date of birth and as_of, not this body
+            age = patient.age_on(as_of)
+            raise field_error(
+                "body.as_of", f"the patient is {age} on {as_of}; 16 to 110 can be treated"
+            ) from None
+        raise field_error(f"body.{exc.field}", exc.message) from None
+    except OverflowError:
+        raise field_error("body", "a date is too far in the past or the future") from None
+    audit(request, AuditEvent.Action.CREATE, consultation, summary="api: consultation")
+    return Status(201, detail(consultation))
+
+
+@router.get(
+    "/consultations/{consultation_id}",
+    response=ConsultationOut,
+    summary="A consultation with its screening and proposal",
+)
+def get_consultation(request, consultation_id: PathId):
+    staff = require_staff(request, CLINICAL)
+    consultation = clinic_record(staff, Consultation, consultation_id)
+    audit(request, AuditEvent.Action.VIEW, consultation)
+    return detail(consultation)

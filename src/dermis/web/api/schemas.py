@@ -1,0 +1,331 @@
+"""Request and response bodies, one schema per purpose (create / update / public).
+
+Text fields refuse NUL characters and lone surrogates, which PostgreSQL cannot store; ids and
+dates are bounded so that no value a client can send overflows the database.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from ninja import Path, Schema
+from pydantic import AfterValidator, ConfigDict, Field
+
+MAX_ID = 2**53  # larger ids cannot exist here, and SQLite integers stop at 2**63
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2200, 12, 31)
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text, or None."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text"
+    return None
+
+
+def _clean_text(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _email(value: str) -> str:
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise ValueError("is not a valid email address") from None
+    return value
+
+
+def _in_range(value: date | datetime) -> date | datetime:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return value
+
+
+def Text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length), AfterValidator(_clean_text)
+    ]
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_clean_text), AfterValidator(_email)]
+Day = Annotated[date, AfterValidator(_in_range)]
+Moment = Annotated[datetime, AfterValidator(_in_range)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Path[int, {"ge": 1, "le": MAX_ID}]
+Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]
+Sex = Literal["f", "m", "x"]
+Phototype = Literal["I", "II", "III", "IV", "V", "VI"]
+
+T = TypeVar("T")
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, with the fields that were wrong."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] = []
+
+
+class Page(Schema, Generic[T]):
+    count: int = Field(description="matching records in all pages")
+    limit: int
+    offset: int
+    items: list[T]
+
+
+class PageQuery(Schema):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+# --- Patients -----------------------------------------------------------------------------
+
+
+class PatientQuery(PageQuery):
+    q: Text(100) | None = Field(None, description="part of a name, the email or the phone")
+    date_of_birth: Day | None = None
+
+
+class PatientIn(In):
+    given_name: Text(100, 1)
+    family_name: Text(100, 1)
+    date_of_birth: Day
+    sex: Sex = "f"
+    fitzpatrick: Phototype | None = Field(None, description="clinical roles only")
+    phone: Text(40) = ""
+    email: Email = ""
+    address: Text(300) = ""
+    email_reminders: bool = True
+    sms_reminders: bool = True
+
+
+class PatientPatch(In):
+    given_name: Text(100, 1) | None = None
+    family_name: Text(100, 1) | None = None
+    date_of_birth: Day | None = None
+    sex: Sex | None = None
+    fitzpatrick: Phototype | None = Field(None, description="clinical roles only")
+    phone: Text(40) | None = None
+    email: Email | None = None
+    address: Text(300) | None = None
+    email_reminders: bool | None = None
+    sms_reminders: bool | None = None
+
+
+class PatientOut(Schema):
+    id: int
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    sex: str
+    fitzpatrick: str | None = Field(description="null when unset, and always for front desk")
+    phone: str
+    email: str
+    address: str
+    email_reminders: bool
+    sms_reminders: bool
+    created_at: datetime
+
+
+# --- Consultations, plans, sessions, grades -----------------------------------------------
+
+
+class ConsultationSummary(Schema):
+    id: int
+    patient_id: int
+    practitioner_id: int | None
+    created_at: datetime
+    as_of: date
+    status: str
+    knowledge_version: str
+    plan_status: str | None = Field(description="the proposal's status: ok, partial, not_safe")
+
+
+class ConsultationOut(ConsultationSummary):
+    intake: dict
+    assessment: dict
+    screening: dict
+    proposal: dict
+
+
+class PlanOut(Schema):
+    id: int
+    patient_id: int
+    consultation_id: int
+    consent_id: int | None
+    version: int
+    previous_id: int | None
+    status: str
+    content: dict
+    adjustments: list
+    note: str
+    created_at: datetime
+
+
+class SessionAreaOut(Schema):
+    area: str
+    depth_mm: float | None
+    tip: str
+    passes: int
+
+
+class AddendumOut(Schema):
+    created_at: datetime
+    author: str
+    text: str
+
+
+class SessionOut(Schema):
+    id: int
+    patient_id: int
+    plan_id: int | None
+    appointment_id: int | None
+    practitioner_id: int
+    performed_at: datetime
+    duration_minutes: int
+    modality: str
+    device: str
+    cartridge: str
+    lot_number: str
+    serum: str
+    numbing: str
+    endpoint: str
+    immediate_reactions: str
+    notes: str
+    status: str
+    finalised_at: datetime | None
+    content_sha256: str
+    areas: list[SessionAreaOut]
+    addenda: list[AddendumOut]
+
+
+class GradeIn(In):
+    area: Text(40, 1)
+    concern: Text(40, 1)
+    grade: Finite = Field(description="on the concern's named scale (knowledge base)")
+    baseline: Finite | None = None
+    graded_on: Day | None = Field(None, description="default today")
+    plan_id: Id | None = None
+    notes: Text(2000) = ""
+
+
+class GradeOut(Schema):
+    id: int
+    patient_id: int
+    plan_id: int | None
+    area: str
+    concern: str
+    scale: str | None
+    grade: float
+    baseline: float | None
+    graded_on: date
+    notes: str
+
+
+# --- Appointments, staff, directory --------------------------------------------------------
+
+Kind = Literal["consultation", "treatment", "follow_up", "maintenance"]
+AppointmentStatus = Literal["booked", "done", "cancelled", "no_show"]
+
+
+class AppointmentQuery(PageQuery):
+    date_from: Day | None = Field(None, description="first day (clinic time), inclusive")
+    date_to: Day | None = Field(None, description="last day (clinic time), inclusive")
+    patient_id: Id | None = None
+    practitioner_id: Id | None = None
+    status: AppointmentStatus | None = None
+
+
+class AppointmentIn(In):
+    patient_id: Id
+    practitioner_id: Id
+    start: Moment = Field(description="ISO 8601; without an offset it is clinic time")
+    end: Moment
+    kind: Kind = "treatment"
+    location_id: Id | None = None
+    room_id: Id | None = None
+    equipment_id: Id | None = None
+    plan_id: Id | None = None
+    notes: Text(300) = Field("", description="front-desk note, not clinical")
+
+
+class AppointmentOut(Schema):
+    id: int
+    patient_id: int
+    practitioner_id: int
+    location_id: int | None
+    room_id: int | None
+    equipment_id: int | None
+    plan_id: int | None
+    kind: str
+    start: datetime
+    end: datetime
+    status: str
+    notes: str
+    series_index: int | None
+
+
+class LocationOut(Schema):
+    name: str
+    address: str
+    town: str
+    postcode: str
+
+
+class StaffOut(Schema):
+    id: int
+    display_name: str
+    role: str
+    credentials: str
+    treatments: list[str]
+    listed_in_directory: bool
+    locations: list[LocationOut]
+
+
+class ClinicOut(Schema):
+    name: str
+    town: str
+    postcode: str
+    phone: str
+    email: str
+    website: str
+
+
+class DirectoryEntry(Schema):
+    id: int
+    display_name: str
+    credentials: str
+    treatments: list[str]
+    bio: str
+    clinic: ClinicOut
+    locations: list[LocationOut]
+
+
+class DirectoryQuery(Schema):
+    treatment: Literal["microneedling", "microdermabrasion"] | None = None
+    where: Text(60) | None = Field(None, description="a town or a postcode (LS1, LS1 4AP)")

@@ -1,0 +1,376 @@
+"""A patient's record as a FHIR R5 Bundle (type collection), built with fhir.resources.
+
+Pure mapping from model instances: Patient, Organization, Practitioner, PractitionerRole,
+Appointment, CarePlan (+ a ServiceRequest per planned treatment, its activities), Procedure (a
+session, and one per treated area with depth, tip and passes), Observation (grades, screening
+findings), Consent, DocumentReference (photo metadata; the image stays in Dermis) and
+Communication (reminders sent). Every resource is validated as it is built.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from django.utils import timezone
+from fhir.resources.appointment import Appointment as FAppointment
+from fhir.resources.bundle import Bundle
+from fhir.resources.careplan import CarePlan
+from fhir.resources.communication import Communication
+from fhir.resources.consent import Consent
+from fhir.resources.documentreference import DocumentReference
+from fhir.resources.observation import Observation
+from fhir.resources.organization import Organization
+from fhir.resources.patient import Patient as FPatient
+from fhir.resources.practitioner import Practitioner
+from fhir.resources.practitionerrole import PractitionerRole
+from fhir.resources.procedure import Procedure
+from fhir.resources.resource import Resource
+from fhir.resources.servicerequest import ServiceRequest
+
+from dermis.web.clinic import models as m
+from dermis.web.fhir import codes as c
+
+GENDER = {"f": "female", "m": "male", "x": "other"}
+APPOINTMENT_STATUS = {
+    "booked": "booked",
+    "done": "fulfilled",
+    "cancelled": "cancelled",
+    "no_show": "noshow",
+}
+PLAN_STATUS = {"active": "active", "superseded": "revoked", "completed": "completed"}
+MEDIUM = {"email": "EMAILWRIT", "sms": "SMSWRIT"}
+
+
+class Refs:
+    """Resource references inside one bundle: the urn:uuid full URL of each resource."""
+
+    def __init__(self, clinic: m.Clinic) -> None:
+        self.slug = clinic.slug
+
+    def __call__(self, resource_type: str, *parts: object) -> dict:
+        return {"reference": c.full_url(self.slug, resource_type, c.fhir_id(*parts))}
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _identifier(clinic: m.Clinic, kind: str, pk: int) -> list[dict]:
+    return [{"system": c.identifier_system(clinic.slug, kind), "value": str(pk)}]
+
+
+def _depth(value) -> dict:
+    return {
+        "url": c.extension("needle-depth"),
+        "valueQuantity": {"value": float(value), "unit": "mm", "system": c.UCUM, "code": "mm"},
+    }
+
+
+def patient(p: m.Patient, ref: Refs) -> FPatient:
+    telecom = [{"system": "phone", "value": p.phone}] if p.phone else []
+    telecom += [{"system": "email", "value": p.email}] if p.email else []
+    return FPatient.model_validate(
+        {
+            "id": c.fhir_id(p.pk),
+            "identifier": _identifier(p.clinic, "patient", p.pk),
+            "name": [{"family": p.family_name, "given": [p.given_name], "text": p.full_name}],
+            "gender": GENDER.get(p.sex, "unknown"),
+            "birthDate": p.date_of_birth.isoformat(),
+            "telecom": telecom or None,
+            "address": [{"text": p.address}] if p.address else None,
+            "managingOrganization": ref("Organization", p.clinic.pk),
+        }
+    )
+
+
+def organization(clinic: m.Clinic) -> Organization:
+    telecom = [{"system": "phone", "value": clinic.phone}] if clinic.phone else []
+    telecom += [{"system": "email", "value": clinic.email}] if clinic.email else []
+    return Organization.model_validate(
+        {
+            "id": c.fhir_id(clinic.pk),
+            "identifier": [{"system": c.identifier_system(clinic.slug, "clinic"), "value": "1"}],
+            "name": clinic.name,
+            "contact": [{"telecom": telecom}] if telecom else None,
+        }
+    )
+
+
+def practitioner(s: m.StaffMember) -> Practitioner:
+    return Practitioner.model_validate(
+        {
+            "id": c.fhir_id(s.pk),
+            "identifier": _identifier(s.clinic, "staff", s.pk),
+            "active": s.user.is_active,
+            "name": [{"text": s.display_name}],
+            "qualification": [{"code": {"text": s.credentials}}] if s.credentials else None,
+        }
+    )
+
+
+def practitioner_role(s: m.StaffMember, ref: Refs) -> PractitionerRole:
+    return PractitionerRole.model_validate(
+        {
+            "id": c.fhir_id(s.pk),
+            "active": s.user.is_active,
+            "practitioner": ref("Practitioner", s.pk),
+            "organization": ref("Organization", s.clinic_id),
+            "code": [c.concept("staff-role", s.role, s.get_role_display())],
+        }
+    )
+
+
+def appointment(a: m.Appointment, ref: Refs) -> FAppointment:
+    return FAppointment.model_validate(
+        {
+            "id": c.fhir_id(a.pk),
+            "identifier": _identifier(a.clinic, "appointment", a.pk),
+            "status": APPOINTMENT_STATUS[a.status],
+            "appointmentType": c.concept("appointment-kind", a.kind, a.get_kind_display()),
+            "start": a.start.isoformat(),
+            "end": a.end.isoformat(),
+            "created": a.created_at.isoformat(),
+            "basedOn": [ref("CarePlan", a.plan_id)] if a.plan_id else None,
+            "note": [{"text": a.notes}] if a.notes else None,
+            "participant": [
+                {"actor": ref("Patient", a.patient_id), "status": "accepted"},
+                {"actor": ref("PractitionerRole", a.practitioner_id), "status": "accepted"},
+            ],
+        }
+    )
+
+
+def _treatments(plan: m.TreatmentPlan):
+    for i, course in enumerate(plan.content.get("courses", [])):
+        for j, t in enumerate(course.get("treatments", [])):
+            yield i, j, course, t
+
+
+def service_request(plan: m.TreatmentPlan, i: int, j: int, course: dict, t: dict, ref: Refs):
+    """One planned treatment: a concern on an area, its sessions, interval, device and depth."""
+    kb_area = t.get("area", "")
+    how = f"{t.get('device', '')}" + (f", {t['depth_mm']:g} mm" if t.get("depth_mm") else "")
+    how += f", {t['tip']} tip" if t.get("tip") else ""
+    repeat = {"count": t.get("sessions") or course.get("sessions") or 1}
+    if course.get("interval_days"):
+        repeat |= {"period": course["interval_days"], "periodUnit": "d"}
+    return ServiceRequest.model_validate(
+        {
+            "id": c.fhir_id("plan", plan.pk, i, j),
+            "status": PLAN_STATUS[plan.status],
+            "intent": "plan",
+            "subject": ref("Patient", plan.patient_id),
+            "code": {"concept": c.concept("modality", course.get("modality", "unknown"))},
+            "bodySite": [c.body_site(kb_area)],
+            "reason": [{"concept": c.concept("concern", t.get("concern", "unknown"))}],
+            "occurrenceTiming": {"repeat": repeat},
+            "note": [{"text": how}] if how else None,
+            "extension": [_depth(t["depth_mm"])] if t.get("depth_mm") else None,
+        }
+    )
+
+
+def care_plan(plan: m.TreatmentPlan, sessions: list[m.TreatmentSession], ref: Refs) -> CarePlan:
+    activities = []
+    for i, j, course, _t in _treatments(plan):
+        done = [s for s in sessions if s.plan_id == plan.pk and s.modality == course["modality"]]
+        activities.append(
+            {
+                "plannedActivityReference": ref("ServiceRequest", "plan", plan.pk, i, j),
+                "performedActivity": [{"reference": ref("Procedure", s.pk)} for s in done] or None,
+            }
+        )
+    return CarePlan.model_validate(
+        {
+            "id": c.fhir_id(plan.pk),
+            "status": PLAN_STATUS[plan.status],
+            "intent": "plan",
+            "title": f"Treatment plan, version {plan.version}",
+            "subject": ref("Patient", plan.patient_id),
+            "created": plan.created_at.isoformat(),
+            "replaces": [ref("CarePlan", plan.previous_id)] if plan.previous_id else None,
+            "supportingInfo": [ref("Consent", plan.consent_id)] if plan.consent_id else None,
+            "note": [{"text": plan.note}] if plan.note else None,
+            "activity": activities or None,
+        }
+    )
+
+
+def procedures(s: m.TreatmentSession, ref: Refs) -> list[Procedure]:
+    """The session, then one Procedure per treated area (part of it) with depth, tip, passes."""
+    status = "completed" if s.is_final else "in-progress"
+    code = c.concept("modality", s.modality, s.get_modality_display())
+    areas = list(s.areas.all())
+    notes = [n for n in (s.notes, s.immediate_reactions) if n]
+    notes += [a.text for a in s.addenda.all()]
+    whole = {
+        "id": c.fhir_id(s.pk),
+        "status": status,
+        "code": code,
+        "subject": ref("Patient", s.patient_id),
+        "occurrenceDateTime": s.performed_at.isoformat(),
+        "performer": [{"actor": ref("Practitioner", s.practitioner_id)}],
+        "bodySite": [c.body_site(a.area) for a in areas] or None,
+        "used": [{"concept": c.concept("device", s.device)}] if s.device else None,
+        "basedOn": [ref("CarePlan", s.plan_id)] if s.plan_id else None,
+        "note": [{"text": n} for n in notes] or None,
+    }
+    out = [Procedure.model_validate(whole)]
+    for a in areas:
+        extensions = [_depth(a.depth_mm)] if a.depth_mm is not None else []
+        if a.tip:
+            extensions.append({"url": c.extension("tip"), "valueCode": a.tip})
+        extensions.append({"url": c.extension("passes"), "valueInteger": a.passes})
+        part = {
+            "id": c.fhir_id(s.pk, a.area),
+            "status": status,
+            "code": code,
+            "subject": ref("Patient", s.patient_id),
+            "occurrenceDateTime": s.performed_at.isoformat(),
+            "partOf": [ref("Procedure", s.pk)],
+            "bodySite": [c.body_site(a.area)],
+            "used": [{"concept": c.concept("device", s.device)}] if s.device else None,
+            "extension": extensions,
+        }
+        out.append(Procedure.model_validate(part))
+    return out
+
+
+def grade(g: m.FollowUpGrade, ref: Refs) -> Observation:
+    data = {
+        "id": c.fhir_id("grade", g.pk),
+        "status": "final",
+        "category": [{"coding": [{"system": c.OBSERVATION_CATEGORY, "code": "exam"}]}],
+        "code": c.concept("concern", g.concern),
+        "subject": ref("Patient", g.patient_id),
+        "effectiveDateTime": g.graded_on.isoformat(),
+        "valueQuantity": {"value": g.grade},
+        "bodySite": c.body_site(g.area),
+        "basedOn": [ref("CarePlan", g.plan_id)] if g.plan_id else None,
+        "note": [{"text": g.notes}] if g.notes else None,
+    }
+    if g.baseline is not None:
+        baseline = c.concept("grade-component", "baseline", "Grade before treatment")
+        data["component"] = [{"code": baseline, "valueQuantity": {"value": g.baseline}}]
+    return Observation.model_validate(data)
+
+
+def findings(consultation: m.Consultation, ref: Refs) -> list[Observation]:
+    """The screening findings stored with a consultation, one Observation each."""
+    out = []
+    for k, f in enumerate((consultation.screening or {}).get("findings", [])):
+        value = f"{f.get('severity', '')} for {f.get('modality', '')}: {f.get('action', '')}"
+        data = {
+            "id": c.fhir_id("finding", consultation.pk, k),
+            "status": "final",
+            "category": [{"coding": [{"system": c.OBSERVATION_CATEGORY, "code": "survey"}]}],
+            "code": c.concept("contraindication", f.get("rule", "unknown"), f.get("name")),
+            "subject": ref("Patient", consultation.patient_id),
+            "effectiveDateTime": consultation.as_of.isoformat(),
+            "valueString": value,
+            "note": [{"text": f["reason"]}] if f.get("reason") else None,
+        }
+        out.append(Observation.model_validate(data))
+    return out
+
+
+def consent(r: m.ConsentRecord, ref: Refs) -> Consent:
+    text = base64.b64encode(r.text.encode()).decode()
+    attachments = [
+        {
+            "contentType": "text/plain; charset=utf-8",
+            "data": text,
+            "title": f"Consent text {r.text_version}",
+        }
+    ]
+    if r.signature_png:
+        png = base64.b64encode(bytes(r.signature_png)).decode()
+        attachments.append({"contentType": "image/png", "data": png, "title": "Signature"})
+    return Consent.model_validate(
+        {
+            "id": c.fhir_id(r.pk),
+            "status": "active",
+            "category": [{"text": "Treatment consent"}],
+            "subject": ref("Patient", r.patient_id),
+            "date": timezone.localtime(r.signed_at).date().isoformat(),
+            "grantor": [ref("Patient", r.patient_id)],
+            "decision": "permit",
+            "sourceAttachment": attachments,
+        }
+    )
+
+
+def photo(p: m.Photo, ref: Refs) -> DocumentReference:
+    attachment = {
+        "contentType": p.content_type,
+        "size": p.size_bytes,
+        "width": p.width,
+        "height": p.height,
+        "title": f"{p.get_stage_display()} photo, {p.area}, {p.taken_on.isoformat()}",
+        "creation": p.taken_on.isoformat(),
+    }
+    return DocumentReference.model_validate(
+        {
+            "id": c.fhir_id(p.pk),
+            "status": "current",
+            "type": {"text": "Clinical photograph"},
+            "subject": ref("Patient", p.patient_id),
+            "date": p.uploaded_at.isoformat(),
+            "bodySite": [{"concept": c.body_site(p.area)}],
+            "context": [ref("Procedure", p.session_id)] if p.session_id else None,
+            "content": [{"attachment": attachment}],
+        }
+    )
+
+
+def communication(r: m.Reminder, ref: Refs) -> Communication:
+    return Communication.model_validate(
+        {
+            "id": c.fhir_id(r.pk),
+            "status": "completed",
+            "category": [c.concept("reminder-kind", r.kind, r.get_kind_display())],
+            "medium": [{"coding": [{"system": c.PARTICIPATION_MODE, "code": MEDIUM[r.channel]}]}],
+            "subject": ref("Patient", r.patient_id),
+            "about": [ref("Appointment", r.appointment_id)] if r.appointment_id else None,
+            "sent": r.sent_at.isoformat() if r.sent_at else None,
+        }
+    )
+
+
+def patient_bundle(p: m.Patient) -> Bundle:
+    """Everything Dermis holds about `p`, as one FHIR Bundle of type collection."""
+    ref = Refs(p.clinic)
+    sessions = list(p.sessions.prefetch_related("areas", "addenda").order_by("performed_at", "pk"))
+    appointments = list(p.appointments.order_by("start", "pk"))
+    consultations = list(p.consultations.order_by("created_at", "pk"))
+    staff_ids = {a.practitioner_id for a in appointments} | {s.practitioner_id for s in sessions}
+    staff_ids |= {c_.practitioner_id for c_ in consultations if c_.practitioner_id}
+    staff = m.StaffMember.objects.filter(pk__in=staff_ids).select_related("user", "clinic")
+    resources: list[Resource] = [patient(p, ref), organization(p.clinic)]
+    for s in staff.order_by("pk"):
+        resources += [practitioner(s), practitioner_role(s, ref)]
+    resources += [appointment(a, ref) for a in appointments]
+    for plan in p.plans.order_by("version"):
+        resources.append(care_plan(plan, sessions, ref))
+        resources += [service_request(plan, *t, ref) for t in _treatments(plan)]
+    for s in sessions:
+        resources += procedures(s, ref)
+    resources += [grade(g, ref) for g in p.grades.order_by("graded_on", "pk")]
+    for consultation in consultations:
+        resources += findings(consultation, ref)
+    resources += [consent(r, ref) for r in p.consents.order_by("signed_at", "pk")]
+    resources += [photo(ph, ref) for ph in p.photos.order_by("taken_on", "pk")]
+    sent = p.reminders.filter(status=m.Reminder.Status.SENT).order_by("sent_at", "pk")
+    resources += [communication(r, ref) for r in sent]
+    entries = [
+        {"fullUrl": c.full_url(ref.slug, r.get_resource_type(), r.id), "resource": r}
+        for r in resources
+    ]
+    return Bundle.model_validate(
+        {
+            "type": "collection",
+            "timestamp": timezone.now().isoformat(),
+            "identifier": {"system": c.identifier_system(ref.slug, "export"), "value": str(p.pk)},
+            "entry": entries,
+        }
+    )

@@ -1,0 +1,44 @@
+"""OpenAPI document and docs page: public, offline, and every error documented as a problem."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+
+
+def test_openapi_lists_the_v1_operations_with_bearer_auth(db):
+    schema = Client().get("/api/openapi.json").json()
+
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/patients/{patient_id}/fhir" in schema["paths"]
+    assert schema["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
+    assert "security" not in schema["paths"]["/api/v1/directory"]["get"]
+
+
+def test_every_error_response_is_problem_json(db):
+    schema = Client().get("/api/openapi.json").json()
+
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            assert "422" in operation["responses"] or "{" not in path, (method, path)
+            for code, response in operation["responses"].items():
+                if int(code) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (path, code)
+
+
+def test_docs_page_loads_nothing_from_another_host(db):
+    response = Client().get("/api/docs")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui-bundle.js" in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "validatorUrl" in html and '"validatorUrl": null' in html
+
+
+def test_docs_static_files_are_shipped(db):
+    from django.contrib.staticfiles import finders
+
+    for name in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui.css", "ninja/swagger-ui-init.js"):
+        assert finders.find(name), name

@@ -1,0 +1,24 @@
+"""An unexpected failure is a 500 problem document; neither it nor the log quotes patient data."""
+
+from __future__ import annotations
+
+import logging
+
+from dermis.web.api.routers import patients
+
+
+def test_an_unexpected_error_is_a_bare_500_problem(world, api_as, monkeypatch, caplog):
+    def broken(patient, staff):
+        raise RuntimeError(f"cannot render {patient.full_name}")
+
+    monkeypatch.setattr(patients, "patient_out", broken)
+
+    with caplog.at_level(logging.ERROR):
+        response = api_as("pat").get(f"/api/v1/patients/{world.nora.pk}")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.content.decode()
+    assert "Nora" not in body and "Traceback" not in body
+    assert response.json()["status"] == 500
+    assert "RuntimeError" in caplog.text and "Nora" not in caplog.text
