@@ -1,16 +1,25 @@
-"""`dermis serve` migrates a fresh database and answers on a loopback port with no configuration."""
+"""`dermis serve` migrates a fresh database and answers on a loopback port with no configuration.
+
+`dermis serve --demo` also seeds the demo clinics and prints their logins; never in production.
+"""
 
 from __future__ import annotations
 
+import argparse
+import http.cookiejar
 import json
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
+
+from dermis.cli import web
 
 SERVE = (
     "import argparse, sys; from dermis.cli import web; "
@@ -28,9 +37,10 @@ def _free_port() -> int:
 def _get_json(url: str, deadline: float) -> dict:
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            # The first request imports every view module: allow it a few seconds on a busy host.
+            with urllib.request.urlopen(url, timeout=15) as response:
                 return json.load(response)
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
@@ -55,3 +65,83 @@ def test_serve_answers_healthz_on_a_fresh_database(clean_env, tmp_path):
     assert body["status"] == "ok", output
     assert (tmp_path / "var" / "dermis.sqlite3").is_file()
     assert "Applying auth.0001_initial... OK" in output
+
+
+DEMO_PASSWORD = "demo-serve-password-57"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _log_in(base: str, username: str, password: str) -> tuple[int, str]:
+    """Log in through the real login form; (status, Location) of the answer."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    with opener.open(f"{base}/accounts/login/", timeout=10) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    ).encode()
+    try:
+        with opener.open(f"{base}/accounts/login/", data=form, timeout=10) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:  # the 302 that the handler declined to follow
+        return exc.code, exc.headers.get("Location", "")
+
+
+@pytest.mark.slow
+def test_serve_demo_seeds_prints_the_logins_and_they_work(clean_env):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE, "serve", "--demo", "--port", str(port)],
+        env={**clean_env, "DERMIS_DEMO_PASSWORD": DEMO_PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = _get_json(f"{base}/healthz", deadline=time.monotonic() + 90)
+        login = _log_in(base, "ng.priya", DEMO_PASSWORD)
+        refused = _log_in(base, "ng.tom", "not-the-demo-password")
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+
+    assert body["status"] == "ok", output
+    assert login == (302, "/"), output
+    assert refused[0] == 200  # the form again, with an error
+    assert "seeding demo data: 50/50 patients" in output
+    assert re.search(rf"ng\.priya +Practitioner +Northgate Skin Clinic +{DEMO_PASSWORD}", output)
+    assert re.search(rf"rs\.desk +Front desk +Riverside Aesthetics +{DEMO_PASSWORD}", output)
+    assert f"Open {base}/ " in output
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["serve", "--demo"], {"DERMIS_ENV": "production"}),
+        # Off a loopback address the settings default to production.
+        (["serve", "--demo", "--host", "0.0.0.0"], {"DERMIS_SECRET_KEY": "k" * 50}),
+    ],
+)
+def test_serve_demo_is_refused_in_production(run_python, argv, env):
+    code = SERVE.replace("sys.argv[1:]", repr(argv))
+
+    result = run_python(code, **env)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "dermis: error: --demo is refused when DERMIS_ENV=production (demo patients and logins)\n"
+    )
+
+
+def test_serve_demo_is_off_unless_asked():
+    parser = argparse.ArgumentParser(prog="dermis")
+    web.register(parser.add_subparsers())
+
+    assert parser.parse_args(["serve"]).demo is False
+    assert parser.parse_args(["serve", "--demo", "--port", "8123"]).demo is True

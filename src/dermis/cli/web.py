@@ -1,6 +1,7 @@
 """`dermis manage` and `dermis serve`: the Django web app from the command line.
 
 Django is imported inside the command functions, so the other sub-commands start without it.
+`dermis serve --demo` also fills the database with the demo clinics and prints their logins.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ SETTINGS_MODULE = "dermis.web.settings"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+DEMO_REFUSED = (
+    "dermis: error: --demo is refused when DERMIS_ENV=production (demo patients and logins)"
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})"
     )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="add two demo clinics with staff and 50 patients (idempotent), print the demo "
+        "logins, then serve; refused when DERMIS_ENV=production",
+    )
     serve.set_defaults(func=serve_command)
 
 
@@ -60,15 +70,23 @@ def manage_command(args: argparse.Namespace) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    """Migrate, then serve on `args.host:args.port` without the auto-reloader."""
+    """Migrate (and seed the demo), then serve on `args.host:args.port` without the reloader."""
+    demo = getattr(args, "demo", False)
+    if demo and os.environ.get("DERMIS_ENV", "").strip().lower() == "production":
+        print(DEMO_REFUSED, file=sys.stderr)
+        return 2
     if args.host in LOOPBACK_HOSTS:
         # Nothing off this machine can reach the server, so the public development key is enough.
         os.environ.setdefault("DERMIS_ENV", "development")
     if not _setup_django():
         return 2
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import DatabaseError
 
+    if demo and settings.PRODUCTION:  # production by default off a loopback address
+        print(DEMO_REFUSED, file=sys.stderr)
+        return 2
     ipv6 = ":" in args.host
     address = f"[{args.host}]:{args.port}" if ipv6 else f"{args.host}:{args.port}"
     try:
@@ -76,9 +94,44 @@ def serve_command(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         print(f"dermis: error: database: {exc}", file=sys.stderr)
         return 2
+    if demo:
+        host = "localhost" if args.host in ("0.0.0.0", "::") else address.rsplit(":", 1)[0]
+        if not _seed_demo(f"http://{host}:{args.port}/"):
+            return 2
     # `insecure_serving` lets the development server serve the admin's CSS with DEBUG off.
     call_command("runserver", address, use_reloader=False, use_ipv6=ipv6, insecure_serving=True)
     return 0
+
+
+def _seed_demo(url: str) -> bool:
+    """Seed the demo (progress on stderr), print the logins and the URL; False on an error."""
+    from django.db import DatabaseError
+
+    from dermis.web.clinic.demo_data import DemoError, build_demo, format_logins
+
+    def progress(done: int, total: int) -> None:
+        # One line per step on a terminal; every tenth in a log.
+        if sys.stderr.isatty():
+            end = "\n" if done == total else ""
+            print(f"\rseeding demo data: {done}/{total} patients", end=end, file=sys.stderr)
+        elif done % 10 == 0 or done == total:
+            print(f"seeding demo data: {done}/{total} patients", file=sys.stderr)
+        sys.stderr.flush()
+
+    try:
+        result = build_demo(progress=progress)
+    except DemoError as exc:
+        print(f"dermis: error: {exc}", file=sys.stderr)
+        return False
+    except DatabaseError as exc:  # rolled back: nothing of the demo was written
+        print(f"dermis: error: database: {exc}", file=sys.stderr)
+        return False
+    if not result.patients_created:
+        print("demo data already there: passwords reset", file=sys.stderr)
+    print("\nDemo logins (every account has the same password, shown only now):\n")
+    print(format_logins(result))
+    print(f"\nOpen {url} and log in with one of the accounts above.\n", flush=True)
+    return True
 
 
 def _setup_django() -> bool:

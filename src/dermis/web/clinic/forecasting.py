@@ -1,0 +1,335 @@
+"""A patient's outcome forecast from their plan, charted sessions and follow-up grades.
+
+Translation only: the model is `dermis.core.outcome`. What is asked of it:
+
+- the treatment: the active plan's course (the modality of the latest signed session if the plan
+  has it, else the first course) and, in it, the treatment (area and concern) with the most
+  follow-up grades (else the first); its device and depth/tip, the latest signed session's setting
+  on that area taking precedence over the plan's;
+- the sessions: signed (finalised) sessions of that modality on that area, as days from the first
+  one; then the plan's remaining sessions at its interval (none earlier than today). Before the
+  first session, day 0 is the course's earliest start or today, whichever is later;
+- the patient: age on day 0, sex and phototype (sun exposure and smoking are not recorded: the
+  model's defaults, moderate sun and non-smoker, are used);
+- the grades: each grade of that area and concern after day 0 becomes a follow-up band of
+  improvement in percent of pre-treatment severity. Severity is measured from the scale's "none"
+  end (its minimum, or its maximum when higher is better), so with baseline b, grade g and that end
+  n, improvement = 100 * (b - g) / (b - n). A grade is a rounded reading, so it is taken as the band
+  g - 0.5 .. g + 0.5 (clipped to -100..100 %). The baseline is the grade's own, else the plan's
+  severity for that concern; a baseline at the "none" end leaves nothing to improve and is skipped.
+
+A forecast is 300 seeded draws (the same inputs always give the same chart), cached by its inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from dermis.core.errors import InputError
+from dermis.core.outcome import (
+    CONCERNS,
+    PATIENT_SENTENCE,
+    FollowUp,
+    Forecast,
+    OutcomeModel,
+    make_patient,
+    make_treatment,
+)
+from dermis.web.clinic.core_inputs import active_plan, knowledge
+from dermis.web.clinic.models import FollowUpGrade, Patient, TreatmentPlan, TreatmentSession
+
+N_DRAWS = 300
+SEED = 0
+HORIZON_AFTER_LAST_DAYS = 1096  # three years after the last session, as the CLI
+CACHE_SECONDS = 3600
+_plot_lock = threading.Lock()  # pyplot keeps global state: one figure at a time
+
+
+@dataclass(frozen=True)
+class PatientForecast:
+    """The forecast, or None and why not; with what it was asked."""
+
+    forecast: Forecast | None
+    reason: str = ""
+    start: date | None = None  # day 0
+    modality: str = ""
+    area: str = ""
+    concern: str = ""
+    setting: str = ""  # "1 mm" or "medium tip"
+    sessions_done: tuple[int, ...] = ()
+    sessions_planned: tuple[int, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = field(default=())
+
+    @property
+    def title(self) -> str:
+        kb = knowledge()
+        area = kb.areas[self.area].name if self.area in kb.areas else self.area
+        concern = kb.concerns[self.concern].name if self.concern in kb.concerns else self.concern
+        return f"{self.modality.capitalize()} ({self.setting}): {concern.lower()}, {area.lower()}"
+
+    def day(self, offset: int | None) -> date | None:
+        return self.start + timedelta(days=offset) if self.start and offset is not None else None
+
+    @property
+    def below_noticeable_on(self) -> date | None:
+        """The first day the median is below noticeable after having reached it (None: never
+        noticeable, or still noticeable at the end of the forecast)."""
+        f = self.forecast
+        if f is None or f.noticeable_until_day is None or f.noticeable_until_day >= f.days[-1]:
+            return None
+        return self.day(f.noticeable_until_day + 1)
+
+    def summary(self) -> str:
+        """Alt text: what the chart shows, in words."""
+        f = self.forecast
+        if f is None:
+            return f"No forecast: {self.reason}."
+        peak = f.peak_day
+        lo, mid, hi = f.at(peak)
+        text = (
+            f"Forecast of improvement for {self.title}, {len(f.sessions)} sessions. "
+            f"The typical (median) improvement peaks at {mid:.0f} % on "
+            f"{self.day(peak):%d %B %Y} (day {peak}); 8 in 10 patients like this one fall "
+            f"between {lo:.0f} % and {hi:.0f} % then. "
+        )
+        until = f.noticeable_until_day
+        if until is None:
+            text += f"The median does not reach noticeable ({f.noticeable_threshold:g} %)."
+        elif until >= f.days[-1]:
+            text += (
+                f"The median is still noticeable at the end of the chart ({self.day(until):%B %Y})."
+            )
+        else:
+            text += (
+                f"The median stays noticeable ({f.noticeable_threshold:g} % or more) until "
+                f"{self.day(until):%d %B %Y} (day {until})."
+            )
+        if self.follow_ups:
+            text += f" Adjusted to {len(self.follow_ups)} follow-up grade(s)."
+        return text
+
+    statement = PATIENT_SENTENCE
+
+
+def _course(plan: TreatmentPlan, latest: TreatmentSession | None) -> dict | None:
+    courses = [c for c in plan.content.get("courses", []) if c.get("treatments")]
+    if latest is not None:
+        for c in courses:
+            if c.get("modality") == latest.modality:
+                return c
+    return courses[0] if courses else None
+
+
+def _treatment(course: dict, grades: list[FollowUpGrade]) -> dict:
+    def count(t: dict) -> int:
+        return sum(1 for g in grades if (g.area, g.concern) == (t["area"], t["concern"]))
+
+    # max() keeps the first of equals: the plan's order breaks ties
+    return max(course["treatments"], key=count)
+
+
+def improvement_band(scale, baseline: float, grade: float) -> tuple[float, float] | None:
+    """(low, high) improvement in % for a grade against its baseline; None if not measurable."""
+    none_end = scale.min if scale.higher_is_worse else scale.max
+    severity = baseline - none_end
+    if abs(severity) < 1e-9:
+        return None
+
+    def pct(g: float) -> float:
+        return max(-100.0, min(100.0, 100.0 * (baseline - g) / severity))
+
+    a, b = pct(grade - 0.5), pct(grade + 0.5)
+    return (min(a, b), max(a, b))
+
+
+def _inputs(patient: Patient, today: date) -> dict | str:
+    """Everything the model is asked, as plain values (the cache key), or why there is none."""
+    if not patient.fitzpatrick:
+        return "the phototype is not recorded yet"
+    plan = active_plan(patient)
+    if plan is None:
+        return "there is no active treatment plan yet"
+    signed = list(
+        patient.sessions.filter(status=TreatmentSession.Status.FINAL)
+        .prefetch_related("areas")
+        .order_by("performed_at", "pk")
+    )
+    course = _course(plan, signed[-1] if signed else None)
+    if course is None:
+        return "the plan has no course of treatment"
+    modality = course["modality"]
+    grades = list(patient.grades.order_by("graded_on", "pk"))
+    t = _treatment(course, grades)
+    if t["concern"] not in CONCERNS:
+        return f"the outcome model does not cover {t['concern'].replace('_', ' ')}"
+    done = [
+        s
+        for s in signed
+        if s.modality == modality and any(a.area == t["area"] for a in s.areas.all())
+    ]
+    depth, tip, device = t.get("depth_mm"), t.get("tip"), t.get("device")
+    if done:
+        last = next(a for a in done[-1].areas.all() if a.area == t["area"])
+        depth = float(last.depth_mm) if last.depth_mm is not None else depth
+        tip = last.tip or tip
+        device = done[-1].device
+    dates = sorted({timezone.localtime(s.performed_at).date() for s in done})
+    start = dates[0] if dates else max(date.fromisoformat(course["earliest_start"]), today)
+    done_days = [(d - start).days for d in dates]
+    lineage = plan_lineage(plan)
+    counted = sum(1 for s in done if s.plan_id in lineage)
+    remaining = max(0, int(course.get("sessions", 1)) - counted)
+    interval = int(course.get("interval_days", 28))
+    planned, last_day = [], done_days[-1] if done_days else None
+    for _ in range(remaining):
+        day = 0 if last_day is None else max(last_day + interval, (today - start).days)
+        planned.append(day)
+        last_day = day
+    kb = knowledge()
+    scale = kb.scales[kb.concerns[t["concern"]].scale] if t["concern"] in kb.concerns else None
+    follow_ups = []
+    for g in grades:
+        offset = (g.graded_on - start).days
+        if not done_days or (g.area, g.concern) != (t["area"], t["concern"]) or offset <= 0:
+            continue
+        baseline = g.baseline if g.baseline is not None else t.get("severity")
+        band = (
+            improvement_band(scale, float(baseline), g.grade)
+            if scale and baseline is not None
+            else None
+        )
+        if band:
+            follow_ups.append((offset, round(band[0], 3), round(band[1], 3)))
+    return {
+        "age": patient.age_on(start),
+        "sex": patient.sex,
+        "fitzpatrick": patient.fitzpatrick,
+        "modality": modality,
+        "concern": t["concern"],
+        "area": t["area"],
+        "device": device,
+        "depth_mm": depth if modality == "microneedling" else None,
+        "tip": tip if modality == "microdermabrasion" else None,
+        "start": start.isoformat(),
+        "done": done_days,
+        "planned": planned,
+        "follow_ups": follow_ups,
+    }
+
+
+def plan_lineage(plan: TreatmentPlan) -> set[int]:
+    """Ids of the plan and the versions it revised: sessions under any of them count for it."""
+    ids, current = set(), plan
+    while current is not None and current.pk not in ids:
+        ids.add(current.pk)
+        current = current.previous
+    return ids
+
+
+def _run(inputs: dict) -> PatientForecast:
+    modality = inputs["modality"]
+    try:
+        who = make_patient(inputs["age"], inputs["sex"], inputs["fitzpatrick"])
+        device = inputs["device"]
+        try:
+            treatment = make_treatment(
+                modality, inputs["concern"], device, inputs["depth_mm"], inputs["tip"]
+            )
+        except InputError:
+            # a device the model does not know (or a tip it does not take): the plan's default
+            treatment = make_treatment(modality, inputs["concern"], None, inputs["depth_mm"])
+        done = tuple(inputs["done"])
+        schedule = done + tuple(inputs["planned"])
+        follow_ups = tuple(FollowUp(d, lo, hi) for d, lo, hi in inputs["follow_ups"])
+        model = OutcomeModel(n_draws=N_DRAWS, seed=SEED).fit(
+            who, treatment, done, follow_ups if done else ()
+        )
+        forecast = model.predict(schedule[-1] + HORIZON_AFTER_LAST_DAYS, schedule)
+    except InputError as exc:
+        return PatientForecast(None, f"the model cannot use this plan ({exc.message})")
+    setting = (
+        f"{treatment.depth_mm:g} mm" if treatment.depth_mm is not None else f"{treatment.tip} tip"
+    )
+    if treatment.depth_mm is None and not treatment.tip:
+        setting = treatment.device.replace("_", " ")
+    return PatientForecast(
+        forecast,
+        start=date.fromisoformat(inputs["start"]),
+        modality=modality,
+        area=inputs["area"],
+        concern=inputs["concern"],
+        setting=setting,
+        sessions_done=done,
+        sessions_planned=tuple(inputs["planned"]),
+        follow_ups=follow_ups,
+    )
+
+
+def _key(prefix: str, inputs: dict) -> str:
+    text = json.dumps(inputs, sort_keys=True)
+    return f"dermis:{prefix}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def _forecast(patient: Patient, today: date | None) -> tuple[dict | None, PatientForecast]:
+    inputs = _inputs(patient, today or timezone.localdate())
+    if isinstance(inputs, str):
+        return None, PatientForecast(None, inputs)
+    key = _key("forecast", inputs)
+    result = cache.get(key)
+    if result is None:
+        result = _run(inputs)
+        cache.set(key, result, CACHE_SECONDS)
+    return inputs, result
+
+
+def patient_forecast(patient: Patient, today: date | None = None) -> PatientForecast:
+    """The patient's forecast, or PatientForecast(None, reason)."""
+    return _forecast(patient, today)[1]
+
+
+def below_noticeable_on(patient: Patient, today: date | None = None) -> date | None:
+    """For the recall worklist: the predicted date the median improvement falls below noticeable
+    (None when there is no forecast, it never gets there, or it lasts past the chart)."""
+    return patient_forecast(patient, today).below_noticeable_on
+
+
+_METADATA = re.compile(rb"<metadata>.*?</metadata>\s*", re.DOTALL)
+
+
+def forecast_svg(result: PatientForecast) -> bytes:
+    """The chart as SVG, drawn by the core's plot function (deterministic: no date, fixed ids)."""
+    import matplotlib
+
+    from dermis.core.outcome.plot import plot_forecast
+
+    assert result.forecast is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "forecast.svg"
+        with _plot_lock, matplotlib.rc_context({"svg.hashsalt": "dermis"}):
+            plot_forecast(result.forecast, out, result.title)
+        data = out.read_bytes()
+    # matplotlib stamps the time it drew the file; without it the same forecast is the same file
+    return _METADATA.sub(b"", data, count=1)
+
+
+def patient_forecast_svg(patient: Patient, today: date | None = None) -> tuple[bytes, str]:
+    """(SVG bytes, '') or (b'', why there is no forecast)."""
+    inputs, result = _forecast(patient, today)
+    if inputs is None or result.forecast is None:
+        return b"", result.reason
+    key = _key("forecast-svg", inputs)
+    svg = cache.get(key)
+    if svg is None:
+        svg = forecast_svg(result)
+        cache.set(key, svg, CACHE_SECONDS)
+    return svg, ""

@@ -1,0 +1,130 @@
+"""Data of the record page's charting partials: sessions, photos, grades and the forecast.
+
+`{% patient_sessions_panel patient as panel %}` and its siblings return {} for staff without a
+clinical role, so a partial shows nothing even if it were included for them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django import template
+from django.utils import timezone
+
+from dermis.web.clinic import forecasting
+from dermis.web.clinic.core_inputs import active_plan, knowledge
+from dermis.web.clinic.models import Appointment
+
+register = template.Library()
+RECENT_PHOTOS = 6
+
+
+def _clinical(context) -> bool:
+    return bool(context.get("clinical"))
+
+
+def _area(key: str) -> str:
+    areas = knowledge().areas
+    return areas[key].name if key in areas else key
+
+
+@register.simple_tag(takes_context=True)
+def patient_sessions_panel(context, patient) -> dict:
+    if not _clinical(context):
+        return {}
+    sessions = list(patient.sessions.prefetch_related("areas").order_by("-performed_at", "-pk"))
+    today = timezone.localdate()
+    start_of_today = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
+    upcoming = (
+        patient.appointments.filter(
+            start__gte=start_of_today,
+            status=Appointment.Status.BOOKED,
+            kind__in=[Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE],
+            session__isnull=True,
+        )
+        .select_related("practitioner")
+        .order_by("start")[:5]
+    )
+    plan = active_plan(patient)
+    lineage = forecasting.plan_lineage(plan) if plan else set()
+    progress = []
+    for course in plan.content.get("courses", []) if plan else []:
+        done = sum(
+            1
+            for s in sessions
+            if s.is_final and s.plan_id in lineage and s.modality == course.get("modality")
+        )
+        progress.append(
+            {"modality": course.get("modality"), "done": done, "planned": course.get("sessions")}
+        )
+    return {
+        "sessions": [
+            {"row": s, "areas": ", ".join(_area(a.area) for a in s.areas.all())} for s in sessions
+        ],
+        "upcoming": [
+            {"row": a, "chartable": timezone.localtime(a.start).date() <= today} for a in upcoming
+        ],
+        "progress": progress,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def patient_photos_panel(context, patient) -> dict:
+    if not _clinical(context):
+        return {}
+    photos = list(patient.photos.order_by("-taken_on", "-uploaded_at", "-pk"))
+    per_area: dict[str, int] = {}
+    for p in photos:
+        per_area[p.area] = per_area.get(p.area, 0) + 1
+    comparable = next((area for area, n in per_area.items() if n >= 2), "")
+    return {
+        "recent": [
+            {
+                "photo": p,
+                "alt": f"{_area(p.area)}, {p.get_stage_display().lower()}, {p.taken_on:%d %b %Y}",
+            }
+            for p in photos[:RECENT_PHOTOS]
+        ],
+        "count": len(photos),
+        "comparable": comparable,
+        "always": True,  # a non-empty dict even for a patient without photos
+    }
+
+
+def _label(scale, value: float | None) -> str:
+    if value is None:
+        return ""
+    return scale.labels.get(f"{value:g}", "") if scale else ""
+
+
+@register.simple_tag(takes_context=True)
+def patient_grades_panel(context, patient) -> dict:
+    if not _clinical(context):
+        return {}
+    kb = knowledge()
+    rows, scales = [], {}
+    for g in patient.grades.order_by("-graded_on", "-pk"):
+        concern = kb.concerns.get(g.concern)
+        scale = kb.scales.get(concern.scale) if concern else None
+        if scale:
+            scales[scale.name] = f"{scale.name} {scale.min:g}-{scale.max:g}"
+        rows.append(
+            {
+                "row": g,
+                "area": _area(g.area),
+                "concern": concern.name if concern else g.concern,
+                "grade": f"{g.grade:g}",
+                "grade_label": _label(scale, g.grade),
+                "baseline": f"{g.baseline:g}" if g.baseline is not None else "",
+                "change": f"{g.grade - g.baseline:+g}" if g.baseline is not None else "",
+            }
+        )
+    return {"grades": rows, "scales": list(scales.values()), "always": True}
+
+
+@register.simple_tag(takes_context=True)
+def patient_forecast_panel(context, patient) -> dict:
+    if not _clinical(context):
+        return {}
+    result = forecasting.patient_forecast(patient)
+    return {"result": result, "alt": result.summary(), "falls_below": result.below_noticeable_on}

@@ -1,0 +1,296 @@
+"""Follow-up grades on the concern's scale, and the outcome forecast they personalise."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from dermis.core.outcome import PATIENT_SENTENCE
+from dermis.core.patient import Assessment, Intake
+from dermis.core.planning import plan
+from dermis.core.screening import screen
+from dermis.web.clinic import charting, core_inputs, forecasting
+from dermis.web.clinic.models import (
+    AuditEvent,
+    Consultation,
+    FollowUpGrade,
+    SessionArea,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+SVG_NS = "{http://www.w3.org/2000/svg}svg"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def give_plan(patient, user, area="cheeks", concern="acne_scars_rolling") -> TreatmentPlan:
+    """An active microneedling plan, by default for rolling acne scars on the cheeks (Goodman &
+    Baron 3)."""
+    patient.fitzpatrick = "III"
+    patient.save()
+    kb = core_inputs.knowledge()
+    today = timezone.localdate() - timedelta(days=120)
+    who = core_inputs.core_patient(patient, today)
+    assessment = Assessment(concerns=[{"area": area, "concern": concern, "severity": 3}])
+    found = screen(who, Intake(), kb, today)
+    proposal = plan(who, assessment, found, kb)
+    consultation = Consultation.objects.create(
+        patient=patient,
+        as_of=today,
+        intake=Intake().model_dump(mode="json"),
+        assessment=assessment.model_dump(mode="json"),
+        screening=found.to_dict(),
+        proposal=proposal.to_dict(),
+        knowledge_version=kb.version,
+    )
+    return TreatmentPlan.objects.create(
+        patient=patient, consultation=consultation, version=1, content=proposal.to_dict()
+    )
+
+
+def signed_session(world, treatment_plan, days_ago: int) -> TreatmentSession:
+    moment = timezone.make_aware(
+        datetime.combine(timezone.localdate() - timedelta(days=days_ago), time(10))
+    )
+    session = TreatmentSession.objects.create(
+        patient=world.nora,
+        plan=treatment_plan,
+        practitioner=world.pat,
+        performed_at=moment,
+        modality="microneedling",
+        device="automated_pen",
+        cartridge="36-pin",
+        lot_number="LOT-1",
+    )
+    SessionArea.objects.create(session=session, area="cheeks", depth_mm=Decimal("1.25"))
+    return charting.finalise(session.pk, world.pat.user)
+
+
+def grade(world, treatment_plan, value: float, days_ago: int, baseline=3.0) -> FollowUpGrade:
+    return FollowUpGrade.objects.create(
+        patient=world.nora,
+        plan=treatment_plan,
+        area="cheeks",
+        concern="acne_scars_rolling",
+        grade=value,
+        baseline=baseline,
+        graded_on=timezone.localdate() - timedelta(days=days_ago),
+    )
+
+
+def svg_of(client, patient) -> bytes:
+    response = client.get(reverse("patient-forecast", args=[patient.pk]))
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Cache-Control"] == "private, no-store"
+    return response.content
+
+
+# --- Grades ---------------------------------------------------------------------------------
+
+
+def test_a_grade_is_recorded_on_the_concerns_scale_with_its_baseline(client_as, world):
+    active = give_plan(world.nora, world.pat.user)
+    url = reverse("grade-create", args=[world.nora.pk])
+    c = client_as("pat")
+    form = c.get(url).content.decode()
+    assert "Goodman &amp; Baron qualitative acne-scar grade" in form
+    assert 'name="baseline" value="3.0"' in form  # prefilled from the plan's severity
+    response = c.post(
+        url,
+        {
+            "area": "cheeks",
+            "concern": "acne_scars_rolling",
+            "grade": "2",
+            "baseline": "",
+            "graded_on": timezone.localdate().isoformat(),
+            "notes": "smoother",
+        },
+    )
+    assert response.status_code == 302
+    saved = FollowUpGrade.objects.get()
+    assert (saved.grade, saved.baseline, saved.plan, saved.graded_by) == (
+        2.0,
+        3.0,
+        active,
+        world.pat.user,
+    )
+    event = AuditEvent.objects.get(action="create", object_type="FollowUpGrade")
+    assert event.patient_id_ref == world.nora.pk and "smoother" not in event.summary
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "label", "message"),
+    [
+        ("grade", "5", "Grade today", "5 is outside the Goodman &amp; Baron qualitative"),
+        ("grade", "0", "Grade today", "(1-4)"),
+        ("baseline", "7", "Baseline grade", "7 is outside the Goodman"),
+        ("graded_on", "2999-01-01", "Date graded", "cannot be in the future"),
+        ("area", "elbow", "Area", "Select a valid choice"),
+    ],
+)
+def test_an_out_of_range_grade_is_refused_naming_the_field_and_the_scale(
+    client_as, world, field, value, label, message
+):
+    data = {
+        "area": "cheeks",
+        "concern": "acne_scars_rolling",
+        "grade": "2",
+        "baseline": "3",
+        "graded_on": timezone.localdate().isoformat(),
+    }
+    data[field] = value
+    response = client_as("alice").post(reverse("grade-create", args=[world.nora.pk]), data)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f"{label}</a>: " in html and message in html
+    assert not FollowUpGrade.objects.exists()
+
+
+@pytest.mark.parametrize(("persona", "status"), [("fran", 403), ("oscar", 404), ("nobody", 403)])
+def test_grades_and_the_forecast_are_for_clinical_staff_of_the_clinic(
+    client_as, world, persona, status
+):
+    give_plan(world.nora, world.pat.user)
+    c = client_as(persona)
+    for name in ("grade-create", "patient-forecast"):
+        assert c.get(reverse(name, args=[world.nora.pk])).status_code == status
+    assert c.post(reverse("grade-create", args=[world.nora.pk]), {}).status_code == status
+    anonymous = client_as("anonymous").get(reverse("patient-forecast", args=[world.nora.pk]))
+    assert anonymous.status_code == 302
+
+
+def test_the_record_partial_lists_grades_for_clinical_staff_only(world):
+    active = give_plan(world.nora, world.pat.user)
+    grade(world, active, 2, days_ago=10)
+    context = {"patient": world.nora, "clinical": True}
+    html = render_to_string("clinic/followups/_patient_grades.html", context)
+    assert "Rolling" in html or "rolling" in html
+    assert "mild" in html and "-1" in html  # grade 2 = "mild"; one grade better than baseline
+    assert reverse("grade-create", args=[world.nora.pk]) in html
+    hidden = render_to_string(
+        "clinic/followups/_patient_grades.html", {**context, "clinical": False}
+    )
+    assert hidden.strip() == ""
+
+
+# --- Forecast -------------------------------------------------------------------------------
+
+
+def test_grades_become_improvement_bands_of_pre_treatment_severity():
+    scale = core_inputs.knowledge().scales["goodman_baron"]  # 1 (macular) .. 4 (severe)
+    assert forecasting.improvement_band(scale, 3, 2) == (25.0, 75.0)
+    assert forecasting.improvement_band(scale, 4, 4) == (-100 / 6, 100 / 6)
+    assert forecasting.improvement_band(scale, 1, 1) is None  # nothing left to improve
+
+
+def test_no_forecast_without_a_plan_or_a_phototype_and_the_reason_is_shown(client_as, world):
+    result = forecasting.patient_forecast(world.nora)
+    assert result.forecast is None and result.reason == "the phototype is not recorded yet"
+    world.nora.fitzpatrick = "II"
+    world.nora.save()
+    assert (
+        forecasting.patient_forecast(world.nora).reason == "there is no active treatment plan yet"
+    )
+    response = client_as("pat").get(reverse("patient-forecast", args=[world.nora.pk]))
+    assert response.status_code == 404 and b"no active treatment plan" in response.content
+    html = render_to_string(
+        "clinic/followups/_patient_forecast.html", {"patient": world.nora, "clinical": True}
+    )
+    assert "No forecast yet: there is no active treatment plan yet." in html
+    assert forecasting.below_noticeable_on(world.nora) is None
+
+
+def test_the_planned_course_is_forecast_before_the_first_session(world):
+    active = give_plan(world.nora, world.pat.user, "jawline", "laxity")
+    result = forecasting.patient_forecast(world.nora)
+    course = active.content["courses"][0]
+    assert result.forecast is not None
+    assert result.sessions_done == ()
+    assert len(result.sessions_planned) == course["sessions"]
+    assert result.sessions_planned[1] - result.sessions_planned[0] == course["interval_days"]
+    assert result.start == timezone.localdate()
+    assert result.forecast.n_draws == forecasting.N_DRAWS
+    falls = forecasting.below_noticeable_on(world.nora)
+    assert falls is not None and falls > timezone.localdate()
+    assert falls == result.start + timedelta(days=result.forecast.noticeable_until_day + 1)
+    # acne-scar remodelling lasts: still noticeable three years on, so no recall date yet
+    cache.clear()
+    give_plan(world.rhys, world.oscar.user)
+    lasting = forecasting.patient_forecast(world.rhys)
+    assert lasting.forecast.p50[-1] >= lasting.forecast.noticeable_threshold
+    assert forecasting.below_noticeable_on(world.rhys) is None
+
+
+def test_the_chart_is_valid_svg_the_same_every_time_and_changes_with_grades(client_as, world):
+    active = give_plan(world.nora, world.pat.user)
+    for days_ago in (90, 62):
+        signed_session(world, active, days_ago)
+    c = client_as("pat")
+    before = svg_of(c, world.nora)
+    root = ET.fromstring(before)
+    assert root.tag == SVG_NS
+    assert b"<metadata>" not in before and b"<script" not in before
+    cache.clear()
+    assert svg_of(c, world.nora) == before  # deterministic, so the next comparison means something
+    unchanged = forecasting.patient_forecast(world.nora).forecast
+    grade(world, active, 1, days_ago=30)  # far better than the typical patient: 3 -> 1
+    after = svg_of(c, world.nora)
+    ET.fromstring(after)
+    assert after != before
+    changed = forecasting.patient_forecast(world.nora)
+    assert changed.follow_ups and changed.forecast.at(150)[1] > unchanged.at(150)[1]
+    assert AuditEvent.objects.filter(summary="forecast chart").count() == 3
+
+
+def test_the_record_partial_describes_the_chart_in_words(world):
+    active = give_plan(world.nora, world.pat.user)
+    signed_session(world, active, 30)
+    html = render_to_string(
+        "clinic/followups/_patient_forecast.html", {"patient": world.nora, "clinical": True}
+    )
+    result = forecasting.patient_forecast(world.nora)
+    peak = result.day(result.forecast.peak_day)
+    assert f'src="{reverse("patient-forecast", args=[world.nora.pk])}"' in html
+    assert "peaks at" in html and f"{peak:%d %B %Y}" in html
+    assert "noticeable" in html
+    assert PATIENT_SENTENCE in html
+    assert (
+        render_to_string(
+            "clinic/followups/_patient_forecast.html", {"patient": world.nora, "clinical": False}
+        ).strip()
+        == ""
+    )
+
+
+def test_signed_sessions_set_day_zero_and_drafts_do_not_count(world):
+    active = give_plan(world.nora, world.pat.user)
+    first = signed_session(world, active, 56)
+    signed_session(world, active, 28)
+    TreatmentSession.objects.create(
+        patient=world.nora,
+        plan=active,
+        practitioner=world.pat,
+        modality="microneedling",
+        device="automated_pen",
+    )
+    result = forecasting.patient_forecast(world.nora)
+    assert result.start == timezone.localtime(first.performed_at).date()
+    assert result.sessions_done == (0, 28)
+    remaining = active.content["courses"][0]["sessions"] - 2
+    assert len(result.sessions_planned) == remaining
+    assert result.sessions_planned[0] >= 56  # the next one cannot be in the past
+    assert result.setting == "1.25 mm"
