@@ -39,6 +39,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/appointments"): ANY_STAFF,
     ("POST", "/api/v1/appointments"): CLINIC_STAFF,
     ("GET", "/api/v1/appointments/{appointment_id}"): CLINIC_STAFF,
+    ("GET", "/api/v1/plans/{plan_id}/slot-proposals"): CLINIC_STAFF,
+    ("GET", "/api/v1/recall"): {"alice", "pat", "oscar"},
     ("GET", "/api/v1/practitioners"): ANY_STAFF,
     ("GET", "/api/v1/directory"): EVERYONE,
     ("GET", "/api/v1/patients/{patient_id}/fhir"): CLINICAL,

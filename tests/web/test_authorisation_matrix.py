@@ -25,7 +25,8 @@ CLINIC_STAFF = {"alice", "pat", "fran"}
 CLINICAL = {"alice", "pat"}
 EVERYONE = {"anonymous", "nobody", "alice", "pat", "fran", "oscar"}
 
-# name -> (method, which Northgate record fills the URL, personas allowed)
+# name -> (method, which Northgate record fills the URL ("keyword=record" when the keyword is not
+# the record's usual one), personas allowed)
 MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     # public
     "healthz": ("GET", None, EVERYONE),
@@ -68,6 +69,17 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "aftercare-detail": ("GET", "session", CLINICAL),
     "aftercare-pdf": ("GET", "session", CLINICAL),
     "photo-file": ("GET", "photo", CLINICAL),
+    # scheduling: front desk books; the recall worklist shows forecasts, so it is clinical
+    "availability": ("GET", None, ANY_STAFF),
+    "availability-hours": ("POST", "staff_id=listed", {"alice"}),
+    "availability-timeoff": ("POST", "staff_id=listed", {"alice", "pat"}),
+    "availability-rooms": ("POST", None, {"alice"}),
+    "availability-equipment": ("POST", None, {"alice"}),
+    "series-propose": ("GET", "plan_id=plan", CLINIC_STAFF),
+    "appointment-reschedule": ("GET", "appointment", CLINIC_STAFF),
+    "appointment-cancel": ("POST", "appointment", CLINIC_STAFF),
+    "recall-worklist": ("GET", None, {"alice", "pat", "oscar"}),
+    "recall-book": ("POST", "patient", CLINICAL),
     # the clinic admin
     "audit-log": ("GET", None, {"alice"}),
 }
@@ -120,7 +132,8 @@ def _url(name: str, record: str | None, records: dict) -> str:
         return reverse(name)
     if record == "token":
         return reverse(name, kwargs={"token": records["token"]})
-    return reverse(name, kwargs={KWARG.get(record, "pk"): records[record].pk})
+    keyword, _, record = record.rpartition("=")
+    return reverse(name, kwargs={keyword or KWARG.get(record, "pk"): records[record].pk})
 
 
 def _outcome(response, name: str) -> str:

@@ -17,7 +17,7 @@ def test_database_url_selects_postgresql(run_python):
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["postgresql", "60"]
+    assert result.stdout.split() == ["postgresql", "0"]
 
 
 def test_default_is_sqlite_in_the_data_directory(load_settings, tmp_path: Path):

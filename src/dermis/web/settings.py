@@ -175,7 +175,10 @@ def database_from_env() -> dict:
         }
     try:
         # The parser's messages name the scheme at most, never the password.
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        # Connections close after each request unless DERMIS_DB_CONN_MAX_AGE says otherwise: the
+        # development server starts a thread per request and would otherwise keep one open each.
+        max_age = int(env_str("DERMIS_DB_CONN_MAX_AGE", default="0"))
+        config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
     config = dict(config)

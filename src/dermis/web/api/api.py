@@ -17,6 +17,7 @@ from dermis.web.api.routers import (
     outcomes,
     patients,
     records,
+    scheduling,
     staff,
 )
 from dermis.web.api.schemas import Problem
@@ -76,6 +77,15 @@ api = DermisAPI(
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
 )
 errors.install(api)
-for module in (patients, consultations, records, outcomes, appointments, staff, exchange):
+for module in (
+    patients,
+    consultations,
+    records,
+    outcomes,
+    appointments,
+    scheduling,
+    staff,
+    exchange,
+):
     api.add_router("/v1/", module.router)
 api.add_router("/v1/", staff.public)

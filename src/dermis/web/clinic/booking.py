@@ -3,6 +3,10 @@
 The database is the referee (see migrations/0004): on PostgreSQL exclusion constraints, on SQLite
 triggers inside serialised write transactions. Whatever a view checked before, a booking that
 overlaps another for the same practitioner, room or device fails here with `SlotTaken`.
+
+With `remind=True` the reminders (and, for a booking, the confirmation e-mail) are planned in the
+same transaction, so a booking never exists without its reminders nor reminders without a booking;
+the reminders module queues their delivery when that transaction commits.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 
+from dermis.web.clinic import reminders
 from dermis.web.clinic.models import (
     Appointment,
     Equipment,
@@ -48,8 +54,34 @@ class Booking:
     location: Location | None = None
 
 
-def _is_overlap(exc: IntegrityError) -> bool:
+KEEP = object()  # Move: leave the room or the device as it is
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
+
+
+class Move(NamedTuple):
+    """One appointment's new time and, optionally, its new room or device (None: none)."""
+
+    appointment: Appointment
+    start: datetime
+    end: datetime
+    room: object = KEEP
+    equipment: object = KEEP
+
+
+def _remind(appointments: Sequence[Appointment], *, confirm: bool) -> None:
+    for appointment in appointments:
+        reminders.plan_for_appointment(appointment)
+    if confirm:
+        reminders.send_booking_confirmation(appointments)
+
+
+def _is_overlap(exc: DatabaseError) -> bool:
     # SQLite's trigger says "slot taken"; PostgreSQL names the exclusion constraint.
+    if isinstance(exc, OperationalError):
+        # Two transactions inserting overlapping rows at the same moment each find the other's
+        # row in PostgreSQL's exclusion check and wait for it: a deadlock, which PostgreSQL
+        # breaks by failing one of them. That one lost the race for the slot.
+        return getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
     text = str(exc)
     return "slot taken" in text or ("appt_no_" in text and "_overlap" in text)
 
@@ -61,9 +93,10 @@ def book(
     kind: str = Appointment.Kind.TREATMENT,
     plan: TreatmentPlan | None = None,
     notes: str = "",
+    remind: bool = False,
 ) -> Appointment:
     """Book one appointment, or raise SlotTaken and write nothing."""
-    return book_series(patient, [booking], kind=kind, plan=plan, notes=notes)[0]
+    return book_series(patient, [booking], kind=kind, plan=plan, notes=notes, remind=remind)[0]
 
 
 def book_series(
@@ -73,8 +106,11 @@ def book_series(
     kind: str = Appointment.Kind.TREATMENT,
     plan: TreatmentPlan | None = None,
     notes: str = "",
+    remind: bool = False,
 ) -> list[Appointment]:
-    """Book every session of a series in one transaction: all of them, or none (SlotTaken)."""
+    """Book every session of a series in one transaction: all of them, or none (SlotTaken).
+
+    `remind`: also plan each appointment's reminders and one confirmation, in that transaction."""
     series_key = uuid.uuid4() if len(bookings) > 1 else None
     made: list[Appointment] = []
     with transaction.atomic():
@@ -98,41 +134,74 @@ def book_series(
                             series_index=i if series_key else None,
                         )
                     )
-            except IntegrityError as exc:
+            except (IntegrityError, OperationalError) as exc:
                 if _is_overlap(exc):
                     # Leaving the outer block rolls back the sessions already made.
                     raise SlotTaken(i if series_key else None) from None
                 raise
+        if remind:
+            _remind(made, confirm=True)
     return made
 
 
-def move(appointment: Appointment, start: datetime, end: datetime) -> Appointment:
-    """Move an appointment to a new time, or raise SlotTaken and leave it where it was."""
+def move(
+    appointment: Appointment, start: datetime, end: datetime, *, remind: bool = False
+) -> Appointment:
+    """Move an appointment to a new time, or raise SlotTaken and leave it where it was.
+
+    `remind`: re-time its pending reminders in the same transaction."""
     try:
         with transaction.atomic():
             Appointment.objects.filter(pk=appointment.pk).update(start=start, end=end)
-    except IntegrityError as exc:
+            appointment.refresh_from_db()
+            if remind:
+                _remind([appointment], confirm=False)
+    except (IntegrityError, OperationalError) as exc:
         if _is_overlap(exc):
+            appointment.refresh_from_db()
             raise SlotTaken() from None
         raise
-    appointment.refresh_from_db()
     return appointment
 
 
-def move_series(moves: Sequence[tuple[Appointment, datetime, datetime]]) -> None:
+def move_series(
+    moves: Sequence[Move | tuple[Appointment, datetime, datetime]], *, remind: bool = False
+) -> None:
     """Move several appointments of a series together: all of them, or none (SlotTaken).
 
     Moved one at a time inside one transaction: when the series moves later, the last session
     moves first (and the first first when it moves earlier), so a session never collides with
-    its own series' old times.
+    its own series' old times. A `Move` may also change the room or the device. `remind`:
+    re-time the moved appointments' pending reminders in the same transaction.
     """
-    later = bool(moves) and moves[0][1] > moves[0][0].start
-    ordered = sorted(moves, key=lambda m: m[0].start, reverse=later)
+    normal = [Move(*m) for m in moves]
+    later = bool(normal) and normal[0].start > normal[0].appointment.start
+    ordered = sorted(normal, key=lambda m: m.appointment.start, reverse=later)
     try:
         with transaction.atomic():
-            for appointment, start, end in ordered:
-                Appointment.objects.filter(pk=appointment.pk).update(start=start, end=end)
-    except IntegrityError as exc:
+            for m in ordered:
+                fields: dict = {"start": m.start, "end": m.end}
+                if m.room is not KEEP:
+                    fields["room"] = m.room
+                if m.equipment is not KEEP:
+                    fields["equipment"] = m.equipment
+                Appointment.objects.filter(pk=m.appointment.pk).update(**fields)
+            if remind:
+                moved = list(Appointment.objects.filter(pk__in=[m.appointment.pk for m in normal]))
+                _remind(moved, confirm=False)
+    except (IntegrityError, OperationalError) as exc:
         if _is_overlap(exc):
             raise SlotTaken() from None
         raise
+
+
+def cancel(appointment: Appointment) -> bool:
+    """Cancel a booked appointment and its pending reminders together; False if not booked."""
+    with transaction.atomic():
+        changed = Appointment.objects.filter(
+            pk=appointment.pk, status=Appointment.Status.BOOKED
+        ).update(status=Appointment.Status.CANCELLED)
+        if changed:
+            reminders.cancel_for_appointment(appointment)
+    appointment.refresh_from_db()
+    return bool(changed)

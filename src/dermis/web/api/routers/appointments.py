@@ -141,7 +141,9 @@ def create_appointment(request, payload: AppointmentIn):
         location=_in_clinic(Location, payload.location_id, staff, "location_id"),
     )
     try:
-        appointment = book(patient, booking, kind=payload.kind, plan=plan, notes=payload.notes)
+        appointment = book(
+            patient, booking, kind=payload.kind, plan=plan, notes=payload.notes, remind=True
+        )
     except SlotTaken as exc:
         raise conflict(str(exc), "urn:dermis:problem:slot-taken") from None
     audit(request, AuditEvent.Action.CREATE, appointment, summary="api: booked")

@@ -25,6 +25,7 @@ def appointment_create(request, patient_id: int):
                 Booking(d["start"], d["end"], d["practitioner"], location=d["location"]),
                 kind=d["kind"],
                 notes=d["notes"],
+                remind=True,
             )
         except SlotTaken:
             # Someone booked the slot between the form's check and this write.

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
+from dermis.web.clinic import series
 from dermis.web.clinic.access import ANY_STAFF, audit, clinic_patient, staff_required
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.forms_patient import PatientForm, PatientSearchForm
@@ -96,6 +97,10 @@ def patient_detail(request, patient_id: int):
         "upcoming": appointments.filter(end__gte=now).order_by("start")[:20],
         "past": appointments.filter(end__lt=now).order_by("-start")[:10],
     }
+    plan = active_plan(patient)
+    if plan is not None and not series.not_bookable(plan):
+        # Front desk books series too: the link says only that there is a series to book.
+        context["bookable_plan"] = plan
     if request.staff.is_clinical:
         context.update(_clinical_context(patient))
     return render(request, "clinic/patients/detail.html", context)

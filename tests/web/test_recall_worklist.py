@@ -1,0 +1,195 @@
+"""The recall worklist: maintenance ordered by the forecast's "falls below noticeable" day (the
+knowledge base's cadence where there is none), incomplete series, overdue follow-ups; one-click
+booking; clinical roles only."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from test_series_booking import accepted_plan, weekday_hours
+
+from dermis.web.clinic import forecasting, recall
+from dermis.web.clinic.booking import Booking, book
+from dermis.web.clinic.models import (
+    Appointment,
+    AuditEvent,
+    Patient,
+    Reminder,
+    SessionArea,
+    TreatmentSession,
+)
+
+URL = "/recall/"
+CADENCE_DAYS = 180  # microneedling scars and the default protocol: maintenance every 180-365 days
+
+
+def _patient(world, given: str) -> Patient:
+    return Patient.objects.create(
+        clinic=world.northgate,
+        given_name=given,
+        family_name="Example",
+        date_of_birth=timezone.localdate().replace(year=1980),
+        email=f"{given.lower()}@example.org",
+        fitzpatrick="III",
+    )
+
+
+def _treated(patient, practitioner, last_day, sessions: int, plan=None, interval: int = 28):
+    """Signed microneedling sessions on the cheeks, the last one on `last_day`."""
+    for k in range(sessions):
+        day = last_day - timedelta(days=interval * (sessions - 1 - k))
+        s = TreatmentSession.objects.create(
+            patient=patient,
+            plan=plan,
+            practitioner=practitioner,
+            performed_at=timezone.make_aware(datetime.combine(day, time(10))),
+            modality="microneedling",
+            device="automated_pen",
+        )
+        SessionArea.objects.create(session=s, area="cheeks", depth_mm=1.0)
+        # Signed as the charting pages would leave it (a signed session's areas are locked).
+        TreatmentSession.objects.filter(pk=s.pk).update(status=TreatmentSession.Status.FINAL)
+
+
+def forecast_patient(world, due_in: int) -> tuple[Patient, object]:
+    """Fine lines, treated as planned: the forecast says when the typical result stops being
+    noticeable. The series is placed so that this day is about `due_in` days from today."""
+    patient = _patient(world, "Fiona")
+    plan = accepted_plan(patient, world.pat, severity=1, concern="fine_lines")
+    course = plan.content["courses"][0]
+    today = timezone.localdate()
+    _treated(patient, world.pat, today, course["sessions"], plan)
+    lasts = (forecasting.below_noticeable_on(patient, today) - today).days
+    shift = timedelta(days=lasts - due_in)
+    for s in patient.sessions.all():
+        TreatmentSession.objects.filter(pk=s.pk).update(performed_at=s.performed_at - shift)
+    return patient, forecasting.below_noticeable_on(patient, today)
+
+
+@pytest.fixture
+def due(world):
+    """Fiona (forecast), Bea (cadence, plan whose forecast lasts past the chart), Cal (cadence,
+    no plan): due five days either side of Fiona's forecast date."""
+    weekday_hours(world.pat)
+    fiona, fiona_due = forecast_patient(world, due_in=20)
+    today = timezone.localdate()
+    assert fiona_due is not None and today < fiona_due < today + timedelta(days=50)
+    bea = _patient(world, "Bea")
+    plan = accepted_plan(bea, world.pat, severity=1, concern="acne_scars_boxcar")
+    sessions = plan.content["courses"][0]["sessions"]
+    bea_last = fiona_due - timedelta(days=CADENCE_DAYS + 5)
+    _treated(bea, world.pat, bea_last, sessions, plan)
+    assert forecasting.below_noticeable_on(bea, today) is None
+    cal = _patient(world, "Cal")
+    _treated(cal, world.pat, fiona_due - timedelta(days=CADENCE_DAYS - 5), 1)
+    return {"fiona": (fiona, fiona_due), "bea": bea, "cal": cal}
+
+
+def test_maintenance_is_ordered_by_forecast_date_where_there_is_one_else_cadence(
+    world, due, client_as
+):
+    response = client_as("pat").get(URL)
+    assert response.status_code == 200
+    rows = [item["row"] for item in response.context["maintenance"]]
+    fiona, fiona_due = due["fiona"]
+    assert [r.patient.given_name for r in rows] == ["Bea", "Fiona", "Cal"]
+    by_name = {r.patient.given_name: r for r in rows}
+    assert (by_name["Fiona"].basis, by_name["Fiona"].due) == ("forecast", fiona_due)
+    # Fiona's cadence alone would have made her long overdue: the forecast moved her.
+    fiona_last = timezone.localtime(by_name["Fiona"].last_session.performed_at).date()
+    assert fiona_last + timedelta(days=CADENCE_DAYS) < timezone.localdate() < fiona_due
+    assert by_name["Bea"].basis == "cadence"
+    assert by_name["Bea"].due == fiona_due - timedelta(days=5)
+    assert by_name["Cal"].due == fiona_due + timedelta(days=5)
+    assert "knowledge base" in by_name["Cal"].why
+    text = response.content.decode()
+    assert text.index("Bea Example") < text.index("Fiona Example") < text.index("Cal Example")
+    assert reverse("patient-forecast", kwargs={"patient_id": fiona.pk}) in text
+    assert response.context["maintenance"][1]["spark"]["points"]  # Fiona's sparkline
+    seen = AuditEvent.objects.filter(action="view", summary="recall worklist")
+    assert {e.patient_id_ref for e in seen} >= {fiona.pk, due["bea"].pk, due["cal"].pk}
+
+
+def test_a_patient_with_a_booking_ahead_or_a_series_running_is_not_due(world, due):
+    today, now = timezone.localdate(), timezone.now()
+    cal = due["cal"]
+    start = now + timedelta(days=3)
+    book(cal, Booking(start, start + timedelta(hours=1), world.alice))
+    assert recall.maintenance_for(cal, today, now) is None
+    plan = accepted_plan(world.nora, world.pat)
+    _treated(world.nora, world.pat, today - timedelta(days=400), 2, plan)  # 2 of 4 sessions
+    assert recall.maintenance_for(world.nora, today, now) is None
+    work = recall.worklist(world.northgate, today, now)
+    assert [(r.patient, r.counted, r.planned) for r in work.incomplete] == [(world.nora, 2, 4)]
+
+
+def test_one_click_books_maintenance_at_the_first_free_slot_from_the_due_day(world, due, client_as):
+    fiona, fiona_due = due["fiona"]
+    response = client_as("pat").post(reverse("recall-book", kwargs={"patient_id": fiona.pk}))
+    assert response.status_code == 302
+    made = Appointment.objects.get(patient=fiona, kind=Appointment.Kind.MAINTENANCE)
+    assert made.practitioner == world.pat  # the last session's practitioner
+    local = timezone.localtime(made.start)
+    assert local.date() >= fiona_due and local.weekday() < 5 and local.hour >= 9
+    assert (made.end - made.start) == timedelta(minutes=60)  # the protocol's session length
+    assert Reminder.objects.filter(appointment=made).exists()
+    names = [i["row"].patient.given_name for i in client_as("pat").get(URL).context["maintenance"]]
+    assert "Fiona" not in names
+
+
+def test_incomplete_series_link_to_booking_and_overdue_follow_ups_book_in_one_click(
+    world, client_as
+):
+    weekday_hours(world.pat)
+    plan = accepted_plan(world.nora, world.pat)
+    past = timezone.now() - timedelta(days=10)
+    missed = book(
+        world.nora,
+        Booking(past, past + timedelta(minutes=30), world.pat),
+        kind=Appointment.Kind.FOLLOW_UP,
+    )
+    client = client_as("alice")
+    response = client.get(URL)
+    (row,) = response.context["incomplete"]
+    assert (row.plan, row.counted, row.planned) == (plan, 0, 4)
+    assert f"{reverse('series-propose', kwargs={'plan_id': plan.pk})}?course=0" in (
+        response.content.decode()
+    )
+    (overdue,) = response.context["follow_ups"]
+    assert overdue.appointment == missed
+
+    data = {"kind": "follow_up", "appointment": str(missed.pk)}
+    booked = client.post(reverse("recall-book", kwargs={"patient_id": world.nora.pk}), data)
+
+    assert booked.status_code == 302
+    new = Appointment.objects.filter(kind=Appointment.Kind.FOLLOW_UP).exclude(pk=missed.pk).get()
+    assert new.start > timezone.now() and new.end - new.start == timedelta(minutes=30)
+    assert client.get(URL).context["follow_ups"] == []
+
+
+def test_a_booking_that_cannot_be_made_says_why(world, due, client_as):
+    world.pat.working_hours.all().delete()
+    fiona, _ = due["fiona"]
+    response = client_as("pat").post(
+        reverse("recall-book", kwargs={"patient_id": fiona.pk}), follow=True
+    )
+    assert "Pat Practitioner has no working hours" in response.content.decode()
+    assert not Appointment.objects.filter(patient=fiona).exists()
+
+
+def test_only_clinical_roles_of_the_clinic_use_the_worklist(world, due, client_as):
+    fiona, _ = due["fiona"]
+    book_url = reverse("recall-book", kwargs={"patient_id": fiona.pk})
+    assert client_as("fran").get(URL).status_code == 403
+    assert client_as("fran").post(book_url).status_code == 403
+    assert client_as("nobody").get(URL).status_code == 403
+    other = client_as("oscar").get(URL)
+    assert other.status_code == 200 and other.context["maintenance"] == []
+    assert client_as("oscar").post(book_url).status_code == 404
+    assert client_as("pat").get(book_url).status_code == 405
+    anonymous = client_as("anonymous").get(URL)
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert not Appointment.objects.filter(patient=fiona).exists()
