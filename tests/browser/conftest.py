@@ -28,7 +28,6 @@ artifacts/browser/<name>-<width>x<height>.png.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
@@ -140,20 +139,10 @@ def page(browser, live_server, viewport, request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def world(transactional_db, monkeypatch: pytest.MonkeyPatch):
-    """The personas, committed where the live server's own database connection can see them."""
-    from django.contrib.auth import base_user, models
+def world(transactional_db):
+    """The personas, committed where the live server's own database connection can see them.
+
+    Their password is hashed once per run (personas.password_hash); logging in checks it."""
     from personas import build_world
 
-    # Argon2 is slow on purpose (about 100 MB and a good fraction of a second a hash), and every
-    # persona has the same password: hash it once per run. Logging in still checks real Argon2.
-    for module in (models, base_user):  # create_user() and set_password()
-        monkeypatch.setattr(module, "make_password", _make_password_once)
     return build_world()
-
-
-@functools.cache
-def _make_password_once(password: str, *args) -> str:
-    from django.contrib.auth.hashers import make_password
-
-    return make_password(password, *args)

@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
@@ -38,9 +39,14 @@ class World:
         return getattr(self, persona).user
 
 
-@functools.cache
 def password_hash() -> str:
-    """PASSWORD hashed once per run: Argon2 is slow on purpose; logging in still checks it."""
+    """PASSWORD hashed once per run and hasher list: Argon2 is slow on purpose; logging in
+    still checks the hash. Keyed by the hashers, as some tests switch to a fast one."""
+    return _hashed(tuple(settings.PASSWORD_HASHERS))
+
+
+@functools.cache
+def _hashed(hashers: tuple[str, ...]) -> str:
     return make_password(PASSWORD)
 
 
