@@ -22,3 +22,10 @@ def test_an_unexpected_error_is_a_bare_500_problem(world, api_as, monkeypatch, c
     assert "Nora" not in body and "Traceback" not in body
     assert response.json()["status"] == 500
     assert "RuntimeError" in caplog.text and "Nora" not in caplog.text
+
+
+def test_an_unknown_api_address_is_a_problem_document(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404

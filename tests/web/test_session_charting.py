@@ -401,3 +401,11 @@ def test_the_record_partial_lists_sessions_done_and_to_come_for_clinical_staff_o
         "clinic/sessions/_patient_sessions.html", {**context, "clinical": False}
     )
     assert hidden.strip() == ""
+
+
+def test_the_session_page_offers_a_photo_for_this_session(client_as, draft):
+    page = client_as("pat").get(reverse("session-detail", args=[draft.pk]))
+    upload = reverse("photo-upload", args=[draft.patient_id])
+    assert f'href="{upload}?session={draft.pk}&amp;stage=after"' in page.content.decode()
+    form = client_as("pat").get(upload, {"session": draft.pk, "stage": "after"})
+    assert form.context["form"].initial["session"] == draft

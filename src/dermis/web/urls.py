@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dermis.web.api import fallback
 from dermis.web.api.api import api
 from dermis.web.clinic.views import (
     appointments,
@@ -34,6 +35,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("api/<path:rest>", fallback.unknown),
     *dashboard.urlpatterns,
     *patients.urlpatterns,
     *consultation.urlpatterns,
