@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from personas import PASSWORD
 
+from dermis.web.clinic.directory_search import postcode_matches
 from dermis.web.clinic.models import Location, Role, StaffMember
-from dermis.web.clinic.views.directory import postcode_matches
 
 
 def _names(response) -> set[str]:

@@ -13,7 +13,7 @@ from dermis.web.clinic.access import ANY_STAFF, audit, clinic_patient, staff_req
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.forms_patient import PatientForm, PatientSearchForm
 from dermis.web.clinic.models import Appointment, Patient, TreatmentPlan
-from dermis.web.clinic.views.consultation import References, present
+from dermis.web.clinic.presentation import References, present
 
 PAGE_SIZE = 25
 

@@ -15,7 +15,7 @@ from dermis.web.clinic.access import CLINICAL, audit, clinic_object, staff_requi
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.forms_consultation import AdjustForm
 from dermis.web.clinic.models import ConsentRecord, TreatmentPlan
-from dermis.web.clinic.views.consultation import References, present
+from dermis.web.clinic.presentation import References, present
 
 
 def _url(name: str, pk: int) -> str | None:
