@@ -21,8 +21,11 @@ setup: .venv/.synced
 run: setup
 	.venv/bin/dermis serve --demo
 
+# Tests run in parallel (pytest-xdist), one database per worker; JOBS=1 runs them in one process.
+JOBS ?= auto
+
 test: setup browser-deps
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest -n $(JOBS) $(PYTEST_ARGS)
 
 # --- Real-browser tests (tests/browser): Debian's Chromium, and axe-core pinned in package-lock.json.
 # Playwright's own browser download cannot work on a closed network, so the tests drive Debian's
@@ -35,7 +38,7 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-instal
 
 # Everything except the real-browser tests, for a quick edit-test loop; CI runs `make test`.
 test-fast: setup
-	.venv/bin/pytest -m "not browser" $(PYTEST_ARGS)
+	.venv/bin/pytest -n $(JOBS) -m "not browser and not slow" $(PYTEST_ARGS)
 
 browser-deps: $(CHROMIUM) $(NPM_STAMP)
 

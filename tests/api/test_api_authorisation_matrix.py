@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from api_records import ASSESSMENT, journey
 from django.db import transaction
+
+from tests.api.api_records import ASSESSMENT, journey
 
 EVERYONE = {"anonymous", "nobody", "alice", "pat", "fran", "oscar"}
 ANY_STAFF = {"alice", "pat", "fran", "oscar"}

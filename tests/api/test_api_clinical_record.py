@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from api_records import ASSESSMENT, journey
 
 from dermis.web.clinic.models import AuditEvent, Consultation, FollowUpGrade
+from tests.api.api_records import ASSESSMENT, journey
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from api_records import journey
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -21,6 +20,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.api.api_records import journey
 
 EXAMPLES = 12
 CHECKS = [

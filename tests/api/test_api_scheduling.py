@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from datetime import date, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-
-from test_series_booking import accepted_plan, weekday_hours
+from tests.web.test_series_booking import accepted_plan, weekday_hours
 
 
 def test_proposals_cover_every_session_within_the_plans_interval(world, api_as):

@@ -6,13 +6,13 @@ import importlib
 import json
 
 import pytest
-from api_records import journey
 from fhir.resources.bundle import Bundle
 
 from dermis.cli.main import main
 from dermis.web.clinic.models import AuditEvent
 from dermis.web.fhir import codes
 from dermis.web.fhir.export import patient_bundle
+from tests.api.api_records import journey
 
 EXPECTED = {
     "Patient", "Organization", "Practitioner", "PractitionerRole", "Appointment", "CarePlan",

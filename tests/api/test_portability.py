@@ -7,11 +7,11 @@ import csv
 import io
 
 import pytest
-from api_records import PNG, journey
 
 from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
 from dermis.web.portability import PATIENT_COLUMNS, SESSION_COLUMNS
+from tests.api.api_records import PNG, journey
 
 
 @pytest.fixture

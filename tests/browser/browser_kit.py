@@ -28,7 +28,7 @@ def submit_login(page: Page, username: str, password: str | None = None) -> Resp
     """Fill in and send the real login form (default: the personas' password); return the POST's
     response."""
     if password is None:
-        from personas import PASSWORD  # imports Django models: only once Django is set up
+        from tests.personas import PASSWORD  # imports Django models: only once Django is set up
 
         password = PASSWORD
     page.goto(LOGIN_PATH)

@@ -29,17 +29,14 @@ artifacts/browser/<name>-<width>x<height>.png.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-# The personas live with the other web tests; reuse them rather than copy them.
-sys.path.insert(0, str(HERE.parent / "web"))
+from tests.browser.browser_kit import TABLET_LANDSCAPE, screenshot
 
-from browser_kit import TABLET_LANDSCAPE, screenshot  # noqa: E402  (needs the path above)
+HERE = Path(__file__).resolve().parent
 
 CHROMIUM = Path(os.environ.get("DERMIS_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium keeps calling home, and the closed network
@@ -143,6 +140,6 @@ def world(transactional_db):
     """The personas, committed where the live server's own database connection can see them.
 
     Their password is hashed once per run (personas.password_hash); logging in checks it."""
-    from personas import build_world
+    from tests.personas import build_world
 
     return build_world()

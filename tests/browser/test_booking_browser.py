@@ -8,7 +8,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from browser_kit import (
+from django.utils import timezone
+
+from dermis.web.clinic.models import Appointment, Equipment, Room
+from tests.browser.browser_kit import (
     TABLET_LANDSCAPE,
     TABLET_PORTRAIT,
     assert_fits_width,
@@ -16,10 +19,7 @@ from browser_kit import (
     login,
     screenshot,
 )
-from django.utils import timezone
-from test_series_booking import accepted_plan, weekday_hours
-
-from dermis.web.clinic.models import Appointment, Equipment, Room
+from tests.web.test_series_booking import accepted_plan, weekday_hours
 
 LOW, HIGH = 28, 42
 
@@ -87,7 +87,7 @@ def test_book_a_series_in_one_step_then_move_session_2(page, world, plan, viewpo
 
 
 def test_availability_and_recall_pages_are_accessible(page, world, plan):
-    from test_recall_worklist import forecast_patient
+    from tests.web.test_recall_worklist import forecast_patient
 
     forecast_patient(world, due_in=20)  # a maintenance row with a forecast sparkline
     login(page, "alice")

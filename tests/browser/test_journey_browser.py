@@ -15,8 +15,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_kit import assert_no_serious_a11y, login, screenshot
 from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.browser_kit import assert_no_serious_a11y, login, screenshot
 
 GIVEN, FAMILY = "Maya", "Okafor"
 FULL_NAME = f"{GIVEN} {FAMILY}"

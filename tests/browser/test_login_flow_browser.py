@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_kit import (
+
+from tests.browser.browser_kit import (
     TABLET_LANDSCAPE,
     TABLET_PORTRAIT,
     assert_fits_width,

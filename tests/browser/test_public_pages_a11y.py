@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from browser_kit import (
+
+from tests.browser.browser_kit import (
     TABLET_LANDSCAPE,
     TABLET_PORTRAIT,
     assert_fits_width,

@@ -64,25 +64,3 @@ def load_settings(
         return runpy.run_path(dermis.web.settings.__file__)
 
     return load
-
-
-@pytest.fixture
-def world(db):
-    """Two clinics and their people: see tests/web/personas.py."""
-    from personas import build_world
-
-    return build_world()
-
-
-@pytest.fixture
-def client_as(world, client):
-    """`client_as("pat")` is a test client logged in as that persona (or anonymous)."""
-    from django.test import Client
-
-    def make(persona: str) -> Client:
-        c = Client()
-        if persona != "anonymous":
-            c.force_login(world.user(persona))
-        return c
-
-    return make

@@ -113,9 +113,8 @@ def test_every_page_is_in_the_matrix(db):
 
 @pytest.fixture
 def records(world, settings, tmp_path):
-    from full_world import journey
-
     from dermis.web.clinic.models import CalendarFeed
+    from tests.web.full_world import journey
 
     settings.PHOTO_ROOT = tmp_path / "photos"
     northgate = journey(world.nora, world.pat)

@@ -223,7 +223,7 @@ def _outcome(response) -> str:
 
 @pytest.fixture
 def records(world, settings, tmp_path):
-    from full_world import journey
+    from tests.web.full_world import journey
 
     settings.PHOTO_ROOT = tmp_path / "photos"
     made = journey(world.nora, world.pat)

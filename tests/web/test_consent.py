@@ -24,12 +24,6 @@ SCARS = Assessment(
 )
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The personas' Argon2 hashes are slow on purpose; these tests never check a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def signature_png(width=600, height=200, ink=True, fmt="PNG") -> bytes:
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     if ink:

@@ -23,12 +23,6 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 KB = load_knowledge()
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The personas' Argon2 hashes are slow on purpose; these tests never check a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _shift(value, days: timedelta):
     """Move every date in an example by `days`, so it reads as if written today."""
     if isinstance(value, dict):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from personas import PASSWORD
 
 from dermis.web.clinic.directory_search import postcode_matches
 from dermis.web.clinic.models import Location, Role, StaffMember
+from tests.personas import PASSWORD
 
 
 def _names(response) -> set[str]:

@@ -93,7 +93,7 @@ ATTEMPTS = 24
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_at_one_slot_give_exactly_one_booking():
-    from personas import build_world
+    from tests.personas import build_world
 
     world = build_world()
     barrier = threading.Barrier(ATTEMPTS)

@@ -8,6 +8,9 @@ import pytest
 
 from dermis.cli import web
 
+# Starts servers or interpreters: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="dermis")

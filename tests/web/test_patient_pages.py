@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from test_consent import accept, consult
 
 from dermis.core.patient import Assessment, Intake
 from dermis.web.clinic.models import Appointment, AuditEvent, Patient
+from tests.web.test_consent import accept, consult
 
 NEW_PATIENT = {
     "given_name": "Ada",
@@ -22,12 +22,6 @@ NEW_PATIENT = {
     "address": "",
     "email_reminders": "on",
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The personas' Argon2 hashes are slow on purpose; these tests never check a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def urls(world) -> list[str]:

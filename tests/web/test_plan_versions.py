@@ -6,18 +6,12 @@ import copy
 
 import pytest
 from django.urls import reverse
-from test_consent import accept, consult
 
 from dermis.core.patient import Assessment, Intake
 from dermis.web.clinic.models import AuditEvent, TreatmentPlan
+from tests.web.test_consent import accept, consult
 
 FINE_LINES = Assessment(concerns=[{"area": "cheeks", "concern": "fine_lines", "severity": 3}])
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The personas' Argon2 hashes are slow on purpose; these tests never check a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def revise_post(plan: TreatmentPlan, changes: dict, note: str = "") -> dict:

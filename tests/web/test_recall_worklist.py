@@ -9,7 +9,6 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from test_series_booking import accepted_plan, weekday_hours
 
 from dermis.web.clinic import forecasting, recall
 from dermis.web.clinic.booking import Booking, book
@@ -21,6 +20,7 @@ from dermis.web.clinic.models import (
     SessionArea,
     TreatmentSession,
 )
+from tests.web.test_series_booking import accepted_plan, weekday_hours
 
 URL = "/recall/"
 CADENCE_DAYS = 180  # microneedling scars and the default protocol: maintenance every 180-365 days

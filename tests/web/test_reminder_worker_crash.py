@@ -33,6 +33,9 @@ from dermis.web.clinic import reminders
 from dermis.web.clinic.models import Reminder
 from dermis.web.clinic.tasks import deliver_reminder
 
+# Starts servers or interpreters: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 COUNT = 4
 BLOCK_AT = 3
 DERMIS = Path(sys.executable).with_name("dermis")

@@ -10,11 +10,11 @@ from datetime import time, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from test_series_booking import accepted_plan, weekday_hours
 
 from dermis.web.clinic import series
 from dermis.web.clinic.booking import Booking, book
 from dermis.web.clinic.models import Appointment, AuditEvent, Reminder
+from tests.web.test_series_booking import accepted_plan, weekday_hours
 
 LOW, HIGH = 28, 42  # rolling acne scars, microneedling: the knowledge base's interval range
 

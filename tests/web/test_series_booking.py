@@ -287,10 +287,10 @@ def test_concurrent_bookings_of_one_series_give_exactly_one_series():
     import threading
 
     from django.db import connection
-    from personas import build_world
 
     from dermis.web.clinic.booking import SlotTaken
     from dermis.web.clinic.models import Patient
+    from tests.personas import build_world
 
     world = build_world()
     weekday_hours(world.pat)

@@ -27,6 +27,9 @@ SERVE = (
     "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
 )
 
+# Starts servers or interpreters: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

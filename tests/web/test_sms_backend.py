@@ -53,7 +53,7 @@ def test_the_console_backend_prints_the_message_and_returns_an_id():
 
 
 def test_get_sms_backend_loads_the_class_the_settings_name(settings):
-    settings.SMS_BACKEND = "test_sms_backend.RefusingBackend"
+    settings.SMS_BACKEND = "tests.web.test_sms_backend.RefusingBackend"
 
     assert isinstance(sms.get_sms_backend(), RefusingBackend)
 
@@ -85,7 +85,7 @@ def test_an_sms_opt_out_is_honoured_when_sending(world, memory_sms):
 
 def test_a_refused_sms_is_kept_for_a_retry(world, settings):
     row = _due_sms(world)
-    settings.SMS_BACKEND = "test_sms_backend.RefusingBackend"
+    settings.SMS_BACKEND = "tests.web.test_sms_backend.RefusingBackend"
 
     assert reminders.deliver(row.pk) == "retry"
 

@@ -1,0 +1,100 @@
+"""Fixtures every test folder shares: the world of named personas, logged-in web clients, API
+clients with bearer tokens, and a fast password hasher.
+
+The personas (tests/personas.py): Northgate Skin Clinic — alice (admin), pat (practitioner), fran
+(front desk), patient Nora Quinn; Riverside Aesthetics — oscar (practitioner), patient Rhys Owen;
+nobody (a user without a clinic); anonymous. Records beyond them are built with tests/factories.py,
+which goes through the same services as the web and the API.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+# Argon2 is slow on purpose. New hashes in tests use MD5; Argon2 stays in the list so a hash made
+# by the production hasher still verifies. tests/web/test_settings_* check production's choice.
+FAST_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def world(db):
+    """Two clinics and their people: see tests/personas.py."""
+    from tests.personas import build_world
+
+    return build_world()
+
+
+@pytest.fixture
+def client_as(world):
+    """`client_as("pat")` is a test client logged in as that persona (or anonymous)."""
+    from django.test import Client
+
+    def make(persona: str) -> Client:
+        c = Client()
+        if persona != "anonymous":
+            c.force_login(world.user(persona))
+        return c
+
+    return make
+
+
+class ApiClient:
+    """A Django test client that sends a bearer token and JSON bodies."""
+
+    def __init__(self, client, token: str | None) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, **query):
+        return self.client.get(path, query, headers=self.headers)
+
+    def _send(self, method: str, path: str, body) -> object:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        send = getattr(self.client, method)
+        return send(path, data, content_type="application/json", headers=self.headers)
+
+    def post(self, path: str, body=None):
+        return self._send("post", path, {} if body is None else body)
+
+    def patch(self, path: str, body):
+        return self._send("patch", path, body)
+
+    def put(self, path: str, body):
+        return self._send("put", path, body)
+
+    def delete(self, path: str):
+        return self.client.delete(path, headers=self.headers)
+
+
+@pytest.fixture
+def token_for(world):
+    """`token_for("pat")`: a new bearer token for that persona."""
+    from dermis.web.api.auth import issue_token
+
+    def make(persona: str, **options) -> str:
+        return issue_token(world.user(persona).get_username(), **options)[1]
+
+    return make
+
+
+@pytest.fixture
+def api_as(token_for):
+    """`api_as("pat")`: a client sending pat's token; "anonymous" sends none."""
+    from django.test import Client
+
+    def make(persona: str) -> ApiClient:
+        return ApiClient(Client(), None if persona == "anonymous" else token_for(persona))
+
+    return make
