@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dermis.core.slots import Slot
-from dermis.web.clinic import availability
-from dermis.web.clinic.booking import Booking, book
 from dermis.web.clinic.models import AuditEvent, Equipment, Room, TimeOff, WorkingHours
+from dermis.web.clinic.scheduling import availability
+from dermis.web.clinic.scheduling.booking import Booking, book
 
 PAGE = "/schedule/availability/"
 

@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dermis.web.clinic.booking import Booking, book
 from dermis.web.clinic.models import Appointment, AuditEvent, CalendarFeed, Patient
-from dermis.web.clinic.reminders import at_clinic_time
+from dermis.web.clinic.reminders.services import at_clinic_time
+from dermis.web.clinic.scheduling.booking import Booking, book
 
 HOUR = timedelta(hours=1)
 STAFF_NEW = reverse("calendar-feed-create-staff")

@@ -11,8 +11,8 @@ from django.urls import reverse
 from PIL import Image, ImageDraw
 
 from dermis.core.patient import Assessment, Intake
-from dermis.web.clinic.consent_texts import consent_for
-from dermis.web.clinic.consultations import create_consultation
+from dermis.web.clinic.consultations.consent_texts import consent_for
+from dermis.web.clinic.consultations.services import create_consultation
 from dermis.web.clinic.models import AuditEvent, ConsentRecord, Consultation, TreatmentPlan
 
 SCARS = Assessment(

@@ -21,9 +21,9 @@ from dermis.core.aftercare import aftercare
 from dermis.core.planning import plan
 from dermis.core.screening import screen
 from dermis.web.clinic import models as m
-from dermis.web.clinic import photo_store
-from dermis.web.clinic.charting import record_intact
-from dermis.web.clinic.consent_texts import consent_for
+from dermis.web.clinic.charting import photos as photo_store
+from dermis.web.clinic.charting.services import record_intact
+from dermis.web.clinic.consultations.consent_texts import consent_for
 from dermis.web.clinic.core_inputs import (
     core_assessment,
     core_intake,
@@ -31,8 +31,8 @@ from dermis.web.clinic.core_inputs import (
     core_session,
     knowledge,
 )
-from dermis.web.clinic.demo_data import DemoError, build_demo
-from dermis.web.clinic.demo_data.journeys import ClinicJourneys
+from dermis.web.clinic.demo import DemoError, build_demo
+from dermis.web.clinic.demo.journeys import ClinicJourneys
 
 TODAY = date(2026, 3, 18)
 PASSWORD = "demo-password-for-tests-41"

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from dermis.web.clinic.directory_search import postcode_matches
+from dermis.web.clinic.directory.selectors import postcode_matches
 from dermis.web.clinic.models import Location, Role, StaffMember
 from tests.personas import PASSWORD
 

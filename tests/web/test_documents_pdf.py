@@ -19,8 +19,8 @@ from PIL import Image
 from dermis.core.patient import AreaConcern, Assessment, Intake
 from dermis.core.planning import plan
 from dermis.core.screening import screen
-from dermis.web.clinic import pdf
 from dermis.web.clinic.core_inputs import core_patient, knowledge
+from dermis.web.clinic.documents import pdf
 from dermis.web.clinic.models import (
     AuditEvent,
     ConsentRecord,

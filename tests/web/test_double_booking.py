@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from dermis.web.clinic.booking import Booking, SlotTaken, book, book_series, move
 from dermis.web.clinic.models import Appointment, Equipment, Room
+from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book, book_series, move
 
 LONDON = ZoneInfo("Europe/London")
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=LONDON)

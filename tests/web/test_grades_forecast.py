@@ -16,7 +16,8 @@ from dermis.core.outcome import PATIENT_SENTENCE
 from dermis.core.patient import Assessment, Intake
 from dermis.core.planning import plan
 from dermis.core.screening import screen
-from dermis.web.clinic import charting, core_inputs, forecasting
+from dermis.web.clinic import core_inputs
+from dermis.web.clinic.charting import services as charting
 from dermis.web.clinic.models import (
     AuditEvent,
     Consultation,
@@ -25,6 +26,7 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from dermis.web.clinic.outcomes import forecasting
 
 SVG_NS = "{http://www.w3.org/2000/svg}svg"
 

@@ -250,8 +250,9 @@ def test_another_clinics_practitioner_cannot_be_booked(world, client_as):
 
 
 def test_a_slot_taken_between_check_and_write_is_refused_cleanly(world, client_as, monkeypatch):
-    from dermis.web.clinic.booking import SlotTaken
-    from dermis.web.clinic.views import appointments
+    from dermis.web.clinic.scheduling.views import appointments
+
+    from dermis.web.clinic.scheduling.booking import SlotTaken
 
     def taken(*args, **kwargs):
         raise SlotTaken()

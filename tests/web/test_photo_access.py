@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from dermis.web.clinic import photo_store
+from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.models import AuditEvent, Photo
 
 

@@ -10,8 +10,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dermis.web.clinic import forecasting, recall
-from dermis.web.clinic.booking import Booking, book
 from dermis.web.clinic.models import (
     Appointment,
     AuditEvent,
@@ -20,6 +18,9 @@ from dermis.web.clinic.models import (
     SessionArea,
     TreatmentSession,
 )
+from dermis.web.clinic.outcomes import forecasting
+from dermis.web.clinic.scheduling import recall
+from dermis.web.clinic.scheduling.booking import Booking, book
 from tests.web.test_series_booking import accepted_plan, weekday_hours
 
 URL = "/recall/"

@@ -29,9 +29,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from dermis.web.clinic import reminders
 from dermis.web.clinic.models import Reminder
-from dermis.web.clinic.tasks import deliver_reminder
+from dermis.web.clinic.reminders import services as reminders
+from dermis.web.clinic.reminders.tasks import deliver_reminder
 
 # Starts servers or interpreters: `make test-fast` leaves these out.
 pytestmark = pytest.mark.slow

@@ -17,8 +17,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from dermis.core.aftercare import aftercare
-from dermis.web.clinic import reminders
-from dermis.web.clinic.booking import Booking, book, book_series
 from dermis.web.clinic.core_inputs import core_intake, core_patient, core_session, knowledge
 from dermis.web.clinic.models import (
     Appointment,
@@ -27,6 +25,8 @@ from dermis.web.clinic.models import (
     SessionArea,
     TreatmentSession,
 )
+from dermis.web.clinic.reminders import services as reminders
+from dermis.web.clinic.scheduling.booking import Booking, book, book_series
 
 Kind, Channel, Status = Reminder.Kind, Reminder.Channel, Reminder.Status
 HOUR = timedelta(hours=1)

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from dermis.web.clinic import reminders
-from dermis.web.clinic.booking import Booking, book, book_series, move
 from dermis.web.clinic.models import Appointment, Equipment, Reminder
-from dermis.web.clinic.reminders import at_clinic_time
+from dermis.web.clinic.reminders import services as reminders
+from dermis.web.clinic.reminders.services import at_clinic_time
+from dermis.web.clinic.scheduling.booking import Booking, book, book_series, move
 
 Kind, Channel, Status = Reminder.Kind, Reminder.Channel, Reminder.Status
 HOUR = timedelta(hours=1)

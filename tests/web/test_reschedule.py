@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dermis.web.clinic import series
-from dermis.web.clinic.booking import Booking, book
 from dermis.web.clinic.models import Appointment, AuditEvent, Reminder
+from dermis.web.clinic.scheduling import series
+from dermis.web.clinic.scheduling.booking import Booking, book
 from tests.web.test_series_booking import accepted_plan, weekday_hours
 
 LOW, HIGH = 28, 42  # rolling acne scars, microneedling: the knowledge base's interval range

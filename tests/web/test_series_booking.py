@@ -13,8 +13,7 @@ from django.utils import timezone
 from dermis.core import patient as cp
 from dermis.core.planning import plan as make_plan
 from dermis.core.screening import screen
-from dermis.web.clinic import core_inputs, series
-from dermis.web.clinic.booking import Booking, book
+from dermis.web.clinic import core_inputs
 from dermis.web.clinic.models import (
     Appointment,
     AuditEvent,
@@ -25,6 +24,8 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     WorkingHours,
 )
+from dermis.web.clinic.scheduling import series
+from dermis.web.clinic.scheduling.booking import Booking, book
 
 
 def accepted_plan(
@@ -288,8 +289,8 @@ def test_concurrent_bookings_of_one_series_give_exactly_one_series():
 
     from django.db import connection
 
-    from dermis.web.clinic.booking import SlotTaken
     from dermis.web.clinic.models import Patient
+    from dermis.web.clinic.scheduling.booking import SlotTaken
     from tests.personas import build_world
 
     world = build_world()
@@ -337,7 +338,7 @@ def test_a_deadlock_the_database_breaks_is_a_lost_race_and_other_errors_are_not(
     import psycopg.errors
     from django.db import OperationalError
 
-    from dermis.web.clinic.booking import SlotTaken
+    from dermis.web.clinic.scheduling.booking import SlotTaken
 
     def fail(cause):
         def create(**kwargs):

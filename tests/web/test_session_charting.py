@@ -13,7 +13,8 @@ from django.utils import timezone
 from dermis.core.patient import Assessment, Intake
 from dermis.core.planning import plan
 from dermis.core.screening import screen
-from dermis.web.clinic import charting, core_inputs
+from dermis.web.clinic import core_inputs
+from dermis.web.clinic.charting import services as charting
 from dermis.web.clinic.models import (
     Appointment,
     AuditEvent,

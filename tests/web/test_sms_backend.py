@@ -8,9 +8,10 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
-from dermis.web.clinic import reminders, sms
-from dermis.web.clinic.booking import Booking, book
 from dermis.web.clinic.models import Reminder
+from dermis.web.clinic.reminders import services as reminders
+from dermis.web.clinic.reminders import sms
+from dermis.web.clinic.scheduling.booking import Booking, book
 
 Kind, Channel, Status = Reminder.Kind, Reminder.Channel, Reminder.Status
 
@@ -24,7 +25,7 @@ class RefusingBackend:
 
 @pytest.fixture
 def memory_sms(settings):
-    settings.SMS_BACKEND = "dermis.web.clinic.sms.MemorySMSBackend"
+    settings.SMS_BACKEND = "dermis.web.clinic.reminders.sms.MemorySMSBackend"
     sms.MemorySMSBackend.outbox.clear()
     yield sms.MemorySMSBackend.outbox
     sms.MemorySMSBackend.outbox.clear()

@@ -107,7 +107,7 @@ def _seed_demo(url: str) -> bool:
     """Seed the demo (progress on stderr), print the logins and the URL; False on an error."""
     from django.db import DatabaseError
 
-    from dermis.web.clinic.demo_data import DemoError, build_demo, format_logins
+    from dermis.web.clinic.demo import DemoError, build_demo, format_logins
 
     def progress(done: int, total: int) -> None:
         # One line per step on a terminal; every tenth in a log.

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
-from dermis.web.clinic import photo_store
+from dermis.web.clinic.charting import photos as photo_store
 
 PATIENT_COLUMNS = [
     "patient_id",
@@ -224,7 +224,7 @@ def erase(patient: m.Patient, record_erasure) -> dict:
             ("appointments", patient.appointments.all()),
             ("calendar_feeds", patient.feeds.all()),
         ]
-        # A finalised session is locked against every change (dermis.web.clinic.charting);
+        # A finalised session is locked against every change (dermis.web.clinic.charting.services);
         # erasure is the one it must allow, so unlock with an update, which sends no signal.
         patient.sessions.update(status=m.TreatmentSession.Status.DRAFT)
         appointment_ids = list(patient.appointments.values_list("pk", flat=True))

@@ -272,7 +272,9 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env_str("DERMIS_FROM_EMAIL", default="Dermis <no-reply@localhost>")
 # SMS goes through a backend class with a `send(to, body) -> message id` method; the console
 # backend prints messages (development); a clinic plugs in its provider's backend.
-SMS_BACKEND = env_str("DERMIS_SMS_BACKEND", default="dermis.web.clinic.sms.ConsoleSMSBackend")
+SMS_BACKEND = env_str(
+    "DERMIS_SMS_BACKEND", default="dermis.web.clinic.reminders.sms.ConsoleSMSBackend"
+)
 
 # --- Demo -----------------------------------------------------------------------------------
 

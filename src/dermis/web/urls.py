@@ -6,21 +6,15 @@ from django.urls import path
 
 from dermis.web.api import fallback
 from dermis.web.api.api import api
-from dermis.web.clinic.views import (
-    appointments,
-    audit_log,
-    calendar_feeds,
-    consultation,
-    dashboard,
-    directory,
-    documents,
-    followups,
-    patients,
-    photos,
-    plans,
-    scheduling,
-    sessions,
-)
+from dermis.web.clinic.audit_log import views as audit_log
+from dermis.web.clinic.charting.views import photos, sessions
+from dermis.web.clinic.consultations.views import consultation, plans
+from dermis.web.clinic.directory import views as directory
+from dermis.web.clinic.documents import views as documents
+from dermis.web.clinic.outcomes import views as followups
+from dermis.web.clinic.patients import views as patients
+from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
+from dermis.web.clinic.scheduling.views import availability as scheduling
 from dermis.web.health import healthz
 
 urlpatterns = [

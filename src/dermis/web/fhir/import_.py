@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from dermis.core.patient import field_name
 from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
-from dermis.web.clinic.booking import Booking, SlotTaken, book, move
+from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book, move
 from dermis.web.fhir import codes as c
 from dermis.web.fhir.export import APPOINTMENT_STATUS, GENDER
 

@@ -1,4 +1,4 @@
-"""Appointments: list with date filters, book through dermis.web.clinic.booking (409 if taken)."""
+"""Appointments: list with date filters, book through the scheduling services (409 if taken)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from dermis.web.api.schemas import (
     Problem,
 )
 from dermis.web.clinic.access import ANY_STAFF, audit
-from dermis.web.clinic.booking import Booking, SlotTaken, book
 from dermis.web.clinic.models import (
     Appointment,
     AuditEvent,
@@ -28,6 +27,7 @@ from dermis.web.clinic.models import (
     Room,
     StaffMember,
 )
+from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book
 
 router = Router(tags=["appointments"])
 

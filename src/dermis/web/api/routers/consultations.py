@@ -23,8 +23,8 @@ from dermis.web.api.schemas import (
     Phototype,
     text_problem,
 )
-from dermis.web.clinic import consultations as writes
 from dermis.web.clinic.access import CLINICAL, audit
+from dermis.web.clinic.consultations import services as writes
 from dermis.web.clinic.models import AuditEvent, Consultation
 
 router = Router(tags=["consultations"])

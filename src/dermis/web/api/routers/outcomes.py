@@ -1,4 +1,4 @@
-"""A patient's outcome forecast, as the follow-up page shows it (dermis.web.clinic.forecasting)."""
+"""A patient's outcome forecast, as the follow-up page shows it (clinic.outcomes.forecasting)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from ninja import Field, Router, Schema
 from dermis.web.api.auth import clinic_patient, require_staff
 from dermis.web.api.schemas import PathId
 from dermis.web.clinic.access import CLINICAL, audit
-from dermis.web.clinic.forecasting import patient_forecast
 from dermis.web.clinic.models import AuditEvent
+from dermis.web.clinic.outcomes.forecasting import patient_forecast
 
 router = Router(tags=["clinical record"])
 

@@ -1,6 +1,6 @@
 """Slot proposals for a plan's series and the recall worklist: the web's scheduling, over the API.
 
-Both call the same services as the pages (dermis.web.clinic.series and recall), so a proposal here
+Both call the same services as the pages (clinic.scheduling.series and recall), so a proposal here
 is the proposal the booking page shows.
 """
 
@@ -15,9 +15,9 @@ from dermis.core.errors import InputError
 from dermis.web.api.auth import clinic_record, require_staff
 from dermis.web.api.errors import conflict, field_error
 from dermis.web.api.schemas import PathId, Problem
-from dermis.web.clinic import recall, series
 from dermis.web.clinic.access import ANY_STAFF, CLINICAL, audit
 from dermis.web.clinic.models import AuditEvent, StaffMember, TreatmentPlan
+from dermis.web.clinic.scheduling import recall, series
 
 router = Router(tags=["scheduling"])
 

@@ -7,7 +7,7 @@ from ninja import Query, Router
 from dermis.web.api.auth import require_staff
 from dermis.web.api.schemas import DirectoryEntry, DirectoryQuery, StaffOut
 from dermis.web.clinic.access import ANY_STAFF
-from dermis.web.clinic.directory_search import listed, matches_place, places
+from dermis.web.clinic.directory.selectors import listed, matches_place, places
 from dermis.web.clinic.models import StaffMember
 
 router = Router(tags=["practitioners"])

@@ -11,9 +11,9 @@ from datetime import datetime, time
 from django import template
 from django.utils import timezone
 
-from dermis.web.clinic import forecasting
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import Appointment
+from dermis.web.clinic.outcomes import forecasting
 
 register = template.Library()
 RECENT_PHOTOS = 6

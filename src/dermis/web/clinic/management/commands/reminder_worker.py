@@ -15,7 +15,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.compat import TaskResultStatus, task_finished
 from django_tasks_db.management.commands.db_worker import Worker, valid_interval
 
-from dermis.web.clinic.tasks import deliver_reminder, requeue_due
+from dermis.web.clinic.reminders.tasks import deliver_reminder, requeue_due
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dermis.web.clinic.demo_data import DemoError, build_demo, format_logins
+from dermis.web.clinic.demo import DemoError, build_demo, format_logins
 
 
 class Command(BaseCommand):

@@ -1,0 +1,276 @@
+"""Session charting: draft, finalise (sign and lock), addenda."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dermis.core.charting_checks import Level
+from dermis.core.errors import InputError
+from dermis.web.clinic.access import CLINICAL, audit, clinic_object, clinic_patient, staff_required
+from dermis.web.clinic.charting import services as charting
+from dermis.web.clinic.charting.forms import (
+    AddendumForm,
+    FinaliseForm,
+    SessionForm,
+    bodymap,
+    initial_from_chart,
+)
+from dermis.web.clinic.core_inputs import active_plan, knowledge
+from dermis.web.clinic.models import Appointment, TreatmentSession
+
+
+def _plan_modalities(plan) -> list[str]:
+    return [c.get("modality") for c in plan.content.get("courses", [])] if plan else []
+
+
+def _modality(request, default: str) -> str:
+    wanted = request.POST.get("modality") or request.GET.get("modality") or default
+    return wanted if wanted in knowledge().modalities else default
+
+
+def _appointment(request, patient) -> Appointment | None:
+    raw = request.POST.get("appointment") or request.GET.get("appointment") or ""
+    if not raw.isdigit():
+        return None
+    return Appointment.objects.filter(pk=int(raw), patient=patient, session__isnull=True).first()
+
+
+def _flash_warnings(request, issues) -> None:
+    names = knowledge().areas
+    for issue in issues:
+        if issue.level is Level.WARNING:
+            where = names[issue.area].name if issue.area in names else "Session"
+            messages.warning(request, f"{where}: {issue.message}")
+
+
+def _render_form(request, patient, form, *, session=None, plan=None, appointment=None, status=200):
+    kb = knowledge()
+    return render(
+        request,
+        "clinic/sessions/form.html",
+        {
+            "patient": patient,
+            "session": session,
+            "form": form,
+            "plan": plan,
+            "appointment": appointment,
+            "modality": form.modality,
+            "modalities": [(key, m.name) for key, m in kb.modalities.items()],
+            "bodymap": bodymap(kb, {r.id for r in form.area_rows if r.checked}),
+        },
+        status=status,
+    )
+
+
+@staff_required(CLINICAL)
+def session_create(request, patient_id: int):
+    patient = clinic_patient(request, patient_id)
+    kb = knowledge()
+    plan = active_plan(patient)
+    planned = _plan_modalities(plan)
+    modality = _modality(request, planned[0] if planned else next(iter(kb.modalities)))
+    linked_plan = plan if modality in planned else None
+    appointment = _appointment(request, patient)
+    if request.method == "POST":
+        form = SessionForm(request.POST, modality=modality, kb=kb)
+        if form.is_valid():
+            try:
+                session, issues = charting.create_draft(
+                    patient, request.staff, form.to_chart(), linked_plan, appointment
+                )
+            except charting.ChartError as exc:
+                form.add_issues(exc.issues)
+            else:
+                audit(request, "create", session, summary="draft session")
+                _flash_warnings(request, issues)
+                messages.success(request, "Draft saved. Finalise it when the record is complete.")
+                return redirect("session-detail", pk=session.pk)
+        return _render_form(
+            request, patient, form, plan=linked_plan, appointment=appointment, status=400
+        )
+    start = appointment.start if appointment else timezone.now()
+    chart = charting.planned_chart(linked_plan, modality, start) if linked_plan else None
+    if chart:
+        initial = initial_from_chart(chart)
+    else:
+        initial = {
+            "performed_at": timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"),
+            "device": kb.adjustments.default_device.get(modality),
+        }
+    initial.setdefault("duration_minutes", 60)
+    initial.setdefault("endpoint", TreatmentSession.Endpoint.NONE)
+    audit(request, "view", patient, summary="session charting form")
+    form = SessionForm(initial=initial, modality=modality, kb=kb)
+    return _render_form(request, patient, form, plan=linked_plan, appointment=appointment)
+
+
+def _locked(request, session, what: str):
+    audit(request, "denied", session, summary=f"{what} refused: session finalised")
+    return render(request, "clinic/sessions/locked.html", {"session": session}, status=409)
+
+
+@staff_required(CLINICAL)
+def session_edit(request, pk: int):
+    session = clinic_object(request, TreatmentSession, pk)
+    if session.is_final:
+        return _locked(request, session, "edit")
+    kb = knowledge()
+    modality = _modality(request, session.modality)
+    if request.method == "POST":
+        form = SessionForm(request.POST, modality=modality, kb=kb)
+        if form.is_valid():
+            try:
+                session, issues = charting.update_draft(session.pk, form.to_chart())
+            except charting.SessionLocked:
+                return _locked(request, session, "edit")
+            except charting.ChartError as exc:
+                form.add_issues(exc.issues)
+            else:
+                audit(request, "update", session, summary="draft session changed")
+                _flash_warnings(request, issues)
+                messages.success(request, "Draft saved.")
+                return redirect("session-detail", pk=session.pk)
+        return _render_form(request, session.patient, form, session=session, status=400)
+    audit(request, "view", session, summary="session edit form")
+    form = SessionForm(
+        initial=initial_from_chart(charting.stored_chart(session)), modality=modality, kb=kb
+    )
+    return _render_form(request, session.patient, form, session=session, plan=session.plan)
+
+
+def _label(field: str, session) -> str:
+    """A field named by the charting functions ('areas.cheeks.depth_mm') as the form labels it."""
+    names = knowledge().areas
+    parts = field.split(".")
+    if parts[0] == "areas" and len(parts) == 3:
+        area = names[parts[1]].name if parts[1] in names else parts[1]
+        what = {"depth_mm": f"Depth for {area} (mm)", "tip": f"Tip for {area}"}
+        return what.get(parts[2], f"{area}: {parts[2]}")
+    needling = session.modality == "microneedling"
+    return {
+        "areas": "Treated areas",
+        "cartridge": "Needle cartridge" if needling else "Tip or crystal",
+        "lot_number": "Lot number",
+        "device": "Device",
+    }.get(field, field)
+
+
+def _detail(
+    request,
+    session,
+    *,
+    finalise_form=None,
+    addendum_form=None,
+    problems=(),
+    problems_title="The session was not finalised",
+    status=200,
+):
+    kb = knowledge()
+    chart = charting.stored_chart(session)
+    issues = charting.check_chart(chart, session.patient, session.plan)
+    areas = [
+        {
+            "name": kb.areas[a.area].name if a.area in kb.areas else a.area,
+            "row": a,
+            "issues": [i for i in issues if i.area == a.area],
+        }
+        for a in session.areas.all()
+    ]
+    device = kb.devices.get(session.device)
+    return render(
+        request,
+        "clinic/sessions/detail.html",
+        {
+            "patient": session.patient,
+            "session": session,
+            "areas": areas,
+            "device_name": device.name if device else session.device,
+            "session_issues": [i for i in issues if i.area is None],
+            "has_errors": any(i.level is Level.ERROR for i in issues),
+            "intact": charting.record_intact(session),
+            "addenda": session.addenda.select_related("author").order_by("created_at", "pk"),
+            "photos": [
+                {"photo": p, "area": kb.areas[p.area].name if p.area in kb.areas else p.area}
+                for p in session.photos.all()
+            ],
+            "finalise_form": finalise_form or FinaliseForm(),
+            "addendum_form": addendum_form or AddendumForm(),
+            "problems": problems,
+            "problems_title": problems_title,
+            "bibliography": kb.bibliography,
+        },
+        status=status,
+    )
+
+
+@staff_required(CLINICAL)
+def session_detail(request, pk: int):
+    session = clinic_object(request, TreatmentSession, pk)
+    audit(request, "view", session)
+    return _detail(request, session)
+
+
+@staff_required(CLINICAL)
+@require_POST
+def session_finalise(request, pk: int):
+    session = clinic_object(request, TreatmentSession, pk)
+    if session.is_final:
+        return _locked(request, session, "finalise")
+    form = FinaliseForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, session, finalise_form=form, status=400)
+    try:
+        session = charting.finalise(session.pk, request.user)
+    except charting.SessionLocked:
+        return _locked(request, session, "finalise")
+    except charting.ChartError as exc:
+        problems = [
+            (_label(charting.issue_field(i), session), i.message)
+            for i in exc.issues
+            if i.level is Level.ERROR
+        ]
+        return _detail(request, session, problems=problems, status=400)
+    except InputError as exc:
+        problems = [(_label(exc.field, session), exc.message)]
+        return _detail(request, session, problems=problems, status=400)
+    audit(request, "sign", session, summary="session finalised")
+    messages.success(request, "Session finalised: the record is signed and locked.")
+    return redirect("session-detail", pk=session.pk)
+
+
+@staff_required(CLINICAL)
+@require_POST
+def session_addendum(request, pk: int):
+    session = clinic_object(request, TreatmentSession, pk)
+    form = AddendumForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, session, addendum_form=form, status=400)
+    try:
+        addendum = charting.add_addendum(session.pk, request.user, form.cleaned_data["text"])
+    except InputError as exc:
+        form.add_error("text", exc.message)
+        problems = [("Addendum", exc.message)]  # a draft shows no addendum form to hold it
+        return _detail(
+            request,
+            session,
+            addendum_form=form,
+            problems=problems,
+            problems_title="The addendum was not added",
+            status=400,
+        )
+    audit(request, "create", addendum, patient=session.patient, summary="session addendum")
+    messages.success(request, "Addendum added.")
+    return redirect("session-detail", pk=session.pk)
+
+
+urlpatterns = [
+    path("patients/<int:patient_id>/sessions/new/", session_create, name="session-create"),
+    path("sessions/<int:pk>/", session_detail, name="session-detail"),
+    path("sessions/<int:pk>/edit/", session_edit, name="session-edit"),
+    path("sessions/<int:pk>/finalise/", session_finalise, name="session-finalise"),
+    path("sessions/<int:pk>/addenda/", session_addendum, name="session-addendum"),
+]

@@ -1,0 +1,259 @@
+"""Writing consultations and plan versions: each call is one transaction, all or nothing.
+
+The core decides (screening, planning, safe bounds); this module stores what it said. Views call
+these functions, and so can the REST API: none of them touches a request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+
+from dermis.core import patient as cp
+from dermis.core.adjust import Adjusted, Change, adjust, limits
+from dermis.core.errors import InputError
+from dermis.core.planning import plan as make_plan
+from dermis.core.screening import screen
+from dermis.web.clinic.consultations.consent_texts import ConsentText, consent_for
+from dermis.web.clinic.core_inputs import core_assessment, core_patient, knowledge
+from dermis.web.clinic.models import (
+    ConsentRecord,
+    Consultation,
+    Patient,
+    StaffMember,
+    TreatmentPlan,
+)
+
+MAX_SIGNATURE_BYTES = 300_000
+SIGNATURE_WIDTH = (100, 2400)
+SIGNATURE_HEIGHT = (40, 1200)
+MIN_INK_PIXELS = 40  # fewer dark pixels than a short stroke: an empty or accidental tap
+PNG_DATA_URL = "data:image/png;base64,"
+
+
+class StateError(Exception):
+    """The record is not in a state that allows this (already accepted, not the latest...)."""
+
+
+@dataclass(frozen=True)
+class SignedConsent:
+    """What the patient signed: the text version shown, their typed name and drawn signature."""
+
+    shown_version: str
+    signer_name: str
+    signature_png: bytes
+    ip_address: str | None = None
+
+
+def decode_signature(data_url: str) -> bytes:
+    """The PNG bytes of a drawn signature (a canvas data URL); InputError('signature') if not a
+    PNG, too large, an odd size, or blank."""
+    if not data_url:
+        raise InputError("signature", "is missing: ask the patient to sign in the box")
+    if not data_url.startswith(PNG_DATA_URL):
+        raise InputError("signature", "must be a PNG image drawn in the signature box")
+    encoded = data_url[len(PNG_DATA_URL) :]
+    if len(encoded) > MAX_SIGNATURE_BYTES * 4 // 3 + 4:
+        raise InputError("signature", "is too large (over 300 kB)")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("signature", "could not be read: sign again") from None
+    if len(raw) > MAX_SIGNATURE_BYTES:
+        raise InputError("signature", "is too large (over 300 kB)")
+    try:
+        with Image.open(io.BytesIO(raw)) as img:
+            if img.format != "PNG":
+                raise InputError("signature", "must be a PNG image")
+            width, height = img.size
+            if not (
+                SIGNATURE_WIDTH[0] <= width <= SIGNATURE_WIDTH[1]
+                and SIGNATURE_HEIGHT[0] <= height <= SIGNATURE_HEIGHT[1]
+            ):
+                raise InputError("signature", f"has an unexpected size ({width}x{height} pixels)")
+            ink = _ink_pixels(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise InputError("signature", "is not a readable PNG image") from None
+    if ink < MIN_INK_PIXELS:
+        raise InputError("signature", "is blank: ask the patient to sign in the box")
+    return raw
+
+
+def _ink_pixels(img: Image.Image) -> int:
+    """Dark pixels once the (often transparent) drawing is laid on white paper."""
+    drawing = img.convert("RGBA")
+    paper = Image.new("RGBA", drawing.size, (255, 255, 255, 255))
+    paper.alpha_composite(drawing)
+    return sum(paper.convert("L").histogram()[:160])
+
+
+def create_consultation(
+    patient: Patient,
+    practitioner: StaffMember | None,
+    intake: cp.Intake,
+    assessment: cp.Assessment,
+    fitzpatrick: str,
+    as_of: date | None = None,
+) -> Consultation:
+    """Screen, plan, and store the consultation with the core's answers; save the phototype.
+
+    Raises InputError (naming a core field) and writes nothing if the core refuses the inputs.
+    """
+    as_of = as_of or timezone.localdate()
+    kb = knowledge()
+    previous = patient.fitzpatrick
+    patient.fitzpatrick = fitzpatrick
+    try:
+        who = core_patient(patient, as_of)
+        screening = screen(who, intake, kb, as_of)
+        proposal = make_plan(who, assessment, screening, kb)
+    except InputError:
+        patient.fitzpatrick = previous
+        raise
+    status = Consultation.Status.CLOSED if proposal.status == "not_safe" else None
+    with transaction.atomic():
+        patient.save(update_fields=["fitzpatrick"])
+        return Consultation.objects.create(
+            patient=patient,
+            practitioner=practitioner,
+            as_of=as_of,
+            intake=intake.model_dump(mode="json"),
+            assessment=assessment.model_dump(mode="json"),
+            screening=screening.to_dict(),
+            proposal=proposal.to_dict(),
+            knowledge_version=kb.version,
+            status=status or Consultation.Status.OPEN,
+        )
+
+
+def core_inputs_of(consultation: Consultation) -> tuple[cp.Patient, cp.Assessment]:
+    """The patient (phototype as now recorded) and assessment the consultation planned for."""
+    return core_patient(consultation.patient, consultation.as_of), core_assessment(consultation)
+
+
+def plan_bounds(consultation: Consultation, content: dict) -> list[dict]:
+    """Per course and treatment, the limits a form may offer (see dermis.core.adjust.limits).
+
+    InputError if the plan names an area, concern or device the knowledge base no longer has
+    (a plan stored under an older or different knowledge base)."""
+    who, assessment = core_inputs_of(consultation)
+    try:
+        return limits(content, who, assessment, consultation.screening, knowledge())
+    except KeyError as err:
+        raise InputError("knowledge", f"the knowledge base no longer has {err}") from None
+
+
+def consent_text_for(content: dict) -> ConsentText:
+    return consent_for(c["modality"] for c in content["courses"])
+
+
+def _next_version(patient: Patient) -> TreatmentPlan | None:
+    # Lock the patient row: two acceptances or revisions at once take turns for the number.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    return TreatmentPlan.objects.filter(patient=patient).order_by("-version").first()
+
+
+def accept_plan(
+    consultation: Consultation,
+    changes: Sequence[Change],
+    consent: SignedConsent,
+    user,
+) -> tuple[TreatmentPlan, Adjusted]:
+    """Consent, plan version N+1 (the previous active one superseded) and the consultation
+    marked accepted, in one transaction. InputError (out of bounds, stale consent text) or
+    StateError writes nothing."""
+    if consultation.proposal["status"] == "not_safe" or not consultation.proposal["courses"]:
+        raise StateError("nothing can be planned safely from this consultation")
+    if not consent.signer_name.strip():
+        raise InputError("signer_name", "is required")
+    who, assessment = core_inputs_of(consultation)
+    adjusted = adjust(
+        consultation.proposal, changes, who, assessment, consultation.screening, knowledge()
+    )
+    text = consent_text_for(adjusted.content)
+    if consent.shown_version != text.version:
+        raise InputError(
+            "consent_version",
+            "the consent text has changed since the page was opened: read the new text with "
+            "the patient and sign again",
+        )
+    with transaction.atomic():
+        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if locked.status != Consultation.Status.OPEN:
+            raise StateError(f"this consultation is {locked.get_status_display().lower()}")
+        latest = _next_version(consultation.patient)
+        record = ConsentRecord.objects.create(
+            patient=consultation.patient,
+            consultation=consultation,
+            text_version=text.version,
+            text=text.text,
+            text_sha256=text.sha256,
+            signature_png=consent.signature_png,
+            signer_name=consent.signer_name.strip(),
+            witnessed_by=user,
+            ip_address=consent.ip_address,
+        )
+        if latest is not None and latest.status == TreatmentPlan.Status.ACTIVE:
+            latest.status = TreatmentPlan.Status.SUPERSEDED
+            latest.save(update_fields=["status"])
+        plan = TreatmentPlan.objects.create(
+            patient=consultation.patient,
+            consultation=consultation,
+            consent=record,
+            version=latest.version + 1 if latest else 1,
+            previous=latest,
+            content=adjusted.content,
+            adjustments=adjusted.adjustments,
+            created_by=user,
+        )
+        locked.status = Consultation.Status.ACCEPTED
+        locked.save(update_fields=["status"])
+    consultation.status = locked.status
+    return plan, adjusted
+
+
+def revise_plan(
+    plan: TreatmentPlan, changes: Sequence[Change], note: str, user
+) -> tuple[TreatmentPlan, Adjusted]:
+    """A new version of the active plan with `changes` inside the same bounds; the old version
+    is superseded and otherwise untouched. The consent carries over (same modalities)."""
+    consultation = plan.consultation
+    who, assessment = core_inputs_of(consultation)
+    adjusted = adjust(
+        plan.content,
+        changes,
+        who,
+        assessment,
+        consultation.screening,
+        knowledge(),
+        history=plan.adjustments,
+    )
+    if not adjusted.changes:
+        raise InputError("changes", "nothing was changed: change a setting to make a new version")
+    with transaction.atomic():
+        latest = _next_version(plan.patient)
+        locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        if locked.status != TreatmentPlan.Status.ACTIVE or latest is None or latest.pk != plan.pk:
+            raise StateError("only the active, latest version of a plan can be revised")
+        locked.status = TreatmentPlan.Status.SUPERSEDED
+        locked.save(update_fields=["status"])
+        revised = TreatmentPlan.objects.create(
+            patient=plan.patient,
+            consultation=consultation,
+            consent=locked.consent,
+            version=locked.version + 1,
+            previous=locked,
+            content=adjusted.content,
+            adjustments=adjusted.adjustments,
+            note=note.strip(),
+            created_by=user,
+        )
+    return revised, adjusted

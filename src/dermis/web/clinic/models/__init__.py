@@ -1,0 +1,62 @@
+"""What a clinic keeps, by topic: tenancy (clinics, staff, roles), patients, consultations (plans,
+consent), scheduling, charting (sessions, photos), outcomes (grades), reminders and audit.
+
+Clinical content produced by the core (intake, assessment, screening, plan, aftercare) is stored
+as the core's own JSON (`to_dict()` / `model_dump()`), so a record shows exactly what the core said
+at the time, with the knowledge-base version that said it. Models hold no clinical rules; only the
+services of each context write them.
+"""
+
+from dermis.web.clinic.models.audit import AuditEvent, AuditQuerySet
+from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionArea, TreatmentSession
+from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
+from dermis.web.clinic.models.outcomes import FollowUpGrade
+from dermis.web.clinic.models.patients import Patient
+from dermis.web.clinic.models.reminders import Reminder
+from dermis.web.clinic.models.scheduling import (
+    Appointment,
+    CalendarFeed,
+    Equipment,
+    Room,
+    TimeOff,
+    WorkingHours,
+)
+from dermis.web.clinic.models.tenancy import (
+    CLINICAL_ROLES,
+    MODALITIES,
+    PHOTOTYPES,
+    SEXES,
+    Clinic,
+    Location,
+    Role,
+    StaffMember,
+)
+
+__all__ = [
+    "CLINICAL_ROLES",
+    "MODALITIES",
+    "PHOTOTYPES",
+    "SEXES",
+    "Appointment",
+    "AuditEvent",
+    "AuditQuerySet",
+    "CalendarFeed",
+    "Clinic",
+    "ConsentRecord",
+    "Consultation",
+    "Equipment",
+    "FollowUpGrade",
+    "Location",
+    "Patient",
+    "Photo",
+    "Reminder",
+    "Role",
+    "Room",
+    "SessionAddendum",
+    "SessionArea",
+    "StaffMember",
+    "TimeOff",
+    "TreatmentPlan",
+    "TreatmentSession",
+    "WorkingHours",
+]

@@ -1,0 +1,61 @@
+"""The reminders outbox."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Reminder(models.Model):
+    """One message to send: an outbox row, so a reminder is neither lost nor sent twice.
+
+    `key` is unique per appointment/patient, kind and channel: planning reminders twice cannot
+    create two rows. The worker claims a row, sends, and marks it sent (see reminders.py).
+    """
+
+    class Kind(models.TextChoices):
+        APPOINTMENT = "appointment", "Appointment reminder"
+        PRECARE = "precare", "Pre-care instructions"
+        AFTERCARE_DAY1 = "aftercare_day1", "Aftercare check-in, day 1"
+        AFTERCARE_DAY3 = "aftercare_day3", "Aftercare check-in, day 3"
+        RECALL = "recall", "Maintenance recall"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        OPTED_OUT = "opted_out", "Not sent: patient opted out"
+
+    key = models.CharField(max_length=120, unique=True)
+    patient = models.ForeignKey(
+        "clinic.Patient", on_delete=models.CASCADE, related_name="reminders"
+    )
+    appointment = models.ForeignKey(
+        "clinic.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message_id = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at"]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.pk} {self.kind}/{self.channel} {self.status}"

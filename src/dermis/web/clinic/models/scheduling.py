@@ -1,0 +1,179 @@
+"""Rooms, equipment, working hours, time off, appointments and calendar feeds."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Room(models.Model):
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="rooms")
+    location = models.ForeignKey("clinic.Location", on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["location", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location.name})"
+
+
+class Equipment(models.Model):
+    """One physical device (a pen, a diamond-tip machine): in one place at a time."""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="equipment")
+    name = models.CharField(max_length=100)
+    device = models.CharField(max_length=40, help_text="knowledge-base device id")
+    serial_number = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["clinic", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    staff = models.ForeignKey(
+        "clinic.StaffMember", on_delete=models.CASCADE, related_name="working_hours"
+    )
+    location = models.ForeignKey(
+        "clinic.Location", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday ... 6 = Sunday")
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["staff", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="hours_end_after_start"
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="hours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} day {self.weekday} {self.start}-{self.end}"
+
+
+class TimeOff(models.Model):
+    staff = models.ForeignKey(
+        "clinic.StaffMember", on_delete=models.CASCADE, related_name="time_off"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="timeoff_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} off {self.start:%Y-%m-%d}"
+
+
+class Appointment(models.Model):
+    class Kind(models.TextChoices):
+        CONSULTATION = "consultation", "Consultation"
+        TREATMENT = "treatment", "Treatment session"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        MAINTENANCE = "maintenance", "Maintenance"
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "Did not attend"
+
+    clinic = models.ForeignKey(
+        "clinic.Clinic", on_delete=models.PROTECT, related_name="appointments"
+    )
+    location = models.ForeignKey(
+        "clinic.Location",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    patient = models.ForeignKey(
+        "clinic.Patient", on_delete=models.PROTECT, related_name="appointments"
+    )
+    practitioner = models.ForeignKey(
+        "clinic.StaffMember", on_delete=models.PROTECT, related_name="appointments"
+    )
+    plan = models.ForeignKey(
+        "clinic.TreatmentPlan",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
+    )
+    room = models.ForeignKey(
+        "clinic.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    equipment = models.ForeignKey(
+        "clinic.Equipment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    series_key = models.UUIDField(null=True, blank=True, db_index=True, help_text="booked together")
+    series_index = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1, 2, ...")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TREATMENT)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    notes = models.CharField(max_length=300, blank=True, help_text="front-desk note, not clinical")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["practitioner", "start"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="appt_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appointment {self.pk} ({self.start:%Y-%m-%d %H:%M})"
+
+
+class CalendarFeed(models.Model):
+    """A secret, revocable URL for a practitioner's or a patient's iCalendar feed.
+
+    Only a hash of the token is stored; the URL is shown once when the feed is created.
+    """
+
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    staff = models.ForeignKey(
+        "clinic.StaffMember", null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    patient = models.ForeignKey(
+        "clinic.Patient", null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(staff__isnull=False, patient__isnull=True)
+                | models.Q(staff__isnull=True, patient__isnull=False),
+                name="feed_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feed {self.pk}"

@@ -1,0 +1,92 @@
+"""Clinics, their locations and staff, and the roles that decide who sees what."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+MODALITIES = [("microneedling", "Microneedling"), ("microdermabrasion", "Microdermabrasion")]
+
+
+PHOTOTYPES = [(p, p) for p in ("I", "II", "III", "IV", "V", "VI")]
+
+
+SEXES = [("f", "Female"), ("m", "Male"), ("x", "Other / not stated")]
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Clinic admin"
+    PRACTITIONER = "practitioner", "Practitioner"
+    FRONT_DESK = "front_desk", "Front desk"
+
+
+# Roles that may see medical history, clinical notes, plans, sessions and photos.
+
+
+CLINICAL_ROLES = frozenset({Role.ADMIN, Role.PRACTITIONER})
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    town = models.CharField(max_length=100)
+    postcode = models.CharField(max_length=16)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300)
+    town = models.CharField(max_length=100)
+    postcode = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["clinic", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.clinic.name}, {self.name}"
+
+
+class StaffMember(models.Model):
+    """A user's place in one clinic. A user without one sees no patient."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    display_name = models.CharField(max_length=200)
+    credentials = models.CharField(
+        max_length=300, blank=True, help_text="qualifications and registrations, shown publicly"
+    )
+    treatments = models.JSONField(
+        default=list, blank=True, help_text="modalities offered, e.g. ['microneedling']"
+    )
+    bio = models.TextField(blank=True)
+    locations = models.ManyToManyField("clinic.Location", blank=True, related_name="staff")
+    listed_in_directory = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["clinic", "display_name"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_role_display()}, {self.clinic.name})"
+
+    @property
+    def is_clinical(self) -> bool:
+        return self.role in CLINICAL_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN

@@ -1,0 +1,296 @@
+"""The recall worklist: who is due for maintenance, whose series is incomplete, whose follow-up is
+overdue; and the one-click bookings from it.
+
+Maintenance is due on the day the outcome forecast says the patient's typical improvement falls
+below noticeable (`forecasting.below_noticeable_on`); where there is no such forecast, the knowledge
+base's maintenance cadence counts from the last signed session (the protocols' shortest
+`maintenance_interval_days` that suits every treatment of the course). A patient with a treatment
+or maintenance appointment still ahead is not due: it is booked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from dermis.core import slots
+from dermis.core.errors import InputError
+from dermis.core.knowledge.schema import Protocol
+from dermis.core.planning import protocol_for
+from dermis.web.clinic.core_inputs import active_plan, knowledge
+from dermis.web.clinic.models import (
+    Appointment,
+    Clinic,
+    Equipment,
+    Location,
+    Patient,
+    Room,
+    StaffMember,
+    TreatmentPlan,
+    TreatmentSession,
+)
+from dermis.web.clinic.outcomes import forecasting
+from dermis.web.clinic.scheduling import availability, series
+from dermis.web.clinic.scheduling.booking import Booking, book
+
+HORIZON_DAYS = 60  # maintenance due within this many days is listed (overdue always is)
+LIMIT = 100  # rows per section
+SEARCH_DAYS = 182  # how far the one-click booking looks for a free slot
+AHEAD = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
+
+
+@dataclass(frozen=True)
+class MaintenanceDue:
+    patient: Patient
+    due: date
+    basis: str  # "forecast" or "cadence"
+    why: str
+    last_session: TreatmentSession
+    minutes: int  # the knowledge base's usual session length for this modality and concern
+    forecast: forecasting.PatientForecast | None = None
+
+
+@dataclass(frozen=True)
+class IncompleteSeries:
+    patient: Patient
+    plan: TreatmentPlan
+    course: int
+    modality: str
+    planned: int
+    counted: int
+    last: date | None
+
+
+@dataclass(frozen=True)
+class OverdueFollowUp:
+    patient: Patient
+    appointment: Appointment
+
+
+@dataclass(frozen=True)
+class Worklist:
+    maintenance: list[MaintenanceDue]
+    incomplete: list[IncompleteSeries]
+    follow_ups: list[OverdueFollowUp]
+
+
+def _protocols(plan: TreatmentPlan | None, modality: str) -> list[Protocol]:
+    kb = knowledge()
+    courses = plan.content.get("courses", []) if plan else []
+    course = next((c for c in courses if c.get("modality") == modality), None)
+    concerns = [t["concern"] for t in course["treatments"]] if course else ["default"]
+    return [protocol_for(kb, modality, c) for c in concerns or ["default"]]
+
+
+def _cadence(protocols: list[Protocol]) -> tuple[int, int, list[str]]:
+    """The maintenance interval that suits every protocol (as the planner intersects them)."""
+    low = max(p.maintenance_interval_days.min for p in protocols)
+    high = max(low, min(p.maintenance_interval_days.max for p in protocols))
+    sources = list(dict.fromkeys(s for p in protocols for s in p.sources))
+    return low, high, sources
+
+
+def _has_booking_ahead(patient: Patient, now: datetime) -> bool:
+    return patient.appointments.filter(
+        kind__in=AHEAD, status=Appointment.Status.BOOKED, start__gte=now
+    ).exists()
+
+
+def maintenance_for(patient: Patient, today: date, now: datetime) -> MaintenanceDue | None:
+    """When the patient is due for maintenance, and why; None while a series is still running or
+    something is booked, or without a signed session."""
+    last = (
+        patient.sessions.filter(status=TreatmentSession.Status.FINAL)
+        .select_related("practitioner", "appointment")
+        .order_by("-performed_at", "-pk")
+        .first()
+    )
+    if last is None or _has_booking_ahead(patient, now):
+        return None
+    plan = active_plan(patient)
+    if plan is not None and not series.not_bookable(plan):
+        courses = [c for c in plan.content["courses"] if c.get("treatments")]
+        for data in courses:
+            if data["modality"] != last.modality:
+                continue
+            course = series.course_from_content(data)
+            counted, _ = series.sessions_so_far(plan, course, len(courses))
+            if counted < course.sessions:
+                return None  # still in the series: see the incomplete list
+    protocols = _protocols(plan or patient.plans.order_by("-version").first(), last.modality)
+    minutes = max(p.session_minutes.max for p in protocols)
+    last_day = timezone.localtime(last.performed_at).date()
+    result = forecasting.patient_forecast(patient, today)
+    falls = forecasting.below_noticeable_on(patient, today)
+    if falls is not None and falls > last_day:
+        why = f"the typical improvement is forecast to fall below noticeable on {falls:%d %b %Y}"
+        return MaintenanceDue(patient, falls, "forecast", why, last, minutes, result)
+    low, high, sources = _cadence(protocols)
+    why = (
+        f"maintenance every {low}-{high} days after the last session, {last_day:%d %b %Y} "
+        f"(knowledge base: {', '.join(sources)})"
+    )
+    due = last_day + timedelta(days=low)
+    return MaintenanceDue(patient, due, "cadence", why, last, minutes, result)
+
+
+def incomplete_for(plan: TreatmentPlan) -> list[IncompleteSeries]:
+    if series.not_bookable(plan):
+        return []
+    courses = [c for c in plan.content["courses"] if c.get("treatments")]
+    out = []
+    for i, data in enumerate(courses):
+        course = series.course_from_content(data)
+        counted, last = series.sessions_so_far(plan, course, len(courses))
+        if counted < course.sessions:
+            out.append(
+                IncompleteSeries(
+                    plan.patient, plan, i, course.modality, course.sessions, counted, last
+                )
+            )
+    return out
+
+
+def overdue_follow_ups(clinic: Clinic, now: datetime) -> list[OverdueFollowUp]:
+    """Follow-ups whose time has passed unattended (still booked, or missed), with none after."""
+    follow_up = Appointment.Kind.FOLLOW_UP
+    later = Appointment.objects.filter(
+        patient=OuterRef("patient"),
+        kind=follow_up,
+        start__gt=OuterRef("start"),
+        status__in=(Appointment.Status.BOOKED, Appointment.Status.DONE),
+    )
+    rows = (
+        Appointment.objects.filter(
+            clinic=clinic,
+            kind=follow_up,
+            end__lt=now,
+            status__in=(Appointment.Status.BOOKED, Appointment.Status.NO_SHOW),
+        )
+        .filter(~Exists(later))
+        .select_related("patient", "practitioner")
+        .order_by("start")
+    )
+    seen, out = set(), []
+    for a in rows:
+        if a.patient_id not in seen:
+            seen.add(a.patient_id)
+            out.append(OverdueFollowUp(a.patient, a))
+    return out[:LIMIT]
+
+
+def worklist(clinic: Clinic, today: date, now: datetime, horizon: int = HORIZON_DAYS) -> Worklist:
+    """The three sections, each soonest (or most overdue) first."""
+    ahead = Appointment.objects.filter(
+        patient=OuterRef("pk"), kind__in=AHEAD, status=Appointment.Status.BOOKED, start__gte=now
+    )
+    patients = (
+        Patient.objects.filter(clinic=clinic, sessions__status=TreatmentSession.Status.FINAL)
+        .filter(~Exists(ahead))  # booked already: not on the list, and no forecast to run
+        .distinct()
+        .order_by("family_name", "given_name", "pk")
+    )
+    until = today + timedelta(days=horizon)
+    due = [m for p in patients if (m := maintenance_for(p, today, now)) and m.due <= until]
+    due.sort(key=lambda m: (m.due, m.patient.family_name, m.patient.pk))
+    plans = TreatmentPlan.objects.filter(
+        patient__clinic=clinic, status=TreatmentPlan.Status.ACTIVE
+    ).select_related("patient")
+    incomplete = [row for plan in plans for row in incomplete_for(plan)]
+    incomplete.sort(key=lambda r: (r.last or date.max, r.patient.family_name, r.patient.pk))
+    return Worklist(due[:LIMIT], incomplete[:LIMIT], overdue_follow_ups(clinic, now))
+
+
+# --- One-click booking ---------------------------------------------------------------------------
+
+
+def first_free(
+    practitioner: StaffMember,
+    minutes: int,
+    earliest: date,
+    now: datetime,
+    *,
+    location: Location | None = None,
+    rooms: tuple[Room, ...] = (),
+    equipment: tuple[Equipment, ...] = (),
+) -> slots.Slot:
+    """The first free slot from `earliest` (the slot finder's one-session series)."""
+    request = slots.SeriesRequest(
+        practitioner=availability.resource(practitioner),
+        sessions=1,
+        duration_minutes=minutes,
+        min_interval_days=1,
+        max_interval_days=1,
+        earliest_start=earliest,
+        rooms=tuple(availability.resource(r) for r in rooms),
+        devices=tuple(availability.resource(e) for e in equipment),
+        not_before=now,
+        horizon_days=SEARCH_DAYS,
+    )
+    if not availability.weekly_hours([practitioner.pk], location):
+        raise InputError("practitioner", f"{practitioner.display_name} has no working hours")
+    start, end = availability.window_for(earliest, request.last_date)
+    calendar = availability.build(
+        [practitioner], start, end, rooms=rooms, equipment=equipment, location=location
+    )
+    return slots.find_series(calendar, request, alternatives=0).best().slots[0]
+
+
+def _place(patient: Patient, location: Location | None) -> tuple[Location | None, tuple]:
+    location = location or patient.clinic.locations.order_by("pk").first()
+    rooms = tuple(Room.objects.filter(location=location)) if location else ()
+    return location, rooms
+
+
+def book_maintenance(patient: Patient, today: date, now: datetime) -> Appointment:
+    """Book the first free maintenance slot from the due date with the last practitioner.
+
+    Raises InputError (not due, no hours, no free slot) or SlotTaken."""
+    due = maintenance_for(patient, today, now)
+    if due is None:
+        raise InputError("patient", "not due for maintenance, or already booked")
+    last = due.last_session
+    location, rooms = _place(patient, last.appointment.location if last.appointment else None)
+    equipment = tuple(Equipment.objects.filter(clinic=patient.clinic, device=last.device))
+    slot = first_free(
+        last.practitioner,
+        due.minutes,
+        max(today, due.due),
+        now,
+        location=location,
+        rooms=rooms,
+        equipment=equipment,
+    )
+    rooms_by_id = {r.pk: r for r in rooms}
+    equipment_by_id = {e.pk: e for e in equipment}
+    booking = Booking(
+        slot.start,
+        slot.end,
+        last.practitioner,
+        room=rooms_by_id.get(getattr(slot.room, "pk", None)),
+        equipment=equipment_by_id.get(getattr(slot.device, "pk", None)),
+        location=location,
+    )
+    kind = Appointment.Kind.MAINTENANCE
+    return book(patient, booking, kind=kind, plan=active_plan(patient), remind=True)
+
+
+def book_follow_up(missed: Appointment, today: date, now: datetime) -> Appointment:
+    """Book the first free follow-up like the missed one: same practitioner, place and length."""
+    minutes = round((missed.end - missed.start).total_seconds() / 60)
+    location, rooms = _place(missed.patient, missed.location)
+    slot = first_free(
+        missed.practitioner,
+        minutes,
+        today,
+        now,
+        location=location,
+        rooms=rooms if missed.room_id else (),
+    )
+    room = next((r for r in rooms if r.pk == getattr(slot.room, "pk", None)), None)
+    booking = Booking(slot.start, slot.end, missed.practitioner, room=room, location=location)
+    kind = Appointment.Kind.FOLLOW_UP
+    return book(missed.patient, booking, kind=kind, plan=missed.plan, remind=True)

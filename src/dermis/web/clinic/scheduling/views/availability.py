@@ -1,0 +1,185 @@
+"""Scheduling: availability (this module), series booking and rescheduling (scheduling_series),
+the recall worklist (scheduling_recall).
+
+Availability: every member of staff sees the practitioners' weekly hours, time off, rooms and
+equipment; the clinic admin changes them, and a practitioner may add their own time off.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dermis.core.slots_calendar import WEEKDAYS
+from dermis.web.clinic.access import ANY_STAFF, audit, staff_required
+from dermis.web.clinic.core_inputs import knowledge
+from dermis.web.clinic.models import Equipment, Room, StaffMember, TimeOff
+from dermis.web.clinic.scheduling.forms import (
+    EquipmentForm,
+    HoursForm,
+    RoomForm,
+    TimeOffForm,
+    practitioners,
+)
+from dermis.web.clinic.scheduling.views import recall as scheduling_recall
+from dermis.web.clinic.scheduling.views import series as scheduling_series
+
+
+def _people(request, bound: dict) -> list[dict]:
+    me = request.staff
+    now = timezone.now()
+    people = []
+    for person in practitioners(me.clinic).prefetch_related("working_hours__location"):
+        row = {
+            "staff": person,
+            "hours": [
+                {"day": WEEKDAYS[h.weekday], "row": h}
+                for h in sorted(person.working_hours.all(), key=lambda h: (h.weekday, h.start))
+            ],
+            "time_off": list(person.time_off.filter(end__gte=now).order_by("start")),
+            "can_add_off": me.is_admin or me.pk == person.pk,
+        }
+        if me.is_admin:
+            row["hours_form"] = bound.get(("hours", person.pk)) or HoursForm(staff=person)
+        if row["can_add_off"]:
+            row["off_form"] = bound.get(("off", person.pk)) or TimeOffForm(staff=person)
+        people.append(row)
+    return people
+
+
+def _page(request, bound: dict | None = None, status: int = 200):
+    bound = bound or {}
+    clinic = request.staff.clinic
+    kb = knowledge()
+    equipment = [
+        {"item": e, "kind": kb.devices[e.device].name if e.device in kb.devices else e.device}
+        for e in Equipment.objects.filter(clinic=clinic).order_by("name")
+    ]
+    context = {
+        "people": _people(request, bound),
+        "rooms": Room.objects.filter(clinic=clinic).select_related("location"),
+        "equipment": equipment,
+        "is_admin": request.staff.is_admin,
+    }
+    if request.staff.is_admin:
+        context["room_form"] = bound.get("room") or RoomForm(clinic=clinic)
+        context["equipment_form"] = bound.get("equipment") or EquipmentForm(clinic=clinic)
+    errors = [item for form in bound.values() for item in form.error_summary()]
+    context["error_summary"] = errors
+    return render(request, "clinic/scheduling/availability.html", context, status=status)
+
+
+def _back(anchor: str = ""):
+    return redirect(reverse("availability") + (f"#{anchor}" if anchor else ""))
+
+
+def _colleague(request, staff_id: int) -> StaffMember:
+    # Another clinic's member of staff is a 404, as a patient is: the id confirms nothing.
+    return get_object_or_404(StaffMember, pk=staff_id, clinic=request.staff.clinic)
+
+
+@staff_required(ANY_STAFF)
+def availability_page(request):
+    return _page(request)
+
+
+@staff_required(ANY_STAFF)
+@require_POST
+def availability_hours(request, staff_id: int):
+    person = _colleague(request, staff_id)
+    if not request.staff.is_admin:
+        raise PermissionDenied("Only the clinic admin changes working hours.")
+    form = HoursForm(request.POST, staff=person)
+    if not form.is_valid():
+        return _page(request, {("hours", person.pk): form}, status=400)
+    days = form.save()
+    audit(request, "update", person, summary=f"working hours: {days} day(s)")
+    messages.success(request, f"Working hours of {person.display_name} saved.")
+    return _back(f"staff-{person.pk}")
+
+
+@staff_required(ANY_STAFF)
+@require_POST
+def availability_time_off(request, staff_id: int):
+    person = _colleague(request, staff_id)
+    if not (request.staff.is_admin or request.staff.pk == person.pk):
+        raise PermissionDenied("Only the clinic admin adds time off for a colleague.")
+    if "delete" in request.POST:
+        off = TimeOff.objects.filter(pk=request.POST.get("delete") or 0, staff=person).first()
+        if off is None:
+            messages.error(request, "That time off was already removed.")
+        else:
+            off.delete()
+            audit(request, "update", person, summary="time off removed")
+            messages.success(request, "Time off removed.")
+        return _back(f"staff-{person.pk}")
+    form = TimeOffForm(request.POST, staff=person)
+    if not form.is_valid():
+        return _page(request, {("off", person.pk): form}, status=400)
+    form.save()
+    audit(request, "update", person, summary="time off added")
+    messages.success(request, f"Time off for {person.display_name} added.")
+    return _back(f"staff-{person.pk}")
+
+
+def _resource_post(request, model, form_class, key: str, noun: str):
+    """Add (form) or remove (`delete`) a room or a device of the admin's clinic."""
+    if not request.staff.is_admin:
+        raise PermissionDenied(f"Only the clinic admin changes {noun}s.")
+    clinic = request.staff.clinic
+    if "delete" in request.POST:
+        item = model.objects.filter(pk=request.POST.get("delete") or 0, clinic=clinic).first()
+        if item is None:
+            messages.error(request, f"That {noun} was already removed.")
+            return _back(key)
+        try:
+            item.delete()
+        except ProtectedError:
+            messages.error(request, f"{item.name} has appointments, so it stays on the list.")
+        else:
+            audit(request, "update", summary=f"{noun} removed")
+            messages.success(request, f"{item.name} removed.")
+        return _back(key)
+    form = form_class(request.POST, clinic=clinic)
+    if not form.is_valid():
+        return _page(request, {key: form}, status=400)
+    item = form.save()
+    audit(request, "create", item, summary=f"{noun} added")
+    messages.success(request, f"{item.name} added.")
+    return _back(key)
+
+
+@staff_required(ANY_STAFF)
+@require_POST
+def availability_rooms(request):
+    return _resource_post(request, Room, RoomForm, "room", "room")
+
+
+@staff_required(ANY_STAFF)
+@require_POST
+def availability_equipment(request):
+    return _resource_post(request, Equipment, EquipmentForm, "equipment", "device")
+
+
+urlpatterns = [
+    path("schedule/availability/", availability_page, name="availability"),
+    path(
+        "schedule/availability/<int:staff_id>/hours/",
+        availability_hours,
+        name="availability-hours",
+    ),
+    path(
+        "schedule/availability/<int:staff_id>/time-off/",
+        availability_time_off,
+        name="availability-timeoff",
+    ),
+    path("schedule/rooms/", availability_rooms, name="availability-rooms"),
+    path("schedule/equipment/", availability_equipment, name="availability-equipment"),
+    *scheduling_series.urlpatterns,
+    *scheduling_recall.urlpatterns,
+]

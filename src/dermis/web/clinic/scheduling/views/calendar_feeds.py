@@ -1,0 +1,160 @@
+"""iCalendar feeds behind secret, revocable URLs: a practitioner's diary, a patient's bookings.
+
+The token is shown once when the feed is made; only its SHA-256 is stored, so a copy of the
+database does not hand out working feed addresses. What a feed says is decided in `ical.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, re_path, reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dermis.web.clinic.access import ANY_STAFF, CLINICAL, audit, clinic_patient, staff_required
+from dermis.web.clinic.models import Appointment, AuditEvent, CalendarFeed, Patient, StaffMember
+from dermis.web.clinic.scheduling import ical
+
+FEED_PAST = timedelta(days=30)
+FEED_FUTURE = timedelta(days=365)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _clinic_feeds(request: HttpRequest) -> QuerySet[CalendarFeed]:
+    clinic = request.staff.clinic
+    feeds = CalendarFeed.objects.filter(Q(staff__clinic=clinic) | Q(patient__clinic=clinic))
+    return feeds.select_related("staff", "patient", "created_by")
+
+
+def _may_manage(request: HttpRequest, feed: CalendarFeed) -> bool:
+    staff = request.staff
+    return staff.is_admin or feed.staff_id == staff.pk or feed.created_by_id == request.user.pk
+
+
+def _created(request: HttpRequest, feed: CalendarFeed, token: str) -> HttpResponse:
+    url = request.build_absolute_uri(reverse("calendar-feed", kwargs={"token": token}))
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return render(
+        request, "clinic/calendar/feed_created.html", {"feed": feed, "url": url, "webcal": webcal}
+    )
+
+
+def _new_feed(
+    request: HttpRequest, *, staff: StaffMember | None = None, patient: Patient | None = None
+) -> tuple[CalendarFeed, str]:
+    token = secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.create(
+        token_sha256=token_hash(token), staff=staff, patient=patient, created_by=request.user
+    )
+    return feed, token
+
+
+@staff_required(ANY_STAFF)
+@require_GET
+def feed_list(request: HttpRequest) -> HttpResponse:
+    """Your feeds (the ones for you and the ones you made); an admin sees the clinic's."""
+    feeds = _clinic_feeds(request)
+    if not request.staff.is_admin:
+        feeds = feeds.filter(Q(staff=request.staff) | Q(created_by=request.user))
+    rows = [(feed, _may_manage(request, feed)) for feed in feeds.order_by("-created_at")]
+    return render(request, "clinic/calendar/feed_list.html", {"rows": rows})
+
+
+@staff_required(CLINICAL)
+@require_POST
+@never_cache
+def create_staff_feed(request: HttpRequest) -> HttpResponse:
+    feed, token = _new_feed(request, staff=request.staff)
+    return _created(request, feed, token)
+
+
+@staff_required(ANY_STAFF)
+@require_http_methods(["GET", "POST"])
+@never_cache
+def create_patient_feed(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST makes the feed and shows its address once."""
+    patient = clinic_patient(request, patient_id)
+    if request.method == "GET":
+        return render(request, "clinic/calendar/patient_feed_new.html", {"patient": patient})
+    feed, token = _new_feed(request, patient=patient)
+    audit(request, AuditEvent.Action.CREATE, feed, patient=patient, summary="calendar feed")
+    return _created(request, feed, token)
+
+
+@staff_required(ANY_STAFF)
+@require_POST
+def revoke_feed(request: HttpRequest, pk: int) -> HttpResponse:
+    feed = get_object_or_404(_clinic_feeds(request), pk=pk)
+    if not _may_manage(request, feed):
+        raise PermissionDenied("Only the feed's owner or a clinic admin may revoke it.")
+    if feed.revoked_at is None:
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+        if feed.patient is not None:
+            audit(
+                request,
+                AuditEvent.Action.UPDATE,
+                feed,
+                patient=feed.patient,
+                summary="calendar feed revoked",
+            )
+    # No flash message: base.html's message list fails axe (role=status on the <ul>); the
+    # list shows the feed as revoked.
+    return redirect("calendar-feed-list")
+
+
+@require_GET
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The public feed: anyone with the token; 404 for an unknown or revoked one."""
+    digest = token_hash(token)
+    found = (
+        CalendarFeed.objects.select_related("staff__clinic", "staff__user", "patient__clinic")
+        .filter(token_sha256=digest, revoked_at__isnull=True)
+        .first()
+    )
+    # The lookup is by hash, so its timing says nothing about the token; compare anyway.
+    if found is None or not hmac.compare_digest(found.token_sha256, digest):
+        raise Http404("no such feed")
+    now = timezone.now()
+    appointments = Appointment.objects.filter(
+        status=Appointment.Status.BOOKED, start__gte=now - FEED_PAST, start__lt=now + FEED_FUTURE
+    ).select_related("clinic", "location", "practitioner", "patient", "room")
+    if found.staff is not None:
+        if not found.staff.user.is_active:
+            raise Http404("no such feed")
+        audience, name = ical.Audience.STAFF, f"{found.staff.clinic.name}: my appointments"
+        appointments = appointments.filter(practitioner=found.staff)
+    else:
+        audience, name = ical.Audience.PATIENT, f"{found.patient.clinic.name} appointments"
+        appointments = appointments.filter(patient=found.patient)
+    cal = ical.calendar(appointments.order_by("start"), audience, name)
+    response = HttpResponse(ical.to_bytes(cal), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="appointments.ics"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+urlpatterns = [
+    path("calendar/feeds/", feed_list, name="calendar-feed-list"),
+    path("calendar/feeds/new/", create_staff_feed, name="calendar-feed-create-staff"),
+    path("calendar/feeds/<int:pk>/revoke/", revoke_feed, name="calendar-feed-revoke"),
+    path(
+        "patients/<int:patient_id>/calendar/new/",
+        create_patient_feed,
+        name="calendar-feed-create-patient",
+    ),
+    re_path(r"^calendar/(?P<token>[A-Za-z0-9_-]{20,100})\.ics$", feed, name="calendar-feed"),
+]

@@ -1,0 +1,274 @@
+"""Booking a plan's whole series in one step; moving one session (and the later ones with it);
+cancelling an appointment. Every member of the patient's clinic may book: front desk books
+appointments. The pages show times, never the plan's clinical content."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import QueryDict
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from dermis.core.errors import InputError
+from dermis.web.clinic.access import ANY_STAFF, audit, clinic_object, staff_required
+from dermis.web.clinic.core_inputs import knowledge
+from dermis.web.clinic.models import Appointment, TreatmentPlan
+from dermis.web.clinic.scheduling import series
+from dermis.web.clinic.scheduling.booking import SlotTaken, cancel
+from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
+
+FORM_FIELDS = {
+    "practitioner": "practitioner",
+    "earliest_start": "earliest",
+    "preferred_weekdays": "weekdays",
+    "preferred_times": "time_from",
+    "course": "course",
+}
+
+
+def _course_names(plan: TreatmentPlan, clinical: bool) -> list[str]:
+    kb = knowledge()
+    names = []
+    for i, c in enumerate(c for c in plan.content.get("courses", []) if c.get("treatments")):
+        modality = kb.modalities[c["modality"]].name if c["modality"] in kb.modalities else ""
+        names.append(f"Course {i + 1}" + (f": {modality}" if clinical and modality else ""))
+    return names
+
+
+def _as_data(initial: dict) -> QueryDict:
+    """Initial values as submitted data, so a first visit proposes at once."""
+    data = QueryDict(mutable=True)
+    for key, value in initial.items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            data.setlist(key, [str(v) for v in value])
+        elif hasattr(value, "pk"):
+            data[key] = str(value.pk)
+        elif hasattr(value, "strftime") and key.startswith("time"):
+            data[key] = value.strftime("%H:%M")
+        else:
+            data[key] = str(value)
+    return data
+
+
+def _add_core_error(form, err: InputError) -> None:
+    field = FORM_FIELDS.get(err.field.split("[")[0].split(".")[0])
+    form.add_error(field, err.message if field else f"{err.field}: {err.message}")
+
+
+def _proposals(result) -> list[dict]:
+    if result is None or result.proposal is None:
+        return []
+    return [
+        {"proposal": p, "best": i == 0}
+        for i, p in enumerate((result.proposal, *result.alternatives))
+    ]
+
+
+@staff_required(ANY_STAFF)
+def series_propose(request, plan_id: int):
+    plan = clinic_object(request, TreatmentPlan, plan_id)
+    patient = plan.patient
+    clinical = request.staff.is_clinical
+    context = {"plan": plan, "patient": patient, "clinical": clinical}
+    reason = series.not_bookable(plan)
+    if reason:
+        audit(request, "view", plan, summary="series booking page: not bookable")
+        context["not_bookable"] = reason
+        return render(request, "clinic/scheduling/series_propose.html", context, status=409)
+    courses = _course_names(plan, clinical)
+    initial = PreferencesForm.initial_for(patient, request.staff)
+    data = request.POST if request.method == "POST" else request.GET
+    submitted = "practitioner" in data
+    if not submitted:
+        if request.GET.get("course", "").isdigit():  # from the recall worklist
+            initial["course"] = int(request.GET["course"])
+        data = _as_data(initial)
+    form = PreferencesForm(data, patient=patient, courses=courses)
+    status, result, setup = 200, None, None
+    now = timezone.now()
+    if form.is_valid():
+        try:
+            setup = series.setup(plan, form.preferences(), now)
+        except series.NotBookable as err:
+            context["not_bookable"] = str(err)
+        except InputError as err:
+            _add_core_error(form, err)
+    if setup is not None and request.method == "POST":
+        booked = _book(request, setup, now)
+        if booked is not None:
+            return booked
+        status = 409
+    if setup is not None:
+        try:
+            result = series.propose(setup)
+        except InputError as err:  # the form checks what it can; the core has the last word
+            _add_core_error(form, err)
+            status = 400
+    elif form.errors and submitted:
+        status = 400
+    elif request.method == "POST":
+        status = 409
+    audit(request, "view", plan, summary="series booking page")
+    context.update(
+        form=form,
+        setup=setup,
+        result=result,
+        proposals=_proposals(result),
+        error_summary=form.error_summary(),
+        course_count=len(courses),
+        hidden=[(k, v) for k, values in form.data.lists() if k in form.fields for v in values],
+    )
+    return render(request, "clinic/scheduling/series_propose.html", context, status=status)
+
+
+def _book(request, setup: series.Setup, now):
+    """Book the posted proposal; None (with a message) when nothing could be booked."""
+    post = request.POST
+    try:
+        chosen = series.parse_slots(
+            setup, post.getlist("start"), post.getlist("room"), post.getlist("device")
+        )
+        made = series.book(setup, chosen, now)
+    except InputError as err:
+        messages.error(request, f"Nothing was booked: {err.field}: {err.message}.")
+        return None
+    except (series.SeriesChanged, SlotTaken) as err:
+        why = "; ".join(err.problems) if isinstance(err, series.SeriesChanged) else str(err)
+        messages.error(
+            request,
+            f"Nothing was booked: a time in that series was taken meanwhile ({why}). "
+            "Here are new proposals.",
+        )
+        return None
+    patient = setup.plan.patient
+    if post.get("remember"):
+        patient.booking_preferences = setup.prefs.for_patient()
+        patient.save(update_fields=["booking_preferences"])
+        audit(request, "update", patient, summary="booking preferences")
+    for a in made:
+        audit(request, "create", a, summary=f"series session {a.series_index} of {len(made)}")
+    messages.success(
+        request,
+        f"{len(made)} session{'s' if len(made) != 1 else ''} booked with "
+        f"{setup.prefs.practitioner.display_name}, from "
+        f"{timezone.localtime(made[0].start):%a %d %b %Y %H:%M}. Reminders are planned.",
+    )
+    return redirect("patient-detail", patient_id=patient.pk)
+
+
+def _movable(appointment: Appointment) -> str:
+    if appointment.status != Appointment.Status.BOOKED:
+        return f"this appointment is {appointment.get_status_display().lower()}"
+    if appointment.start <= timezone.now():
+        return "this appointment has already started"
+    return ""
+
+
+@staff_required(ANY_STAFF)
+def appointment_reschedule(request, pk: int):
+    appointment = clinic_object(request, Appointment, pk)
+    patient = appointment.patient
+    context = {"appointment": appointment, "patient": patient}
+    if reason := _movable(appointment):
+        context["not_movable"] = reason
+        return render(request, "clinic/scheduling/reschedule.html", context, status=409)
+    now = timezone.now()
+    action = request.POST.get("action", "preview") if request.method == "POST" else ""
+    if action:
+        form = RescheduleForm(request.POST)
+    else:
+        form = RescheduleForm(initial=RescheduleForm.initial_for(appointment.start))
+    status, preview = 200, None
+    if action and form.is_valid():
+        start = form.cleaned_data["start"]
+        try:
+            if action == "confirm":
+                done = series.apply(appointment, start, request.POST.get("fingerprint", ""), now)
+                return _moved(request, done)
+            preview = series.preview(appointment, start, now)
+        except InputError as err:
+            form.add_error("day" if err.field in ("time", "new_start") else None, err.message)
+        except (series.SeriesChanged, SlotTaken) as err:
+            why = "; ".join(err.problems) if isinstance(err, series.SeriesChanged) else str(err)
+            messages.error(request, f"Nothing was moved: {why}.")
+            preview = _safe_preview(appointment, start, now)
+            status = 409
+    if form.errors:
+        status = 400
+    elif preview is not None and not preview.result.ok:
+        status = 409
+    audit(request, "view", appointment, summary="reschedule page")
+    context.update(
+        form=form,
+        preview=preview,
+        error_summary=form.error_summary(),
+        suggestions=_suggestions(appointment, now) if preview is None else [],
+    )
+    return render(request, "clinic/scheduling/reschedule.html", context, status=status)
+
+
+def _safe_preview(appointment, start, now):
+    try:
+        return series.preview(appointment, start, now)
+    except InputError:
+        return None
+
+
+def _suggestions(appointment: Appointment, now) -> list:
+    try:
+        return series.suggestions(appointment, now)
+    except InputError:
+        return []
+
+
+def _moved(request, done: series.Preview):
+    moves = done.moves()
+    for m in moves:
+        audit(request, "update", m.appointment, summary="appointment moved")
+    first = moves[0]
+    shifted = len(moves) - 1
+    text = f"Moved to {timezone.localtime(first.start):%a %d %b %Y %H:%M}"
+    if shifted:
+        text += (
+            f"; {shifted} later session{'s' if shifted != 1 else ''} shifted to keep the intervals"
+        )
+    messages.success(request, text + ". Reminders are re-timed.")
+    return redirect("patient-detail", patient_id=done.appointment.patient_id)
+
+
+@staff_required(ANY_STAFF)
+@require_POST
+def appointment_cancel(request, pk: int):
+    appointment = clinic_object(request, Appointment, pk)
+    if cancel(appointment):
+        audit(request, "update", appointment, summary="appointment cancelled")
+        messages.success(
+            request,
+            f"Appointment on {timezone.localtime(appointment.start):%a %d %b %Y %H:%M} cancelled; "
+            "its pending reminders will not be sent.",
+        )
+    else:
+        messages.error(
+            request,
+            f"Not cancelled: the appointment is {appointment.get_status_display().lower()}.",
+        )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("patient-detail", kwargs={"patient_id": appointment.patient_id})
+    return redirect(target)
+
+
+urlpatterns = [
+    path("plans/<int:plan_id>/book/", series_propose, name="series-propose"),
+    path(
+        "appointments/<int:pk>/reschedule/",
+        appointment_reschedule,
+        name="appointment-reschedule",
+    ),
+    path("appointments/<int:pk>/cancel/", appointment_cancel, name="appointment-cancel"),
+]
