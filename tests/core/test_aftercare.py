@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from clinical_factories import intake, patient
 
-from dermis.core.aftercare import aftercare
+from dermis.core.aftercare import aftercare, precare_rules
 from dermis.core.errors import InputError
 from dermis.core.patient import Session
 
@@ -93,3 +93,15 @@ def test_microneedling_without_depth_names_the_field(kb):
     with pytest.raises(InputError) as err:
         care(kb, depth=None)
     assert err.value.field == "session.depth_mm"
+
+
+def test_precare_rules_tied_to_an_answer_apply_only_when_it_is_known(kb):
+    def ids(**kwargs):
+        return {rule_id for rule_id, _ in precare_rules("microneedling", kb, **kwargs)}
+
+    unknown = ids()
+    assert unknown and all(not kb.precare[r].when for r in unknown)
+    herpes = ids(patient=patient(), intake=intake(herpes_simplex_history=True))
+    for_herpes = {r for r, rule in kb.precare.items() if rule.when == "herpes_simplex_history"}
+    assert for_herpes and herpes - unknown == for_herpes
+    assert ids(patient=patient(), intake=intake()) == unknown

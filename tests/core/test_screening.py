@@ -1,5 +1,6 @@
 """Screening: intake -> findings with severity, scope, computed dates and sources."""
 
+import json
 from datetime import date
 
 import pytest
@@ -7,7 +8,7 @@ from clinical_factories import TODAY, intake, patient
 
 from dermis.core.errors import InputError
 from dermis.core.knowledge import Severity
-from dermis.core.screening import add_months, screen
+from dermis.core.screening import Finding, Screening, add_months, screen
 
 
 def _find(result, rule, modality):
@@ -120,3 +121,23 @@ def test_unknown_area_names_the_field(kb):
     with pytest.raises(InputError) as err:
         screen(patient(), intake(active_acne_areas=["cheeks", "elbow"]), kb, TODAY)
     assert err.value.field == "intake.active_acne_areas[1]"
+
+
+def test_a_stored_screening_reads_back_as_the_same_screening(kb):
+    answers = intake(
+        isotretinoin_last_dose=date(2026, 9, 23),
+        anticoagulants=True,
+        active_infection_areas=["cheeks"],
+    )
+    result = screen(patient("V"), answers, kb, TODAY)
+    stored = json.loads(json.dumps(result.to_dict()))
+    assert Screening.from_dict(stored) == result
+    assert Screening.from_dict(stored).to_dict() == stored
+
+
+def test_a_stored_finding_may_leave_out_optional_keys():
+    finding = Finding.from_dict(
+        {"rule": "pregnancy", "modality": "microneedling", "severity": "absolute"}
+    )
+    assert finding.areas == () and finding.until is None and finding.citations == ()
+    assert finding.covers("cheeks")

@@ -12,11 +12,10 @@ import copy
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from dermis.core.errors import InputError
-from dermis.core.knowledge.schema import KnowledgeBase, Severity, Thickness
+from dermis.core.knowledge.schema import KnowledgeBase, Thickness
 from dermis.core.patient import Assessment, Patient
 from dermis.core.planning import (
     EPS,
@@ -27,7 +26,7 @@ from dermis.core.planning import (
     needling_downtime,
     protocol_for,
 )
-from dermis.core.screening import Finding, Screening
+from dermis.core.screening import Screening
 
 TREATMENT_SETTINGS = ("depth_mm", "tip")
 COURSE_SETTINGS = ("sessions", "interval_days")
@@ -201,22 +200,7 @@ class Adjusted:
 
 def screening_from_dict(data: dict) -> Screening:
     """A stored Screening.to_dict() back as a Screening."""
-    findings = tuple(
-        Finding(
-            rule=f["rule"],
-            name=f["name"],
-            modality=f["modality"],
-            severity=Severity(f["severity"]),
-            areas=tuple(f["areas"]),
-            reason=f["reason"],
-            action=f["action"],
-            until=date.fromisoformat(f["until"]) if f.get("until") else None,
-            depth_cap_mm=f.get("depth_cap_mm"),
-            citations=tuple(f["citations"]),
-        )
-        for f in data["findings"]
-    )
-    return Screening(as_of=date.fromisoformat(data["as_of"]), findings=findings)
+    return Screening.from_dict(data)
 
 
 def depth_bounds(

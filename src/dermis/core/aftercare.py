@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dermis.core.errors import InputError
-from dermis.core.knowledge.schema import AftercareRule, KnowledgeBase
+from dermis.core.knowledge.schema import AftercareRule, KnowledgeBase, PrecareRule
 from dermis.core.patient import Intake, Patient, Session
 
 KIND_ORDER = {"care": 0, "avoid": 1, "expect": 2, "warning": 3}
@@ -121,6 +121,27 @@ def _applies(rule: AftercareRule | object, modality: str, patient: Patient, inta
     return not (rule.when and not getattr(intake, rule.when))
 
 
+def precare_rules(
+    modality: str,
+    kb: KnowledgeBase,
+    patient: Patient | None = None,
+    intake: Intake | None = None,
+) -> list[tuple[str, PrecareRule]]:
+    """The pre-care rules (id, rule) for a `modality` session. A rule tied to an intake answer or a
+    phototype applies only when that answer or phototype is known and matches."""
+    out = []
+    for rule_id, rule in kb.precare.items():
+        if modality not in rule.modalities:
+            continue
+        phototypes = getattr(rule, "phototypes", None)
+        if phototypes and (patient is None or patient.fitzpatrick.value not in phototypes):
+            continue
+        if rule.when and (intake is None or not getattr(intake, rule.when)):
+            continue
+        out.append((rule_id, rule))
+    return out
+
+
 def precare(session: Session, patient: Patient, intake: Intake, kb: KnowledgeBase) -> tuple:
     """What to stop or start before the session, with the date to start doing it."""
     items = [
@@ -131,8 +152,7 @@ def precare(session: Session, patient: Patient, intake: Intake, kb: KnowledgeBas
             session.start.date() - timedelta(days=rule.days_before),
             tuple(rule.sources),
         )
-        for rule_id, rule in kb.precare.items()
-        if _applies(rule, session.modality, patient, intake)
+        for rule_id, rule in precare_rules(session.modality, kb, patient, intake)
     ]
     return tuple(sorted(items, key=lambda p: (-p.days_before, p.rule)))
 

@@ -15,6 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dermis.core.errors import InputError
 
+# Who the core plans for: older teenagers and adults up to a plausible age (a conservative
+# convention, source `dermis_default`). One limit for every way in: patient file, form, API.
+MIN_AGE = 16
+MAX_AGE = 110
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    """Age in whole years on `day` (a birthday on 29 February counts from 1 March)."""
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - before_birthday
+
 
 class Phototype(StrEnum):
     I = "I"  # noqa: E741 - Fitzpatrick's own numbering
@@ -78,7 +89,7 @@ class Intake(Input):
 
 class Patient(Input):
     name: str | None = Field(default=None, max_length=200)
-    age: int = Field(ge=16, le=110)
+    age: int = Field(ge=MIN_AGE, le=MAX_AGE)
     sex: Literal["f", "m", "x"] = "f"
     fitzpatrick: Phototype
 

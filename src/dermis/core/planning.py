@@ -7,9 +7,8 @@ Limits come from the knowledge base; this module decides where inside them to go
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from dermis.core.errors import InputError
 from dermis.core.knowledge.schema import (
@@ -22,113 +21,10 @@ from dermis.core.knowledge.schema import (
     Thickness,
 )
 from dermis.core.patient import AreaConcern, Assessment, Patient
+from dermis.core.plan_records import TIP_STRENGTH, Course, Decision, Plan, Treatment
 from dermis.core.screening import Finding, Screening
 
-TIP_STRENGTH = ("fine", "medium", "coarse")
 EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One choice of the plan, with the reason and the sources that produced it."""
-
-    what: str
-    value: Any
-    reason: str
-    citations: tuple[str, ...]
-
-    def to_dict(self) -> dict:
-        return {
-            "what": self.what,
-            "value": self.value,
-            "reason": self.reason,
-            "citations": list(self.citations),
-        }
-
-
-@dataclass(frozen=True)
-class Treatment:
-    """One concern on one area, inside a course."""
-
-    area: str
-    concern: str
-    severity: float
-    band: str
-    device: str
-    depth_mm: float | None
-    tip: str | None
-    sessions: int
-    decisions: tuple[Decision, ...]
-
-    def to_dict(self) -> dict:
-        return {
-            "area": self.area,
-            "concern": self.concern,
-            "severity": self.severity,
-            "severity_band": self.band,
-            "device": self.device,
-            "depth_mm": self.depth_mm,
-            "tip": self.tip,
-            "sessions": self.sessions,
-            "decisions": [d.to_dict() for d in self.decisions],
-        }
-
-
-@dataclass(frozen=True)
-class Course:
-    """A series of sessions with one modality; every treatment in it is done at the same visits."""
-
-    modality: str
-    earliest_start: date
-    treatments: tuple[Treatment, ...]
-    decisions: tuple[Decision, ...]  # sessions, interval, maintenance, downtime, start, minutes
-    serums: tuple[Decision, ...]
-    precautions: tuple[Finding, ...]
-
-    def decision(self, what: str) -> Decision:
-        return next(d for d in self.decisions if d.what == what)
-
-    @property
-    def sessions(self) -> int:
-        return self.decision("sessions").value
-
-    @property
-    def interval_days(self) -> int:
-        return self.decision("interval_days").value
-
-    def to_dict(self) -> dict:
-        return {
-            "modality": self.modality,
-            "earliest_start": self.earliest_start.isoformat(),
-            "sessions": self.sessions,
-            "interval_days": self.interval_days,
-            "treatments": [t.to_dict() for t in self.treatments],
-            "decisions": [d.to_dict() for d in self.decisions],
-            "serums": [d.to_dict() for d in self.serums],
-            "precautions": [f.to_dict() for f in self.precautions],
-        }
-
-
-@dataclass(frozen=True)
-class Plan:
-    status: str  # "ok", "partial" (some concerns cannot be treated) or "not_safe"
-    as_of: date
-    knowledge_version: str
-    courses: tuple[Course, ...]
-    not_treated: tuple[Decision, ...]
-    screening: Screening
-    notes: tuple[str, ...] = field(default=())
-
-    def to_dict(self) -> dict:
-        return {
-            "status": self.status,
-            "as_of": self.as_of.isoformat(),
-            "knowledge_version": self.knowledge_version,
-            "courses": [c.to_dict() for c in self.courses],
-            "not_treated": [d.to_dict() for d in self.not_treated],
-            "screening": self.screening.to_dict(),
-            "notes": list(self.notes),
-        }
 
 
 def _position(value: float, scale_min: float, scale_max: float, higher_is_worse: bool) -> float:
@@ -275,9 +171,29 @@ def _sessions(protocol: Protocol, position: float, band: str) -> Decision:
     return Decision("sessions", n, reason, tuple(protocol.sources))
 
 
-def _intersect(ranges: list[IntRange]) -> tuple[int, int, bool]:
+def interval_range(
+    protocols: Sequence[Protocol], field: str = "interval_days"
+) -> tuple[int, int, bool]:
+    """(low, high, overlaps): the days between sessions that suit every protocol at once.
+
+    When the ranges do not overlap, every minimum still holds (healing needs it), so the range
+    shrinks to the longest minimum: (low, low, False).
+    """
+    ranges: list[IntRange] = [getattr(p, field) for p in protocols]
     lo, hi = max(r.min for r in ranges), min(r.max for r in ranges)
     return (lo, hi, True) if lo <= hi else (lo, lo, False)
+
+
+def course_protocols(course: Course, kb: KnowledgeBase) -> list[Protocol]:
+    """The protocols of a course's concerns (the modality's default for a course without any)."""
+    concerns = dict.fromkeys(t.concern for t in course.treatments) or {"default": None}
+    return [protocol_for(kb, course.modality, c) for c in concerns]
+
+
+def course_interval_range(course: Course, kb: KnowledgeBase) -> tuple[int, int]:
+    """(min, max) days between two sessions of the course, from its concerns' protocols."""
+    lo, hi, _ = interval_range(course_protocols(course, kb))
+    return lo, hi
 
 
 def _plan_treatment(
@@ -358,7 +274,7 @@ def _course(
         )
     )
 
-    lo, hi, ok = _intersect([p.interval_days for p in protocols])
+    lo, hi, ok = interval_range(protocols)
     interval = round(lo + adj.interval_position * (hi - lo))
     reason = f"usual interval {lo}-{hi} days"
     icites = cites
@@ -374,7 +290,7 @@ def _course(
         )
     decisions.append(Decision("interval_days", interval, reason, icites))
 
-    mlo, mhi, _ = _intersect([p.maintenance_interval_days for p in protocols])
+    mlo, mhi, _ = interval_range(protocols, "maintenance_interval_days")
     decisions.append(
         Decision(
             "maintenance_interval_days",

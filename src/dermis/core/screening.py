@@ -42,6 +42,25 @@ class Finding:
         data["citations"] = list(self.citations)
         return data
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Finding:
+        """The inverse of to_dict; optional keys (areas, action, until, cap, sources) may be
+        missing."""
+        until = d.get("until")
+        cap = d.get("depth_cap_mm")
+        return cls(
+            rule=d["rule"],
+            name=d.get("name", d["rule"]),
+            modality=d["modality"],
+            severity=Severity(d["severity"]),
+            areas=tuple(d.get("areas") or ()),
+            reason=d.get("reason", ""),
+            action=d.get("action", ""),
+            until=date.fromisoformat(until) if until else None,
+            depth_cap_mm=float(cap) if cap is not None else None,
+            citations=tuple(d.get("citations") or ()),
+        )
+
 
 @dataclass(frozen=True)
 class Screening:
@@ -72,6 +91,12 @@ class Screening:
 
     def to_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "findings": [f.to_dict() for f in self.findings]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Screening:
+        """The inverse of to_dict (a stored screening back as a Screening)."""
+        findings = tuple(Finding.from_dict(f) for f in d.get("findings") or ())
+        return cls(as_of=date.fromisoformat(d["as_of"]), findings=findings)
 
 
 def add_months(day: date, months: int) -> date:

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from dermis.core.errors import InputError
 from dermis.core.knowledge.schema import KnowledgeBase
-from dermis.core.planning import Course, protocol_for
+from dermis.core.planning import Course, course_interval_range
 from dermis.core.slots_calendar import (
     WEEKDAYS,
     Availability,
@@ -257,11 +257,7 @@ def series_request_from_course(
     """A request for an accepted plan's course: its sessions, the protocols' interval range with
     the course's interval as the target, and the longest usual session length (the knowledge base
     counts numbing time in it). `preferences` are the other SeriesRequest fields."""
-    protocols = [protocol_for(kb, course.modality, t.concern) for t in course.treatments]
-    low = max(p.interval_days.min for p in protocols)
-    high = min(p.interval_days.max for p in protocols)
-    if low > high:  # as the planner does: the shortest interval that is safe for every treatment
-        high = low
+    low, high = course_interval_range(course, kb)
     target = min(max(course.interval_days, low), high)
     minutes = course.decision("session_minutes").value["max"]
     return SeriesRequest(
