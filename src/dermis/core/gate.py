@@ -220,7 +220,10 @@ def _screening_state(act: Act, ctx: Context) -> Found:
     limit = ctx.max_screening_age_days
     if age <= limit:
         return [], []
-    when = f"the screening of {s.as_of.isoformat()} will be {age} days old (over {limit})"
+    when = (
+        f"the screening of {s.as_of.isoformat()} is {age} days old on {act.on.isoformat()} "
+        f"(over {limit})"
+    )
     if act.kind is ActKind.BOOK:
         return [], [f"{when}: a fresh 'anything changed?' check will be needed at the chair"]
     if recheck is not None:
