@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
 from dermis.web.clinic.models import Appointment, AuditEvent
+from tests import factories
 
 URL = "/api/v1/appointments"
+NEXT_YEAR = timezone.localdate().year + 1
+MAY_1, MAY_2 = f"{NEXT_YEAR}-05-01", f"{NEXT_YEAR}-05-02"
+BST = "+01:00"
 
 
-def _body(world, start="2025-05-01T10:00:00+01:00", end="2025-05-01T11:00:00+01:00", **extra):
+@pytest.fixture(autouse=True)
+def hours(world):
+    factories.working_hours(world.pat, days=range(7))
+
+
+def _body(world, start=f"{MAY_1}T10:00:00{BST}", end=f"{MAY_1}T11:00:00{BST}", **extra):
     return {
         "patient_id": world.nora.pk,
         "practitioner_id": world.pat.pk,
@@ -30,7 +44,7 @@ def test_a_taken_slot_is_a_409_problem_and_writes_nothing(world, api_as):
     client = api_as("fran")
     assert client.post(URL, _body(world)).status_code == 201
 
-    clash = client.post(URL, _body(world, "2025-05-01T10:30:00+01:00", "2025-05-01T11:30:00+01:00"))
+    clash = client.post(URL, _body(world, f"{MAY_1}T10:30:00{BST}", f"{MAY_1}T11:30:00{BST}"))
 
     assert clash.status_code == 409
     assert clash["Content-Type"] == "application/problem+json"
@@ -39,11 +53,12 @@ def test_a_taken_slot_is_a_409_problem_and_writes_nothing(world, api_as):
 
 
 def test_times_without_an_offset_are_clinic_time(world, api_as):
-    response = api_as("fran").post(URL, _body(world, "2025-07-01T09:00:00", "2025-07-01T09:30:00"))
+    july = date(NEXT_YEAR, 7, 1).isoformat()
+    response = api_as("fran").post(URL, _body(world, f"{july}T09:00:00", f"{july}T09:30:00"))
 
-    assert response.json()["start"] == "2025-07-01T09:00:00+01:00"  # British Summer Time
+    assert response.json()["start"] == f"{july}T09:00:00+01:00"  # British Summer Time
     listed = api_as("fran").get(URL).json()["items"][0]
-    assert listed["start"] == "2025-07-01T09:00:00+01:00"
+    assert listed["start"] == f"{july}T09:00:00+01:00"
 
 
 def test_bad_references_name_the_field(world, api_as):
@@ -51,7 +66,7 @@ def test_bad_references_name_the_field(world, api_as):
     cases = {
         "body.patient_id": _body(world, patient_id=world.rhys.pk),
         "body.practitioner_id": _body(world, practitioner_id=world.fran.pk),
-        "body.end": _body(world, end="2025-05-01T09:00:00+01:00"),
+        "body.end": _body(world, end=f"{MAY_1}T09:00:00{BST}"),
         "body.room_id": _body(world, room_id=12345),
     }
     for field, body in cases.items():
@@ -63,10 +78,10 @@ def test_bad_references_name_the_field(world, api_as):
 
 def test_list_filters_by_clinic_day_and_status(world, api_as):
     client = api_as("fran")
-    client.post(URL, _body(world, "2025-05-01T10:00:00+01:00", "2025-05-01T11:00:00+01:00"))
-    client.post(URL, _body(world, "2025-05-02T00:30:00+01:00", "2025-05-02T01:00:00+01:00"))
+    client.post(URL, _body(world, f"{MAY_1}T10:00:00{BST}", f"{MAY_1}T11:00:00{BST}"))
+    client.post(URL, _body(world, f"{MAY_2}T07:30:00{BST}", f"{MAY_2}T08:00:00{BST}"))
 
-    may_first = client.get(URL, date_from="2025-05-01", date_to="2025-05-01").json()
+    may_first = client.get(URL, date_from=MAY_1, date_to=MAY_1).json()
     cancelled = client.get(URL, status="cancelled").json()
 
     assert may_first["count"] == 1

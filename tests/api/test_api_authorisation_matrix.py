@@ -40,6 +40,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/appointments"): ANY_STAFF,
     ("POST", "/api/v1/appointments"): CLINIC_STAFF,
     ("GET", "/api/v1/appointments/{appointment_id}"): CLINIC_STAFF,
+    ("POST", "/api/v1/appointments/{appointment_id}/move"): CLINIC_STAFF,
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): CLINIC_STAFF,
+    ("POST", "/api/v1/appointments/{appointment_id}/status"): CLINIC_STAFF,
     ("GET", "/api/v1/plans/{plan_id}/slot-proposals"): CLINIC_STAFF,
     ("GET", "/api/v1/recall"): {"alice", "pat", "oscar"},
     ("GET", "/api/v1/practitioners"): ANY_STAFF,
@@ -118,6 +121,11 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
             ],
         },
         ("POST", "/api/v1/patients/{patient_id}/erase"): {"confirm": f"erase patient {nora.pk}"},
+        ("POST", "/api/v1/appointments/{appointment_id}/move"): {
+            "start": "2027-05-03T10:00:00+01:00"
+        },
+        ("POST", "/api/v1/appointments/{appointment_id}/cancel"): {},
+        ("POST", "/api/v1/appointments/{appointment_id}/status"): {"status": "done"},
     }
 
 

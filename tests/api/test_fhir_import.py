@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 import pytest
 
 from dermis.web.api.models import ExternalId
 from dermis.web.clinic.models import Appointment, AuditEvent, Patient
 from dermis.web.fhir import codes
+from tests import factories
 
 URL = "/api/v1/fhir/import"
 OTHER = "https://other-system.example/patients"
@@ -141,14 +143,13 @@ def test_each_kind_of_error_is_named(world, api_as, mutate, field):
 
 
 def test_a_taken_slot_rolls_back_the_whole_import(world, api_as):
-    api_as("fran").post(
-        "/api/v1/appointments",
-        {"patient_id": world.nora.pk, "practitioner_id": world.pat.pk,
-         "start": "2025-09-01T10:30:00+01:00", "end": "2025-09-01T11:00:00+01:00"},
-    )  # fmt: skip
+    factories.working_hours(world.pat)
+    taken = factories.next_weekday_at(10, days_ahead=30)
+    factories.appointment(world.pat, world.nora, taken + timedelta(minutes=30), minutes=30)
+    bundle = _bundle(world, start=taken.isoformat())
     before = _counts()
 
-    response = api_as("alice").post(URL, _bundle(world))
+    response = api_as("alice").post(URL, bundle)
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.entry[1].resource.start"

@@ -181,7 +181,8 @@ def test_the_antiviral_needs_its_days_before_the_session(kb, modality):
 
 @pytest.mark.parametrize("modality", [MN, MD])
 def test_the_longest_pre_care_sets_the_first_bookable_day(kb, modality):
-    longest = max(r.days_before for _, r in precare_rules(modality, kb, patient(), HERPES))
+    rules = precare_rules(modality, kb, patient(), HERPES)
+    longest = max(r.days_before for _, r in rules if not r.optional)
     ctx = context(kb, HERPES)
     early = check(book(TODAY + timedelta(days=longest - 1), modality), ctx, kb)
     assert set(codes(early)) == {"lead_time"}
@@ -341,5 +342,13 @@ def test_the_verdict_is_plain_data(kb):
     data = json.loads(json.dumps(verdict.to_dict()))
     assert data["allowed"] is False and data["possible_from"] == "2027-02-01"
     assert data["act"] == {"kind": "book", "modality": MN, "on": "2026-12-15", "areas": []}
-    assert {r["code"] for r in data["refusals"]} == {"finding", "lead_time"}
+    assert {r["code"] for r in data["refusals"]} == {"finding"}
     assert data["message"] == verdict.message()
+
+
+def test_optional_pre_care_never_holds_a_booking(kb):
+    optional = [(i, r) for i, r in precare_rules(MN, kb, patient(), HERPES) if r.optional]
+    assert optional, "the knowledge base marks optional priming as optional"
+    rule_id, rule = optional[0]
+    soon = check(book(TODAY + timedelta(days=rule.days_before - 1)), context(kb, HERPES), kb)
+    assert rule_id not in {r.rule for r in soon.refusals}

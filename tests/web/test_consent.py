@@ -11,6 +11,7 @@ from django.urls import reverse
 from PIL import Image, ImageDraw
 
 from dermis.core.patient import Assessment, Intake
+from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.consultations.consent_texts import consent_for
 from dermis.web.clinic.consultations.services import create_consultation
 from dermis.web.clinic.models import AuditEvent, ConsentRecord, Consultation, TreatmentPlan
@@ -39,7 +40,7 @@ def data_url(raw: bytes, mime="image/png") -> str:
 
 def consult(world, intake=None, assessment=SCARS, phototype="III", patient=None):
     return create_consultation(
-        patient or world.nora, world.pat, intake or Intake(), assessment, phototype
+        Actor.of_staff(world.pat), patient or world.nora, intake or Intake(), assessment, phototype
     )
 
 

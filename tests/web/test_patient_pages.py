@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dermis.core.patient import Assessment, Intake
 from dermis.web.clinic.models import Appointment, AuditEvent, Patient
+from tests import factories
 from tests.web.test_consent import accept, consult
 
 NEW_PATIENT = {
@@ -107,7 +108,7 @@ def test_registration_errors_name_the_field(world, client_as):
     html = response.content.decode()
     assert response.status_code == 400
     assert "Given name: This field is required." in html
-    assert "Date of birth: Date of birth cannot be in the future." in html
+    assert "Date of birth: Cannot be in the future." in html
     assert "Email: Enter a valid email address." in html
     assert 'id="id_given_name_error"' in html
     assert not Patient.objects.filter(family_name="Lovelace").exists()
@@ -198,7 +199,12 @@ def _at(days: int, hour: int) -> datetime:
     return timezone.make_aware(datetime(day.year, day.month, day.day, hour))
 
 
-def test_front_desk_books_an_appointment(world, client_as):
+@pytest.fixture
+def hours(world):
+    factories.working_hours(world.pat)
+
+
+def test_front_desk_books_an_appointment(world, client_as, hours):
     url = reverse("appointment-create", args=[world.nora.pk])
     response = client_as("fran").post(url, _booking(world, _at(2, 10), 45))
     appointment = Appointment.objects.get()
@@ -209,7 +215,7 @@ def test_front_desk_books_an_appointment(world, client_as):
     assert AuditEvent.objects.filter(action="create", object_type="Appointment").count() == 1
 
 
-def test_an_overlapping_booking_is_refused_with_a_clear_message(world, client_as):
+def test_an_overlapping_booking_is_refused_with_a_clear_message(world, client_as, hours):
     url = reverse("appointment-create", args=[world.nora.pk])
     client_as("fran").post(url, _booking(world, _at(2, 10)))
     response = client_as("fran").post(url, _booking(world, _at(2, 10) + timedelta(minutes=30)))
@@ -232,7 +238,7 @@ def test_an_overlapping_booking_is_refused_with_a_clear_message(world, client_as
         ({"practitioner": ""}, "practitioner", "This field is required"),
     ],
 )
-def test_booking_errors_name_the_field(world, client_as, extra, field, says):
+def test_booking_errors_name_the_field(world, client_as, hours, extra, field, says):
     url = reverse("appointment-create", args=[world.nora.pk])
     response = client_as("fran").post(url, _booking(world, _at(2, 10), **extra))
     html = response.content.decode()
@@ -241,7 +247,7 @@ def test_booking_errors_name_the_field(world, client_as, extra, field, says):
     assert not Appointment.objects.exists()
 
 
-def test_another_clinics_practitioner_cannot_be_booked(world, client_as):
+def test_another_clinics_practitioner_cannot_be_booked(world, client_as, hours):
     url = reverse("appointment-create", args=[world.nora.pk])
     response = client_as("fran").post(url, _booking(world, _at(2, 10), practitioner=world.oscar.pk))
     assert response.status_code == 400
@@ -249,15 +255,16 @@ def test_another_clinics_practitioner_cannot_be_booked(world, client_as):
     assert not Appointment.objects.exists()
 
 
-def test_a_slot_taken_between_check_and_write_is_refused_cleanly(world, client_as, monkeypatch):
-    from dermis.web.clinic.scheduling.views import appointments
-
+def test_a_slot_taken_between_check_and_write_is_refused_cleanly(
+    world, client_as, hours, monkeypatch
+):
+    from dermis.web.clinic.scheduling import booking
     from dermis.web.clinic.scheduling.booking import SlotTaken
 
     def taken(*args, **kwargs):
         raise SlotTaken()
 
-    monkeypatch.setattr(appointments, "book", taken)
+    monkeypatch.setattr(booking, "book", taken)
     url = reverse("appointment-create", args=[world.nora.pk])
     response = client_as("fran").post(url, _booking(world, _at(2, 10)))
     assert response.status_code == 400

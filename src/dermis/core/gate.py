@@ -332,7 +332,7 @@ def _lead_times(act: Act, ctx: Context, kb: KnowledgeBase) -> Found:
     refusals = []
     rules = precare_rules(act.modality, kb, ctx.patient, ctx.intake)
     for rule_id, rule in sorted(rules, key=lambda r: -r[1].days_before):
-        if given >= rule.days_before:
+        if rule.optional or given >= rule.days_before:
             continue
         reason = (
             f"pre-care needs {rule.days_before} days before the session ({given} given): "

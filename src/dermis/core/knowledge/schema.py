@@ -208,6 +208,7 @@ class PrecareRule(Strict):
     modalities: list[str]
     days_before: int = Field(ge=0)
     when: str | None = None  # intake flag that must be set for the rule to apply
+    optional: bool = False  # advice the patient may skip: its lead time never holds a booking
     sources: Sources
 
 

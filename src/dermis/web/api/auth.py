@@ -20,7 +20,8 @@ from ninja.security import HttpBearer
 
 from dermis.web.api.errors import TokenRejected, forbidden, not_found
 from dermis.web.api.models import DEFAULT_TOKEN_DAYS, ApiToken
-from dermis.web.clinic.access import staff_of
+from dermis.web.clinic.access import client_ip, staff_of
+from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import Patient, StaffMember
 
 TOKEN_PREFIX = "drm_"
@@ -84,6 +85,14 @@ def require_staff(request: HttpRequest, roles: Iterable[str]) -> StaffMember:
         raise forbidden()
     request.staff = staff
     return staff
+
+
+def api_actor(request: HttpRequest) -> Actor:
+    """The services' actor for this API request (after `require_staff`)."""
+    staff = getattr(request, "staff", None) or staff_of(request)
+    if staff is None:
+        raise forbidden("Your account is not a member of a clinic's staff.")
+    return Actor.of_staff(staff, channel="api", path=request.path, ip_address=client_ip(request))
 
 
 def clinic_patient(staff: StaffMember, patient_id: int) -> Patient:

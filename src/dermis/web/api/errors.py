@@ -125,7 +125,22 @@ def install(api: NinjaAPI) -> None:
         return problem(request, exc)
 
     def on_input_error(request, exc: InputError):
-        return problem(request, field_error(exc.field, exc.message))
+        status = getattr(exc, "status", 422)
+        if status == 404:
+            return problem(request, not_found())
+        if status == 403:
+            return problem(request, forbidden(f"{exc.message[:1].upper()}{exc.message[1:]}."))
+        field = exc.field
+        if hasattr(exc, "status") and not field.startswith(("body", "query", "path")):
+            field = f"body.{field}"  # a service names the field as the body sends it
+        err = field_error(field, exc.message, status)
+        if status == 409:
+            err.type = f"urn:dermis:problem:{getattr(exc, 'code', 'conflict')}"
+        possible_from = getattr(exc, "possible_from", None)
+        if possible_from is not None:
+            err.type = "urn:dermis:problem:not-safe-yet"
+            err.errors[0]["possible_from"] = possible_from.isoformat()
+        return problem(request, err)
 
     def on_auth(request, exc: AuthenticationError):
         detail = (

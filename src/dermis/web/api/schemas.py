@@ -78,6 +78,9 @@ class In(Schema):
 class FieldError(Schema):
     field: str
     message: str
+    possible_from: date | None = Field(
+        None, description="a safety refusal: the first day the act becomes possible"
+    )
 
 
 class Problem(Schema):
@@ -271,7 +274,29 @@ class AppointmentIn(In):
     room_id: Id | None = None
     equipment_id: Id | None = None
     plan_id: Id | None = None
+    modality: Literal["", "microneedling", "microdermabrasion"] = Field(
+        "", description="a treatment's modality; without it, the accepted plan's"
+    )
     notes: Text(300) = Field("", description="front-desk note, not clinical")
+    precare_done: bool = Field(False, description="a practitioner records pre-care was done")
+    override_reason: Text(2000) = Field(
+        "", description="a practitioner's reason to go ahead despite a relative finding"
+    )
+
+
+class AppointmentMove(In):
+    start: Moment = Field(description="ISO 8601; without an offset it is clinic time")
+    end: Moment | None = Field(None, description="default: the same length as before")
+    precare_done: bool = False
+    override_reason: Text(2000) = ""
+
+
+class AppointmentCancel(In):
+    reason: Text(300) = ""
+
+
+class AppointmentStatusIn(In):
+    status: Literal["booked", "done", "cancelled", "no_show"]
 
 
 class AppointmentOut(Schema):
@@ -288,6 +313,9 @@ class AppointmentOut(Schema):
     status: str
     notes: str
     series_index: int | None
+    modality: str = Field(description="a treatment's modality ('' when not known)")
+    provisional: bool = Field(description="a treatment booked before any plan was accepted")
+    safety_flag: str = Field(description="why the safety gate now refuses it ('' when safe)")
 
 
 class LocationOut(Schema):

@@ -20,11 +20,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from dermis.web.clinic.models import AuditEvent, Patient, Role, StaffMember
+from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, CLINICAL, Actor
+from dermis.web.clinic.audit import record
+from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
 
-CLINICAL = (Role.ADMIN, Role.PRACTITIONER)
-ANY_STAFF = (Role.ADMIN, Role.PRACTITIONER, Role.FRONT_DESK)
-ADMIN_ONLY = (Role.ADMIN,)
+__all__ = ["ADMIN_ONLY", "ANY_STAFF", "CLINICAL", "actor_of", "audit", "staff_required"]
 
 
 def staff_of(request: HttpRequest) -> StaffMember | None:
@@ -85,6 +85,14 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def actor_of(request: HttpRequest, channel: str = "web") -> Actor:
+    """The requesting staff member as the services' actor (after `staff_required`)."""
+    staff = getattr(request, "staff", None) or staff_of(request)
+    if staff is None:
+        raise PermissionDenied("Your account is not a member of a clinic's staff.")
+    return Actor.of_staff(staff, channel=channel, path=request.path, ip_address=client_ip(request))
+
+
 def audit(
     request: HttpRequest,
     action: str,
@@ -92,23 +100,13 @@ def audit(
     *,
     patient: Patient | None = None,
     summary: str = "",
-) -> AuditEvent:
-    """Record that the requesting user did `action` to `obj` (in `patient`'s record).
+) -> AuditEvent | None:
+    """Record that the requesting user did `action` to `obj` (reads: views and downloads).
 
+    Writes are audited by their service, in the write's own transaction.
     `summary` must never hold patient data (names, notes, findings): ids and kinds only.
     """
     staff = staff_of(request)
-    if patient is None and obj is not None:
-        patient = obj if isinstance(obj, Patient) else getattr(obj, "patient", None)
-    return AuditEvent.objects.create(
-        clinic=staff.clinic if staff else (patient.clinic if patient else None),
-        user=request.user if request.user.is_authenticated else None,
-        username=request.user.get_username() if request.user.is_authenticated else "",
-        patient_id_ref=patient.pk if patient else None,
-        action=action,
-        object_type=type(obj).__name__ if obj is not None else "",
-        object_id=str(getattr(obj, "pk", "") or ""),
-        summary=summary[:200],
-        path=request.path[:300],
-        ip_address=client_ip(request),
-    )
+    if staff is None:
+        return None
+    return record(actor_of(request), action, obj, patient=patient, summary=summary)

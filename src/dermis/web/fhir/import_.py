@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from fhir.resources.bundle import Bundle
 from pydantic import ValidationError
@@ -21,7 +21,10 @@ from pydantic import ValidationError
 from dermis.core.patient import field_name
 from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
-from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book, move
+from dermis.web.clinic.actors import Actor
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.patients import services as patients
+from dermis.web.clinic.scheduling import services as scheduling
 from dermis.web.fhir import codes as c
 from dermis.web.fhir.export import APPOINTMENT_STATUS, GENDER
 
@@ -257,81 +260,67 @@ def _mapped(clinic, kind, key):
     return ext.object_id if ext else None
 
 
-def _upsert(model, clinic, kind, key, fields, result, create):
-    pk = _mapped(clinic, kind, key)
-    obj = model.objects.filter(pk=pk).first() if pk else None
+def _upsert(kind, actor, key, fields, result, create, update):
+    pk = _mapped(actor.clinic, kind, key)
+    model = m.Patient if kind == "patient" else m.Appointment
+    obj = model.objects.filter(pk=pk, clinic=actor.clinic).first() if pk else None
     if obj is None:
         obj = create()
         ExternalId.objects.update_or_create(
-            clinic=clinic, kind=kind, system=key[0], value=key[1], defaults={"object_id": obj.pk}
-        )
+            clinic=actor.clinic, kind=kind, system=key[0], value=key[1],
+            defaults={"object_id": obj.pk},
+        )  # fmt: skip
         result.created.append(obj)
         return obj
     changed = {k: v for k, v in fields.items() if getattr(obj, k) != v}
     if not changed:
         result.unchanged.append(obj)
         return obj
-    if "start" in changed or "end" in changed:
-        move(obj, fields["start"], fields["end"])  # SlotTaken if the new time is taken
-    for name, value in changed.items():
-        setattr(obj, name, value)
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError:
-        raise SlotTaken() from None  # an appointment taken back from "cancelled" overlaps
+    update(obj, changed)
     result.updated.append(obj)
     return obj
 
 
-def apply(plan: ImportPlan, clinic: m.Clinic, user=None) -> ImportResult:
-    """Write a checked import in one transaction; BundleInvalid (nothing written) on a clash."""
+def apply(plan: ImportPlan, actor: Actor) -> ImportResult:
+    """Write a checked import in one transaction through the patients and scheduling services
+    (the booking rules and the safety gate for appointments still to come); BundleInvalid
+    (nothing written) when a service refuses a row."""
     result = ImportResult()
     with transaction.atomic():
         by_index: dict[int, m.Patient] = {}
         for row in plan.patients:
-            by_index[row.index] = _upsert(
-                m.Patient, clinic, "patient", row.key, row.fields, result,
-                lambda row=row: m.Patient.objects.create(
-                    clinic=clinic, created_by=user, **row.fields
-                ),
-            )  # fmt: skip
+            try:
+                by_index[row.index] = _upsert(
+                    "patient", actor, row.key, row.fields, result,
+                    lambda row=row: patients.register_patient(actor, **row.fields),
+                    lambda obj, changed: patients.update_patient(actor, obj, **changed),
+                )  # fmt: skip
+            except ServiceError as err:
+                raise BundleInvalid([_err(row.index, err.field, err.message)]) from None
         for row in plan.appointments:
             patient = by_index.get(row.patient) if isinstance(row.patient, int) else None
             if patient is None and isinstance(row.patient, tuple):
-                pk = _mapped(clinic, "patient", row.patient)
-                patient = m.Patient.objects.filter(pk=pk, clinic=clinic).first()
+                pk = _mapped(actor.clinic, "patient", row.patient)
+                patient = m.Patient.objects.filter(pk=pk, clinic=actor.clinic).first()
             if patient is None:
                 raise BundleInvalid([_err(row.index, "participant", "unknown patient")])
             fields = {**row.fields, "practitioner": row.practitioner, "patient": patient}
             try:
                 _upsert(
-                    m.Appointment, clinic, "appointment", row.key, fields, result,
-                    lambda row=row, patient=patient: _book(patient, row),
+                    "appointment", actor, row.key, fields, result,
+                    lambda row=row, patient=patient: scheduling.record_appointment(
+                        actor, patient, practitioner=row.practitioner, **row.fields
+                    ),
+                    lambda obj, changed: scheduling.update_recorded_appointment(
+                        actor, obj, **changed
+                    ),
                 )  # fmt: skip
-            except SlotTaken:
-                raise BundleInvalid([_err(row.index, "start", "the slot is taken")]) from None
+            except ServiceError as err:
+                field = "start" if err.code == "slot-taken" else err.field
+                message = "the slot is taken" if err.code == "slot-taken" else err.message
+                raise BundleInvalid([_err(row.index, field, message)]) from None
     return result
 
 
 def _err(index: int, name: str, message: str) -> dict:
     return {"field": f"entry[{index}].resource.{name}", "message": message}
-
-
-def _book(patient: m.Patient, row: AppointmentRow) -> m.Appointment:
-    f = row.fields
-    if f["status"] == m.Appointment.Status.CANCELLED:
-        # A cancelled appointment holds no slot, so it is history to keep, not a booking.
-        return m.Appointment.objects.create(
-            clinic=patient.clinic, patient=patient, practitioner=row.practitioner, **f
-        )
-    appointment = book(
-        patient,
-        Booking(start=f["start"], end=f["end"], practitioner=row.practitioner),
-        kind=f["kind"],
-        notes=f["notes"],
-    )
-    if f["status"] != appointment.status:
-        appointment.status = f["status"]
-        appointment.save(update_fields=["status"])
-    return appointment

@@ -7,12 +7,15 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from dermis.web.api.auth import clinic_record, require_staff
-from dermis.web.api.errors import conflict, field_error
+from dermis.web.api.auth import api_actor, clinic_record, require_staff
+from dermis.web.api.errors import field_error
 from dermis.web.api.schemas import (
+    AppointmentCancel,
     AppointmentIn,
+    AppointmentMove,
     AppointmentOut,
     AppointmentQuery,
+    AppointmentStatusIn,
     Page,
     PathId,
     Problem,
@@ -27,11 +30,9 @@ from dermis.web.clinic.models import (
     Room,
     StaffMember,
 )
-from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book
+from dermis.web.clinic.scheduling import services
 
 router = Router(tags=["appointments"])
-
-MAX_LENGTH = timedelta(hours=12)
 
 
 def appointment_out(a: Appointment) -> dict:
@@ -48,6 +49,9 @@ def appointment_out(a: Appointment) -> dict:
         "status",
         "notes",
         "series_index",
+        "modality",
+        "provisional",
+        "safety_flag",
     ]
     data = {"id": a.pk, **{name: getattr(a, name) for name in fields}}
     # Clinic time with its offset, whether the row was just made or read back (UTC).
@@ -106,12 +110,14 @@ def _in_clinic(model, pk: int | None, staff: StaffMember, field: str):
 
 @router.post(
     "/appointments",
-    response={201: AppointmentOut, 409: Problem},
+    response={201: AppointmentOut, 409: Problem, 422: Problem},
     summary="Book an appointment",
 )
 def create_appointment(request, payload: AppointmentIn):
-    """Fails with 409 `urn:dermis:problem:slot-taken` when the practitioner, room or device is
-    already booked at that time (the database decides, so two clients cannot both win)."""
+    """The booking rules (not in the past, 5 minutes to 8 hours, inside the practitioner's working
+    hours) and, for a treatment, the safety gate: 422 naming the field, and for a deferral the
+    date it ends (`errors[0].possible_from`). 409 `urn:dermis:problem:slot-taken` when the
+    practitioner, room or device is already booked (the database decides)."""
     staff = require_staff(request, ANY_STAFF)
     patient = Patient.objects.filter(pk=payload.patient_id, clinic=staff.clinic).first()
     if patient is None:
@@ -121,30 +127,70 @@ def create_appointment(request, payload: AppointmentIn):
     ).first()
     if practitioner is None or not practitioner.is_clinical:
         raise field_error("body.practitioner_id", "is not a practitioner of this clinic")
-    start, end = _aware(payload.start), _aware(payload.end)
-    if end <= start:
-        raise field_error("body.end", "must be after start")
-    if end - start > MAX_LENGTH:
-        raise field_error("body.end", "an appointment lasts at most 12 hours")
     plan = None
     if payload.plan_id is not None:
         plan = patient.plans.filter(pk=payload.plan_id).first()
         if plan is None:
             raise field_error("body.plan_id", "is not one of this patient's plans")
-    room = _in_clinic(Room, payload.room_id, staff, "room_id")
-    booking = Booking(
-        start=start,
-        end=end,
+    appointment = services.book_appointment(
+        api_actor(request),
+        patient,
         practitioner=practitioner,
-        room=room,
-        equipment=_in_clinic(Equipment, payload.equipment_id, staff, "equipment_id"),
+        start=_aware(payload.start),
+        end=_aware(payload.end),
+        kind=payload.kind,
         location=_in_clinic(Location, payload.location_id, staff, "location_id"),
+        room=_in_clinic(Room, payload.room_id, staff, "room_id"),
+        equipment=_in_clinic(Equipment, payload.equipment_id, staff, "equipment_id"),
+        plan=plan,
+        modality=payload.modality,
+        notes=payload.notes,
+        precare_done=payload.precare_done,
+        override_reason=payload.override_reason,
     )
-    try:
-        appointment = book(
-            patient, booking, kind=payload.kind, plan=plan, notes=payload.notes, remind=True
-        )
-    except SlotTaken as exc:
-        raise conflict(str(exc), "urn:dermis:problem:slot-taken") from None
-    audit(request, AuditEvent.Action.CREATE, appointment, summary="api: booked")
     return Status(201, appointment_out(appointment))
+
+
+@router.post(
+    "/appointments/{appointment_id}/move",
+    response={200: AppointmentOut, 409: Problem, 422: Problem},
+    summary="Move an appointment",
+)
+def move_appointment(request, appointment_id: PathId, payload: AppointmentMove):
+    """The same rules and safety gate as booking. To move a whole series with its interval
+    checks, use the web's reschedule page."""
+    staff = require_staff(request, ANY_STAFF)
+    appointment = clinic_record(staff, Appointment, appointment_id)
+    services.move_appointment(
+        api_actor(request),
+        appointment,
+        start=_aware(payload.start),
+        end=_aware(payload.end) if payload.end else None,
+        precare_done=payload.precare_done,
+        override_reason=payload.override_reason,
+    )
+    return appointment_out(appointment)
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response={200: AppointmentOut, 409: Problem},
+    summary="Cancel an appointment",
+)
+def cancel_appointment(request, appointment_id: PathId, payload: AppointmentCancel):
+    staff = require_staff(request, ANY_STAFF)
+    appointment = clinic_record(staff, Appointment, appointment_id)
+    services.cancel_appointment(api_actor(request), appointment, payload.reason)
+    return appointment_out(appointment)
+
+
+@router.post(
+    "/appointments/{appointment_id}/status",
+    response={200: AppointmentOut, 409: Problem, 422: Problem},
+    summary="Mark an appointment done or not attended, or undo it",
+)
+def set_appointment_status(request, appointment_id: PathId, payload: AppointmentStatusIn):
+    staff = require_staff(request, ANY_STAFF)
+    appointment = clinic_record(staff, Appointment, appointment_id)
+    services.set_status(api_actor(request), appointment, payload.status)
+    return appointment_out(appointment)

@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 from dermis.core import patient as cp
 from dermis.core.errors import InputError
 from dermis.core.patient import field_name
-from dermis.web.api.auth import clinic_patient, clinic_record, require_staff
+from dermis.web.api.auth import api_actor, clinic_patient, clinic_record, require_staff
 from dermis.web.api.errors import field_error
 from dermis.web.api.schemas import (
     EARLIEST,
@@ -111,7 +111,7 @@ def create_consultation(request, patient_id: PathId, payload: ConsultationIn):
     fitzpatrick = payload.fitzpatrick or patient.fitzpatrick
     try:
         consultation = writes.create_consultation(
-            patient, staff, payload.intake, payload.assessment, fitzpatrick, as_of
+            api_actor(request), patient, payload.intake, payload.assessment, fitzpatrick, as_of
         )
     except InputError as exc:
         if exc.field == "age":  # from the stored date of birth and as_of, not this body
@@ -119,10 +119,11 @@ def create_consultation(request, patient_id: PathId, payload: ConsultationIn):
             raise field_error(
                 "body.as_of", f"the patient is {age} on {as_of}; 16 to 110 can be treated"
             ) from None
+        if getattr(exc, "status", 422) != 422:
+            raise
         raise field_error(f"body.{exc.field}", exc.message) from None
     except OverflowError:
         raise field_error("body", "a date is too far in the past or the future") from None
-    audit(request, AuditEvent.Action.CREATE, consultation, summary="api: consultation")
     return Status(201, detail(consultation))
 
 

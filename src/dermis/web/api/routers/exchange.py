@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from django.db.models import ProtectedError
 from django.http import HttpResponse
 from ninja import Body, Field, Query, Router, Schema
 
 from dermis.web import portability
-from dermis.web.api.auth import clinic_patient, require_staff
+from dermis.web.api.auth import api_actor, clinic_patient, require_staff
 from dermis.web.api.errors import ApiError, conflict, field_error
 from dermis.web.api.schemas import In, PathId, Problem, Text
 from dermis.web.clinic.access import ADMIN_ONLY, CLINICAL, audit
@@ -76,17 +77,14 @@ def import_fhir(request, payload: Body[dict]):
     staff = require_staff(request, ADMIN_ONLY)
     try:
         plan = import_.read_bundle(payload, staff.clinic)
-        result = import_.apply(plan, staff.clinic, request.user)
+        actor = api_actor(request)
+        result = import_.apply(plan, replace(actor, channel="import"))
     except import_.BundleInvalid as exc:
         errors = [{"field": f"body.{e['field']}", "message": e["message"]} for e in exc.errors]
         detail = f"{len(errors)} error(s) in the bundle; nothing was imported."
         raise ApiError(
             422, detail, errors=errors, type_="urn:dermis:problem:invalid-input"
         ) from None
-    for obj in result.created:
-        audit(request, AuditEvent.Action.CREATE, obj, summary="api: FHIR import")
-    for obj in result.updated:
-        audit(request, AuditEvent.Action.UPDATE, obj, summary="api: FHIR import")
     return {
         "created": _by_type(result.created),
         "updated": _by_type(result.updated),

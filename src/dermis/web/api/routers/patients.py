@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models import Q
 from ninja import Query, Router, Status
 
-from dermis.web.api.auth import clinic_patient, require_staff
-from dermis.web.api.errors import forbidden
+from dermis.web.api.auth import api_actor, clinic_patient, require_staff
 from dermis.web.api.schemas import Page, PathId, PatientIn, PatientOut, PatientPatch, PatientQuery
 from dermis.web.clinic.access import ANY_STAFF, audit
 from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
+from dermis.web.clinic.patients import selectors, services
+from dermis.web.clinic.patients.filters import PatientFilter
 
 router = Router(tags=["patients"])
 
@@ -34,28 +33,12 @@ def patient_out(patient: Patient, staff: StaffMember) -> dict:
     return {"id": patient.pk, "created_at": patient.created_at, **data}
 
 
-def _phototype_denied():
-    return forbidden("body.fitzpatrick: only clinical staff record the phototype.")
-
-
 @router.get("/patients", response=Page[PatientOut], summary="List the clinic's patients")
 def list_patients(request, query: Query[PatientQuery]):
     """Filters: `q` (part of a name, the email or the phone) and `date_of_birth`."""
     staff = require_staff(request, ANY_STAFF)
-    patients = Patient.objects.filter(clinic=staff.clinic).order_by(
-        "family_name", "given_name", "pk"
-    )
-    if query.q:
-        words = query.q.split()
-        for word in words:
-            patients = patients.filter(
-                Q(given_name__icontains=word)
-                | Q(family_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(phone__icontains=word)
-            )
-    if query.date_of_birth:
-        patients = patients.filter(date_of_birth=query.date_of_birth)
+    search = PatientFilter(q=query.q or "", date_of_birth=query.date_of_birth)
+    patients = selectors.search(api_actor(request), search)
     window = patients[query.offset : query.offset + query.limit]
     return {
         "count": patients.count(),
@@ -68,13 +51,10 @@ def list_patients(request, query: Query[PatientQuery]):
 @router.post("/patients", response={201: PatientOut}, summary="Register a patient")
 def create_patient(request, payload: PatientIn):
     staff = require_staff(request, ANY_STAFF)
-    if payload.fitzpatrick is not None and not staff.is_clinical:
-        raise _phototype_denied()
     data = payload.model_dump()
-    data["fitzpatrick"] = data["fitzpatrick"] or ""
-    with transaction.atomic():
-        patient = Patient.objects.create(clinic=staff.clinic, created_by=request.user, **data)
-        audit(request, AuditEvent.Action.CREATE, patient, summary="api: patient registered")
+    if data["fitzpatrick"] is None:
+        del data["fitzpatrick"]
+    patient = services.register_patient(api_actor(request), **data)
     return Status(201, patient_out(patient, staff))
 
 
@@ -92,15 +72,7 @@ def update_patient(request, patient_id: PathId, payload: PatientPatch):
     staff = require_staff(request, ANY_STAFF)
     patient = clinic_patient(staff, patient_id)
     changes = payload.model_dump(exclude_unset=True)
-    if "fitzpatrick" in changes and not staff.is_clinical:
-        raise _phototype_denied()
-    for name, value in changes.items():
-        if name == "fitzpatrick":
-            patient.fitzpatrick = value or ""  # null clears it
-        elif value is not None:  # null leaves a field that cannot be empty as it is
-            setattr(patient, name, value)
-    with transaction.atomic():
-        patient.save()
-        fields = ",".join(sorted(changes))[:150]
-        audit(request, AuditEvent.Action.UPDATE, patient, summary=f"api: changed {fields}")
+    # null clears the phototype; null leaves a field that cannot be empty as it is
+    changes = {k: v for k, v in changes.items() if v is not None or k == "fitzpatrick"}
+    services.update_patient(api_actor(request), patient, **changes)
     return patient_out(patient, staff)

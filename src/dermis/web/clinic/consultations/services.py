@@ -22,13 +22,16 @@ from dermis.core.adjust import Adjusted, Change, adjust, limits
 from dermis.core.errors import InputError
 from dermis.core.planning import plan as make_plan
 from dermis.core.screening import screen
+from dermis.web.clinic import safety
+from dermis.web.clinic.actors import CLINICAL, Actor
+from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.consultations.consent_texts import ConsentText, consent_for
 from dermis.web.clinic.core_inputs import core_assessment, core_patient, knowledge
+from dermis.web.clinic.errors import ServiceError, conflict
 from dermis.web.clinic.models import (
     ConsentRecord,
     Consultation,
     Patient,
-    StaffMember,
     TreatmentPlan,
 )
 
@@ -39,13 +42,15 @@ MIN_INK_PIXELS = 40  # fewer dark pixels than a short stroke: an empty or accide
 PNG_DATA_URL = "data:image/png;base64,"
 
 
-class StateError(Exception):
+def StateError(message: str) -> ServiceError:
     """The record is not in a state that allows this (already accepted, not the latest...)."""
+    return conflict("state", message, code="state")
 
 
 @dataclass(frozen=True)
 class SignedConsent:
-    """What the patient signed: the text version shown, their typed name and drawn signature."""
+    """What the patient signed: the text version shown, their typed name and drawn signature
+    (empty bytes: a typed-name signature, which must be the patient's full name)."""
 
     shown_version: str
     signer_name: str
@@ -87,6 +92,10 @@ def decode_signature(data_url: str) -> bytes:
     return raw
 
 
+def _folded(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
 def _ink_pixels(img: Image.Image) -> int:
     """Dark pixels once the (often transparent) drawing is laid on white paper."""
     drawing = img.convert("RGBA")
@@ -96,17 +105,20 @@ def _ink_pixels(img: Image.Image) -> int:
 
 
 def create_consultation(
+    actor: Actor,
     patient: Patient,
-    practitioner: StaffMember | None,
     intake: cp.Intake,
     assessment: cp.Assessment,
     fitzpatrick: str,
     as_of: date | None = None,
 ) -> Consultation:
     """Screen, plan, and store the consultation with the core's answers; save the phototype.
+    Booked treatments the new screening makes unsafe are flagged.
 
-    Raises InputError (naming a core field) and writes nothing if the core refuses the inputs.
+    Raises ServiceError (naming a core field) and writes nothing if the core refuses the inputs.
     """
+    actor.require(CLINICAL, "recording a consultation")
+    actor.own(patient, "patient")
     as_of = as_of or timezone.localdate()
     kb = knowledge()
     previous = patient.fitzpatrick
@@ -115,15 +127,15 @@ def create_consultation(
         who = core_patient(patient, as_of)
         screening = screen(who, intake, kb, as_of)
         proposal = make_plan(who, assessment, screening, kb)
-    except InputError:
+    except InputError as err:
         patient.fitzpatrick = previous
-        raise
+        raise ServiceError.of(err) from None
     status = Consultation.Status.CLOSED if proposal.status == "not_safe" else None
     with transaction.atomic():
         patient.save(update_fields=["fitzpatrick"])
-        return Consultation.objects.create(
+        consultation = Consultation.objects.create(
             patient=patient,
-            practitioner=practitioner,
+            practitioner=actor.staff,
             as_of=as_of,
             intake=intake.model_dump(mode="json"),
             assessment=assessment.model_dump(mode="json"),
@@ -132,6 +144,9 @@ def create_consultation(
             knowledge_version=kb.version,
             status=status or Consultation.Status.OPEN,
         )
+        record(actor, Action.CREATE, consultation, summary="consultation with screening")
+        safety.recheck_bookings(actor, patient)
+    return consultation
 
 
 def core_inputs_of(consultation: Consultation) -> tuple[cp.Patient, cp.Assessment]:
@@ -162,25 +177,38 @@ def _next_version(patient: Patient) -> TreatmentPlan | None:
 
 
 def accept_plan(
+    actor: Actor,
     consultation: Consultation,
     changes: Sequence[Change],
     consent: SignedConsent,
-    user,
 ) -> tuple[TreatmentPlan, Adjusted]:
     """Consent, plan version N+1 (the previous active one superseded) and the consultation
-    marked accepted, in one transaction. InputError (out of bounds, stale consent text) or
-    StateError writes nothing."""
+    marked accepted, in one transaction; booked treatments the plan makes unsafe are flagged.
+    ServiceError (out of bounds, stale consent text, 409 not open) writes nothing."""
+    actor.require(CLINICAL, "accepting a plan")
+    actor.own(consultation, "consultation")
+    user = actor.user
     if consultation.proposal["status"] == "not_safe" or not consultation.proposal["courses"]:
         raise StateError("nothing can be planned safely from this consultation")
     if not consent.signer_name.strip():
-        raise InputError("signer_name", "is required")
+        raise ServiceError("signer_name", "is required")
+    if not consent.signature_png and _folded(consent.signer_name) != _folded(
+        consultation.patient.full_name
+    ):
+        # A typed signature is the patient's own full name, as on the record.
+        raise ServiceError(
+            "signer_name", "a typed signature must be the patient's full name as on the record"
+        )
     who, assessment = core_inputs_of(consultation)
-    adjusted = adjust(
-        consultation.proposal, changes, who, assessment, consultation.screening, knowledge()
-    )
+    try:
+        adjusted = adjust(
+            consultation.proposal, changes, who, assessment, consultation.screening, knowledge()
+        )
+    except InputError as err:
+        raise ServiceError.of(err) from None
     text = consent_text_for(adjusted.content)
     if consent.shown_version != text.version:
-        raise InputError(
+        raise ServiceError(
             "consent_version",
             "the consent text has changed since the page was opened: read the new text with "
             "the patient and sign again",
@@ -190,7 +218,7 @@ def accept_plan(
         if locked.status != Consultation.Status.OPEN:
             raise StateError(f"this consultation is {locked.get_status_display().lower()}")
         latest = _next_version(consultation.patient)
-        record = ConsentRecord.objects.create(
+        record_ = ConsentRecord.objects.create(
             patient=consultation.patient,
             consultation=consultation,
             text_version=text.version,
@@ -207,7 +235,7 @@ def accept_plan(
         plan = TreatmentPlan.objects.create(
             patient=consultation.patient,
             consultation=consultation,
-            consent=record,
+            consent=record_,
             version=latest.version + 1 if latest else 1,
             previous=latest,
             content=adjusted.content,
@@ -216,28 +244,38 @@ def accept_plan(
         )
         locked.status = Consultation.Status.ACCEPTED
         locked.save(update_fields=["status"])
+        record(actor, Action.SIGN, record_, summary="consent signed")
+        record(actor, Action.CREATE, plan, summary=f"plan version {plan.version} accepted")
+        safety.recheck_bookings(actor, consultation.patient)
     consultation.status = locked.status
     return plan, adjusted
 
 
 def revise_plan(
-    plan: TreatmentPlan, changes: Sequence[Change], note: str, user
+    actor: Actor, plan: TreatmentPlan, changes: Sequence[Change], note: str = ""
 ) -> tuple[TreatmentPlan, Adjusted]:
     """A new version of the active plan with `changes` inside the same bounds; the old version
-    is superseded and otherwise untouched. The consent carries over (same modalities)."""
+    is superseded and otherwise untouched. The consent carries over (same modalities).
+    Booked treatments the new version makes unsafe are flagged."""
+    actor.require(CLINICAL, "revising a plan")
+    actor.own(plan, "plan")
+    user = actor.user
     consultation = plan.consultation
     who, assessment = core_inputs_of(consultation)
-    adjusted = adjust(
-        plan.content,
-        changes,
-        who,
-        assessment,
-        consultation.screening,
-        knowledge(),
-        history=plan.adjustments,
-    )
+    try:
+        adjusted = adjust(
+            plan.content,
+            changes,
+            who,
+            assessment,
+            consultation.screening,
+            knowledge(),
+            history=plan.adjustments,
+        )
+    except InputError as err:
+        raise ServiceError.of(err) from None
     if not adjusted.changes:
-        raise InputError("changes", "nothing was changed: change a setting to make a new version")
+        raise ServiceError("changes", "nothing was changed: change a setting to make a new version")
     with transaction.atomic():
         latest = _next_version(plan.patient)
         locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
@@ -256,4 +294,6 @@ def revise_plan(
             note=note.strip(),
             created_by=user,
         )
+        record(actor, Action.CREATE, revised, summary=f"plan version {revised.version} (revision)")
+        safety.recheck_bookings(actor, plan.patient)
     return revised, adjusted

@@ -13,6 +13,7 @@ from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, 
 from dermis.web.clinic.models.outcomes import FollowUpGrade
 from dermis.web.clinic.models.patients import Patient
 from dermis.web.clinic.models.reminders import Reminder
+from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
     Appointment,
     CalendarFeed,
@@ -52,6 +53,8 @@ __all__ = [
     "Reminder",
     "Role",
     "Room",
+    "SafetyOverride",
+    "ScreeningRecheck",
     "SessionAddendum",
     "SessionArea",
     "StaffMember",

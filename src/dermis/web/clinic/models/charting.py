@@ -50,6 +50,9 @@ class TreatmentSession(models.Model):
     endpoint = models.CharField(max_length=20, choices=Endpoint.choices, default=Endpoint.NONE)
     immediate_reactions = models.TextField(blank=True)
     notes = models.TextField(blank=True)
+    precare_confirmed = models.BooleanField(
+        default=False, help_text="the practitioner recorded that pre-care was done in time"
+    )
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.DRAFT)
     finalised_at = models.DateTimeField(null=True, blank=True)
     finalised_by = models.ForeignKey(

@@ -124,6 +124,20 @@ class Appointment(models.Model):
         on_delete=models.PROTECT,
         related_name="appointments",
     )
+    modality = models.CharField(
+        max_length=20, blank=True, help_text="for a treatment: the modality booked"
+    )
+    provisional = models.BooleanField(
+        default=False, help_text="a treatment booked before any plan was accepted"
+    )
+    precare_confirmed = models.BooleanField(
+        default=False, help_text="the practitioner recorded that pre-care was done in time"
+    )
+    safety_flag = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="why a later plan or screening made this booking unsafe (to review)",
+    )
     series_key = models.UUIDField(null=True, blank=True, db_index=True, help_text="booked together")
     series_index = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1, 2, ...")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TREATMENT)

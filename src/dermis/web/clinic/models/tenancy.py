@@ -35,6 +35,10 @@ class Clinic(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
+    screening_max_age_days = models.PositiveSmallIntegerField(
+        default=90,
+        help_text="a screening older than this needs an 'anything changed?' check at the chair",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django import forms
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Replace
 from django.utils import timezone
 
-from dermis.web.clinic.models import Appointment, Location, Patient, StaffMember
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.form_errors import sentence
+from dermis.web.clinic.models import MODALITIES, Appointment, Location, Patient, StaffMember
+from dermis.web.clinic.patients.filters import PatientFilter
+from dermis.web.clinic.patients.services import check_date_of_birth
+from dermis.web.clinic.scheduling import rules
 
 
 class ErrorSummaryMixin:
@@ -68,26 +71,13 @@ class PatientForm(ErrorSummaryMixin, forms.ModelForm):
         }
 
     def clean_date_of_birth(self) -> date:
+        # The service's own rule, so every error shows at once; the service checks it again.
         dob = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if dob > today:
-            raise forms.ValidationError("Date of birth cannot be in the future.")
-        if dob.year < today.year - 120:
-            raise forms.ValidationError("Date of birth is more than 120 years ago: check the year.")
-        return dob
-
-
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-
-
-def parse_date(text: str) -> date | None:
-    """A date typed as YYYY-MM-DD or DD/MM/YYYY, else None."""
-    for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
+            check_date_of_birth(dob)
+        except ServiceError as err:
+            raise forms.ValidationError(sentence(err.message)) from None
+        return dob
 
 
 class PatientSearchForm(forms.Form):
@@ -101,30 +91,11 @@ class PatientSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
 
-    def search(self, patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    def filter(self) -> PatientFilter | None:
+        """The search as the one patient filter (None when the form is invalid)."""
         if not self.is_valid():
-            return patients.none()
-        q = self.cleaned_data["q"].strip()
-        if not q:
-            return patients
-        born = parse_date(q)
-        if born is not None:
-            return patients.filter(date_of_birth=born)
-        # Phones are stored as typed ("07700 900123"): compare without spaces and dashes too.
-        compact = Replace(Replace("phone", Value(" "), Value("")), Value("-"), Value(""))
-        patients = patients.annotate(phone_compact=compact)
-        for term in q.split():
-            match = (
-                Q(given_name__icontains=term)
-                | Q(family_name__icontains=term)
-                | Q(email__icontains=term)
-                | Q(phone__icontains=term)
-            )
-            digits = term.replace("-", "")
-            if digits.lstrip("+").isdigit():
-                match |= Q(phone_compact__contains=digits)
-            patients = patients.filter(match)
-        return patients
+            return None
+        return PatientFilter(q=self.cleaned_data["q"])
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -135,19 +106,35 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class AppointmentForm(ErrorSummaryMixin, forms.Form):
-    """Book one appointment. The overlap check here gives a clear message; the database is the
-    final referee (booking.book raises SlotTaken if another booking got there first)."""
+    """Book one appointment. The scheduling service applies the booking rules and, for a
+    treatment, the safety gate; the database referees double-booking."""
 
     practitioner = forms.ModelChoiceField(queryset=StaffMember.objects.none(), label="Practitioner")
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), label="Location", required=False
     )
     kind = forms.ChoiceField(choices=Appointment.Kind.choices, label="Kind of appointment")
+    modality = forms.ChoiceField(
+        choices=[("", "As the plan says"), *MODALITIES],
+        label="Treatment",
+        required=False,
+        help_text="For a treatment session without an accepted plan, say which.",
+    )
     start = forms.DateTimeField(label="Start", widget=DateTimeInput())
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)", initial=60, help_text="From 5 minutes to 8 hours."
     )
     notes = forms.CharField(label="Front-desk note (not clinical)", max_length=300, required=False)
+    precare_done = forms.BooleanField(
+        label="Pre-care was done (practitioner)",
+        required=False,
+        help_text="Only when the session is sooner than its pre-care lead time.",
+    )
+    override_reason = forms.CharField(
+        label="Reason to go ahead despite a relative finding (practitioner)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,35 +145,16 @@ class AppointmentForm(ErrorSummaryMixin, forms.Form):
         self.fields["location"].queryset = clinic.locations.all()
         self.fields["location"].label_from_instance = lambda loc: loc.name
 
-    def clean_duration_minutes(self) -> int:
-        minutes = self.cleaned_data["duration_minutes"]
-        if minutes <= 0:
-            raise forms.ValidationError("The appointment must end after it starts.")
-        if not 5 <= minutes <= 480:
-            raise forms.ValidationError("Duration must be between 5 and 480 minutes.")
-        return minutes
-
     def clean(self):
         data = super().clean()
-        start, minutes, who = (
-            data.get("start"),
-            data.get("duration_minutes"),
-            data.get("practitioner"),
-        )
+        start, minutes = data.get("start"), data.get("duration_minutes")
         if start is None or minutes is None:
             return data
-        data["end"] = end = start + timedelta(minutes=minutes)
-        if end <= start:
-            self.add_error("duration_minutes", "The appointment must end after it starts.")
-        elif who is not None:
-            clash = (
-                Appointment.objects.filter(practitioner=who, start__lt=end, end__gt=start)
-                .exclude(status=Appointment.Status.CANCELLED)
-                .order_by("start")
-                .first()
-            )
-            if clash is not None:
-                self.add_error("start", overlap_message(who, clash))
+        data["end"] = start + timedelta(minutes=minutes)
+        try:  # the service's own rule, so it shows with the other errors
+            rules.check_length(start, data["end"])
+        except ServiceError as err:
+            self.add_error("duration_minutes", sentence(err.message))
         return data
 
 

@@ -8,9 +8,13 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from dermis.web.clinic.access import ANY_STAFF, audit, clinic_patient, staff_required
+from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_patient, staff_required
 from dermis.web.clinic.core_inputs import active_plan, knowledge
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Patient, TreatmentPlan
+from dermis.web.clinic.patients import selectors, services
+from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.patients.forms import PatientForm, PatientSearchForm
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.scheduling import series
@@ -21,11 +25,8 @@ PAGE_SIZE = 25
 @staff_required(ANY_STAFF)
 def patient_list(request):
     form = PatientSearchForm(request.GET or None)
-    patients = Patient.objects.filter(clinic=request.staff.clinic).order_by(
-        "family_name", "given_name", "pk"
-    )
-    if form.is_bound:
-        patients = form.search(patients)
+    search = form.filter() if form.is_bound else PatientFilter()
+    patients = selectors.search(actor_of(request), search) if search else Patient.objects.none()
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     query = form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else ""
     context = {"form": form, "page": page, "query": query}
@@ -36,13 +37,13 @@ def patient_list(request):
 def patient_create(request):
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        patient = form.save(commit=False)
-        patient.clinic = request.staff.clinic
-        patient.created_by = request.user
-        patient.save()
-        audit(request, "create", patient, summary="patient registered")
-        messages.success(request, "Patient registered.")
-        return redirect("patient-detail", patient_id=patient.pk)
+        try:
+            patient = services.register_patient(actor_of(request), **form.cleaned_data)
+        except ServiceError as err:
+            show(form, err)
+        else:
+            messages.success(request, "Patient registered.")
+            return redirect("patient-detail", patient_id=patient.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "clinic/patients/form.html", {"form": form}, status=status)
 
@@ -52,11 +53,15 @@ def patient_edit(request, patient_id: int):
     patient = clinic_patient(request, patient_id)
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        changed = ", ".join(sorted(form.changed_data))[:150]
-        audit(request, "update", patient, summary=f"demographics: {changed or 'no change'}")
-        messages.success(request, "Details saved.")
-        return redirect("patient-detail", patient_id=patient.pk)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        patient.refresh_from_db()  # the form wrote its values onto the instance
+        try:
+            services.update_patient(actor_of(request), patient, **changes)
+        except ServiceError as err:
+            show(form, err)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect("patient-detail", patient_id=patient.pk)
     if request.method != "POST":
         audit(request, "view", patient, summary="demographics form")
     status = 400 if request.method == "POST" else 200

@@ -75,7 +75,7 @@ def _remind(appointments: Sequence[Appointment], *, confirm: bool) -> None:
         reminders.send_booking_confirmation(appointments)
 
 
-def _is_overlap(exc: DatabaseError) -> bool:
+def is_overlap(exc: DatabaseError) -> bool:
     # SQLite's trigger says "slot taken"; PostgreSQL names the exclusion constraint.
     if isinstance(exc, OperationalError):
         # Two transactions inserting overlapping rows at the same moment each find the other's
@@ -94,9 +94,12 @@ def book(
     plan: TreatmentPlan | None = None,
     notes: str = "",
     remind: bool = False,
+    fields: dict | None = None,
 ) -> Appointment:
     """Book one appointment, or raise SlotTaken and write nothing."""
-    return book_series(patient, [booking], kind=kind, plan=plan, notes=notes, remind=remind)[0]
+    return book_series(
+        patient, [booking], kind=kind, plan=plan, notes=notes, remind=remind, fields=fields
+    )[0]
 
 
 def book_series(
@@ -107,10 +110,12 @@ def book_series(
     plan: TreatmentPlan | None = None,
     notes: str = "",
     remind: bool = False,
+    fields: dict | None = None,
 ) -> list[Appointment]:
     """Book every session of a series in one transaction: all of them, or none (SlotTaken).
 
-    `remind`: also plan each appointment's reminders and one confirmation, in that transaction."""
+    `remind`: also plan each appointment's reminders and one confirmation, in that transaction.
+    `fields`: more Appointment fields for every session (modality, provisional...)."""
     series_key = uuid.uuid4() if len(bookings) > 1 else None
     made: list[Appointment] = []
     with transaction.atomic():
@@ -132,10 +137,11 @@ def book_series(
                             notes=notes,
                             series_key=series_key,
                             series_index=i if series_key else None,
+                            **(fields or {}),
                         )
                     )
             except (IntegrityError, OperationalError) as exc:
-                if _is_overlap(exc):
+                if is_overlap(exc):
                     # Leaving the outer block rolls back the sessions already made.
                     raise SlotTaken(i if series_key else None) from None
                 raise
@@ -157,7 +163,7 @@ def move(
             if remind:
                 _remind([appointment], confirm=False)
     except (IntegrityError, OperationalError) as exc:
-        if _is_overlap(exc):
+        if is_overlap(exc):
             appointment.refresh_from_db()
             raise SlotTaken() from None
         raise
@@ -190,7 +196,7 @@ def move_series(
                 moved = list(Appointment.objects.filter(pk__in=[m.appointment.pk for m in normal]))
                 _remind(moved, confirm=False)
     except (IntegrityError, OperationalError) as exc:
-        if _is_overlap(exc):
+        if is_overlap(exc):
             raise SlotTaken() from None
         raise
 

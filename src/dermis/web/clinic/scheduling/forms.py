@@ -7,7 +7,6 @@ import contextlib
 from datetime import datetime, time
 
 from django import forms
-from django.db import transaction
 from django.utils import timezone
 
 from dermis.core.slots_calendar import WEEKDAYS
@@ -20,7 +19,6 @@ from dermis.web.clinic.models import (
     Role,
     Room,
     StaffMember,
-    TimeOff,
     WorkingHours,
 )
 from dermis.web.clinic.patients.forms import DateInput, DateTimeInput, ErrorSummaryMixin
@@ -103,25 +101,15 @@ class HoursForm(ErrorSummaryMixin, forms.Form):
                 previous_end = end if start is not None else None
         return data
 
-    def save(self) -> int:
-        """Replace the practitioner's weekly hours; returns the number of working days."""
+    def rows(self) -> list[tuple]:
+        """The week as (weekday, start, end, location) rows for the set-up service."""
         data = self.cleaned_data
-        rows = [
-            WorkingHours(
-                staff=self.staff,
-                weekday=day,
-                start=data[f"start{n}_{day}"],
-                end=data[f"end{n}_{day}"],
-                location=data[f"location_{day}"],
-            )
+        return [
+            (day, data[f"start{n}_{day}"], data[f"end{n}_{day}"], data[f"location_{day}"])
             for day in range(7)
             for n, *_ in self.WINDOWS
             if data.get(f"start{n}_{day}") is not None
         ]
-        with transaction.atomic():
-            self.staff.working_hours.all().delete()
-            WorkingHours.objects.bulk_create(rows)
-        return len({r.weekday for r in rows})
 
 
 class TimeOffForm(ErrorSummaryMixin, forms.Form):
@@ -142,12 +130,6 @@ class TimeOffForm(ErrorSummaryMixin, forms.Form):
         if start and end and end <= start:
             self.add_error("end", "must be after the start")
         return data
-
-    def save(self) -> TimeOff:
-        d = self.cleaned_data
-        return TimeOff.objects.create(
-            staff=self.staff, start=d["start"], end=d["end"], reason=d["reason"].strip()
-        )
 
 
 class RoomForm(ErrorSummaryMixin, forms.ModelForm):

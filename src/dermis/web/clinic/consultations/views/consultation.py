@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from dermis.core.errors import InputError
 from dermis.web.clinic.access import (
     CLINICAL,
+    actor_of,
     audit,
     client_ip,
     clinic_object,
@@ -107,12 +108,11 @@ def consultation_create(request, patient_id: int):
             try:
                 intake, assessment, phototype = forms.inputs()
                 consultation = writes.create_consultation(
-                    patient, request.staff, intake, assessment, phototype
+                    actor_of(request), patient, intake, assessment, phototype
                 )
             except InputError as err:
                 forms.add_core_error(err)
             else:
-                audit(request, "create", consultation, summary="consultation with screening")
                 return redirect("consultation-detail", pk=consultation.pk)
         status = 400
     else:
@@ -158,19 +158,17 @@ def consultation_accept(request, pk: int):
         )
         try:
             plan, adjusted = writes.accept_plan(
-                consultation, adjust_form.changes(), consent, request.user
+                actor_of(request), consultation, adjust_form.changes(), consent
             )
         except InputError as err:
+            if getattr(err, "status", 422) == 409:
+                messages.error(request, f"Not saved: {err.message}.")
+                return redirect("consultation-detail", pk=pk)
             if err.field in consent_form.fields:
                 consent_form.add_error(err.field, err.message[:1].upper() + err.message[1:])
             else:
                 adjust_form.add_core_error(err)
-        except writes.StateError as err:
-            messages.error(request, f"Not saved: {err}.")
-            return redirect("consultation-detail", pk=pk)
         else:
-            audit(request, "sign", plan.consent, summary="consent signed")
-            audit(request, "create", plan, summary=f"plan version {plan.version} accepted")
             for warning in adjusted.warnings:
                 messages.warning(request, warning)
             messages.success(request, f"Plan version {plan.version} accepted and consent stored.")

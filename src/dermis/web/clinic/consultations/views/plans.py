@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 
 from dermis.core.errors import InputError
-from dermis.web.clinic.access import CLINICAL, audit, clinic_object, staff_required
+from dermis.web.clinic.access import CLINICAL, actor_of, audit, clinic_object, staff_required
 from dermis.web.clinic.consultations import services as writes
 from dermis.web.clinic.consultations.forms import AdjustForm
 from dermis.web.clinic.core_inputs import knowledge
@@ -71,15 +71,14 @@ def plan_revise(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             revised, adjusted = writes.revise_plan(
-                plan, form.changes(), form.cleaned_data["note"], request.user
+                actor_of(request), plan, form.changes(), form.cleaned_data["note"]
             )
         except InputError as err:
+            if getattr(err, "status", 422) == 409:
+                messages.error(request, f"Not saved: {err.message}.")
+                return redirect("plan-detail", pk=pk)
             form.add_core_error(err)
-        except writes.StateError as err:
-            messages.error(request, f"Not saved: {err}.")
-            return redirect("plan-detail", pk=pk)
         else:
-            audit(request, "create", revised, summary=f"plan version {revised.version} (revision)")
             for warning in adjusted.warnings:
                 messages.warning(request, warning)
             messages.success(request, f"Plan version {revised.version} saved.")

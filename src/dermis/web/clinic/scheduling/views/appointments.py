@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from dermis.web.clinic.access import ANY_STAFF, audit, clinic_patient, staff_required
+from dermis.web.clinic.access import ANY_STAFF, actor_of, clinic_patient, staff_required
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.patients.forms import AppointmentForm, overlap_message
-from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book
+from dermis.web.clinic.scheduling import selectors, services
 
 
 @staff_required(ANY_STAFF)
@@ -20,19 +22,29 @@ def appointment_create(request, patient_id: int):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            appointment = book(
+            appointment = services.book_appointment(
+                actor_of(request),
                 patient,
-                Booking(d["start"], d["end"], d["practitioner"], location=d["location"]),
+                practitioner=d["practitioner"],
+                start=d["start"],
+                end=d["end"],
                 kind=d["kind"],
+                location=d["location"],
+                modality=d["modality"],
                 notes=d["notes"],
-                remind=True,
+                precare_done=d["precare_done"],
+                override_reason=d["override_reason"],
             )
-        except SlotTaken:
-            # Someone booked the slot between the form's check and this write.
-            form.add_error("start", overlap_message(d["practitioner"]))
+        except ServiceError as err:
+            if err.code == "slot-taken":
+                clash = selectors.clash(d["practitioner"], d["start"], d["end"])
+                form.add_error("start", overlap_message(d["practitioner"], clash))
+            else:
+                show(form, err, aliases={"end": "duration_minutes"})
         else:
-            audit(request, "create", appointment, summary=f"appointment ({appointment.kind})")
             messages.success(request, "Appointment booked.")
+            if appointment.safety_flag:
+                messages.warning(request, f"Provisional: {appointment.safety_flag}")
             return redirect("patient-detail", patient_id=patient.pk)
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "patient": patient}

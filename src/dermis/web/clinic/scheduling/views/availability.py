@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dermis.core.slots_calendar import WEEKDAYS
-from dermis.web.clinic.access import ANY_STAFF, audit, staff_required
+from dermis.web.clinic.access import ANY_STAFF, actor_of, staff_required
 from dermis.web.clinic.core_inputs import knowledge
-from dermis.web.clinic.models import Equipment, Room, StaffMember, TimeOff
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.form_errors import sentence
+from dermis.web.clinic.models import Equipment, Room, StaffMember
+from dermis.web.clinic.scheduling import setup
 from dermis.web.clinic.scheduling.forms import (
     EquipmentForm,
     HoursForm,
@@ -97,8 +99,7 @@ def availability_hours(request, staff_id: int):
     form = HoursForm(request.POST, staff=person)
     if not form.is_valid():
         return _page(request, {("hours", person.pk): form}, status=400)
-    days = form.save()
-    audit(request, "update", person, summary=f"working hours: {days} day(s)")
+    setup.set_weekly_hours(actor_of(request), person, form.rows())
     messages.success(request, f"Working hours of {person.display_name} saved.")
     return _back(f"staff-{person.pk}")
 
@@ -110,19 +111,19 @@ def availability_time_off(request, staff_id: int):
     if not (request.staff.is_admin or request.staff.pk == person.pk):
         raise PermissionDenied("Only the clinic admin adds time off for a colleague.")
     if "delete" in request.POST:
-        off = TimeOff.objects.filter(pk=request.POST.get("delete") or 0, staff=person).first()
-        if off is None:
+        pk = request.POST.get("delete") or "0"
+        try:
+            setup.remove_time_off(actor_of(request), person, int(pk) if pk.isdigit() else 0)
+        except ServiceError:
             messages.error(request, "That time off was already removed.")
         else:
-            off.delete()
-            audit(request, "update", person, summary="time off removed")
             messages.success(request, "Time off removed.")
         return _back(f"staff-{person.pk}")
     form = TimeOffForm(request.POST, staff=person)
     if not form.is_valid():
         return _page(request, {("off", person.pk): form}, status=400)
-    form.save()
-    audit(request, "update", person, summary="time off added")
+    d = form.cleaned_data
+    setup.add_time_off(actor_of(request), person, d["start"], d["end"], d["reason"])
     messages.success(request, f"Time off for {person.display_name} added.")
     return _back(f"staff-{person.pk}")
 
@@ -138,18 +139,20 @@ def _resource_post(request, model, form_class, key: str, noun: str):
             messages.error(request, f"That {noun} was already removed.")
             return _back(key)
         try:
-            item.delete()
-        except ProtectedError:
-            messages.error(request, f"{item.name} has appointments, so it stays on the list.")
+            setup.remove_resource(actor_of(request), item, noun)
+        except ServiceError as err:
+            messages.error(request, sentence(err.message))
         else:
-            audit(request, "update", summary=f"{noun} removed")
             messages.success(request, f"{item.name} removed.")
         return _back(key)
     form = form_class(request.POST, clinic=clinic)
     if not form.is_valid():
         return _page(request, {key: form}, status=400)
-    item = form.save()
-    audit(request, "create", item, summary=f"{noun} added")
+    d = form.cleaned_data
+    if model is Room:
+        item = setup.add_room(actor_of(request), d["name"], d["location"])
+    else:
+        item = setup.add_equipment(actor_of(request), d["name"], d["device"], d["serial_number"])
     messages.success(request, f"{item.name} added.")
     return _back(key)
 

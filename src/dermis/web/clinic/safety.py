@@ -1,0 +1,215 @@
+"""The safety gate at every door: the stored record as the core gate's context, and its answer as
+a refusal every door shows the same way.
+
+`check()` is called by every service that puts a needle or an abrasive tip on a patient (booking
+a treatment, rescheduling it, charting and finalising a session, issuing aftercare or pre-care).
+The decision is the core's (`dermis.core.gate`); this module only gathers what it needs from the
+database and records the practitioner's overrides. `recheck_bookings()` runs after a new plan
+version or a new screening and flags (never silently keeps) booked treatments that became unsafe.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+
+from dermis.core import gate
+from dermis.core.planning import Plan
+from dermis.core.progress import SessionDone
+from dermis.core.screening import Screening
+from dermis.web.clinic.actors import Actor
+from dermis.web.clinic.audit import Action, record
+from dermis.web.clinic.core_inputs import (
+    active_plan,
+    core_intake,
+    core_patient,
+    knowledge,
+    latest_consultation,
+)
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.models import (
+    Appointment,
+    Patient,
+    SafetyOverride,
+    ScreeningRecheck,
+    TreatmentSession,
+)
+
+TREATMENT_KINDS = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
+MIN_OVERRIDE_REASON = 10
+
+
+def _sessions(patient: Patient, exclude: TreatmentSession | None) -> tuple[SessionDone, ...]:
+    rows = patient.sessions.all()
+    if exclude is not None and exclude.pk:
+        rows = rows.exclude(pk=exclude.pk)
+    return tuple(
+        SessionDone(
+            modality=s.modality,
+            on=timezone.localtime(s.performed_at).date(),
+            final=s.status == TreatmentSession.Status.FINAL,
+        )
+        for s in rows.only("modality", "performed_at", "status")
+    )
+
+
+def context(
+    patient: Patient,
+    *,
+    today: date | None = None,
+    notice_from: date | None = None,
+    precare_done: bool = False,
+    overrides: tuple[gate.Override, ...] = (),
+    exclude_session: TreatmentSession | None = None,
+) -> gate.Context:
+    """What the gate needs to know about `patient`, read from the record."""
+    today = today or timezone.localdate()
+    consultation = latest_consultation(patient)
+    screening = Screening.from_dict(consultation.screening) if consultation else None
+    plan_row = active_plan(patient)
+    plan = Plan.from_dict(plan_row.content) if plan_row else None
+    since = consultation.created_at if consultation else None
+    stored = SafetyOverride.objects.filter(patient=patient)
+    if since is not None:
+        stored = stored.filter(created_at__gte=since)
+    kept = tuple(gate.Override(o.rule, o.reason, str(o.created_by_id or "")) for o in stored)
+    recheck_row = ScreeningRecheck.objects.filter(patient=patient).first()
+    recheck = (
+        gate.Recheck(recheck_row.on, recheck_row.changed, recheck_row.note)
+        if recheck_row and (since is None or recheck_row.created_at >= since)
+        else None
+    )
+    try:
+        who = core_patient(patient, today) if patient.fitzpatrick else None
+    except Exception:  # an age outside the core's range: pre-care rules by phototype only
+        who = None
+    return gate.Context(
+        today=today,
+        screening=screening,
+        plan=plan,
+        sessions=_sessions(patient, exclude_session),
+        notice_from=notice_from,
+        precare_done=precare_done,
+        recheck=recheck,
+        overrides=kept + overrides,
+        max_screening_age_days=patient.clinic.screening_max_age_days,
+        intake=core_intake(consultation) if consultation else None,
+        patient=who,
+    )
+
+
+def refusal(verdict: gate.Verdict, field_prefix: str = "") -> ServiceError:
+    """The gate's refusal as the one service error: the field, the reason, the date, sources."""
+    first = verdict.refusals[0]
+    return ServiceError(
+        f"{field_prefix}{first.field}",
+        verdict.message(),
+        code=f"unsafe:{first.code}",
+        possible_from=verdict.possible_from,
+        citations=tuple(dict.fromkeys(c for r in verdict.refusals for c in r.citations)),
+    )
+
+
+def check(
+    actor: Actor,
+    patient: Patient,
+    act: gate.Act,
+    *,
+    notice_from: date | None = None,
+    precare_done: bool = False,
+    override_reason: str = "",
+    exclude_session: TreatmentSession | None = None,
+    field_prefix: str = "",
+) -> gate.Verdict:
+    """Ask the gate; raise ServiceError when it refuses. Call inside the write's transaction:
+    an override it accepts is stored and audited there."""
+    reason = (override_reason or "").strip()
+    ctx = context(
+        patient,
+        notice_from=notice_from,
+        precare_done=precare_done,
+        exclude_session=exclude_session,
+    )
+    verdict = gate.check(act, ctx, knowledge())
+    if reason and any(r.overridable for r in verdict.refusals):
+        if not actor.is_clinical:
+            raise ServiceError(
+                "override_reason", "only a practitioner may override a finding", status=403
+            )
+        if len(reason) < MIN_OVERRIDE_REASON:
+            raise ServiceError(
+                "override_reason", f"write the reason in at least {MIN_OVERRIDE_REASON} characters"
+            )
+        extra = tuple(
+            gate.Override(r.rule, reason, actor.username) for r in verdict.refusals if r.overridable
+        )
+        verdict = gate.check(act, gate_context_with(ctx, extra), knowledge())
+        if verdict.allowed:
+            for refused, _ in verdict.overridden:
+                if refused.rule not in {o.rule for o in ctx.overrides}:
+                    row = SafetyOverride.objects.create(
+                        patient=patient,
+                        rule=refused.rule,
+                        modality=act.modality,
+                        reason=reason,
+                        until=refused.possible_from,
+                        created_by=actor.user,
+                    )
+                    record(actor, Action.UPDATE, row, patient=patient, summary="safety override")
+    if not verdict.allowed:
+        raise refusal(verdict, field_prefix)
+    return verdict
+
+
+def gate_context_with(ctx: gate.Context, overrides: tuple[gate.Override, ...]) -> gate.Context:
+    from dataclasses import replace
+
+    return replace(ctx, overrides=ctx.overrides + overrides)
+
+
+def modalities_of(patient: Patient, modality: str = "") -> tuple[str, ...]:
+    """The modalities a treatment booking is for: the one named, else the active plan's."""
+    if modality:
+        return (modality,)
+    plan_row = active_plan(patient)
+    if plan_row is None:
+        return ()
+    return tuple(c["modality"] for c in Plan.from_dict(plan_row.content).to_dict()["courses"])
+
+
+def recheck_bookings(actor: Actor, patient: Patient) -> list[Appointment]:
+    """After a new plan version or screening: flag every booked treatment the gate now refuses
+    (and clear the flag of those it allows). Returns the flagged ones. Inside the caller's
+    transaction."""
+    flagged = []
+    ahead = patient.appointments.filter(
+        status=Appointment.Status.BOOKED, kind__in=TREATMENT_KINDS, start__gte=timezone.now()
+    )
+    plan_row = active_plan(patient)
+    for appointment in ahead:
+        modalities = modalities_of(patient, appointment.modality)
+        problems = []
+        for modality in modalities:
+            act = gate.Act(
+                gate.ActKind.BOOK, modality, timezone.localtime(appointment.start).date()
+            )
+            ctx = context(
+                patient,
+                notice_from=timezone.localtime(appointment.created_at).date(),
+                precare_done=appointment.precare_confirmed,
+            )
+            verdict = gate.check(act, ctx, knowledge())
+            if not verdict.allowed:
+                problems.append(verdict.message())
+        flag = "; ".join(problems)[:300]
+        provisional = plan_row is None
+        if flag != appointment.safety_flag or provisional != appointment.provisional:
+            Appointment.objects.filter(pk=appointment.pk).update(
+                safety_flag=flag, provisional=provisional
+            )
+            if flag:
+                record(actor, Action.UPDATE, appointment, summary="booking flagged by the gate")
+        if flag:
+            flagged.append(appointment)
+    return flagged
