@@ -30,6 +30,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/patients/{patient_id}/consultations"): CLINICAL,
     ("POST", "/api/v1/patients/{patient_id}/consultations"): CLINICAL,
     ("GET", "/api/v1/consultations/{consultation_id}"): CLINICAL,
+    ("POST", "/api/v1/consultations/{consultation_id}/accept"): CLINICAL,
+    ("POST", "/api/v1/plans/{plan_id}/revise"): CLINICAL,
     ("GET", "/api/v1/patients/{patient_id}/plans"): CLINICAL,
     ("GET", "/api/v1/plans/{plan_id}"): CLINICAL,
     ("GET", "/api/v1/patients/{patient_id}/sessions"): CLINICAL,
@@ -125,6 +127,10 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
             "start": "2027-05-03T10:00:00+01:00"
         },
         ("POST", "/api/v1/appointments/{appointment_id}/cancel"): {},
+        ("POST", "/api/v1/consultations/{consultation_id}/accept"): {"signer_name": "Nora Quinn"},
+        ("POST", "/api/v1/plans/{plan_id}/revise"): {
+            "changes": [{"course": 0, "what": "sessions", "value": 5, "reason": "more"}]
+        },
         ("POST", "/api/v1/appointments/{appointment_id}/status"): {"status": "done"},
     }
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from dermis.web.clinic.models import Appointment, AuditEvent, Reminder
 from dermis.web.clinic.scheduling import series
 from dermis.web.clinic.scheduling.booking import Booking, book
+from tests import factories
 from tests.web.test_series_booking import accepted_plan, weekday_hours
 
 LOW, HIGH = 28, 42  # rolling acne scars, microneedling: the knowledge base's interval range
@@ -27,7 +28,12 @@ def booked(world) -> list[Appointment]:
     now = timezone.now()
     prefs = series.Preferences(world.pat, world.northgate.locations.get())
     setup = series.setup(plan, prefs, now)
-    made = series.book(setup, list(series.propose(setup).proposal.slots), now)
+    made = series.book(
+        factories.actor(plan.patient.clinic.staff.get(role="admin")),
+        setup,
+        list(series.propose(setup).proposal.slots),
+        now,
+    )
     assert len(made) == 4
     return made
 

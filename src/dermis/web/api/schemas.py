@@ -190,6 +190,38 @@ class PlanOut(Schema):
     created_at: datetime
 
 
+class PlanChangeIn(In):
+    """One setting changed from the proposal (or the plan being revised), inside safe bounds."""
+
+    course: int = Field(ge=0, le=20, description="index of the course in the plan")
+    what: Literal["sessions", "interval_days", "depth_mm", "tip"]
+    value: int | float | str
+    treatment: int | None = Field(
+        None, ge=0, le=50, description="index of the treatment (depth_mm, tip)"
+    )
+    reason: Text(500) = Field("", description="why, when the value leaves the planner's choice")
+
+
+class AcceptIn(In):
+    """Accept the proposal as plan version N+1 with the patient's consent. A body of just
+    `signer_name` (the patient's full name) accepts it unchanged with the current consent text
+    as a typed-name signature."""
+
+    signer_name: Text(200, 1)
+    consent_version: Text(80) | None = Field(
+        None, description="the consent text version shown (default: the current one)"
+    )
+    signature_png: Text(400_000) | None = Field(
+        None, description="a drawn signature as a data:image/png;base64 URL (default: typed)"
+    )
+    adjustments: list[PlanChangeIn] = Field(default_factory=list, max_length=100)
+
+
+class ReviseIn(In):
+    changes: list[PlanChangeIn] = Field(min_length=1, max_length=100)
+    note: Text(2000) = ""
+
+
 class SessionAreaOut(Schema):
     area: str
     depth_mm: float | None

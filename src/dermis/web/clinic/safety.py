@@ -213,3 +213,34 @@ def recheck_bookings(actor: Actor, patient: Patient) -> list[Appointment]:
         if flag:
             flagged.append(appointment)
     return flagged
+
+
+def first_safe_day(
+    patient: Patient,
+    modality: str,
+    areas: tuple[str, ...],
+    start: date,
+    *,
+    precare_done: bool = False,
+    tries: int = 6,
+) -> date | None:
+    """The first day from `start` the gate allows booking `modality` on `areas` (None: waiting
+    does not make it safe). Each refusal names the day it ends; a few steps reach the last."""
+    ctx = context(patient, precare_done=precare_done)
+    day = start
+    for _ in range(tries):
+        verdict = gate.check(gate.Act(gate.ActKind.BOOK, modality, day, areas), ctx, knowledge())
+        if verdict.allowed:
+            return day
+        later = verdict.possible_from
+        if later is None or later <= day:
+            return None
+        day = later
+    return None
+
+
+def why_not(patient: Patient, modality: str, areas: tuple[str, ...], day: date) -> str:
+    """The gate's one-line reason for refusing a booking on `day` ('' when it allows it)."""
+    act = gate.Act(gate.ActKind.BOOK, modality, day, areas)
+    verdict = gate.check(act, context(patient), knowledge())
+    return "" if verdict.allowed else verdict.message()

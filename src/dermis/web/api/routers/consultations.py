@@ -9,23 +9,29 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from dermis.core import patient as cp
+from dermis.core.adjust import Change
 from dermis.core.errors import InputError
 from dermis.core.patient import field_name
 from dermis.web.api.auth import api_actor, clinic_patient, clinic_record, require_staff
 from dermis.web.api.errors import field_error
+from dermis.web.api.routers.records import plan_out
 from dermis.web.api.schemas import (
     EARLIEST,
     LATEST,
+    AcceptIn,
     ConsultationOut,
     ConsultationSummary,
     Day,
     PathId,
     Phototype,
+    PlanOut,
+    Problem,
+    ReviseIn,
     text_problem,
 )
-from dermis.web.clinic.access import CLINICAL, audit
+from dermis.web.clinic.access import CLINICAL, audit, client_ip
 from dermis.web.clinic.consultations import services as writes
-from dermis.web.clinic.models import AuditEvent, Consultation
+from dermis.web.clinic.models import AuditEvent, Consultation, TreatmentPlan
 
 router = Router(tags=["consultations"])
 
@@ -137,3 +143,46 @@ def get_consultation(request, consultation_id: PathId):
     consultation = clinic_record(staff, Consultation, consultation_id)
     audit(request, AuditEvent.Action.VIEW, consultation)
     return detail(consultation)
+
+
+def _changes(items) -> list[Change]:
+    return [Change(c.course, c.what, c.value, c.reason, c.treatment) for c in items]
+
+
+@router.post(
+    "/consultations/{consultation_id}/accept",
+    response={201: PlanOut, 409: Problem, 422: Problem},
+    summary="Accept the proposal as a plan version, with the patient's consent",
+)
+def accept(request, consultation_id: PathId, payload: AcceptIn):
+    """The same service as the consultation page: adjustments inside the safe bounds (refused
+    with the limit and its source), the consent text exactly as versioned and hashed, and the
+    signature (drawn as a PNG data URL, or the typed full name). Booked treatments the plan makes
+    unsafe are flagged. 409 when the consultation is no longer open."""
+    staff = require_staff(request, CLINICAL)
+    consultation = clinic_record(staff, Consultation, consultation_id)
+    proposal = consultation.proposal
+    version = payload.consent_version or writes.consent_text_for(proposal).version
+    signature = b""
+    if payload.signature_png:
+        signature = writes.decode_signature(payload.signature_png)
+    consent = writes.SignedConsent(version, payload.signer_name, signature, client_ip(request))
+    plan, _ = writes.accept_plan(
+        api_actor(request), consultation, _changes(payload.adjustments), consent
+    )
+    return Status(201, plan_out(plan))
+
+
+@router.post(
+    "/plans/{plan_id}/revise",
+    response={201: PlanOut, 409: Problem, 422: Problem},
+    summary="Revise the active plan: a new version inside the same safe bounds",
+)
+def revise(request, plan_id: PathId, payload: ReviseIn):
+    """Only the active, latest version can be revised (409 otherwise); the consent carries over."""
+    staff = require_staff(request, CLINICAL)
+    plan = clinic_record(staff, TreatmentPlan, plan_id)
+    revised, _ = writes.revise_plan(
+        api_actor(request), plan, _changes(payload.changes), payload.note
+    )
+    return Status(201, plan_out(revised))

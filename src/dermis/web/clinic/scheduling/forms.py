@@ -184,6 +184,11 @@ class PreferencesForm(ErrorSummaryMixin, forms.Form):
     time_to = forms.TimeField(label="Preferred until", required=False, widget=TimeInput())
     earliest = forms.DateField(label="Not before", required=False, widget=DateInput())
     require = forms.BooleanField(label="Only on the preferred days and times", required=False)
+    precare_done = forms.BooleanField(
+        label="Pre-care is done (practitioner): the first session may come sooner than its "
+        "pre-care lead time",
+        required=False,
+    )
 
     def __init__(self, *args, patient: Patient, courses: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -239,6 +244,7 @@ class PreferencesForm(ErrorSummaryMixin, forms.Form):
             earliest=d.get("earliest"),
             require=bool(d.get("require")),
             course=d.get("course") or 0,
+            precare_done=bool(d.get("precare_done")),
         )
 
 

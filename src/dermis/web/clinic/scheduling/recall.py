@@ -20,7 +20,10 @@ from dermis.core import slots
 from dermis.core.errors import InputError
 from dermis.core.knowledge.schema import Protocol
 from dermis.core.planning import protocol_for
+from dermis.web.clinic import safety
+from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.core_inputs import active_plan, knowledge
+from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import (
     Appointment,
     Clinic,
@@ -33,8 +36,8 @@ from dermis.web.clinic.models import (
     TreatmentSession,
 )
 from dermis.web.clinic.outcomes import forecasting
-from dermis.web.clinic.scheduling import availability, series
-from dermis.web.clinic.scheduling.booking import Booking, book
+from dermis.web.clinic.scheduling import availability, series, services
+from dermis.web.clinic.scheduling.booking import Booking
 
 HORIZON_DAYS = 60  # maintenance due within this many days is listed (overdue always is)
 LIMIT = 100  # rows per section
@@ -245,20 +248,31 @@ def _place(patient: Patient, location: Location | None) -> tuple[Location | None
     return location, rooms
 
 
-def book_maintenance(patient: Patient, today: date, now: datetime) -> Appointment:
-    """Book the first free maintenance slot from the due date with the last practitioner.
+def book_maintenance(actor: Actor, patient: Patient, today: date, now: datetime) -> Appointment:
+    """Book the first free maintenance slot from the due date (or the first day the safety gate
+    allows, if later) with the last practitioner, through the booking service.
 
-    Raises InputError (not due, no hours, no free slot) or SlotTaken."""
+    Raises ServiceError (not due, not safe, no hours, no free slot, 409 taken)."""
+    actor.own(patient, "patient")
     due = maintenance_for(patient, today, now)
     if due is None:
         raise InputError("patient", "not due for maintenance, or already booked")
     last = due.last_session
     location, rooms = _place(patient, last.appointment.location if last.appointment else None)
     equipment = tuple(Equipment.objects.filter(clinic=patient.clinic, device=last.device))
+    modality = (
+        knowledge().devices[last.device].modality if last.device in knowledge().devices else ""
+    )
+    earliest = max(today, due.due)
+    if modality:
+        safe = safety.first_safe_day(patient, modality, (), earliest)
+        if safe is None:
+            raise ServiceError("patient", safety.why_not(patient, modality, (), earliest))
+        earliest = safe
     slot = first_free(
         last.practitioner,
         due.minutes,
-        max(today, due.due),
+        earliest,
         now,
         location=location,
         rooms=rooms,
@@ -274,11 +288,23 @@ def book_maintenance(patient: Patient, today: date, now: datetime) -> Appointmen
         equipment=equipment_by_id.get(getattr(slot.device, "pk", None)),
         location=location,
     )
-    kind = Appointment.Kind.MAINTENANCE
-    return book(patient, booking, kind=kind, plan=active_plan(patient), remind=True)
+    return services.book_appointment(
+        actor,
+        patient,
+        practitioner=booking.practitioner,
+        start=booking.start,
+        end=booking.end,
+        kind=Appointment.Kind.MAINTENANCE,
+        location=booking.location,
+        room=booking.room,
+        equipment=booking.equipment,
+        plan=active_plan(patient),
+        modality=modality,
+        now=now,
+    )
 
 
-def book_follow_up(missed: Appointment, today: date, now: datetime) -> Appointment:
+def book_follow_up(actor: Actor, missed: Appointment, today: date, now: datetime) -> Appointment:
     """Book the first free follow-up like the missed one: same practitioner, place and length."""
     minutes = round((missed.end - missed.start).total_seconds() / 60)
     location, rooms = _place(missed.patient, missed.location)
@@ -292,5 +318,15 @@ def book_follow_up(missed: Appointment, today: date, now: datetime) -> Appointme
     )
     room = next((r for r in rooms if r.pk == getattr(slot.room, "pk", None)), None)
     booking = Booking(slot.start, slot.end, missed.practitioner, room=room, location=location)
-    kind = Appointment.Kind.FOLLOW_UP
-    return book(missed.patient, booking, kind=kind, plan=missed.plan, remind=True)
+    return services.book_appointment(
+        actor,
+        missed.patient,
+        practitioner=booking.practitioner,
+        start=booking.start,
+        end=booking.end,
+        kind=Appointment.Kind.FOLLOW_UP,
+        location=booking.location,
+        room=booking.room,
+        plan=missed.plan,
+        now=now,
+    )

@@ -15,10 +15,14 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from dermis.core import slots
+from dermis.core import gate, slots
 from dermis.core.errors import InputError
-from dermis.core.planning import Course, Decision, Treatment, protocol_for
+from dermis.core.planning import Course
+from dermis.web.clinic import safety
+from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, Actor
+from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import knowledge
+from dermis.web.clinic.errors import conflict
 from dermis.web.clinic.models import (
     Appointment,
     Equipment,
@@ -29,7 +33,7 @@ from dermis.web.clinic.models import (
     TreatmentSession,
 )
 from dermis.web.clinic.scheduling import availability
-from dermis.web.clinic.scheduling.booking import KEEP, Booking, Move, book_series, move_series
+from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book_series
 
 ALTERNATIVES = 3
 
@@ -50,29 +54,8 @@ class SeriesChanged(Exception):
 
 
 def course_from_content(data: dict) -> Course:
-    """A stored course (Course.to_dict(), maybe revised) as the core's Course. Its top-level
-    sessions and interval are what a revision set, so they win over the decisions' values."""
-    top = {"sessions": data["sessions"], "interval_days": data["interval_days"]}
-    decisions = tuple(
-        Decision(d["what"], top.get(d["what"], d["value"]), d.get("reason", ""), ())
-        for d in data.get("decisions", [])
-    )
-    treatments = tuple(
-        Treatment(
-            t["area"],
-            t["concern"],
-            t.get("severity", 0),
-            t.get("severity_band", ""),
-            t.get("device", ""),
-            t.get("depth_mm"),
-            t.get("tip"),
-            t.get("sessions", 0),
-            (),
-        )
-        for t in data.get("treatments", [])
-    )
-    start = date.fromisoformat(data["earliest_start"])
-    return Course(data["modality"], start, treatments, decisions, (), ())
+    """A stored course (maybe revised) as the core's Course: the core reads it back."""
+    return Course.from_dict(data)
 
 
 def not_bookable(plan: TreatmentPlan) -> str:
@@ -131,6 +114,7 @@ class Preferences:
     earliest: date | None = None
     require: bool = False
     course: int = 0
+    precare_done: bool = False  # a practitioner recorded that pre-care is done
 
     def for_patient(self) -> dict:
         """As Patient.booking_preferences."""
@@ -193,13 +177,24 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
     rooms = tuple(rooms.filter(location=where) if where else rooms)
     devices = {t.device for t in course.treatments}
     equipment = tuple(Equipment.objects.filter(clinic=plan.patient.clinic, device__in=devices))
-    notes = []
+    notes: list[str] = []
     if not equipment:
         names = ", ".join(sorted(devices)).replace("_", " ")
         notes.append(f"No {names} is registered, so devices are not checked for clashes.")
     kb = knowledge()
     today = timezone.localtime(now).date()
-    earliest = max(today, prefs.earliest or today)
+    earliest = max(today, prefs.earliest or today, course.earliest_start)
+    first = safety.first_safe_day(
+        plan.patient, course.modality, course.areas, earliest, precare_done=prefs.precare_done
+    )
+    if first is None:
+        raise NotBookable(safety.why_not(plan.patient, course.modality, course.areas, earliest))
+    if first > earliest:
+        notes.append(
+            f"The first session can be from {first:%d %b %Y}: "
+            + safety.why_not(plan.patient, course.modality, course.areas, earliest)
+        )
+    earliest = first
     request = slots.series_request_from_course(
         course,
         kb,
@@ -263,12 +258,21 @@ def _resource(values: list[str], i: int, allowed: dict, field: str):
     return allowed[int(text)]
 
 
-def book(s: Setup, chosen: list[slots.Slot], now: datetime) -> list[Appointment]:
-    """Book the chosen series, its reminders and its confirmation, all or nothing.
+def book(
+    actor: Actor, s: Setup, chosen: list[slots.Slot], now: datetime, *, remember: bool = False
+) -> list[Appointment]:
+    """Book the chosen series, its reminders and its confirmation, all or nothing, after the
+    booking rules and the safety gate for every session. `remember`: keep the preferences.
 
-    Raises SeriesChanged (a time is no longer free or no longer fits) or SlotTaken."""
+    Raises SeriesChanged (a time is no longer free or no longer fits) or ServiceError (the gate,
+    409 slot taken)."""
+    actor.require(ANY_STAFF, "booking")
+    actor.own(s.plan, "plan")
+    if s.prefs.precare_done:
+        actor.require(CLINICAL, "recording pre-care")
     rooms = {r.pk: r for r in s.rooms}
     equipment = {e.pk: e for e in s.equipment}
+    patient = s.plan.patient
     with transaction.atomic():
         zone = availability.clinic_zone()
         days = [c.start.astimezone(zone).date() for c in chosen]
@@ -279,6 +283,11 @@ def book(s: Setup, chosen: list[slots.Slot], now: datetime) -> list[Appointment]
             problems.insert(0, f"session 1 is before {s.request.earliest_start:%d %b %Y}")
         if problems:
             raise SeriesChanged(problems)
+        for i, day in enumerate(days):
+            act = gate.Act(gate.ActKind.BOOK, s.course.modality, day, s.course.areas)
+            safety.check(
+                actor, patient, act, precare_done=s.prefs.precare_done, field_prefix=f"start[{i}]."
+            )
         bookings = [
             Booking(
                 c.start,
@@ -290,234 +299,17 @@ def book(s: Setup, chosen: list[slots.Slot], now: datetime) -> list[Appointment]
             )
             for c in chosen
         ]
-        return book_series(s.plan.patient, bookings, plan=s.plan, remind=True)
-
-
-# --- Moving one session ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What moving one session does to its series: the core's answer and the rows to show."""
-
-    appointment: Appointment
-    series: tuple[Appointment, ...]
-    index: int
-    request: slots.SeriesRequest
-    result: slots.Rescheduled
-    rooms: dict
-    equipment: dict
-    broken: tuple[str, ...]  # later intervals the move alone would break
-
-    def moves(self) -> list[Move]:
-        if not self.result.ok:
-            return []
-        out = []
-        for k in (self.index, *self.result.moved):
-            slot = self.result.slots[k]
-            room = self.rooms.get(getattr(slot.room, "pk", None)) if self.request.rooms else KEEP
-            device = (
-                self.equipment.get(getattr(slot.device, "pk", None))
-                if self.request.devices
-                else KEEP
+        fields = {"modality": s.course.modality, "precare_confirmed": s.prefs.precare_done}
+        try:
+            made = book_series(patient, bookings, plan=s.plan, remind=True, fields=fields)
+        except SlotTaken as exc:
+            raise conflict("start", str(exc), code="slot-taken") from None
+        if remember:
+            patient.booking_preferences = s.prefs.for_patient()
+            patient.save(update_fields=["booking_preferences"])
+            record(actor, Action.UPDATE, patient, summary="booking preferences")
+        for a in made:
+            record(
+                actor, Action.CREATE, a, summary=f"series session {a.series_index} of {len(made)}"
             )
-            out.append(Move(self.series[k], slot.start, slot.end, room, device))
-        return out
-
-    def fingerprint(self) -> str:
-        """Identifies these exact moves: what the confirmation must still match."""
-        return ";".join(
-            f"{m.appointment.pk}@{m.start.isoformat()}/{getattr(m.room, 'pk', '')}"
-            f"/{getattr(m.equipment, 'pk', '')}"
-            for m in self.moves()
-        )
-
-    def rows(self) -> list[dict]:
-        moved = {m.appointment.pk: m for m in self.moves()}
-        changes = dict(zip(self.result.moved, self.result.changes, strict=True))
-        out = []
-        for k, a in enumerate(self.series):
-            m = moved.get(a.pk)
-            why = "the session you are moving" if k == self.index else changes.get(k, "")
-            out.append(
-                {"number": k + 1, "appointment": a, "new": m.start if m else None, "why": why}
-            )
-        return out
-
-
-def _course_for(appointment: Appointment) -> Course | None:
-    plan = appointment.plan
-    courses = [c for c in (plan.content.get("courses", []) if plan else []) if c.get("treatments")]
-    kb = knowledge()
-    device = kb.devices.get(appointment.equipment.device) if appointment.equipment else None
-    for c in courses:
-        if device is None or c["modality"] == device.modality:
-            return course_from_content(c)
-    return None
-
-
-def _interval_range(appointment: Appointment) -> tuple[int, int]:
-    course = _course_for(appointment)
-    if course is None:
-        return 1, 366  # no plan to say: the move keeps the order, nothing more
-    protocols = [protocol_for(knowledge(), course.modality, t.concern) for t in course.treatments]
-    low = max(p.interval_days.min for p in protocols)
-    return low, max(low, min(p.interval_days.max for p in protocols))
-
-
-@dataclass(frozen=True)
-class _Moving:
-    """A booked series seen from one of its sessions, as the slot finder's request."""
-
-    series: list[Appointment]
-    index: int
-    request: slots.SeriesRequest
-    rooms: dict
-    equipment: dict
-    booked: list[slots.Slot]
-
-    def calendar(self, first: datetime, last: datetime) -> slots.Availability:
-        """Everything busy between `first` and `last` except this series' own bookings."""
-        a = self.series[self.index]
-        return availability.build(
-            [a.practitioner],
-            first,
-            last,
-            rooms=self.rooms.values(),
-            equipment=self.equipment.values(),
-            location=a.location,
-            exclude=[s.pk for s in self.series],
-        )
-
-
-def _moving(appointment: Appointment, now: datetime) -> _Moving:
-    series = [appointment]
-    if appointment.series_key:
-        rows = Appointment.objects.filter(series_key=appointment.series_key).order_by("start")
-        series = [
-            a
-            for a in rows.select_related("room", "equipment", "location", "practitioner")
-            if a.status == Appointment.Status.BOOKED
-            or (a.status == Appointment.Status.DONE and a.start < appointment.start)
-        ]
-    index = next(i for i, a in enumerate(series) if a.pk == appointment.pk)
-    low, high = _interval_range(appointment)
-    rooms = {r.pk: r for r in _rooms(series)}
-    equipment = {e.pk: e for e in _devices(appointment)}
-    named = {
-        **{("room", pk): availability.resource(r) for pk, r in rooms.items()},
-        **{("device", pk): availability.resource(e) for pk, e in equipment.items()},
-    }
-    who = availability.resource(appointment.practitioner)
-    request = slots.SeriesRequest(
-        practitioner=who,
-        sessions=len(series),
-        duration_minutes=max(round((a.end - a.start).total_seconds() / 60) for a in series),
-        min_interval_days=low,
-        max_interval_days=high,
-        earliest_start=timezone.localtime(series[0].start).date(),
-        rooms=tuple(named["room", pk] for pk in rooms),
-        devices=tuple(named["device", pk] for pk in equipment),
-        not_before=now,
-    )
-    zone = availability.clinic_zone()
-    booked = [
-        slots.Slot(
-            a.start.astimezone(zone),
-            a.end.astimezone(zone),
-            who,
-            named.get(("room", a.room_id)),
-            named.get(("device", a.equipment_id)),
-        )
-        for a in series
-    ]
-    return _Moving(series, index, request, rooms, equipment, booked)
-
-
-def preview(appointment: Appointment, new_start: datetime, now: datetime) -> Preview:
-    """Move `appointment` to `new_start`: which later sessions must shift, and where to."""
-    if new_start <= now:
-        raise InputError("time", "must be in the future")
-    m = _moving(appointment, now)
-    req, n = m.request, len(m.series)
-    first = min(m.series[0].start, new_start, now) - timedelta(days=1)
-    reach = min((n - m.index) * req.max_interval_days, 400) + 2
-    calendar = m.calendar(first, max(m.series[-1].start, new_start) + timedelta(days=reach))
-    zone = availability.clinic_zone()
-    result = slots.reschedule(calendar, req, m.booked, m.index, new_start.astimezone(zone))
-    broken = _broken(m.series, m.index, new_start, req.min_interval_days, req.max_interval_days)
-    return Preview(appointment, tuple(m.series), m.index, req, result, m.rooms, m.equipment, broken)
-
-
-def suggestions(appointment: Appointment, now: datetime, count: int = 6) -> list[datetime]:
-    """Free starts for this session that keep its interval after the previous one (up to `count`
-    days, other weekdays first), from the slot finder."""
-    m = _moving(appointment, now)
-    req = m.request
-    today = timezone.localtime(now).date()
-    earliest, latest = today, today + timedelta(days=60)
-    if m.index:
-        prev = timezone.localtime(m.series[m.index - 1].start).date()
-        earliest = max(today, prev + timedelta(days=req.min_interval_days))
-        latest = prev + timedelta(days=req.max_interval_days)
-    if latest < earliest:
-        return []
-    one = dataclasses.replace(
-        req,
-        sessions=1,
-        earliest_start=earliest,
-        latest_date=latest,
-        target_interval_days=None,
-        min_interval_days=1,
-        max_interval_days=1,
-    )
-    start, end = availability.window_for(earliest, latest)
-    result = slots.find_series(m.calendar(start, end), one, alternatives=count - 1)
-    if result.proposal is None:
-        return []
-    return sorted(p.slots[0].start for p in (result.proposal, *result.alternatives))
-
-
-def _rooms(series: list[Appointment]) -> list[Room]:
-    """The rooms at the locations the series uses, its own first (none if it uses no room)."""
-    own = [a.room for a in series if a.room_id]
-    others = Room.objects.filter(location_id__in={r.location_id for r in own})
-    return list({r.pk: r for r in [*own, *others.order_by("name", "pk")]}.values())
-
-
-def _devices(appointment: Appointment) -> list[Equipment]:
-    """Devices of the same kind as the session's own, its own first (none if it uses none)."""
-    if appointment.equipment is None:
-        return []
-    same = Equipment.objects.filter(
-        clinic_id=appointment.clinic_id, device=appointment.equipment.device
-    ).order_by("name", "pk")
-    return list({e.pk: e for e in [appointment.equipment, *same]}.values())
-
-
-def _broken(series, index: int, new_start: datetime, low: int, high: int) -> tuple[str, ...]:
-    """Later intervals out of range if only this session moved (what the shifts repair)."""
-    days = [timezone.localtime(a.start).date() for a in series]
-    days[index] = timezone.localtime(new_start).date()
-    out = []
-    for k in range(index + 1, len(days)):
-        gap = (days[k] - days[k - 1]).days
-        if not low <= gap <= high:
-            out.append(
-                f"session {k + 1} would be {gap} days after session {k}; allowed {low}-{high}"
-            )
-    return tuple(out)
-
-
-def apply(appointment: Appointment, new_start: datetime, fingerprint: str, now: datetime):
-    """Apply the previewed move and shifts, all or nothing, re-timing their reminders.
-
-    Raises SeriesChanged when the calendar no longer gives the previewed result, or SlotTaken."""
-    with transaction.atomic():
-        fresh = preview(appointment, new_start, now)
-        if not fresh.result.ok:
-            raise SeriesChanged(list(fresh.result.problems))
-        if fresh.fingerprint() != fingerprint:
-            raise SeriesChanged(["the calendar changed since the preview: check the new proposal"])
-        move_series(fresh.moves(), remind=True)
-    return fresh
+    return made

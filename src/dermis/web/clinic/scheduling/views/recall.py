@@ -9,10 +9,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dermis.core.errors import InputError
-from dermis.web.clinic.access import CLINICAL, audit, clinic_patient, staff_required
+from dermis.web.clinic.access import CLINICAL, actor_of, audit, clinic_patient, staff_required
 from dermis.web.clinic.models import Appointment
 from dermis.web.clinic.scheduling import recall
-from dermis.web.clinic.scheduling.booking import SlotTaken
 
 SPARK_W, SPARK_H, SPARK_POINTS = 120, 32, 48
 
@@ -78,18 +77,17 @@ def recall_book(request, patient_id: int):
                 patient=patient,
                 kind=Appointment.Kind.FOLLOW_UP,
             )
-            made = recall.book_follow_up(missed, today, now)
+            made = recall.book_follow_up(actor_of(request), missed, today, now)
         else:
-            made = recall.book_maintenance(patient, today, now)
+            made = recall.book_maintenance(actor_of(request), patient, today, now)
     except InputError as err:
-        messages.error(request, f"Not booked for {patient.full_name}: {err.message}.")
+        if getattr(err, "code", "") == "slot-taken":
+            messages.error(
+                request, f"Not booked for {patient.full_name}: that slot was just taken; try again."
+            )
+        else:
+            messages.error(request, f"Not booked for {patient.full_name}: {err.message}.")
         return redirect("recall-worklist")
-    except SlotTaken:
-        messages.error(
-            request, f"Not booked for {patient.full_name}: that slot was just taken; try again."
-        )
-        return redirect("recall-worklist")
-    audit(request, "create", made, summary=f"appointment ({made.kind}) from the recall list")
     messages.success(
         request,
         f"{made.get_kind_display()} booked for {patient.full_name} with "

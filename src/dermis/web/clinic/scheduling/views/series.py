@@ -13,11 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dermis.core.errors import InputError
-from dermis.web.clinic.access import ANY_STAFF, audit, clinic_object, staff_required
+from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_object, staff_required
 from dermis.web.clinic.core_inputs import knowledge
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import Appointment, TreatmentPlan
-from dermis.web.clinic.scheduling import series
-from dermis.web.clinic.scheduling.booking import SlotTaken, cancel
+from dermis.web.clinic.scheduling import reschedule, series, services
 from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
 
 FORM_FIELDS = {
@@ -133,12 +134,22 @@ def _book(request, setup: series.Setup, now):
         chosen = series.parse_slots(
             setup, post.getlist("start"), post.getlist("room"), post.getlist("device")
         )
-        made = series.book(setup, chosen, now)
+        made = series.book(
+            actor_of(request), setup, chosen, now, remember=bool(post.get("remember"))
+        )
     except InputError as err:
-        messages.error(request, f"Nothing was booked: {err.field}: {err.message}.")
+        if getattr(err, "code", "") != "slot-taken":
+            messages.error(request, f"Nothing was booked: {err.field}: {err.message}.")
+            return None
+        why = err.message
+        messages.error(
+            request,
+            f"Nothing was booked: a time in that series was taken meanwhile ({why}). "
+            "Here are new proposals.",
+        )
         return None
-    except (series.SeriesChanged, SlotTaken) as err:
-        why = "; ".join(err.problems) if isinstance(err, series.SeriesChanged) else str(err)
+    except series.SeriesChanged as err:
+        why = "; ".join(err.problems)
         messages.error(
             request,
             f"Nothing was booked: a time in that series was taken meanwhile ({why}). "
@@ -146,12 +157,6 @@ def _book(request, setup: series.Setup, now):
         )
         return None
     patient = setup.plan.patient
-    if post.get("remember"):
-        patient.booking_preferences = setup.prefs.for_patient()
-        patient.save(update_fields=["booking_preferences"])
-        audit(request, "update", patient, summary="booking preferences")
-    for a in made:
-        audit(request, "create", a, summary=f"series session {a.series_index} of {len(made)}")
     messages.success(
         request,
         f"{len(made)} session{'s' if len(made) != 1 else ''} booked with "
@@ -188,13 +193,20 @@ def appointment_reschedule(request, pk: int):
         start = form.cleaned_data["start"]
         try:
             if action == "confirm":
-                done = series.apply(appointment, start, request.POST.get("fingerprint", ""), now)
+                fingerprint = request.POST.get("fingerprint", "")
+                done = reschedule.apply(actor_of(request), appointment, start, fingerprint, now)
                 return _moved(request, done)
-            preview = series.preview(appointment, start, now)
+            preview = reschedule.preview(appointment, start, now)
         except InputError as err:
-            form.add_error("day" if err.field in ("time", "new_start") else None, err.message)
-        except (series.SeriesChanged, SlotTaken) as err:
-            why = "; ".join(err.problems) if isinstance(err, series.SeriesChanged) else str(err)
+            if getattr(err, "code", "") == "slot-taken":
+                messages.error(request, f"Nothing was moved: {err.message}.")
+                preview = _safe_preview(appointment, start, now)
+                status = 409
+            else:
+                field = "day" if err.field in ("time", "new_start", "start") else None
+                form.add_error(field, sentence(err.message) if field else err.message)
+        except series.SeriesChanged as err:
+            why = "; ".join(err.problems)
             messages.error(request, f"Nothing was moved: {why}.")
             preview = _safe_preview(appointment, start, now)
             status = 409
@@ -214,22 +226,20 @@ def appointment_reschedule(request, pk: int):
 
 def _safe_preview(appointment, start, now):
     try:
-        return series.preview(appointment, start, now)
+        return reschedule.preview(appointment, start, now)
     except InputError:
         return None
 
 
 def _suggestions(appointment: Appointment, now) -> list:
     try:
-        return series.suggestions(appointment, now)
+        return reschedule.suggestions(appointment, now)
     except InputError:
         return []
 
 
-def _moved(request, done: series.Preview):
+def _moved(request, done: reschedule.Preview):
     moves = done.moves()
-    for m in moves:
-        audit(request, "update", m.appointment, summary="appointment moved")
     first = moves[0]
     shifted = len(moves) - 1
     text = f"Moved to {timezone.localtime(first.start):%a %d %b %Y %H:%M}"
@@ -245,17 +255,18 @@ def _moved(request, done: series.Preview):
 @require_POST
 def appointment_cancel(request, pk: int):
     appointment = clinic_object(request, Appointment, pk)
-    if cancel(appointment):
-        audit(request, "update", appointment, summary="appointment cancelled")
+    try:
+        services.cancel_appointment(actor_of(request), appointment)
+    except ServiceError:
+        messages.error(
+            request,
+            f"Not cancelled: the appointment is {appointment.get_status_display().lower()}.",
+        )
+    else:
         messages.success(
             request,
             f"Appointment on {timezone.localtime(appointment.start):%a %d %b %Y %H:%M} cancelled; "
             "its pending reminders will not be sent.",
-        )
-    else:
-        messages.error(
-            request,
-            f"Not cancelled: the appointment is {appointment.get_status_display().lower()}.",
         )
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
