@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from dermis.core.errors import InputError
 from dermis.core.knowledge.schema import Condition, KnowledgeBase, Severity
-from dermis.core.patient import Intake, Patient
+from dermis.core.patient import Intake, Patient, check_dates
 
 SEVERITY_ORDER = {Severity.ABSOLUTE: 0, Severity.RELATIVE: 1, Severity.PRECAUTION: 2}
 
@@ -169,6 +169,7 @@ def check_areas(intake: Intake, kb: KnowledgeBase) -> None:
 def screen(patient: Patient, intake: Intake, kb: KnowledgeBase, as_of: date) -> Screening:
     """Evaluate every contraindication in the knowledge base for a treatment on `as_of`."""
     check_areas(intake, kb)
+    check_dates(patient, intake, as_of)
     findings: list[Finding] = []
     for rule_id, rule in kb.contraindications.items():
         match = EVALUATORS[rule.condition.kind](rule.condition, patient, intake, as_of)
