@@ -213,6 +213,11 @@ def screening_from_dict(data: dict) -> Screening:
             until=date.fromisoformat(f["until"]) if f.get("until") else None,
             depth_cap_mm=f.get("depth_cap_mm"),
             citations=tuple(f["citations"]),
+            tip_cap=f.get("tip_cap"),
+            passes_max=f.get("passes_max"),
+            interval_min_days=f.get("interval_min_days"),
+            avoid_metals=tuple(f.get("avoid_metals", ())),
+            evidence=tuple(f.get("evidence", ())),
         )
         for f in data["findings"]
     )

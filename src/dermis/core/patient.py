@@ -44,7 +44,7 @@ AreaId = Annotated[str, Field(min_length=1, max_length=40)]
 
 
 class RecentProcedure(Input):
-    kind: Literal["filler", "laser", "chemical_peel", "botulinum_toxin"]
+    kind: Literal["filler", "laser", "chemical_peel", "botulinum_toxin", "surgery"]
     date: date
     areas: list[AreaId] = Field(
         default_factory=list, description="treated areas; empty means all areas"
@@ -73,6 +73,13 @@ class Intake(Input):
     recent_procedures: list[RecentProcedure] = Field(default_factory=list)
     recent_tan_or_sunburn: date | None = Field(
         default=None, description="date of the most recent tan or sunburn on the treatment areas"
+    )
+    allergies: list[str] = Field(default_factory=list, description="free text, one per line")
+    isotretinoin_current: bool = Field(
+        default=False, description="taking a systemic retinoid (isotretinoin, acitretin) now"
+    )
+    active_herpes_areas: list[AreaId] = Field(
+        default_factory=list, description="areas with an active cold sore (herpes simplex) now"
     )
 
 
