@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dermis.core.knowledge.schema import KnowledgeBase, Lexicon
@@ -267,6 +267,12 @@ def _recognise_part(
     return [], NOT_RECOGNISED
 
 
+def _qualifier(part: str, index: _Index, kb: KnowledgeBase) -> tuple[bool, tuple[str, ...]]:
+    """A part that only says when or where ("stopped in August", "on the neck")."""
+    tokens = normalise(part)
+    return _has_any(tokens, index.words["past_words"]), _areas(tokens, index, kb)
+
+
 def recognise(intake: Intake, kb: KnowledgeBase) -> Recognition:
     """Read the intake's free text into facts; list every part not recognised."""
     index = _index(kb.lexicon)
@@ -274,10 +280,27 @@ def recognise(intake: Intake, kb: KnowledgeBase) -> Recognition:
     unrecognised: list[Unrecognised] = []
     for field_name in FIELDS:
         for line in getattr(intake, field_name):
+            previous: list[tuple[str, str | None, str]] = []
             for part in _segments(line) or [line]:
                 found, note = _recognise_part(part, field_name, kb, index)
+                past, areas = _qualifier(part, index, kb) if note else (False, ())
+                if note and previous and (past or areas):
+                    # "isotretinoin, stopped in August": the qualifier belongs to what came before
+                    for key in previous:
+                        fact = facts[key]
+                        facts[key] = replace(
+                            fact,
+                            past=fact.past or past,
+                            label=fact.label + (" (past)" if past and not fact.past else ""),
+                            areas=tuple(sorted({*fact.areas, *areas})),
+                            source_text=f"{fact.source_text}, {part}",
+                        )
+                    continue
+                previous = []
                 for fact in found:
-                    facts.setdefault((fact.class_id, fact.entry, part), fact)
+                    key = (fact.class_id, fact.entry, part)
+                    facts.setdefault(key, fact)
+                    previous.append(key)
                 if note:
                     unrecognised.append(Unrecognised(field_name, part, note))
     return Recognition(tuple(facts.values()), tuple(unrecognised))
