@@ -284,7 +284,8 @@ def recognise(intake: Intake, kb: KnowledgeBase) -> Recognition:
             for part in _segments(line) or [line]:
                 found, note = _recognise_part(part, field_name, kb, index)
                 past, areas = _qualifier(part, index, kb) if note else (False, ())
-                if note and previous and (past or areas):
+                only_numbers = all(tok.isdigit() for tok in normalise(part))
+                if note and previous and (past or areas or only_numbers):
                     # "isotretinoin, stopped in August": the qualifier belongs to what came before
                     for key in previous:
                         fact = facts[key]
