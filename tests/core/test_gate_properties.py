@@ -81,7 +81,10 @@ def cases(draw):
     screening = None
     if draw(st.integers(0, 9)):
         as_of = TODAY - timedelta(days=draw(st.integers(0, 150)))
-        screening = screen(who, answers, KB, as_of)
+        # screened after every event the intake dates (the core refuses a date in the future)
+        events = [p.date for p in answers.recent_procedures]
+        events += [d for d in (answers.recent_tan_or_sunburn, answers.isotretinoin_last_dose) if d]
+        screening = screen(who, answers, KB, max([as_of, *events]))
     if screening is not None and draw(st.booleans()):
         screening = Screening(screening.as_of, (*screening.findings, draw(dated_relative())))
     accepted = None

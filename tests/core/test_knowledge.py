@@ -159,3 +159,13 @@ def test_broken_yaml_names_the_line(tmp_path):
 def test_missing_override_file_is_a_clear_error(tmp_path):
     with pytest.raises(KnowledgeError, match="cannot be read"):
         build_knowledge(tmp_path / "nope.yaml")
+
+
+def test_the_knowledge_base_doc_lists_every_rule_with_its_sources(kb):
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "knowledge-base.md").read_text(encoding="utf-8")
+    for rule_id, rule in kb.contraindications.items():
+        row = next((line for line in doc.splitlines() if line.startswith(f"| `{rule_id}` |")), "")
+        assert row, rule_id
+        assert all(source in row for source in rule.sources), (rule_id, rule.sources)

@@ -12,6 +12,7 @@ from dermis.core.planning import protocol_for
 from dermis.core.screening import screen
 
 KB = load_knowledge()
+TIPS = ("fine", "medium", "coarse")
 TODAY = date(2026, 11, 23)
 AREAS = sorted(KB.areas)
 
@@ -25,6 +26,26 @@ def concerns(draw):
 
 
 recent_date = st.dates(TODAY - timedelta(days=400), TODAY)
+FREE_TEXT = [
+    "warfarin 5 mg",
+    "Plavix",
+    "Roaccutane 20 mg",
+    "Humira",
+    "prednisolone 30 mg",
+    "BCC left cheek",
+    "psoriasis",
+    "permanent filler in lips",
+    "lupus",
+    "pregnant",
+    "vitamin D",
+    "fish oil",
+]
+procedures = st.builds(
+    dict,
+    kind=st.sampled_from(["filler", "laser", "chemical_peel", "botulinum_toxin", "surgery"]),
+    date=recent_date,
+    areas=st.lists(st.sampled_from(AREAS), max_size=2),
+)
 intakes = st.builds(
     Intake,
     pregnant=st.booleans(),
@@ -40,10 +61,17 @@ intakes = st.builds(
     metal_allergy=st.booleans(),
     rosacea=st.booleans(),
     recent_tan_or_sunburn=st.none() | recent_date,
+    telangiectasia=st.booleans(),
+    isotretinoin_current=st.booleans(),
+    active_herpes_areas=st.lists(st.sampled_from(AREAS), max_size=1),
+    recent_procedures=st.lists(procedures, max_size=2),
+    medications=st.lists(st.sampled_from(FREE_TEXT), max_size=3),
+    medical_history=st.lists(st.sampled_from(FREE_TEXT), max_size=2),
+    allergies=st.lists(st.sampled_from(["nickel", "gold", "titanium", "lidocaine"]), max_size=2),
 )
 patients = st.builds(
     Patient,
-    age=st.integers(18, 90),
+    age=st.integers(16, 90),
     fitzpatrick=st.sampled_from(["I", "II", "III", "IV", "V", "VI"]),
 )
 assessments = st.builds(
@@ -71,10 +99,23 @@ def test_plan_invariants(patient, intake, assessment):
         for f in screening.blocking(course.modality, ""):
             assert f.until is not None and course.earliest_start >= f.until
         for t in course.treatments:
-            # never over an absolute contraindication (or only after its date)
+            # never over an absolute contraindication (or only after its date); an area-scoped
+            # deferral moves only its own treatment (issue 12: a filler deferral blocked every area)
+            assert t.earliest_start >= course.earliest_start
             for f in screening.blocking(course.modality, t.area):
                 assert f.until is not None
-                assert course.earliest_start >= f.until
+                assert t.earliest_start >= f.until
+            # every caution covering the area is applied
+            cautions = screening.modifying(course.modality, t.area)
+            metals = set(KB.devices[t.device].needle_metals)
+            assert not metals & {m for f in cautions for m in f.avoid_metals}
+            if course.modality == "microdermabrasion":
+                caps = [TIPS.index(f.tip_cap) for f in cautions if f.tip_cap]
+                assert TIPS.index(t.tip) <= min(caps, default=2)
+                passes = next(d.value for d in t.decisions if d.what == "passes")
+                assert passes <= min((f.passes_max for f in cautions if f.passes_max), default=9)
+            floors = [f.interval_min_days for f in cautions if f.interval_min_days]
+            assert course.interval_days >= max(floors, default=0)
             for d in t.decisions:
                 assert d.citations
             protocol = protocol_for(KB, course.modality, t.concern)

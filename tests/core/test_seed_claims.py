@@ -25,8 +25,10 @@ FACE_CONCERNS = [
 
 def _mn_plan(kb, concern, severity):
     scale = kb.scales[kb.concerns[concern].scale]
+    # The mildest treatable grade: a scale's "none" grade (Lemperle 0) is not treated (issue 12).
+    low = scale.min + 1 if scale.none_at == scale.min else scale.min
     needs = assessment(
-        ("cheeks", concern, severity * scale.max + (1 - severity) * scale.min),
+        ("cheeks", concern, severity * scale.max + (1 - severity) * low),
         preferred_modality="microneedling",
     )
     return plan(patient(), needs, screen(patient(), intake(), kb, TODAY), kb).courses[0]

@@ -13,6 +13,7 @@ from dermis.core.errors import InputError
 from dermis.core.knowledge import build_knowledge, load_knowledge
 from dermis.core.patient import PatientFile, Session
 from dermis.core.planning import plan
+from dermis.core.recognition import Recognition, recognise
 from dermis.core.screening import Screening, screen
 
 
@@ -37,16 +38,18 @@ def _emit(args: argparse.Namespace, data: dict, text: str) -> int:
     return 0
 
 
-def _screen(args: argparse.Namespace, doc: PatientFile) -> Screening:
+def _screen(args: argparse.Namespace, doc: PatientFile) -> tuple[Screening, Recognition]:
     kb = load_knowledge(args.knowledge)
     as_of = args.date or doc.as_of or date.today()
-    return screen(doc.patient, doc.intake, kb, as_of)
+    recognition = recognise(doc.intake, kb)
+    return screen(doc.patient, doc.intake, kb, as_of, recognition.facts), recognition
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
     doc = read_patient_file(args.file)
-    result = _screen(args, doc)
-    return _emit(args, result.to_dict(), report.screening_report(result))
+    result, recognition = _screen(args, doc)
+    text = report.recognition_report(recognition) + report.screening_report(result)
+    return _emit(args, result.to_dict() | {"recognition": recognition.to_dict()}, text)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -54,8 +57,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if doc.assessment is None:
         raise InputError("assessment", "is required to plan (concerns per area with severity)")
     kb = load_knowledge(args.knowledge)
-    result = plan(doc.patient, doc.assessment, _screen(args, doc), kb)
-    return _emit(args, result.to_dict(), report.plan_report(result, kb))
+    screening, recognition = _screen(args, doc)
+    result = plan(doc.patient, doc.assessment, screening, kb)
+    text = report.recognition_report(recognition) + report.plan_report(result, kb)
+    return _emit(args, result.to_dict() | {"recognition": recognition.to_dict()}, text)
 
 
 def cmd_aftercare(args: argparse.Namespace) -> int:

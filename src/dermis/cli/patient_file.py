@@ -12,6 +12,21 @@ from dermis.core.errors import InputError
 from dermis.core.patient import PatientFile, input_error
 
 
+class _TextDates(yaml.SafeLoader):
+    """YAML that leaves dates as text, so the patient model parses them and names the field
+    (PyYAML itself raises a bare ValueError on an impossible date such as 2026-02-30)."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load_yaml(text: str) -> object:
+    return yaml.load(text, _TextDates)  # a SafeLoader subclass: no arbitrary objects
+
+
 def read_patient_file(path: str) -> PatientFile:
     file = Path(path)
     try:
@@ -21,7 +36,8 @@ def read_patient_file(path: str) -> PatientFile:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("FILE", f"cannot read {path}: {exc}") from None
     try:
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+        parse = json.loads if file.suffix.lower() == ".json" else _load_yaml
+        data = parse(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError("FILE", f"{path} is not valid JSON/YAML: {exc}".splitlines()[0]) from None
     if not isinstance(data, dict):

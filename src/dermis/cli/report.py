@@ -7,6 +7,7 @@ import textwrap
 from dermis.core.aftercare import Aftercare
 from dermis.core.knowledge.schema import KnowledgeBase
 from dermis.core.planning import Decision, Plan
+from dermis.core.recognition import Recognition
 from dermis.core.screening import Screening
 
 WIDTH = 96
@@ -24,6 +25,19 @@ def _cites(citations: tuple[str, ...] | list[str]) -> str:
     return f"[{', '.join(citations)}]" if citations else ""
 
 
+def recognition_report(recognition: Recognition) -> str:
+    """What the free text was read as, and what is left for the practitioner (empty if none)."""
+    lines = []
+    if recognition.facts:
+        lines.append("Read from the free text (confirm or correct each before accepting a plan):")
+        for fact in recognition.facts:
+            where = f" [{', '.join(fact.areas)}]" if fact.areas else ""
+            lines.append(_wrap(f"{fact.label}{where} - {fact.recognised_from}", "  "))
+    for item in recognition.unrecognised:
+        lines.append(_wrap(f"'{item.source_text}' ({item.field}): {item.note}", "  "))
+    return "\n".join(lines) + "\n\n" if lines else ""
+
+
 def screening_report(screening: Screening) -> str:
     lines = [f"Screening for treatment on {screening.as_of.isoformat()}"]
     if screening.clear:
@@ -33,6 +47,8 @@ def screening_report(screening: Screening) -> str:
         lines.append(f"  {f.severity.value.upper():<10} {f.modality} ({scope}): {f.name}")
         lines.append(_wrap(f"Action: {f.action}", "      "))
         lines.append(_wrap(f"Why: {f.reason} {_cites(f.citations)}", "      "))
+        if f.evidence:
+            lines.append(_wrap(f"Because: {'; '.join(f.evidence)}", "      "))
     return "\n".join(lines)
 
 

@@ -6,12 +6,15 @@ this module turns them into a personal schedule from the session's end.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dermis.core.errors import InputError
 from dermis.core.knowledge.schema import AftercareRule, KnowledgeBase, PrecareRule
 from dermis.core.patient import Intake, Patient, Session
+from dermis.core.recognition import Fact, recognise
+from dermis.core.screening_facts import answers_with_facts
 
 KIND_ORDER = {"care": 0, "avoid": 1, "expect": 2, "warning": 3}
 
@@ -118,6 +121,8 @@ def _applies(rule: AftercareRule | object, modality: str, patient: Patient, inta
     phototypes = getattr(rule, "phototypes", None)
     if phototypes and patient.fitzpatrick.value not in phototypes:
         return False
+    if any(getattr(intake, flag) for flag in getattr(rule, "unless", ())):
+        return False
     return not (rule.when and not getattr(intake, rule.when))
 
 
@@ -138,12 +143,30 @@ def precare_rules(
             continue
         if rule.when and (intake is None or not getattr(intake, rule.when)):
             continue
+        if intake is not None and any(getattr(intake, flag) for flag in rule.unless):
+            continue
         out.append((rule_id, rule))
     return out
 
 
-def precare(session: Session, patient: Patient, intake: Intake, kb: KnowledgeBase) -> tuple:
-    """What to stop or start before the session, with the date to start doing it."""
+def _answers(intake: Intake, kb: KnowledgeBase, facts: Sequence[Fact] | None) -> Intake:
+    """The answers with those the free text gives (a pregnancy written only in the history)."""
+    known = tuple(recognise(intake, kb).facts if facts is None else facts)
+    return answers_with_facts(intake, known, kb)
+
+
+def precare(
+    session: Session,
+    patient: Patient,
+    intake: Intake,
+    kb: KnowledgeBase,
+    facts: Sequence[Fact] | None = None,
+) -> tuple:
+    """What to stop or start before the session, with the date to start doing it.
+
+    `facts` as for `screen()`: None recognises them from the intake's free text.
+    """
+    intake = _answers(intake, kb, facts)
     items = [
         PrecareItem(
             rule_id,
@@ -166,12 +189,20 @@ def _note(item: Instruction, day_start: datetime, day_end: datetime) -> str:
     return " ".join(parts)
 
 
-def aftercare(session: Session, patient: Patient, intake: Intake, kb: KnowledgeBase) -> Aftercare:
-    """The personal aftercare schedule for one session."""
+def aftercare(
+    session: Session,
+    patient: Patient,
+    intake: Intake,
+    kb: KnowledgeBase,
+    facts: Sequence[Fact] | None = None,
+) -> Aftercare:
+    """The personal aftercare schedule for one session (`facts` as for `screen()`)."""
     if session.modality == "microneedling" and session.depth_mm is None:
         raise InputError("session.depth_mm", "is required for microneedling aftercare")
     if session.modality == "microdermabrasion" and session.depth_mm is not None:
         raise InputError("session.depth_mm", "does not apply to microdermabrasion (use tip)")
+    known = tuple(recognise(intake, kb).facts if facts is None else facts)
+    intake = answers_with_facts(intake, known, kb)
     end = session.start + timedelta(minutes=session.duration_minutes)
     instructions = []
     for rule_id, rule in kb.aftercare.items():
@@ -205,5 +236,5 @@ def aftercare(session: Session, patient: Patient, intake: Intake, kb: KnowledgeB
         end,
         tuple(instructions),
         tuple(days),
-        precare(session, patient, intake, kb),
+        precare(session, patient, intake, kb, known),
     )

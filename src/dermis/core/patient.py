@@ -55,7 +55,7 @@ AreaId = Annotated[str, Field(min_length=1, max_length=40)]
 
 
 class RecentProcedure(Input):
-    kind: Literal["filler", "laser", "chemical_peel", "botulinum_toxin"]
+    kind: Literal["filler", "laser", "chemical_peel", "botulinum_toxin", "surgery"]
     date: date
     areas: list[AreaId] = Field(
         default_factory=list, description="treated areas; empty means all areas"
@@ -84,6 +84,13 @@ class Intake(Input):
     recent_procedures: list[RecentProcedure] = Field(default_factory=list)
     recent_tan_or_sunburn: date | None = Field(
         default=None, description="date of the most recent tan or sunburn on the treatment areas"
+    )
+    allergies: list[str] = Field(default_factory=list, description="free text, one per line")
+    isotretinoin_current: bool = Field(
+        default=False, description="taking a systemic retinoid (isotretinoin, acitretin) now"
+    )
+    active_herpes_areas: list[AreaId] = Field(
+        default_factory=list, description="areas with an active cold sore (herpes simplex) now"
     )
 
 
@@ -146,8 +153,59 @@ def input_error(exc: ValidationError, prefix: str = "") -> InputError:
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     name = field_name(loc)
     message = first["msg"]
-    if first["type"] == "extra_forbidden":
+    if first["type"].startswith(("date_", "datetime_")) and isinstance(first.get("input"), str):
+        why = (first.get("ctx") or {}).get("error", "")
+        message = f"'{first['input']}' is not a valid date" + (f" ({why})" if why else "")
+    elif first["type"] == "extra_forbidden":
         message = "is not a known field"
     elif first["type"] == "missing":
         message = "is required"
     return InputError(f"{prefix}{name}", message[0].lower() + message[1:])
+
+
+# Answers about past events older than this cannot change a screening decision (the longest
+# window is 12 months); an older date is far more likely a typing mistake than a real answer.
+RECENT_YEARS = 5
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def check_dates(patient: Patient, intake: Intake, as_of: date) -> None:
+    """Refuse implausible intake dates, naming the field: in the future, before birth, or too old.
+
+    Impossible dates (2026-02-30) never get this far: the models refuse them when parsing.
+    """
+    dated: list[tuple[str, date | None, str]] = [
+        ("intake.isotretinoin_last_dose", intake.isotretinoin_last_dose, "the last dose"),
+        ("intake.recent_tan_or_sunburn", intake.recent_tan_or_sunburn, "the tan or sunburn"),
+    ]
+    dated += [
+        (f"intake.recent_procedures[{i}].date", p.date, f"the {p.kind.replace('_', ' ')}")
+        for i, p in enumerate(intake.recent_procedures)
+    ]
+    born_after = _years_before(as_of, patient.age + 1)
+    oldest = _years_before(as_of, RECENT_YEARS)
+    for field, when, what in dated:
+        if when is None:
+            continue
+        if when > as_of:
+            raise InputError(
+                field,
+                f"{when} is after {as_of}, the date screened for: {what} cannot be in the future",
+            )
+        if when < born_after:
+            raise InputError(
+                field, f"{when} is before the patient was born (age {patient.age} on {as_of})"
+            )
+        if when < oldest:
+            raise InputError(
+                field,
+                f"{when} is more than {RECENT_YEARS} years before {as_of}: this question is about "
+                "recent events and so old a date cannot change the screening; leave it empty "
+                "(or correct the year)",
+            )

@@ -53,9 +53,11 @@ class Treatment:
     tip: str | None
     sessions: int
     decisions: tuple[Decision, ...]
+    earliest_start: date | None = None  # later than the course's when a deferral is area-scoped
 
     def to_dict(self) -> dict:
         return {
+            "earliest_start": self.earliest_start.isoformat() if self.earliest_start else None,
             "area": self.area,
             "concern": self.concern,
             "severity": self.severity,
@@ -69,6 +71,7 @@ class Treatment:
 
     @classmethod
     def from_dict(cls, d: dict) -> Treatment:
+        start = d.get("earliest_start")
         return cls(
             area=d["area"],
             concern=d["concern"],
@@ -79,6 +82,9 @@ class Treatment:
             tip=d.get("tip"),
             sessions=d.get("sessions", 0),
             decisions=tuple(Decision.from_dict(x) for x in d.get("decisions") or ()),
+            earliest_start=date.fromisoformat(start)
+            if (start := d.get("earliest_start"))
+            else None,
         )
 
 

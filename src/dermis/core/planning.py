@@ -6,25 +6,29 @@ Limits come from the knowledge base; this module decides where inside them to go
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
+from dermis.core import plan_cautions as cautions
 from dermis.core.errors import InputError
 from dermis.core.knowledge.schema import (
-    Device,
     DowntimeBand,
     IntRange,
     KnowledgeBase,
     Protocol,
-    Range,
-    Thickness,
 )
 from dermis.core.patient import AreaConcern, Assessment, Patient
-from dermis.core.plan_records import TIP_STRENGTH, Course, Decision, Plan, Treatment
+from dermis.core.plan_records import Course, Decision, Plan, Treatment
+from dermis.core.plan_settings import (  # re-exported: adjust and the web import them from here
+    EPS,
+    needle_depth,
+    tip_for,
+)
+from dermis.core.plan_settings import TIP_STRENGTH as TIP_STRENGTH
+from dermis.core.plan_settings import allowed_tips as allowed_tips
+from dermis.core.plan_settings import device_steps as device_steps
 from dermis.core.screening import Finding, Screening
-
-EPS = 1e-9
 
 
 def _position(value: float, scale_min: float, scale_max: float, higher_is_worse: bool) -> float:
@@ -66,100 +70,6 @@ def _check_concern(i: int, item: AreaConcern, kb: KnowledgeBase) -> None:
 def protocol_for(kb: KnowledgeBase, modality: str, concern: str) -> Protocol:
     by_concern = kb.protocols[modality]
     return by_concern.get(concern, by_concern["default"])
-
-
-def device_steps(device: Device, lo: float, hi: float) -> list[float]:
-    """The depths the device can be set to, between lo and hi."""
-    if device.needle_lengths_mm:
-        return [d for d in sorted(device.needle_lengths_mm) if lo - EPS <= d <= hi + EPS]
-    step, start = device.depth_step_mm, device.depth_mm.min  # both guaranteed by the schema
-    n = math.floor((device.depth_mm.max - start) / step + EPS)
-    return [
-        round(start + k * step, 4) for k in range(n + 1) if lo - EPS <= start + k * step <= hi + EPS
-    ]
-
-
-def _needle_depth(
-    item: AreaConcern,
-    position: float,
-    band: str,
-    patient: Patient,
-    assessment: Assessment,
-    screening: Screening,
-    kb: KnowledgeBase,
-    device_id: str,
-) -> tuple[float, list[Decision]] | str:
-    """Choose the depth, or return why microneedling cannot be planned here."""
-    concern = kb.concerns[item.concern]
-    limits = kb.depth_limits.get(item.area, {}).get(concern.depth_profile)
-    if limits is None:
-        return (
-            f"the knowledge base has no needle-depth range for {concern.depth_profile} "
-            f"treatment on the {kb.areas[item.area].name.lower()}"
-        )
-    thickness = Thickness(assessment.skin_thickness)
-    rng: Range = limits.for_thickness(thickness)
-    adj = kb.adjustments.phototype[patient.fitzpatrick.value]
-    device = kb.devices[device_id]
-    assert device.depth_mm is not None
-    reach = position * adj.depth_position_factor
-    target = rng.min + reach * (rng.max - rng.min)
-    ceiling = min(rng.max, device.depth_mm.max)
-    decisions: list[Decision] = []
-    reason = (
-        f"{kb.areas[item.area].name}, {concern.name.lower()}, {thickness.value} skin: range "
-        f"{_fmt(rng.min)}-{_fmt(rng.max)} mm; {band} severity ({_fmt(item.severity)} on the "
-        f"{kb.scales[concern.scale].name}) puts it {position:.0%} into the range"
-    )
-    cites: list[str] = list(limits.sources)
-    if adj.depth_position_factor < 1:
-        reason += (
-            f"; Fitzpatrick {patient.fitzpatrick.value} limits that to "
-            f"{adj.depth_position_factor:.0%} of the way (PIH risk)"
-        )
-        cites += adj.sources
-    caps = [f for f in screening.modifying("microneedling", item.area) if f.depth_cap_mm]
-    if caps:
-        cap = min(caps, key=lambda f: f.depth_cap_mm)
-        if cap.depth_cap_mm < target:
-            target = cap.depth_cap_mm
-            reason += f"; capped at {_fmt(cap.depth_cap_mm)} mm ({cap.name.lower()})"
-            cites += cap.citations
-        ceiling = min(ceiling, cap.depth_cap_mm)
-    steps = device_steps(device, device.depth_mm.min, ceiling)
-    if not steps:
-        return f"{device.name} cannot be set at or below {_fmt(ceiling)} mm"
-    depth = max([s for s in steps if s <= target + EPS] or [steps[0]])
-    reason += f"; {device.name} setting {_fmt(depth)} mm"
-    decisions.append(Decision("depth_mm", depth, reason, tuple(dict.fromkeys(cites))))
-    return depth, decisions
-
-
-def allowed_tips(patient: Patient, kb: KnowledgeBase, device_id: str) -> list[str]:
-    """The device's tips, mildest first, up to the strongest the patient's phototype allows."""
-    cap = kb.adjustments.phototype[patient.fitzpatrick.value].microdermabrasion_tip
-    tips = kb.devices[device_id].tips or {}
-    return [
-        t for t in TIP_STRENGTH if t in tips and TIP_STRENGTH.index(t) <= TIP_STRENGTH.index(cap)
-    ]
-
-
-def _tip(band: str, patient: Patient, kb: KnowledgeBase, device_id: str) -> tuple[str, Decision]:
-    adj = kb.adjustments
-    wanted = adj.default_tip.get(band, "medium")
-    cap = adj.phototype[patient.fitzpatrick.value].microdermabrasion_tip
-    allowed = allowed_tips(patient, kb, device_id)
-    chosen = max(
-        (t for t in allowed if TIP_STRENGTH.index(t) <= TIP_STRENGTH.index(wanted)),
-        key=TIP_STRENGTH.index,
-        default=allowed[0] if allowed else wanted,
-    )
-    reason = f"{band} severity calls for a {wanted} tip (only a coarse tip raised procollagen)"
-    cites = ["karimipour2009"]
-    if TIP_STRENGTH.index(cap) < TIP_STRENGTH.index(wanted):
-        reason += f"; Fitzpatrick {patient.fitzpatrick.value} allows at most {cap} (PIH risk)"
-        cites += adj.phototype[patient.fitzpatrick.value].sources
-    return chosen, Decision("tip", chosen, reason, tuple(dict.fromkeys(cites)))
 
 
 def _sessions(protocol: Protocol, position: float, band: str) -> Decision:
@@ -207,26 +117,35 @@ def _plan_treatment(
 ) -> Treatment | str:
     concern = kb.concerns[item.concern]
     scale = kb.scales[concern.scale]
-    position = _position(item.severity, scale.min, scale.max, scale.higher_is_worse)
+    # On a scale whose lowest grade means "none", the mildest treatable grade is the next one up.
+    treatable_from = (
+        scale.none_at == scale.min and scale.higher_is_worse and scale.max > scale.min + 1
+    )
+    low = scale.min + 1 if treatable_from else scale.min
+    position = max(0.0, _position(item.severity, low, scale.max, scale.higher_is_worse))
     band = _band(position)
     suit = concern.modalities[modality]
-    device_id = kb.adjustments.default_device[modality]
+    device = cautions.choose_device(modality, item.area, screening, kb)
+    if isinstance(device, str):
+        return device
+    device_id = device[0]
     decisions = [
         Decision("modality", modality, suit.reason, tuple(suit.sources)),
-        Decision(
-            "device", device_id, kb.devices[device_id].name, tuple(kb.devices[device_id].sources)
-        ),
+        Decision("device", *device),
     ]
     depth = tip = None
     if modality == "microneedling":
-        chosen = _needle_depth(item, position, band, patient, assessment, screening, kb, device_id)
+        chosen = needle_depth(item, position, band, patient, assessment, screening, kb, device_id)
         if isinstance(chosen, str):
             return chosen
-        depth, extra = chosen
-        decisions += extra
+        depth = chosen[0]
+        decisions.append(Decision("depth_mm", *chosen))
     else:
-        tip, decision = _tip(band, patient, kb, device_id)
-        decisions.append(decision)
+        tip, *why = cautions.cap_tip(*tip_for(band, patient, kb, device_id), item.area, screening)
+        decisions.append(Decision("tip", tip, *why))
+        passes = cautions.passes(band, item.area, screening, kb)
+        if passes is not None:
+            decisions.append(Decision("passes", *passes))
     sessions = _sessions(protocol_for(kb, modality, item.concern), position, band)
     decisions.append(sessions)
     return Treatment(
@@ -288,6 +207,10 @@ def _course(
         reason += (
             "; the treatments' usual intervals do not overlap, so the shortest safe one is used"
         )
+    areas = list(dict.fromkeys(t.area for t in treatments))
+    interval, reason, icites = cautions.interval_floor(
+        interval, reason, icites, modality, areas, screening
+    )
     decisions.append(Decision("interval_days", interval, reason, icites))
 
     mlo, mhi, _ = interval_range(protocols, "maintenance_interval_days")
@@ -306,6 +229,17 @@ def _course(
         "max": max(p.session_minutes.max for p in protocols),
     }
     decisions.append(Decision("session_minutes", minutes, "usual session length", cites))
+    groups, why = cautions.visits(modality, areas, kb)
+    if len(groups) > 1:
+        limit = kb.adjustments.per_visit[modality]
+        decisions.append(
+            Decision(
+                "visits_per_session",
+                groups,
+                cautions.split_reason(groups, why),
+                tuple(limit.sources),
+            )
+        )
 
     if modality == "microneedling":
         deepest = max(t.depth_mm or 0 for t in treatments)
@@ -338,14 +272,23 @@ def _course(
         )
         for serum_id, s in kb.serums.items()
         if modality in s.modalities and (s.concerns == "all" or concerns & set(s.concerns))
+        if cautions.serum_allowed(s, screening)
     )
-    areas = {t.area for t in treatments}
     precautions = tuple(
         f
         for f in screening.for_modality(modality)
         if f.severity.value != "absolute" and any(f.covers(a) for a in areas)
     )
     return Course(modality, start, tuple(treatments), tuple(decisions), serums, precautions)
+
+
+def _deferred(treatment: Treatment, blocks: list[Finding]) -> Treatment:
+    start = treatment.earliest_start
+    assert start is not None
+    why = "; ".join(f"{f.name}: {f.action}" for f in blocks)
+    cites = tuple(dict.fromkeys(c for f in blocks for c in f.citations))
+    decision = Decision("earliest_start", start.isoformat(), f"this area only: {why}", cites)
+    return replace(treatment, decisions=(*treatment.decisions, decision))
 
 
 def plan(patient: Patient, assessment: Assessment, screening: Screening, kb: KnowledgeBase) -> Plan:
@@ -357,6 +300,14 @@ def plan(patient: Patient, assessment: Assessment, screening: Screening, kb: Kno
     not_treated: list[Decision] = []
     for i, item in enumerate(assessment.concerns):
         concern = kb.concerns[item.concern]
+        scale = kb.scales[concern.scale]
+        if cautions.nothing_to_treat(item, scale):
+            label = scale.labels.get(f"{item.severity:g}", "none")
+            reason = f"graded {item.severity:g} ({label}) on the {scale.name}: nothing to treat"
+            not_treated.append(
+                Decision(f"{item.area}/{item.concern}", None, reason, tuple(scale.sources))
+            )
+            continue
         candidates = sorted(
             (m for m, s in concern.modalities.items() if s.suitable),
             key=lambda m: (
@@ -380,6 +331,7 @@ def plan(patient: Patient, assessment: Assessment, screening: Screening, kb: Kno
                 cites += ["dermis_default"]
                 continue
             start = max([as_of, *(f.until for f in blocks)])
+            result = replace(result, earliest_start=start)
             chosen.setdefault(modality, []).append((result, start, list(blocks)))
             break
         else:
@@ -399,13 +351,12 @@ def plan(patient: Patient, assessment: Assessment, screening: Screening, kb: Kno
     courses = []
     for modality in sorted(chosen, key=lambda m: list(kb.modalities).index(m)):
         entries = chosen[modality]
-        start = max(s for _, s, _ in entries)
-        reasons = list(dict.fromkeys(f for _, _, fs in entries for f in fs))
-        courses.append(
-            _course(
-                modality, [t for t, _, _ in entries], start, reasons, patient, screening, kb, as_of
-            )
-        )
+        # The course starts when its first area may; an area-scoped deferral (filler in the
+        # lips) moves only its own treatment, which says so.
+        start = min(s for _, s, _ in entries)
+        reasons = list(dict.fromkeys(f for _, s, fs in entries if s == start for f in fs))
+        treatments = [t if s == start else _deferred(t, fs) for t, s, fs in entries]
+        courses.append(_course(modality, treatments, start, reasons, patient, screening, kb, as_of))
     status = "not_safe" if not courses else ("partial" if not_treated else "ok")
     notes = (
         "A planning aid for a trained practitioner: check every choice against the patient "

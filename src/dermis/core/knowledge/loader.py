@@ -142,12 +142,56 @@ def _cross_references(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
         for rule_id, rule in getattr(kb, section).items():
             if rule.when and intake_fields.get(rule.when) is None:
                 yield f"{section}.{rule_id}.when", f"unknown intake field '{rule.when}'"
+    yield from _lexicon_references(kb)
     for concern in kb.concerns:
         profile = kb.concerns[concern].depth_profile
         if "microneedling" in kb.concerns[concern].modalities and not any(
             profile in profiles for profiles in kb.depth_limits.values()
         ):
             yield f"concerns.{concern}.depth_profile", f"no depth limits for profile '{profile}'"
+
+
+def _lexicon_references(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
+    """The lexicon, and the rules that read it, point at classes, areas and intake answers."""
+    lex, intake_fields = kb.lexicon, Intake.model_fields
+    for class_id, cls in lex.classes.items():
+        for cite in cls.sources:
+            if cite not in kb.bibliography:
+                yield f"lexicon.classes.{class_id}.sources", f"unknown citation '{cite}'"
+        for field in cls.sets:
+            if field not in intake_fields:
+                yield f"lexicon.classes.{class_id}.sets", f"unknown intake field '{field}'"
+    kinds = {"medicines": "medicine", "conditions": "condition", "allergens": "allergen"}
+    for section, kind in kinds.items():
+        for entry_id, entry in getattr(lex, section).items():
+            key = f"lexicon.{section}.{entry_id}"
+            cls = lex.classes.get(entry.class_id)
+            if cls is None:
+                yield f"{key}.class", f"unknown lexicon class '{entry.class_id}'"
+            elif cls.kind != kind:
+                yield f"{key}.class", f"'{entry.class_id}' is a {cls.kind} class, not a {kind}"
+            for field in entry.sets or {}:
+                if field not in intake_fields:
+                    yield f"{key}.sets", f"unknown intake field '{field}'"
+    for area in lex.area_words:
+        if area != "face" and area not in kb.areas:
+            yield f"lexicon.area_words.{area}", f"unknown area '{area}'"
+    for rule_id, rule in kb.contraindications.items():
+        key = f"contraindications.{rule_id}.condition"
+        for class_id in rule.condition.classes or ():
+            if class_id not in lex.classes:
+                yield f"{key}.classes", f"unknown lexicon class '{class_id}'"
+        if rule.condition.unless_field and rule.condition.unless_field not in intake_fields:
+            yield f"{key}.unless_field", f"unknown intake field '{rule.condition.unless_field}'"
+    for serum_id, serum in kb.serums.items():
+        for rule_id in serum.not_with:
+            if rule_id not in kb.contraindications:
+                yield f"serums.{serum_id}.not_with", f"unknown contraindication '{rule_id}'"
+    for section in ("aftercare", "precare"):
+        for rule_id, rule in getattr(kb, section).items():
+            for field in rule.unless:
+                if field not in intake_fields:
+                    yield f"{section}.{rule_id}.unless", f"unknown intake field '{field}'"
 
 
 def build_knowledge(override: str | Path | None = None) -> KnowledgeBase:

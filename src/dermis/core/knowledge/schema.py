@@ -81,6 +81,8 @@ class Device(Strict):
     needle_lengths_mm: list[PositiveMm] | None = None  # fixed-length rollers
     needles: str | None = None
     tips: dict[str, Tip] | None = None
+    needle_material: str | None = None  # as the maker states it, e.g. "surgical stainless steel"
+    needle_metals: list[str] = []  # every metal in what touches the skin, for allergy checks
     sources: Sources
 
     @model_validator(mode="after")
@@ -99,6 +101,7 @@ class Device(Strict):
 class Area(Strict):
     name: str
     region: Literal["face", "body"]
+    size_cm2: float | None = Field(default=None, gt=0)  # both sides together, an average adult
 
 
 class Scale(Strict):
@@ -107,6 +110,7 @@ class Scale(Strict):
     max: float
     higher_is_worse: bool = True
     labels: dict[str, str] = {}
+    none_at: float | None = None  # the grade that means "nothing to treat", when the scale has one
     sources: Sources
 
 
@@ -155,12 +159,29 @@ class DowntimeBand(Strict):
     sources: Sources
 
 
+class PassesRule(Strict):
+    """Passes over each area by severity band, before cautions lower them."""
+
+    by_band: dict[Literal["mild", "moderate", "severe"], int]
+    sources: Sources
+
+
+class VisitLimit(Strict):
+    """How much skin one visit may treat (and numb): larger courses are split into visits."""
+
+    max_area_cm2: float = Field(gt=0)
+    anaesthetic_max_area_cm2: float | None = Field(default=None, gt=0)
+    sources: Sources
+
+
 class Adjustments(Strict):
     phototype: dict[Literal["I", "II", "III", "IV", "V", "VI"], PhototypeAdjustment]
     microneedling_downtime: list[DowntimeBand]
     microdermabrasion_downtime: DowntimeBand
     default_device: dict[str, str]
     default_tip: dict[str, str]  # concern severity band -> tip for phototypes without a cap
+    microdermabrasion_passes: PassesRule | None = None
+    per_visit: dict[str, VisitLimit] = {}  # by modality
 
     @model_validator(mode="after")
     def _all_phototypes(self) -> Self:
@@ -177,6 +198,7 @@ class Serum(Strict):
     modalities: list[str]
     concerns: list[str] | Literal["all"] = "all"
     caution: str | None = None
+    not_with: list[str] = []  # contraindication ids whose finding withholds this serum
     sources: Sources
 
 
@@ -194,6 +216,7 @@ class AftercareRule(Strict):
     hours_by_depth: list[DepthWindow] | None = None  # microneedling: window grows with depth
     phototypes: list[str] | None = None  # only for these phototypes
     when: str | None = None  # only when this intake flag is set
+    unless: list[str] = []  # never when any of these intake flags is set
     sources: Sources
 
     @model_validator(mode="after")
@@ -209,19 +232,36 @@ class PrecareRule(Strict):
     days_before: int = Field(ge=0)
     when: str | None = None  # intake flag that must be set for the rule to apply
     optional: bool = False  # advice the patient may skip: its lead time never holds a booking
+    unless: list[str] = []  # never when any of these intake flags is set
     sources: Sources
 
 
 class Condition(Strict):
     """What in the intake triggers a contraindication. The mechanisms live in screening.py."""
 
-    kind: Literal["flag", "choice", "date_within", "procedure_within", "areas", "phototype"]
+    kind: Literal[
+        "flag",
+        "choice",
+        "date_within",
+        "procedure_within",
+        "areas",
+        "phototype",
+        "fact",
+        "metal",
+        "age_below",
+    ]
     field: str | None = None
     equals: str | None = None
     procedure: str | None = None
     days: int | None = Field(default=None, gt=0)
     months: int | None = Field(default=None, gt=0)
     phototypes: list[str] | None = None
+    scope: Literal["areas", "face"] = "areas"  # face: anywhere on the face means the whole face
+    classes: list[str] | None = None  # fact: lexicon classes that trigger the rule
+    past: bool = False  # fact: match facts the patient no longer has (e.g. a stopped medicine)
+    scoped: bool = False  # fact: only the areas the text names (all areas when it names none)
+    unless_field: str | None = None  # fact: not when this intake answer is given
+    years: int | None = Field(default=None, gt=0)  # age_below
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -236,13 +276,21 @@ class Condition(Strict):
             raise ValueError("a 'choice' condition needs equals")
         if self.kind == "phototype" and not self.phototypes:
             raise ValueError("a 'phototype' condition needs phototypes")
+        if self.kind == "fact" and not self.classes:
+            raise ValueError("a 'fact' condition needs classes")
+        if self.kind == "age_below" and not self.years:
+            raise ValueError("an 'age_below' condition needs years")
         return self
 
 
 class Effect(Strict):
     severity: Severity
-    action: str  # may use {until}, {depth_cap_mm}
+    action: str  # may use {until}, {depth_cap_mm}, {recognised}, {metal_advice}
     depth_cap_mm: PositiveMm | None = None
+    tip_cap: Literal["fine", "medium", "coarse"] | None = None  # microdermabrasion
+    passes_max: int | None = Field(default=None, ge=1)  # microdermabrasion
+    interval_min_days: int | None = Field(default=None, ge=1)
+    avoid_metals: list[str] = []  # needles must contain none of these
 
 
 class Contraindication(Strict):
@@ -251,6 +299,41 @@ class Contraindication(Strict):
     condition: Condition
     effects: dict[str, Effect]  # by modality
     sources: Sources
+
+
+class LexiconClass(Strict):
+    """A class of medicines, conditions or allergens that screening rules act on."""
+
+    kind: Literal["medicine", "condition", "allergen"]
+    label: str
+    sets: dict[str, bool | str] = {}  # intake answers a recognised fact of this class gives
+    past_counts: bool = False  # a past fact still counts (a skin cancer treated years ago)
+    sources: Sources
+
+
+class LexiconEntry(Strict):
+    """One medicine, condition or allergen: its id is the generic name, in lower case."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    class_id: str = Field(alias="class")
+    variants: list[str] = []  # other spellings, abbreviations and synonyms
+    brands: list[str] = []
+    sets: dict[str, bool | str] | None = None  # replaces the class's `sets`
+
+
+class Lexicon(Strict):
+    """What free text is read for. Names are matched ignoring case, accents and punctuation."""
+
+    classes: dict[str, LexiconClass] = {}
+    medicines: dict[str, LexiconEntry] = {}
+    conditions: dict[str, LexiconEntry] = {}
+    allergens: dict[str, LexiconEntry] = {}
+    area_words: dict[str, list[str]] = {}  # area id (or "face") -> words naming it
+    negation_words: list[str] = []
+    past_words: list[str] = []
+    allergy_words: list[str] = []
+    nothing_words: list[str] = []  # a line saying only "none", "nil", "n/a"
 
 
 class KnowledgeBase(Strict):
@@ -268,3 +351,4 @@ class KnowledgeBase(Strict):
     aftercare: dict[str, AftercareRule]
     precare: dict[str, PrecareRule]
     contraindications: dict[str, Contraindication]
+    lexicon: Lexicon = Lexicon()

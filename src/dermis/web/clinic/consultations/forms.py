@@ -41,7 +41,9 @@ PROCEDURES = [
     ("laser", "Laser treatment"),
     ("chemical_peel", "Chemical peel"),
     ("botulinum_toxin", "Botulinum toxin"),
+    ("surgery", "Surgery in the area"),
 ]
+TEXT_LISTS = ("medical_history", "medications", "allergies")
 
 
 def _sentence(message: str) -> str:
@@ -70,6 +72,12 @@ class ConsultationForm(ErrorSummaryMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line.",
     )
+    allergies = forms.CharField(
+        label="Allergies",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line: medicines, numbing creams, metals (nickel, gold...), latex.",
+    )
     anticoagulants = forms.BooleanField(label="Takes blood thinners (anticoagulants)", **YES_NO)
     immunosuppressed = forms.BooleanField(
         label="Immune system weakened by illness or medicines", **YES_NO
@@ -81,6 +89,9 @@ class ConsultationForm(ErrorSummaryMixin, forms.Form):
             ("controlled", "Well controlled"),
             ("uncontrolled", "Not well controlled"),
         ],
+    )
+    isotretinoin_current = forms.BooleanField(
+        label="Taking isotretinoin (Roaccutane) now", **YES_NO
     )
     isotretinoin_last_dose = forms.DateField(
         label="Last dose of isotretinoin (Roaccutane)",
@@ -115,6 +126,11 @@ class ConsultationForm(ErrorSummaryMixin, forms.Form):
     active_acne_areas = forms.MultipleChoiceField(
         label="Areas with active acne spots", required=False, widget=forms.CheckboxSelectMultiple
     )
+    active_herpes_areas = forms.MultipleChoiceField(
+        label="Areas with an active cold sore today",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     # Skin type and assessment
     fitzpatrick = forms.ChoiceField(
         label="Fitzpatrick skin type", choices=PHOTOTYPES, widget=forms.RadioSelect
@@ -144,7 +160,7 @@ class ConsultationForm(ErrorSummaryMixin, forms.Form):
 
     def __init__(self, *args, kb: KnowledgeBase, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("active_infection_areas", "active_acne_areas"):
+        for name in ("active_infection_areas", "active_acne_areas", "active_herpes_areas"):
             self.fields[name].choices = _area_choices(kb)
 
 
@@ -245,9 +261,8 @@ class ConsultationForms:
         intake_fields = set(cp.Intake.model_fields) - {"recent_procedures"}
         try:
             intake = cp.Intake(
-                **{k: d[k] for k in intake_fields if k not in ("medical_history", "medications")},
-                medical_history=_lines(d["medical_history"]),
-                medications=_lines(d["medications"]),
+                **{k: d[k] for k in intake_fields if k not in TEXT_LISTS},
+                **{k: _lines(d[k]) for k in TEXT_LISTS},
                 recent_procedures=procedures,
             )
         except ValidationError as exc:
@@ -304,8 +319,8 @@ class ConsultationForms:
 def initial_from(intake: dict, assessment: dict | None, fitzpatrick: str) -> dict:
     """Initial form values from a stored intake/assessment (the previous consultation)."""
     main = {k: v for k, v in intake.items() if k != "recent_procedures"}
-    main["medical_history"] = "\n".join(intake.get("medical_history", []))
-    main["medications"] = "\n".join(intake.get("medications", []))
+    for name in TEXT_LISTS:
+        main[name] = "\n".join(intake.get(name, []))
     main["fitzpatrick"] = fitzpatrick or None
     concerns = []
     if assessment:
