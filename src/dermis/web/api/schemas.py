@@ -111,13 +111,15 @@ class PageQuery(Schema):
 
 class PatientQuery(PageQuery):
     q: Text(100) | None = Field(None, description="part of a name, the email or the phone")
-    date_of_birth: Day | None = None
+    date_of_birth: date | None = None
 
 
 class PatientIn(In):
     given_name: Text(100, 1)
     family_name: Text(100, 1)
-    date_of_birth: Day
+    date_of_birth: date = Field(
+        description="checked by the patients service: not in the future, not over 120 years ago"
+    )
     sex: Sex = "f"
     fitzpatrick: Phototype | None = Field(None, description="clinical roles only")
     phone: Text(40) = ""
@@ -130,7 +132,7 @@ class PatientIn(In):
 class PatientPatch(In):
     given_name: Text(100, 1) | None = None
     family_name: Text(100, 1) | None = None
-    date_of_birth: Day | None = None
+    date_of_birth: date | None = None
     sex: Sex | None = None
     fitzpatrick: Phototype | None = Field(None, description="clinical roles only")
     phone: Text(40) | None = None
