@@ -18,6 +18,7 @@ from dermis.core import gate
 from dermis.core.planning import Plan
 from dermis.core.progress import SessionDone
 from dermis.core.screening import Screening
+from dermis.web.clinic import clock
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import (
@@ -64,7 +65,7 @@ def context(
     exclude_session: TreatmentSession | None = None,
 ) -> gate.Context:
     """What the gate needs to know about `patient`, read from the record."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     consultation = latest_consultation(patient)
     screening = Screening.from_dict(consultation.screening) if consultation else None
     plan_row = active_plan(patient)
@@ -184,7 +185,7 @@ def recheck_bookings(actor: Actor, patient: Patient) -> list[Appointment]:
     transaction."""
     flagged = []
     ahead = patient.appointments.filter(
-        status=Appointment.Status.BOOKED, kind__in=TREATMENT_KINDS, start__gte=timezone.now()
+        status=Appointment.Status.BOOKED, kind__in=TREATMENT_KINDS, start__gte=clock.now()
     )
     plan_row = active_plan(patient)
     for appointment in ahead:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from dermis.core import patient as cp
@@ -22,7 +21,7 @@ from dermis.core.adjust import Adjusted, Change, adjust, limits
 from dermis.core.errors import InputError
 from dermis.core.planning import plan as make_plan
 from dermis.core.screening import screen
-from dermis.web.clinic import safety
+from dermis.web.clinic import clock, safety
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.consultations.consent_texts import ConsentText, consent_for
@@ -119,7 +118,7 @@ def create_consultation(
     """
     actor.require(CLINICAL, "recording a consultation")
     actor.own(patient, "patient")
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or clock.today()
     kb = knowledge()
     previous = patient.fitzpatrick
     patient.fitzpatrick = fitzpatrick

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from dermis.web.clinic import clock
 
 
 class AuditQuerySet(models.QuerySet):
@@ -31,7 +32,7 @@ class AuditEvent(models.Model):
         ERASE = "erase", "Erased"
         DENIED = "denied", "Access refused"
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
     clinic = models.ForeignKey(
         "clinic.Clinic", null=True, on_delete=models.SET_NULL, related_name="audit_events"
     )

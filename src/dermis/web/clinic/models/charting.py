@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from dermis.web.clinic import clock
 from dermis.web.clinic.models.tenancy import MODALITIES
 
 
@@ -39,7 +39,7 @@ class TreatmentSession(models.Model):
     practitioner = models.ForeignKey(
         "clinic.StaffMember", on_delete=models.PROTECT, related_name="sessions"
     )
-    performed_at = models.DateTimeField(default=timezone.now)
+    performed_at = models.DateTimeField(default=clock.now)
     duration_minutes = models.PositiveIntegerField(default=60)
     modality = models.CharField(max_length=20, choices=MODALITIES)
     device = models.CharField(max_length=40, help_text="knowledge-base device id")
@@ -99,7 +99,7 @@ class SessionAddendum(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     text = models.TextField()
 
     class Meta:
@@ -127,7 +127,7 @@ class Photo(models.Model):
     )
     area = models.CharField(max_length=40)
     stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.BEFORE)
-    taken_on = models.DateField(default=timezone.localdate)
+    taken_on = models.DateField(default=clock.today)
     storage_name = models.CharField(max_length=80, unique=True, help_text="file name in PHOTO_ROOT")
     content_type = models.CharField(max_length=20)
     width = models.PositiveIntegerField()
@@ -140,7 +140,7 @@ class Photo(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["area", "taken_on", "uploaded_at"]

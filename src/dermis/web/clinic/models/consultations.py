@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from dermis.web.clinic import clock
 
 
 class Consultation(models.Model):
@@ -21,8 +22,8 @@ class Consultation(models.Model):
     practitioner = models.ForeignKey(
         "clinic.StaffMember", null=True, on_delete=models.SET_NULL, related_name="consultations"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    as_of = models.DateField(default=timezone.localdate)
+    created_at = models.DateTimeField(default=clock.now)
+    as_of = models.DateField(default=clock.today)
     intake = models.JSONField(help_text="dermis.core.patient.Intake, model_dump(mode='json')")
     assessment = models.JSONField(help_text="dermis.core.patient.Assessment")
     screening = models.JSONField(help_text="Screening.to_dict() at as_of")
@@ -53,7 +54,7 @@ class ConsentRecord(models.Model):
     text_sha256 = models.CharField(max_length=64)
     signature_png = models.BinaryField(help_text="the drawn signature, PNG")
     signer_name = models.CharField(max_length=200)
-    signed_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(default=clock.now)
     witnessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -95,7 +96,7 @@ class TreatmentPlan(models.Model):
     )
     note = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from dermis.web.clinic import clock
 
 
 class FollowUpGrade(models.Model):
@@ -22,7 +23,7 @@ class FollowUpGrade(models.Model):
     concern = models.CharField(max_length=40)
     grade = models.FloatField(help_text="on the concern's scale (knowledge base)")
     baseline = models.FloatField(null=True, blank=True, help_text="grade before treatment")
-    graded_on = models.DateField(default=timezone.localdate)
+    graded_on = models.DateField(default=clock.today)
     graded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -6,8 +6,8 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from dermis.web.clinic import clock
 from dermis.web.clinic.models.tenancy import PHOTOTYPES, SEXES
 
 
@@ -32,7 +32,7 @@ class Patient(models.Model):
         blank=True,
         help_text='{"weekdays": [0..6], "times": [["09:00","12:00"]], "practitioner": id}',
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from dermis.web.clinic import clock
 
 
 class SafetyOverride(models.Model):
@@ -18,7 +19,7 @@ class SafetyOverride(models.Model):
     modality = models.CharField(max_length=20)
     reason = models.TextField()
     until = models.DateField(null=True, blank=True, help_text="the finding's own end, if dated")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -34,13 +35,13 @@ class ScreeningRecheck(models.Model):
     """The chair-side check of a screening older than the clinic's limit."""
 
     patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="rechecks")
-    on = models.DateField(default=timezone.localdate)
+    on = models.DateField(default=clock.today)
     changed = models.BooleanField(
         help_text="new medicines, pregnancy, cold sore, sunburn or recent procedures since"
     )
     answers = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

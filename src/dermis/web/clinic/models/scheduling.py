@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from dermis.web.clinic import clock
 
 
 class Room(models.Model):
@@ -145,7 +146,7 @@ class Appointment(models.Model):
     end = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
     notes = models.CharField(max_length=300, blank=True, help_text="front-desk note, not clinical")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["start"]
@@ -173,7 +174,7 @@ class CalendarFeed(models.Model):
     patient = models.ForeignKey(
         "clinic.Patient", null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from dermis.web.clinic import clock
 
 MODALITIES = [("microneedling", "Microneedling"), ("microdermabrasion", "Microdermabrasion")]
 
@@ -39,7 +40,7 @@ class Clinic(models.Model):
         default=90,
         help_text="a screening older than this needs an 'anything changed?' check at the chair",
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["name"]

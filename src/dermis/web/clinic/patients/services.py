@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 
+from dermis.web.clinic import clock
 from dermis.web.clinic.actors import ANY_STAFF, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.errors import ServiceError, forbidden
@@ -29,7 +29,7 @@ OLDEST_YEARS = 120
 
 
 def check_date_of_birth(dob: date, today: date | None = None) -> None:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if dob > today:
         raise ServiceError("date_of_birth", "cannot be in the future")
     if dob.year < today.year - OLDEST_YEARS:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from dermis.web.clinic import clock
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import Location, StaffMember, TimeOff
 from dermis.web.clinic.scheduling import availability
@@ -31,7 +32,7 @@ def check_length(start: datetime, end: datetime, field: str = "end") -> None:
 
 
 def check_not_past(start: datetime, now: datetime | None = None, field: str = "start") -> None:
-    if start < (now or timezone.now()):
+    if start < (now or clock.now()):
         raise ServiceError(field, "is in the past: choose a time from now on")
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dermis.core import gate
 from dermis.core.planning import Plan
-from dermis.web.clinic import safety
+from dermis.web.clinic import clock, safety
 from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import active_plan, knowledge
@@ -248,7 +248,7 @@ def set_status(
             f"{Appointment.Status(status).label.lower()}",
         )
     if status in (Appointment.Status.DONE, Appointment.Status.NO_SHOW) and appointment.start > (
-        now or timezone.now()
+        now or clock.now()
     ):
         raise ServiceError("status", "an appointment that has not started yet cannot be marked")
     with transaction.atomic():
@@ -279,7 +279,7 @@ def record_appointment(
 ) -> Appointment:
     """An appointment from another system (an import). One still to come and booked is booked
     like any other (rules, safety gate, reminders); a past or closed one is kept as history."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if status == Appointment.Status.BOOKED and start >= now:
         return book_appointment(
             actor, patient, practitioner=practitioner, start=start, end=end, kind=kind,
@@ -322,7 +322,7 @@ def update_recorded_appointment(actor: Actor, appointment: Appointment, **fields
     start, end = fields.pop("start", appointment.start), fields.pop("end", appointment.end)
     status = fields.pop("status", appointment.status)
     if (start, end) != (appointment.start, appointment.end):
-        if start >= timezone.now() and appointment.status == Appointment.Status.BOOKED:
+        if start >= clock.now() and appointment.status == Appointment.Status.BOOKED:
             move_appointment(actor, appointment, start=start, end=end)
         else:
             rules.check_length(start, end)
