@@ -9,7 +9,8 @@ Per draw, with sessions at days t_s:
     u_s = r dose / (1 + (A + P + M)(t_s-) / (r capacity))   diminishing, never vanishing, returns
 
 r is the draw's response multiplier (a strong responder gets more from each session and saturates
-later); p (maturation) and m (turnover) differ from draw to draw: late responders and fast faders.
+later); p (maturation), w (how much immature collagen shows) and m (turnover) differ from draw to
+draw: late responders (slow p, low w) and fast faders (high m).
 The epidermal response is a state of the surface, not a stock: a session renews it, it does not
 add to what is left of the last one, so weekly sessions cannot stack it into a dermal result.
 
@@ -45,7 +46,7 @@ class Kinetics:
     epidermal_rate: float  # e, 1/day
     dose: float  # collagen dose of one session (median patient), reference-session doses
     capacity: float  # load that halves the dose of the next session, same units
-    immature_visibility: float  # w
+    immature_visibility: float  # median w (each draw has its own, Draws.visibility)
     epidermal: float  # epidermal dose * efficacy * concern weight, log-severity per session
     ceiling: float = 1.0  # c: the largest share of the severity treatment can remove
 
@@ -59,6 +60,7 @@ class Draws:
     ageing: F64  # log-severity per year of the ageing clock
     maturation: F64  # p, 1/day
     efficacy: F64  # k, collagen -> log-severity
+    visibility: F64  # w, how much the immature collagen shows (0..1): low for late responders
 
     @property
     def n(self) -> int:
@@ -71,6 +73,7 @@ class Draws:
             self.ageing[index],
             self.maturation[index],
             self.efficacy[index],
+            self.visibility[index],
         )
 
 
@@ -138,7 +141,7 @@ def advance(kin: Kinetics, draws: Draws, state: State, sessions: Sequence[int]) 
 def components_at(kin: Kinetics, draws: Draws, state: State, day: int) -> tuple[F64, F64]:
     """(dermal gain, epidermal gain) of every draw on `day`, no session in between."""
     s = propagate(kin, draws, state, day)
-    return draws.efficacy * (kin.immature_visibility * s.P + s.M), s.E
+    return draws.efficacy * (draws.visibility * s.P + s.M), s.E
 
 
 _fine_cache: list[tuple[F64, F32]] = []
@@ -176,7 +179,7 @@ def _segment(kin: Kinetics, draws: Draws, s: State, clock: F64, tau0: int, out: 
     a, e = kin.inflammation_rate, kin.epidermal_rate
     p, m = draws.maturation, draws.turnover
     k_ap, k_pm, alpha, beta, gamma = _chain_coefficients(a, p, m)
-    w, eff = kin.immature_visibility, draws.efficacy
+    w, eff = draws.visibility, draws.efficacy
     tau = tau0 + np.arange(out.shape[0])
     # y = ageing * clock - the modes whose rates all draws share (one thin matrix product) ...
     profiles = np.column_stack([clock, np.exp(-a * tau), np.exp(-e * tau)])

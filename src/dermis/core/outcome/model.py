@@ -54,7 +54,7 @@ class OutcomeModel:
         parameters: OutcomeParameters | None = None,
         n_draws: int = 1000,
         seed: int = 0,
-        pool_factor: int = 4,
+        pool_factor: int = 8,
     ) -> None:
         self.parameters = parameters
         self.n_draws = n_draws

@@ -145,6 +145,7 @@ class Variability(_Strict):
 
     response_sd_log: Param
     maturation_sd_log: Param
+    visibility_sd_logit: Param
     turnover_sd_log: Param
     ageing_sd_log: Param
 

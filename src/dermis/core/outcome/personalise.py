@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_ndtr, ndtr
+from scipy.special import expit, log_ndtr, ndtr
 
 from dermis.core.errors import InputError
 from dermis.core.outcome.inputs import OutcomePatient, Treatment, make_patient
@@ -134,7 +134,9 @@ def draw_population(
 ) -> Draws:
     """Monte Carlo draws of the patient population and of the uncertain parameters.
 
-    Each draw is a patient (response, pace of remodelling, turnover, decline: log-normal, median 1)
+    Each draw is a patient (response, pace of remodelling, turnover, decline: log-normal, median 1;
+    how much early collagen shows: logit-normal around `immature_visibility`, lower in the same
+    patients who remodel slowly - late responders)
     seen through one plausible value of each uncertain population parameter (the concern's
     efficacy, turnover, remodelling pace, decline, microdermabrasion's dose), so the band widens
     where the evidence is thin.
@@ -167,7 +169,10 @@ def draw_population(
     ageing = ageing_rate(params, patient, treatment.concern) * np.exp(
         v.ageing_sd_log.value * z[7] + u.ageing_sd_log.value * z[8]
     )
-    return Draws(response, turnover, ageing, maturation, efficacy)
+    # a late responder both remodels slowly and shows little of the early collagen: one draw
+    w = params.kinetics.immature_visibility.value
+    visibility = expit(np.log(w / (1.0 - w)) + v.visibility_sd_logit.value * z[3])
+    return Draws(response, turnover, ageing, maturation, efficacy, visibility)
 
 
 @dataclass(frozen=True)

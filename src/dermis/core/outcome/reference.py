@@ -52,7 +52,7 @@ def log_severity_ivp(
                 rhs, (t0, t1), x, t_eval=np.append(grid, t1), rtol=rtol, atol=atol, method="RK45"
             )
             _, P, M, E = sol.y
-            visible = draws.efficacy[i] * (kin.immature_visibility * P + M) + E
+            visible = draws.efficacy[i] * (draws.visibility[i] * P + M) + E
             gain[grid] = visible[:-1]
             x = sol.y[:, -1]
         out[:, i] = draws.ageing[i] * clock[: days.size] - gain
