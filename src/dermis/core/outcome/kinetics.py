@@ -230,25 +230,31 @@ def log_severity(
 def quantile_rows(y: F32, probs: Sequence[float]) -> F64:
     """Quantiles over draws (axis 1) of y, shape (len(probs), days), linear interpolation.
 
-    One partial sort (np.partition) for all the order statistics needed, not a full sort.
+    One full sort: faster than np.partition with several order statistics at once.
     """
     n = y.shape[1]
-    positions = [(n - 1) * q for q in probs]
-    kth = sorted({min(int(np.floor(h)) + j, n - 1) for h in positions for j in (0, 1)})
-    part = np.partition(y, kth, axis=1)
+    ys = np.sort(y, axis=1)
     out = np.empty((len(probs), y.shape[0]))
-    for i, h in enumerate(positions):
+    for i, q in enumerate(probs):
+        h = (n - 1) * q
         lo = int(np.floor(h))
         hi = min(lo + 1, n - 1)
         frac = h - lo
-        low = part[:, lo].astype(np.float64)
-        out[i] = low + frac * (part[:, hi] - low)
+        out[i] = ys[:, lo] + frac * (ys[:, hi].astype(np.float64) - ys[:, lo])
     return out
 
 
 def quantile_row(y: F32, prob: float) -> F64:
-    """One quantile over draws (axis 1), as quantile_rows."""
-    return quantile_rows(y, [prob])[0]
+    """One quantile over draws (axis 1), as quantile_rows, by partial sorting (faster)."""
+    n = y.shape[1]
+    h = (n - 1) * prob
+    lo = int(np.floor(h))
+    frac = h - lo
+    part = np.partition(y, lo, axis=1)
+    low = part[:, lo].astype(np.float64)
+    if frac == 0 or lo + 1 >= n:
+        return low
+    return low + frac * (part[:, lo + 1 :].min(axis=1) - low)
 
 
 def improvement_pct(y: NDArray[np.floating], ceiling: float = 1.0) -> F64:
