@@ -74,7 +74,7 @@ format: setup
 	.venv/bin/ruff check --fix .
 
 bench: setup
-	.venv/bin/python -m dermis.bench
+	.venv/bin/python benchmarks/bench_outcome.py
 
 clean:
 	rm -rf .venv .tools

@@ -14,6 +14,7 @@ from dermis.core.outcome import (
     FollowUp,
     Forecast,
     OutcomeModel,
+    load_parameters,
     make_patient,
     make_treatment,
 )
@@ -100,6 +101,11 @@ def _patient_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same forecast)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--parameters",
+        metavar="FILE",
+        help="an outcome parameter set (YAML or JSON, e.g. a clinic's refit); default: packaged",
+    )
 
 
 def _parse_days(text: str, option: str) -> tuple[int, ...]:
@@ -131,7 +137,8 @@ def _fit(
     sessions = _parse_days(args.sessions, "--sessions")
     patient = make_patient(args.age, args.sex, args.fitzpatrick, args.sun, args.smoker)
     treatment = make_treatment(args.modality, args.concern, args.device, args.depth_mm, args.tip)
-    model = OutcomeModel(n_draws=args.draws, seed=args.seed).fit(
+    params = load_parameters(args.parameters) if args.parameters else None
+    model = OutcomeModel(params, n_draws=args.draws, seed=args.seed).fit(
         patient, treatment, sessions, follow_ups
     )
     return model, sessions
@@ -174,7 +181,8 @@ def _forecast_report(model: OutcomeModel, f: Forecast) -> str:
             f" (conditioned on follow-ups, {f.effective_draws:.0f} effective)"
             if model.follow_ups_
             else ""
-        ),
+        )
+        + f"; parameter set {f.parameter_set}",
         "",
         "improvement, % of pre-treatment severity:   low (p10)  typical (p50)  high (p90)",
     ]
@@ -195,8 +203,9 @@ def _forecast_report(model: OutcomeModel, f: Forecast) -> str:
             if until is not None
             else "never"
         ),
+        *(["", *f.notes] if f.notes else []),
         "",
-        PATIENT_SENTENCE,
+        f.statement,
     ]
     return "\n".join(lines)
 
@@ -221,6 +230,12 @@ def run_maintain(args: argparse.Namespace) -> int:
 
 def _plan_report(model: OutcomeModel, plan: MaintenancePlan) -> str:
     q = f"p{plan.quantile * 100:g}"
+    if plan.recommendation == "reassess":
+        return "\n".join(
+            [_title(model), f"series on days {', '.join(map(str, plan.series))}", "",
+             "recommendation: reassess the plan (no maintenance booked)", *plan.notes, "",
+             f"{PATIENT_SENTENCE} (Outcome model parameters: {plan.parameter_set}.)"]
+        )  # fmt: skip
     lines = [
         _title(model),
         f"series on days {', '.join(map(str, plan.series))}",
@@ -239,5 +254,7 @@ def _plan_report(model: OutcomeModel, plan: MaintenancePlan) -> str:
     ]
     for c in plan.comparisons:
         lines.append(f"  {c.strategy.replace('_', ' '):<32} {c.sessions:>8}   {c.days_below:>8}")
-    lines += ["", PATIENT_SENTENCE]
+    if plan.notes:
+        lines += ["", *plan.notes]
+    lines += ["", f"{PATIENT_SENTENCE} (Outcome model parameters: {plan.parameter_set}.)"]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from dermis.core.errors import InputError, KnowledgeError
 SUBCOMMAND_MODULES = (
     "dermis.cli.clinical",
     "dermis.cli.forecast",
+    "dermis.cli.calibration_report",
     "dermis.cli.demo",
     "dermis.cli.web",
     "dermis.cli.api_tokens",

@@ -11,7 +11,7 @@ from dermis.core.outcome.reference import log_severity_ivp
 def test_constructor_only_stores_its_arguments():
     model = OutcomeModel(n_draws=123, seed=4)
     assert vars(model) == model.get_params()
-    assert model.get_params() == {"parameters": None, "n_draws": 123, "seed": 4, "pool_factor": 4}
+    assert model.get_params() == {"parameters": None, "n_draws": 123, "seed": 4, "pool_factor": 8}
 
 
 def test_fitted_state_ends_in_underscore_and_fit_returns_self(maria, laxity_pen):

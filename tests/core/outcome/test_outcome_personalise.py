@@ -4,7 +4,6 @@ import numpy as np
 from outcome_personas import SERIES3, fitted
 
 from dermis.core.outcome import FollowUp
-from dermis.core.outcome.kinetics import improvement_pct
 
 ONE_YEAR = 56 + 365
 
@@ -36,7 +35,7 @@ def test_a_weak_responder_shifts_it_down(maria, laxity_pen):
 def test_conditioning_recovers_a_hidden_patient(maria, laxity_pen):
     """Observe one draw of a larger population at 1 and 3 months; the forecast tracks it later."""
     truth_model = fitted(maria, laxity_pen, SERIES3, draws=50, seed=123)
-    truth = improvement_pct(truth_model.log_severity(SERIES3, 0, ONE_YEAR + 1))[:, 7]
+    truth = truth_model.improvement(truth_model.log_severity(SERIES3, 0, ONE_YEAR + 1))[:, 7]
     observed = [FollowUp.measured(d, float(truth[d])) for d in (56 + 30, 56 + 90)]
     post = fitted(maria, laxity_pen, SERIES3, observed).predict(ONE_YEAR)
     assert post.p10[ONE_YEAR] - 3 <= truth[ONE_YEAR] <= post.p90[ONE_YEAR] + 3

@@ -58,12 +58,15 @@ BLOCKS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
             "concerns.acne_scars_rolling.efficacy",
             "concerns.acne_scars_boxcar.efficacy",
             "concerns.stretch_marks.efficacy",
+            "concerns.fine_lines.efficacy",
         ),
-        frozenset({"alster2020", "lotfi2013", "mohamedali2017"}),
+        frozenset(
+            {"dalwig2020", "majid2009", "lotfi2013", "alster2020", "mohamedali2017", "alqam2022"}
+        ),
     ),
     (
         ("dose.microdermabrasion_collagen", "epidermal_efficacy"),
-        frozenset({"seeds_mda_glow_temporary", "shim2001", "mohamedali2017"}),
+        frozenset({"seeds_mda_glow_temporary", "shim2001", "tan2001", "mohamedali2017"}),
     ),
 )
 
@@ -117,7 +120,7 @@ def calibrate(
     n_draws: int = 400,
     seed: int = 0,
     rounds: int = 2,
-    max_evals: int = 400,
+    max_evals: int = 300,
 ) -> OutcomeParameters:
     for _ in range(rounds):
         for names, ids in BLOCKS:
@@ -129,19 +132,21 @@ def calibrate(
 def report(
     results: list[tuple[Target, float]], before: list[tuple[Target, float]] | None = None
 ) -> str:
-    columns = f"{'before':>9} {'fit':>9}" if before else f"{'':>9} {'value':>9}"
-    lines = [
-        f"{'target':34} {'case':44} {'allowed':>17} {columns}  ",
-        "-" * 122,
-    ]
+    """The fit table: target, source, expected, model (and before), met."""
+    before_col = f" {'before':>9}" if before else ""
+    head = f"{'target':66} {'source':18} {'expected':>15}{before_col} {'model':>9}  met"
+    lines = [head, "-" * len(head)]
     for i, (t, v) in enumerate(results):
-        allowed = f"{_fmt(t.low)}..{_fmt(t.high)}"
-        prior = _fmt(before[i][1]) if before else ""
-        mark = "ok" if t.contains(v) else "MISS"
-        kind = "" if t.fitted else " (check)"
+        expected = f"{_fmt(t.low)}..{_fmt(t.high)}"
+        prior = f" {_fmt(before[i][1]):>9}" if before else ""
+        mark = "yes" if t.contains(v) else "NO"
+        kind = "" if t.fitted else " (shape)"
+        name = f"{t.id}: {t.case}"
         lines.append(
-            f"{t.id:34.34} {t.case:44.44} {allowed:>17} {prior:>9} {_fmt(v):>9}  {mark}{kind}"
+            f"{name:66.66} {t.citation:18.18} {expected:>15}{prior} {_fmt(v):>9}  {mark}{kind}"
         )
+    met = sum(t.contains(v) for t, v in results)
+    lines.append(f"\n{met} of {len(results)} targets met")
     return "\n".join(lines)
 
 

@@ -28,6 +28,13 @@ class Forecast:
     sessions: tuple[int, ...]
     n_draws: int
     effective_draws: float
+    parameter_set: str = "packaged"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def statement(self) -> str:
+        """The patient sentence, naming the parameter set the forecast comes from."""
+        return f"{PATIENT_SENTENCE} (Outcome model parameters: {self.parameter_set}.)"
 
     @property
     def peak_day(self) -> int:
@@ -65,5 +72,7 @@ class Forecast:
             "sessions": list(self.sessions),
             "draws": self.n_draws,
             "effective_draws": round(self.effective_draws, 1),
-            "statement": PATIENT_SENTENCE,
+            "statement": self.statement,
+            "parameter_set": self.parameter_set,
+            "notes": list(self.notes),
         }

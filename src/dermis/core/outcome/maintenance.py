@@ -6,6 +6,10 @@ day (within the minimum and maximum interval) that still keeps it above until th
 further session could be booked. A later session always carries the result further (the effect of
 a session is the same shifted in time, and a later one meets less saturation), so booking each one
 as late as possible uses the fewest sessions; the tests compare it with every fixed interval.
+
+When the chosen quantile never reaches noticeable after the series, maintenance cannot keep what
+was never there: the plan books nothing and recommends reassessing the plan (a longer series,
+another depth or modality, or accepting a smaller result).
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ class MaintenancePlan:
     noticeable_threshold: float
     days_below: int
     comparisons: tuple[RecallComparison, ...]
+    recommendation: str = "maintain"  # or "reassess": the series never reaches noticeable
+    notes: tuple[str, ...] = ()
+    parameter_set: str = "packaged"
 
     @property
     def feasible(self) -> bool:
@@ -84,6 +91,9 @@ class MaintenancePlan:
             "feasible": self.feasible,
             "days_below_noticeable": self.days_below,
             "comparison": [c.to_dict() for c in self.comparisons],
+            "recommendation": self.recommendation,
+            "notes": list(self.notes),
+            "parameter_set": self.parameter_set,
         }
 
 
@@ -93,7 +103,7 @@ class _Curve:
     def __init__(self, model: OutcomeModel, quantile: float) -> None:
         self.model = model
         self.prob = 1.0 - quantile  # improvement's q-quantile is log-severity's (1-q)-quantile
-        self.limit = kx.log_severity_at(model.threshold_pct_)
+        self.limit = kx.log_severity_at(model.threshold_pct_, model.kinetics_.ceiling)
 
     def values(self, state: kx.State, start: int, stop: int) -> kx.F64:
         y = self.model.log_severity((), start, stop, state)
@@ -149,9 +159,18 @@ def plan_maintenance(
     after_series = model.state_after(series)
     onset = curve.first(after_series, last, min(end, last + 365), below=False)
     start = onset if onset is not None else min(end, last + _ONSET_WAIT)
+    notes = list(model.notes_)
+    if onset is None:
+        notes.insert(
+            0,
+            f"The p{quantile * 100:g} improvement never reaches noticeable "
+            f"({model.threshold_pct_:g} %) after this series: maintenance cannot keep a result "
+            "that is not there. Reassess the plan (more sessions, another depth or modality, or a "
+            "smaller goal) and grade the result at a follow-up before booking maintenance.",
+        )
 
     state, booked = after_series, []
-    failure = curve.first(state, start, end, below=True)
+    failure = curve.first(state, start, end, below=True) if onset is not None else None
     while failure is not None:
         lo = state.day + min_interval_days
         if lo > end:
@@ -202,4 +221,7 @@ def plan_maintenance(
         noticeable_threshold=model.threshold_pct_,
         days_below=counted[0].days_below,
         comparisons=counted[1:],
+        recommendation="maintain" if onset is not None else "reassess",
+        notes=tuple(notes),
+        parameter_set=model.version_,
     )

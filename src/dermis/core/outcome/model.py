@@ -29,6 +29,7 @@ from dermis.core.outcome.personalise import (
     importance_resample,
     log_likelihood,
     patient_kinetics,
+    split_oedema,
     validate_follow_ups,
 )
 
@@ -53,7 +54,7 @@ class OutcomeModel:
         parameters: OutcomeParameters | None = None,
         n_draws: int = 1000,
         seed: int = 0,
-        pool_factor: int = 4,
+        pool_factor: int = 8,
     ) -> None:
         self.parameters = parameters
         self.n_draws = n_draws
@@ -78,7 +79,8 @@ class OutcomeModel:
         """Draw the population for this patient; condition on follow-up grades if given.
 
         `sessions` are the sessions already done (needed to interpret the follow-ups) and the
-        default schedule of predict().
+        default schedule of predict(). Grades taken within `follow_up.oedema_days` of a session
+        measure swelling, not collagen: they are set aside (`set_aside_`) and `notes_` says so.
         """
         n = self.n_draws
         if isinstance(n, bool) or not isinstance(n, int) or not 20 <= n <= 200_000:
@@ -95,8 +97,12 @@ class OutcomeModel:
         self.kinetics_ = patient_kinetics(params, patient, treatment)
         self.threshold_pct_ = float(params.noticeable_threshold_pct.value)
         self.sessions_ = history
-        self.follow_ups_ = observed
+        usable, aside = split_oedema(observed, history, params.follow_up.oedema_days.value)
+        self.follow_ups_ = usable
+        self.set_aside_ = aside
+        self.notes_ = _notes(params, treatment, aside)
         self._clock = ageing_clock(params, patient, 366)
+        observed = usable
         if not observed:
             self.draws_ = draw_population(params, patient, treatment, n, rng)
             self.effective_draws_ = float(n)
@@ -105,12 +111,21 @@ class OutcomeModel:
         last = observed[-1].day + 1
         clock = ageing_clock(params, patient, last)
         y = kx.log_severity(self.kinetics_, pool, kx.State.empty(pool.n), history, 0, last, clock)
-        predicted = kx.improvement_pct(y[[f.day for f in observed]])
+        predicted = self.improvement(y[[f.day for f in observed]])
         log_w = log_likelihood(predicted, observed, params.follow_up.rater_sd_pct.value)
         index, ess = importance_resample(log_w, n, rng)
         self.draws_ = pool.take(index)
         self.effective_draws_ = ess
         return self
+
+    def improvement(self, y: kx.F32 | kx.F64) -> kx.F64:
+        """Improvement in percent from log-severity, with this treatment's ceiling."""
+        return kx.improvement_pct(y, self.kinetics_.ceiling)
+
+    @property
+    def version_(self) -> str:
+        """The version of the parameter set the forecasts come from."""
+        return self.parameters_.version
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "draws_"):
@@ -148,7 +163,7 @@ class OutcomeModel:
         """Improvement (percent) of every draw for days 0..horizon, shape (days, n_draws)."""
         plan = self._schedule(sessions)
         validate_horizon(horizon_days)
-        return kx.improvement_pct(self.log_severity(plan, 0, horizon_days + 1))
+        return self.improvement(self.log_severity(plan, 0, horizon_days + 1))
 
     def predict(self, horizon_days: int, sessions: Sequence[int] | None = None) -> Forecast:
         """p10/p50/p90 of improvement for days 0..horizon_days."""
@@ -156,7 +171,7 @@ class OutcomeModel:
         validate_horizon(horizon_days)
         y = self.log_severity(plan, 0, horizon_days + 1)
         # improvement falls as log-severity rises: its p10 is the 90th percentile of y
-        bands = kx.improvement_pct(kx.quantile_rows(y, [1.0 - q for q in QUANTILES]))
+        bands = self.improvement(kx.quantile_rows(y, [1.0 - q for q in QUANTILES]))
         return Forecast(
             days=np.arange(horizon_days + 1),
             p10=bands[0],
@@ -166,6 +181,8 @@ class OutcomeModel:
             sessions=plan,
             n_draws=self.draws_.n,
             effective_draws=self.effective_draws_,
+            parameter_set=self.version_,
+            notes=self.notes_,
         )
 
     def _schedule(self, sessions: Sequence[int] | None) -> tuple[int, ...]:
@@ -175,3 +192,22 @@ class OutcomeModel:
                 raise InputError("--sessions", "give at least one session day")
             return self.sessions_
         return validate_sessions(sessions)
+
+
+def _notes(
+    params: OutcomeParameters, treatment: Treatment, aside: Sequence[FollowUp]
+) -> tuple[str, ...]:
+    notes = []
+    if aside:
+        days = ", ".join(str(f.day) for f in aside)
+        notes.append(
+            f"{len(aside)} follow-up grade(s) (day {days}) taken within "
+            f"{params.follow_up.oedema_days.value:g} days of a session were set aside: they "
+            "measure swelling, not new collagen."
+        )
+    if treatment.modality == "microdermabrasion":
+        notes.append(
+            "Most of microdermabrasion's visible gain is epidermal and temporary (it fades within "
+            "about a week); only a small collagen response lasts."
+        )
+    return tuple(notes)

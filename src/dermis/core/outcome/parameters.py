@@ -1,7 +1,9 @@
 """The outcome model's parameters: a YAML file, validated on load, one source on every number.
 
-Each parameter is either sourced (`citation`: a key of the evidence digest) or fitted
-(`calibrated_to`: the calibration target ids of `dermis.core.outcome.targets`, with fit `bounds`).
+Each parameter is either sourced (`citation`: a key of the evidence digest), fitted
+(`calibrated_to`: the calibration target ids of `dermis.core.outcome.targets`, with fit `bounds`)
+or refitted from a clinic's own follow-ups (`basis: clinic`). A parameter set carries a `version`
+that every forecast names ("packaged-2026.2"; a clinic's refit "clinic-<date>-<hash>").
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from dermis.core.errors import KnowledgeError
 from dermis.core.outcome.inputs import CONCERNS
 
 # Keys of the evidence digest (shared/domain/evidence.md) plus `seeds_permanence` (the source
-# texts' timeline), `md_practice` (clinic protocol pages, §3), `healing_phases` (§4) and
-# `collagen_decline_consensus` (the un-keyed [C] statements of §7: ~1 %/yr, menopause).
+# texts' timeline), `md_practice` (clinic protocol pages, §3), `healing_phases` (§4),
+# `collagen_decline_consensus` (the un-keyed [C] statements of §7: ~1 %/yr, menopause) and
+# `literature_shapes` (the shapes the acne-scar and photoaging literature agree on, §11).
 KNOWN_CITATIONS = frozenset(
     {
         "harris2015",
@@ -36,6 +39,10 @@ KNOWN_CITATIONS = frozenset(
         "fabbrocini2009",
         "eldomyati2015",
         "mohamedali2017",
+        "dalwig2020",
+        "alqam2022",
+        "tan2001",
+        "literature_shapes",
         "karimipour2005",
         "karimipour2009",
         "freedman2001",
@@ -51,7 +58,7 @@ KNOWN_CITATIONS = frozenset(
     }
 )
 
-Basis = Literal["measured", "consensus", "vendor", "assumption", "convention", "fitted"]
+Basis = Literal["measured", "consensus", "vendor", "assumption", "convention", "fitted", "clinic"]
 
 
 class _Strict(BaseModel):
@@ -78,7 +85,7 @@ class Param(_Strict):
                 raise ValueError("a fitted parameter needs bounds (low < high)")
             if not self.bounds[0] <= self.value <= self.bounds[1]:
                 raise ValueError(f"value {self.value} is outside its bounds {self.bounds}")
-        elif self.citation is None:
+        elif self.citation is None and self.basis != "clinic":
             raise ValueError("needs a citation (or basis: fitted with calibrated_to)")
         if self.citation is not None and self.citation not in KNOWN_CITATIONS:
             raise ValueError(f"unknown citation key {self.citation!r}")
@@ -125,39 +132,61 @@ class Ageing(_Strict):
     sun: dict[Literal["low", "moderate", "high"], Param]
     phototype_sun_weight: dict[Literal["I", "II", "III", "IV", "V", "VI"], Param]
     smoker: Param
+    lifestyle_turnover_exponent: Param
     menopause_age: Param
+    menopause_age_sd: Param
     menopause_years: Param
     menopause_factor: Param
     post_menopause_factor: Param
 
 
 class Variability(_Strict):
+    """Between-patient spread (log-normal, median 1)."""
+
     response_sd_log: Param
+    maturation_sd_log: Param
+    visibility_sd_logit: Param
     turnover_sd_log: Param
     ageing_sd_log: Param
 
 
+class Uncertainty(_Strict):
+    """Parameter uncertainty: how far the population values themselves may be off (log-sd)."""
+
+    turnover_sd_log: Param
+    maturation_sd_log: Param
+    ageing_sd_log: Param
+    microdermabrasion_sd_log: Param
+
+
 class Concern(_Strict):
     efficacy: Param
+    efficacy_sd_log: Param
     epidermal_weight: Param
     ageing_sensitivity: Param
     turnover_multiplier: Param
+    maturation_multiplier: Param
 
 
 class FollowUpNoise(_Strict):
     rater_sd_pct: Param
+    oedema_days: Param
 
 
 class OutcomeParameters(_Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
+    version: str
+    provenance: dict[str, Any] | None = None
     reference_patient: ReferencePatient
     noticeable_threshold_pct: Param
+    visible_ceiling_pct: Param
     collagen_efficacy: Param
     epidermal_efficacy: Param
     kinetics: Kinetics
     dose: Dose
     ageing: Ageing
     variability: Variability
+    uncertainty: Uncertainty
     concerns: dict[str, Concern]
     follow_up: FollowUpNoise
 
@@ -167,7 +196,21 @@ class OutcomeParameters(_Strict):
         extra = set(self.concerns) - set(CONCERNS)
         if missing or extra:
             raise ValueError(f"concerns: missing {sorted(missing)}, unknown {sorted(extra)}")
+        if not _VERSION.fullmatch(self.version):
+            raise ValueError(f"version {self.version!r}: letters, digits and . _ - only, 1-64")
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-serialisable dict (what the web stores); `from_dict` reads it back."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OutcomeParameters:
+        return parse_parameters(data, f"<parameter set {data.get('version', '?')}>")
+
+
+ParameterSet = OutcomeParameters
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 DEFAULT_PATH = Path(str(files("dermis.core.outcome").joinpath("parameters.yaml")))
@@ -244,17 +287,30 @@ def get_param(params: OutcomeParameters, dotted: str) -> Param:
     raise KeyError(dotted)
 
 
-def with_values(params: OutcomeParameters, values: Mapping[str, float]) -> OutcomeParameters:
-    """A copy with some parameter values replaced (by dotted name); validated again."""
+def with_values(
+    params: OutcomeParameters,
+    values: Mapping[str, float],
+    changes: Mapping[str, Mapping[str, Any]] | None = None,
+    **top: Any,
+) -> OutcomeParameters:
+    """A copy with some parameter values replaced (by dotted name); validated again.
+
+    `changes` replaces other fields of a parameter (basis, note, ...); `top` top-level fields
+    (version, provenance).
+    """
     raw = params.model_dump(mode="python")
-    for dotted, value in values.items():
+    edits = {k: {"value": float(v)} for k, v in values.items()}
+    for dotted, fields in (changes or {}).items():
+        edits.setdefault(dotted, {}).update(fields)
+    for dotted, fields in edits.items():
         node = raw
         *parents, leaf = dotted.split(".")
         for part in parents:
             node = node[part]
         if leaf not in node:
             raise KeyError(dotted)
-        node[leaf]["value"] = float(value)
+        node[leaf].update(fields)
+    raw.update(top)
     return parse_parameters(raw)
 
 

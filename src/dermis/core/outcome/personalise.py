@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_ndtr, ndtr
+from scipy.special import expit, log_ndtr, ndtr
 
 from dermis.core.errors import InputError
 from dermis.core.outcome.inputs import OutcomePatient, Treatment, make_patient
@@ -50,55 +50,75 @@ def collagen_dose(
     return dose * _age_response(params, patient.age) / _age_response(params, ref_age)
 
 
+def _lifestyle(params: OutcomeParameters, patient: OutcomePatient) -> float:
+    """Sun (weighted by phototype) times smoking: how much faster than the reference skin ages."""
+    g = params.ageing
+    sun = g.sun[patient.sun.value].value  # type: ignore[index]
+    weight = g.phototype_sun_weight[patient.fitzpatrick.value].value  # type: ignore[index]
+    smoke = g.smoker.value if patient.smoker else 1.0
+    return (1.0 + (sun - 1.0) * weight) * smoke
+
+
+def _depth_slowing(params: OutcomeParameters, treatment: Treatment) -> float:
+    k, d = params.kinetics, params.dose
+    if treatment.modality == "microneedling":
+        assert treatment.depth_mm is not None
+        depth = treatment.depth_mm
+    else:
+        depth = d.microdermabrasion_equivalent_depth_mm.value
+    return float((depth / d.reference_depth_mm.value) ** -k.depth_slowing_exponent.value)
+
+
 def patient_kinetics(
     params: OutcomeParameters, patient: OutcomePatient, treatment: Treatment
 ) -> Kinetics:
     """The constants shared by all draws of this patient and treatment."""
     k, d = params.kinetics, params.dose
     concern = params.concerns[treatment.concern]
-    if treatment.modality == "microneedling":
-        assert treatment.depth_mm is not None
-        depth = treatment.depth_mm
-    else:
-        depth = d.microdermabrasion_equivalent_depth_mm.value
-    slow = (depth / d.reference_depth_mm.value) ** -k.depth_slowing_exponent.value
     epi = d.epidermal_dose[treatment.modality].value  # type: ignore[index]
     if treatment.device in _HOME_DEVICES:
         epi *= d.home_device_epidermal_factor.value
     return Kinetics(
-        inflammation_rate=k.inflammation_rate.value * slow,
-        maturation_rate=k.maturation_rate.value * slow,
+        inflammation_rate=k.inflammation_rate.value * _depth_slowing(params, treatment),
         epidermal_rate=k.epidermal_rate.value,
         dose=collagen_dose(params, patient, treatment),
         capacity=d.capacity.value,
         immature_visibility=k.immature_visibility.value,
-        efficacy=params.collagen_efficacy.value * concern.efficacy.value,
         epidermal=epi * params.epidermal_efficacy.value * concern.epidermal_weight.value,
+        ceiling=params.visible_ceiling_pct.value / 100.0,
     )
 
 
 def ageing_rate(params: OutcomeParameters, patient: OutcomePatient, concern: str) -> float:
     """Median log-severity per year of the ageing clock (before menopause factors)."""
-    g = params.ageing
-    sun = g.sun[patient.sun.value].value  # type: ignore[index]
-    weight = g.phototype_sun_weight[patient.fitzpatrick.value].value  # type: ignore[index]
-    sun_factor = 1.0 + (sun - 1.0) * weight
-    smoke = g.smoker.value if patient.smoker else 1.0
     return (
-        g.base_rate.value * sun_factor * smoke * params.concerns[concern].ageing_sensitivity.value
+        params.ageing.base_rate.value
+        * _lifestyle(params, patient)
+        * params.concerns[concern].ageing_sensitivity.value
+    )
+
+
+def menopause_pace(params: OutcomeParameters, ages: F64) -> F64:
+    """Pace of decline of women relative to adulthood, averaged over the age at menopause.
+
+    x `menopause_factor` for `menopause_years` after menopause, x `post_menopause_factor` after;
+    menopause ~ Normal(menopause_age, menopause_age_sd), so the pace rises smoothly with age.
+    """
+    g = params.ageing
+    mu, sd, span = g.menopause_age.value, g.menopause_age_sd.value, g.menopause_years.value
+    started = ndtr((ages - mu) / sd)
+    past_window = ndtr((ages - span - mu) / sd)
+    return (
+        1.0
+        + (g.menopause_factor.value - 1.0) * (started - past_window)
+        + (g.post_menopause_factor.value - 1.0) * past_window
     )
 
 
 def ageing_clock(params: OutcomeParameters, patient: OutcomePatient, n_days: int) -> F64:
     """Years of decline at the reference rate accumulated by day t, for t in [0, n_days)."""
-    g = params.ageing
     ages = patient.age + np.arange(n_days) / 365.25
-    pace = np.ones(n_days)
-    if patient.sex == "f":
-        onset = g.menopause_age.value
-        pace[ages >= onset] = g.post_menopause_factor.value
-        window = (ages >= onset) & (ages < onset + g.menopause_years.value)
-        pace[window] = g.menopause_factor.value
+    pace = menopause_pace(params, ages) if patient.sex == "f" else np.ones(n_days)
     clock = np.empty(n_days)
     clock[0] = 0.0
     np.cumsum(pace[:-1] / 365.25, out=clock[1:])
@@ -112,19 +132,47 @@ def draw_population(
     n: int,
     rng: np.random.Generator,
 ) -> Draws:
-    """Monte Carlo draws of the between-patient variability (log-normal, median 1)."""
-    v = params.variability
-    z = rng.standard_normal((3, n))
+    """Monte Carlo draws of the patient population and of the uncertain parameters.
+
+    Each draw is a patient (response, pace of remodelling, turnover, decline: log-normal, median 1;
+    how much early collagen shows: logit-normal around `immature_visibility`, lower in the same
+    patients who remodel slowly - late responders)
+    seen through one plausible value of each uncertain population parameter (the concern's
+    efficacy, turnover, remodelling pace, decline, microdermabrasion's dose), so the band widens
+    where the evidence is thin.
+    """
+    v, u, k = params.variability, params.uncertainty, params.kinetics
+    concern = params.concerns[treatment.concern]
+    z = rng.standard_normal((9, n))
+    mda_sd = u.microdermabrasion_sd_log.value if treatment.modality == "microdermabrasion" else 0.0
+    response = np.exp(v.response_sd_log.value * z[0] + mda_sd * z[1])
+    efficacy = (
+        params.collagen_efficacy.value
+        * concern.efficacy.value
+        * np.exp(concern.efficacy_sd_log.value * z[2])
+    )
+    maturation = (
+        k.maturation_rate.value
+        * _depth_slowing(params, treatment)
+        * concern.maturation_multiplier.value
+        * np.exp(v.maturation_sd_log.value * z[3] + u.maturation_sd_log.value * z[4])
+    )
+    lifestyle = _lifestyle(params, patient) ** params.ageing.lifestyle_turnover_exponent.value
     turnover = (
-        params.kinetics.turnover_rate.value
-        * params.concerns[treatment.concern].turnover_multiplier.value
+        k.turnover_rate.value
+        * concern.turnover_multiplier.value
+        * lifestyle
+        * np.exp(v.turnover_sd_log.value * z[5] + u.turnover_sd_log.value * z[6])
     )
-    return Draws(
-        response=np.exp(v.response_sd_log.value * z[0]),
-        turnover=turnover * np.exp(v.turnover_sd_log.value * z[1]),
-        ageing=ageing_rate(params, patient, treatment.concern)
-        * np.exp(v.ageing_sd_log.value * z[2]),
+    # new collagen matures before it is lost (and the closed form needs distinct rates)
+    turnover = np.minimum(turnover, 0.5 * maturation)
+    ageing = ageing_rate(params, patient, treatment.concern) * np.exp(
+        v.ageing_sd_log.value * z[7] + u.ageing_sd_log.value * z[8]
     )
+    # a late responder both remodels slowly and shows little of the early collagen: one draw
+    w = params.kinetics.immature_visibility.value
+    visibility = expit(np.log(w / (1.0 - w)) + v.visibility_sd_logit.value * z[3])
+    return Draws(response, turnover, ageing, maturation, efficacy, visibility)
 
 
 @dataclass(frozen=True)
@@ -188,10 +236,28 @@ def log_likelihood(predicted_pct: F64, follow_ups: Sequence[FollowUp], rater_sd:
 
 
 def importance_resample(log_w: F64, n: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """Systematic resampling of n indices by importance weights; returns (indices, ESS)."""
+    """Systematic resampling of n indices by importance weights; returns (indices, ESS).
+
+    The effective sample size is Kish's 1 / sum(w^2) over the pool, but never more than the number
+    of distinct draws kept: resampling cannot create information.
+    """
     w = np.exp(log_w - log_w.max())
     w /= w.sum()
     ess = float(1.0 / np.sum(w**2))
     positions = (rng.random() + np.arange(n)) / n
-    index = np.searchsorted(np.cumsum(w), positions, side="left")
-    return np.minimum(index, w.size - 1), ess
+    index = np.minimum(np.searchsorted(np.cumsum(w), positions, side="left"), w.size - 1)
+    return index, min(ess, float(np.unique(index).size))
+
+
+def split_oedema(
+    follow_ups: Sequence[FollowUp], sessions: Sequence[int], oedema_days: float
+) -> tuple[tuple[FollowUp, ...], tuple[FollowUp, ...]]:
+    """(usable, set aside): a grade 1..oedema_days-1 days after a session measures swelling.
+
+    A grade on the day of a session is taken before it (the usual pre-session photo and grade).
+    """
+    usable, aside = [], []
+    for f in follow_ups:
+        swollen = any(0 < f.day - s < oedema_days for s in sessions)
+        (aside if swollen else usable).append(f)
+    return tuple(usable), tuple(aside)

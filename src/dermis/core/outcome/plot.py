@@ -47,8 +47,9 @@ def plot_forecast(
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=False))
     ax.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8)
-    fig.text(0.01, 0.01, PATIENT_SENTENCE, fontsize=7, color="0.3")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.text(0.01, 0.01, f"{PATIENT_SENTENCE}\nOutcome model parameters: {forecast.parameter_set}",
+             fontsize=7, color="0.3")  # fmt: skip
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     try:
         fig.savefig(out)
     except OSError as exc:

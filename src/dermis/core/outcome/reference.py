@@ -1,6 +1,6 @@
 """The same equations integrated numerically with scipy, draw by draw: the benchmark's baseline.
 
-Used to check the closed form (tests) and to measure its speed-up (`python -m dermis.bench`).
+Used to check the closed form (tests) and to measure its speed-up (`benchmarks/bench_outcome.py`).
 Never used for forecasts.
 """
 
@@ -35,23 +35,24 @@ def log_severity_ivp(
     days = np.arange(horizon_days + 1)
     out = np.empty((days.size, draws.n))
     for i in range(draws.n):
-        m = float(draws.turnover[i])
-        rhs = _rhs(kin.inflammation_rate, kin.maturation_rate, m, kin.epidermal_rate)
+        m, p = float(draws.turnover[i]), float(draws.maturation[i])
+        rhs = _rhs(kin.inflammation_rate, p, m, kin.epidermal_rate)
         x = np.zeros(4)
         gain = np.zeros(days.size)
         edges = [*sessions, horizon_days + 1]
         for k, t0 in enumerate(sessions):
             load = x[0] + x[1] + x[2]
             r = draws.response[i]
-            u = r * kin.dose * max(0.0, 1.0 - load / (r * kin.capacity))
-            x = x + np.array([u, 0.0, 0.0, r * kin.epidermal])
+            u = r * kin.dose / (1.0 + load / (r * kin.capacity))
+            x = x + np.array([u, 0.0, 0.0, 0.0])
+            x[3] = max(x[3], r * kin.epidermal)
             t1 = edges[k + 1]
             grid = days[(days >= t0) & (days < t1)]
             sol = solve_ivp(
                 rhs, (t0, t1), x, t_eval=np.append(grid, t1), rtol=rtol, atol=atol, method="RK45"
             )
             _, P, M, E = sol.y
-            visible = kin.efficacy * (kin.immature_visibility * P + M) + E
+            visible = draws.efficacy[i] * (draws.visibility[i] * P + M) + E
             gain[grid] = visible[:-1]
             x = sol.y[:, -1]
         out[:, i] = draws.ageing[i] * clock[: days.size] - gain
