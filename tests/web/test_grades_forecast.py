@@ -229,11 +229,12 @@ def test_the_planned_course_is_forecast_before_the_first_session(world):
     falls = forecasting.below_noticeable_on(world.nora)
     assert falls is not None and falls > timezone.localdate()
     assert falls == result.start + timedelta(days=result.forecast.noticeable_until_day + 1)
-    # acne-scar remodelling lasts: still noticeable three years on, so no recall date yet
+    # a typical icepick-scar result never reaches "noticeable" (the trials' modest gains for
+    # deep narrow scars), so the forecast gives no recall date: the cadence decides
     cache.clear()
-    give_plan(world.rhys, world.oscar.user)
-    lasting = forecasting.patient_forecast(world.rhys)
-    assert lasting.forecast.p50[-1] >= lasting.forecast.noticeable_threshold
+    give_plan(world.rhys, world.oscar.user, concern="acne_scars_icepick")
+    modest = forecasting.patient_forecast(world.rhys)
+    assert max(modest.forecast.p50) < modest.forecast.noticeable_threshold
     assert forecasting.below_noticeable_on(world.rhys) is None
 
 
