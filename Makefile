@@ -73,8 +73,11 @@ format: setup
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
+# The benchmarks live outside the package (benchmarks/); each prints a table against a baseline
+# measured in the same run.
 bench: setup
 	.venv/bin/python benchmarks/bench_outcome.py
+	.venv/bin/python benchmarks/bench_slots.py
 
 clean:
 	rm -rf .venv .tools

@@ -22,8 +22,8 @@ import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
+from bench_common import _pin_one_core, format_table  # noqa: E402
 
-from dermis.bench import _pin_one_core, format_table  # noqa: E402
 from dermis.core.outcome import OutcomeModel, make_patient, make_treatment  # noqa: E402
 from dermis.core.outcome.clinic_calibration import calibration_report  # noqa: E402
 from dermis.core.outcome.clinic_records import synthetic_clinic  # noqa: E402

@@ -1,9 +1,4 @@
-"""Helpers shared by the benchmarks: pin to one core, print a table.
-
-The outcome-model benchmark lives in `benchmarks/bench_outcome.py` (`make bench`); the slot-finder
-and booking benchmarks (`python -m dermis.bench_slots`, `python -m dermis.bench_booking`) import
-these helpers from here until they move there too.
-"""
+"""Helpers shared by the benchmarks in this folder: pin to one core, print a table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Benchmark of the booking endpoint under concurrent clients: `python -m dermis.bench_booking`.
+"""Benchmark of the booking endpoint under concurrent clients: `python benchmarks/bench_booking.py`.
 
 For SQLite, and PostgreSQL when DATABASE_URL or --postgres names a server (a scratch database is
 created on it and dropped afterwards): a fresh database is seeded with one clinic (practitioners
@@ -44,9 +44,9 @@ SPREAD_DAYS = 28  # a series' first day: one of 28 consecutive days (sessions ar
 USER = "bench-desk"
 PASSWORD = "bench-password-not-secret-1"
 REPRODUCE = (
-    "python -m dermis.bench_booking --clients 20 --requests 200  # SQLite only\n"
+    "python benchmarks/bench_booking.py --clients 20 --requests 200  # SQLite only\n"
     "DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres "
-    "python -m dermis.bench_booking --clients 20 --requests 200  # and PostgreSQL"
+    "python benchmarks/bench_booking.py --clients 20 --requests 200  # and PostgreSQL"
 )
 
 
@@ -205,7 +205,8 @@ def series_body(seeded: dict, slot: int) -> dict:
     if offset >= SPREAD_DAYS:
         raise ValueError("more distinct series than the practitioners' days hold")
     zone = ZoneInfo(seeded["zone"])
-    day0 = date.fromisoformat(seeded["today"]) + timedelta(days=2 + offset)
+    # past the longest pre-care lead time (14 days), which the safety gate holds a booking to
+    day0 = date.fromisoformat(seeded["today"]) + timedelta(days=15 + offset)
     starts = [
         datetime.combine(day0 + timedelta(days=28 * k), clock(hour), tzinfo=zone).isoformat()
         for k in range(4)
@@ -312,7 +313,7 @@ def _wait_for(port: int, server: subprocess.Popen, seconds: float = 180) -> None
 def measure(target: Target, args: argparse.Namespace) -> list[dict]:
     total = args.requests + args.baseline
     child = subprocess.run(
-        [sys.executable, "-m", "dermis.bench_booking", "--seed", str(total), str(args.background)],
+        [sys.executable, __file__, "--seed", str(total), str(args.background)],
         env=target.env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if child.returncode:
@@ -322,7 +323,7 @@ def measure(target: Target, args: argparse.Namespace) -> list[dict]:
     log_path = Path(target.env["DERMIS_DATA_DIR"]) / "server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
-    command = [sys.executable, "-m", "dermis.bench_booking", "--serve", str(port)]
+    command = [sys.executable, __file__, "--serve", str(port)]
     if args.server == "dermis-serve":
         command = [sys.executable, "-m", "dermis", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=target.env, stdout=log, stderr=subprocess.STDOUT)
@@ -447,7 +448,7 @@ class ScratchPostgres:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dermis.bench_booking", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench_booking.py", description=__doc__)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=200, help="under load (default 200)")
     parser.add_argument("--baseline", type=int, default=20, help="from one client (default 20)")

@@ -1,4 +1,4 @@
-"""Benchmark of the slot finder: `python -m dermis.bench_slots` prints a table.
+"""Benchmark of the slot finder: `python benchmarks/bench_slots.py` prints a table.
 
 A seeded clinic (20 practitioners, 6 rooms, 4 devices, 100,000 appointments over 5 years) and 200
 requests for a 6-session series with one practitioner. Runs on one core and measures, in the same
@@ -25,8 +25,8 @@ from datetime import time as clock  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import numpy as np  # noqa: E402
+from bench_common import _pin_one_core, format_table  # noqa: E402
 
-from dermis.bench import _pin_one_core, format_table  # noqa: E402
 from dermis.core.slots import (  # noqa: E402
     Availability,
     Busy,
@@ -246,7 +246,7 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dermis.bench_slots", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench_slots.py", description=__doc__)
     parser.add_argument("--appointments", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--baseline-requests", type=int, default=5)
