@@ -31,6 +31,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/patients/{patient_id}/consultations"): CLINICAL,
     ("GET", "/api/v1/consultations/{consultation_id}"): CLINICAL,
     ("POST", "/api/v1/consultations/{consultation_id}/accept"): CLINICAL,
+    ("POST", "/api/v1/consultations/{consultation_id}/facts"): CLINICAL,
     ("POST", "/api/v1/plans/{plan_id}/revise"): CLINICAL,
     ("GET", "/api/v1/patients/{patient_id}/plans"): CLINICAL,
     ("GET", "/api/v1/plans/{plan_id}"): CLINICAL,
@@ -128,6 +129,7 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
         },
         ("POST", "/api/v1/appointments/{appointment_id}/cancel"): {},
         ("POST", "/api/v1/consultations/{consultation_id}/accept"): {"signer_name": "Nora Quinn"},
+        ("POST", "/api/v1/consultations/{consultation_id}/facts"): {"keep": []},
         ("POST", "/api/v1/plans/{plan_id}/revise"): {
             "changes": [{"course": 0, "what": "sessions", "value": 5, "reason": "more"}]
         },

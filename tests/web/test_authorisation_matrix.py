@@ -56,6 +56,7 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "patient-forecast": ("GET", "patient", CLINICAL),
     "consultation-detail": ("GET", "consultation", CLINICAL),
     "consultation-accept": ("POST", "consultation", CLINICAL),
+    "consultation-facts": ("POST", "consultation", CLINICAL),
     "plan-detail": ("GET", "plan", CLINICAL),
     "plan-revise": ("GET", "plan", CLINICAL),
     "plan-pdf": ("GET", "plan", CLINICAL),

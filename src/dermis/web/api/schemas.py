@@ -176,6 +176,10 @@ class ConsultationOut(ConsultationSummary):
     assessment: dict
     screening: dict
     proposal: dict
+    recognition: dict = Field(
+        description="facts read from the free text (each with `recognised_from`), the lines not "
+        "recognised, and `pending`: facts a practitioner has not confirmed yet"
+    )
 
 
 class PlanOut(Schema):

@@ -30,6 +30,7 @@ from dermis.web.api.schemas import (
     text_problem,
 )
 from dermis.web.clinic.access import CLINICAL, audit, client_ip
+from dermis.web.clinic.consultations import selectors
 from dermis.web.clinic.consultations import services as writes
 from dermis.web.clinic.models import AuditEvent, Consultation, TreatmentPlan
 
@@ -86,6 +87,7 @@ def detail(c: Consultation) -> dict:
         "assessment": c.assessment,
         "screening": c.screening,
         "proposal": c.proposal,
+        "recognition": selectors.recognition(c),
     }
 
 
@@ -186,3 +188,23 @@ def revise(request, plan_id: PathId, payload: ReviseIn):
         api_actor(request), plan, _changes(payload.changes), payload.note
     )
     return Status(201, plan_out(revised))
+
+
+class FactsIn(Schema):
+    keep: list[int] = Field(
+        default_factory=list, max_length=200, description="indices of the facts that are right"
+    )
+
+
+@router.post(
+    "/consultations/{consultation_id}/facts",
+    response={200: ConsultationOut, 409: Problem, 422: Problem},
+    summary="Confirm or correct what was recognised from the free text",
+)
+def confirm_facts(request, consultation_id: PathId, payload: FactsIn):
+    """The facts at `keep` are confirmed, the others removed; the screening and the proposal are
+    made again from them. A proposal cannot be accepted while a fact awaits this check."""
+    staff = require_staff(request, CLINICAL)
+    consultation = clinic_record(staff, Consultation, consultation_id)
+    updated = writes.confirm_facts(api_actor(request), consultation, payload.keep)
+    return detail(updated)

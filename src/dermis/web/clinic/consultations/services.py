@@ -10,7 +10,7 @@ import base64
 import binascii
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.db import transaction
@@ -20,6 +20,7 @@ from dermis.core import patient as cp
 from dermis.core.adjust import Adjusted, Change, adjust, limits
 from dermis.core.errors import InputError
 from dermis.core.planning import plan as make_plan
+from dermis.core.recognition import Recognition, recognise
 from dermis.core.screening import screen
 from dermis.web.clinic import clock, safety
 from dermis.web.clinic.actors import CLINICAL, Actor
@@ -124,7 +125,8 @@ def create_consultation(
     patient.fitzpatrick = fitzpatrick
     try:
         who = core_patient(patient, as_of)
-        screening = screen(who, intake, kb, as_of)
+        recognition = recognise(intake, kb)
+        screening = screen(who, intake, kb, as_of, recognition.facts)
         proposal = make_plan(who, assessment, screening, kb)
     except InputError as err:
         patient.fitzpatrick = previous
@@ -140,12 +142,53 @@ def create_consultation(
             assessment=assessment.model_dump(mode="json"),
             screening=screening.to_dict(),
             proposal=proposal.to_dict(),
+            recognition=recognition.to_dict(),
             knowledge_version=kb.version,
             status=status or Consultation.Status.OPEN,
         )
         record(actor, Action.CREATE, consultation, summary="consultation with screening")
         safety.recheck_bookings(actor, patient)
     return consultation
+
+
+def recognition_of(consultation: Consultation) -> Recognition:
+    return Recognition.from_dict(consultation.recognition or {})
+
+
+def confirm_facts(actor: Actor, consultation: Consultation, keep: Sequence[int]) -> Consultation:
+    """The practitioner's check of what was recognised from the free text: the facts at `keep`
+    (indices) are confirmed, the others removed; screening and proposal are made again from the
+    confirmed facts. Only while the consultation is open (409 otherwise)."""
+    actor.require(CLINICAL, "confirming what the screening recognised")
+    actor.own(consultation, "consultation")
+    recognition = recognition_of(consultation)
+    bad = [i for i in keep if not 0 <= i < len(recognition.facts)]
+    if bad:
+        raise ServiceError("keep", f"no recognised fact number {bad[0]}")
+    facts = tuple(replace(recognition.facts[i], confirmed=True) for i in sorted(set(keep)))
+    confirmed = replace(recognition, facts=facts)
+    kb = knowledge()
+    who, assessment = core_inputs_of(consultation)
+    intake = cp.Intake.model_validate(consultation.intake)
+    try:
+        screening = screen(who, intake, kb, consultation.as_of, facts)
+        proposal = make_plan(who, assessment, screening, kb)
+    except InputError as err:
+        raise ServiceError.of(err) from None
+    with transaction.atomic():
+        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if locked.status != Consultation.Status.OPEN and proposal.status != "not_safe":
+            raise StateError(f"this consultation is {locked.get_status_display().lower()}")
+        locked.recognition = confirmed.to_dict()
+        locked.screening = screening.to_dict()
+        locked.proposal = proposal.to_dict()
+        if proposal.status == "not_safe":
+            locked.status = Consultation.Status.CLOSED
+        locked.save(update_fields=["recognition", "screening", "proposal", "status"])
+        removed = len(recognition.facts) - len(facts)
+        record(actor, Action.UPDATE, locked, summary=f"facts confirmed ({removed} removed)")
+        safety.recheck_bookings(actor, consultation.patient)
+    return locked
 
 
 def core_inputs_of(consultation: Consultation) -> tuple[cp.Patient, cp.Assessment]:
@@ -187,6 +230,11 @@ def accept_plan(
     actor.require(CLINICAL, "accepting a plan")
     actor.own(consultation, "consultation")
     user = actor.user
+    if recognition_of(consultation).pending:
+        raise ServiceError(
+            "facts",
+            "confirm or correct what was recognised from the patient's own words first",
+        )
     if consultation.proposal["status"] == "not_safe" or not consultation.proposal["courses"]:
         raise StateError("nothing can be planned safely from this consultation")
     if not consent.signer_name.strip():

@@ -28,6 +28,11 @@ class Consultation(models.Model):
     assessment = models.JSONField(help_text="dermis.core.patient.Assessment")
     screening = models.JSONField(help_text="Screening.to_dict() at as_of")
     proposal = models.JSONField(help_text="Plan.to_dict(): the planner's proposal")
+    recognition = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Recognition.to_dict(): facts read from the free text, and what was not",
+    )
     knowledge_version = models.CharField(max_length=40)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
 

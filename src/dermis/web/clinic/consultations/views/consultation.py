@@ -17,6 +17,7 @@ from dermis.web.clinic.access import (
     clinic_patient,
     staff_required,
 )
+from dermis.web.clinic.consultations import selectors
 from dermis.web.clinic.consultations import services as writes
 from dermis.web.clinic.consultations.forms import (
     AdjustForm,
@@ -76,6 +77,8 @@ def _detail_context(request, consultation: Consultation, adjust_form=None, conse
         "answers": _answers(consultation.intake),
         "assessment": assessment,
         "plans": consultation.plans.order_by("version"),
+        "recognition": selectors.recognition(consultation),
+        "confirmable": consultation.status == Consultation.Status.OPEN,
     }
     if _acceptable(consultation):
         try:
@@ -177,6 +180,20 @@ def consultation_accept(request, pk: int):
     return render(request, "clinic/consultations/detail.html", context, status=400)
 
 
+@staff_required(CLINICAL)
+@require_POST
+def consultation_facts(request, pk: int):
+    consultation = clinic_object(request, Consultation, pk)
+    keep = [int(v) for v in request.POST.getlist("keep") if v.isdigit()]
+    try:
+        writes.confirm_facts(actor_of(request), consultation, keep)
+    except InputError as err:
+        messages.error(request, f"Not saved: {err.message}.")
+    else:
+        messages.success(request, "Recognised facts confirmed; screening and proposal updated.")
+    return redirect("consultation-detail", pk=pk)
+
+
 urlpatterns = [
     path(
         "patients/<int:patient_id>/consultations/new/",
@@ -185,4 +202,5 @@ urlpatterns = [
     ),
     path("consultations/<int:pk>/", consultation_detail, name="consultation-detail"),
     path("consultations/<int:pk>/accept/", consultation_accept, name="consultation-accept"),
+    path("consultations/<int:pk>/facts/", consultation_facts, name="consultation-facts"),
 ]

@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, path, reverse
 
 from dermis.core.errors import InputError
 from dermis.web.clinic.access import CLINICAL, actor_of, audit, clinic_object, staff_required
+from dermis.web.clinic.consultations import selectors
 from dermis.web.clinic.consultations import services as writes
 from dermis.web.clinic.consultations.forms import AdjustForm
 from dermis.web.clinic.core_inputs import knowledge
@@ -43,6 +44,9 @@ def _plan_context(plan: TreatmentPlan, form=None) -> dict:
         "consent_pdf": _url("consent-pdf", plan.consent_id) if plan.consent_id else None,
         "form": form,
         "adjust_rows": form.rows(cite=refs.cite) if form is not None else None,
+        "recognition": selectors.recognition(plan.consultation),
+        "consultation": plan.consultation,
+        "confirmable": False,
     }
     context["references"] = refs.listing()
     return context
