@@ -85,7 +85,9 @@ def revoke_command(args: argparse.Namespace) -> int:
 def export_command(args: argparse.Namespace) -> int:
     if not _setup_django():
         return 2
-    from dermis.web.clinic.models import AuditEvent, Patient
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.audit import Action, record
+    from dermis.web.clinic.models import Patient
     from dermis.web.fhir.export import patient_bundle
 
     patient = Patient.objects.filter(pk=args.patient_id).first()
@@ -93,15 +95,9 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"dermis: error: PATIENT_ID: no patient {args.patient_id}", file=sys.stderr)
         return 2
     text = patient_bundle(patient).model_dump_json(exclude_none=True, indent=2)
-    # No request here, so audit() cannot be used; the trail still says the record left.
-    AuditEvent.objects.create(
-        clinic=patient.clinic,
-        username="(command line)",
-        patient_id_ref=patient.pk,
-        action=AuditEvent.Action.EXPORT,
-        object_type="Patient",
-        object_id=str(patient.pk),
-        summary="cli: FHIR bundle",
+    # The command line acts as the clinic's own process; the trail still says the record left.
+    record(
+        Actor.system(patient.clinic, channel="cli"), Action.EXPORT, patient, summary="FHIR bundle"
     )
     if args.output:
         Path(args.output).write_text(text + "\n", encoding="utf-8")

@@ -8,6 +8,7 @@ Times are written in UTC, so no VTIMEZONE is needed and every client agrees on t
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -85,3 +86,8 @@ def calendar(appointments: Iterable[Appointment], audience: Audience, name: str)
 
 def to_bytes(cal: Calendar) -> bytes:
     return cal.to_ical()
+
+
+def token_hash(token: str) -> str:
+    """A feed's token as stored: its SHA-256 (the token itself is shown once, never kept)."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -6,17 +6,29 @@ Each write is audited in its own transaction.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime, time
 
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from dermis.web.clinic import clock
 from dermis.web.clinic.actors import ADMIN_ONLY, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError, conflict, forbidden, not_found
-from dermis.web.clinic.models import Equipment, Location, Room, StaffMember, TimeOff, WorkingHours
+from dermis.web.clinic.models import (
+    CalendarFeed,
+    Equipment,
+    Location,
+    Patient,
+    Room,
+    StaffMember,
+    TimeOff,
+    WorkingHours,
+)
+from dermis.web.clinic.scheduling.ical import token_hash
 
 HoursRow = tuple[int, time, time, Location | None]  # weekday, start, end, location
 
@@ -105,3 +117,34 @@ def remove_resource(actor: Actor, item: Room | Equipment, noun: str) -> None:
             record(actor, Action.UPDATE, summary=f"{noun} removed")
     except ProtectedError:
         raise conflict(noun, f"{item.name} has appointments, so it stays on the list") from None
+
+
+def create_feed(
+    actor: Actor, *, staff: StaffMember | None = None, patient: Patient | None = None
+) -> tuple[CalendarFeed, str]:
+    """A secret feed address for a practitioner's or a patient's appointments: the token is
+    returned once and only its hash is kept."""
+    if (staff is None) == (patient is None):
+        raise ServiceError("owner", "a feed is for one practitioner or one patient")
+    actor.own(staff or patient, "staff" if staff else "patient")
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        feed = CalendarFeed.objects.create(
+            token_sha256=token_hash(token), staff=staff, patient=patient, created_by=actor.user
+        )
+        record(actor, Action.CREATE, feed, patient=patient, summary="calendar feed")
+    return feed, token
+
+
+def revoke_feed(actor: Actor, feed: CalendarFeed) -> None:
+    owner = feed.staff or feed.patient
+    actor.own(owner, "feed")
+    may = actor.role in ADMIN_ONLY or (actor.staff and feed.staff_id == actor.staff.pk)
+    if not (may or (actor.user is not None and feed.created_by_id == actor.user.pk)):
+        raise forbidden("only the feed's owner or a clinic admin may revoke it")
+    if feed.revoked_at is not None:
+        return
+    with transaction.atomic():
+        CalendarFeed.objects.filter(pk=feed.pk).update(revoked_at=clock.now())
+        record(actor, Action.UPDATE, feed, patient=feed.patient, summary="calendar feed revoked")
+    feed.refresh_from_db()

@@ -6,9 +6,7 @@ database does not hand out working feed addresses. What a feed says is decided i
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -20,16 +18,20 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dermis.web.clinic.access import ANY_STAFF, CLINICAL, audit, clinic_patient, staff_required
-from dermis.web.clinic.models import Appointment, AuditEvent, CalendarFeed, Patient, StaffMember
-from dermis.web.clinic.scheduling import ical
+from dermis.web.clinic.access import (
+    ANY_STAFF,
+    CLINICAL,
+    actor_of,
+    clinic_patient,
+    staff_required,
+)
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.form_errors import sentence
+from dermis.web.clinic.models import Appointment, CalendarFeed
+from dermis.web.clinic.scheduling import ical, setup
 
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=365)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _clinic_feeds(request: HttpRequest) -> QuerySet[CalendarFeed]:
@@ -51,16 +53,6 @@ def _created(request: HttpRequest, feed: CalendarFeed, token: str) -> HttpRespon
     )
 
 
-def _new_feed(
-    request: HttpRequest, *, staff: StaffMember | None = None, patient: Patient | None = None
-) -> tuple[CalendarFeed, str]:
-    token = secrets.token_urlsafe(32)
-    feed = CalendarFeed.objects.create(
-        token_sha256=token_hash(token), staff=staff, patient=patient, created_by=request.user
-    )
-    return feed, token
-
-
 @staff_required(ANY_STAFF)
 @require_GET
 def feed_list(request: HttpRequest) -> HttpResponse:
@@ -76,7 +68,7 @@ def feed_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @never_cache
 def create_staff_feed(request: HttpRequest) -> HttpResponse:
-    feed, token = _new_feed(request, staff=request.staff)
+    feed, token = setup.create_feed(actor_of(request), staff=request.staff)
     return _created(request, feed, token)
 
 
@@ -88,8 +80,7 @@ def create_patient_feed(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = clinic_patient(request, patient_id)
     if request.method == "GET":
         return render(request, "clinic/calendar/patient_feed_new.html", {"patient": patient})
-    feed, token = _new_feed(request, patient=patient)
-    audit(request, AuditEvent.Action.CREATE, feed, patient=patient, summary="calendar feed")
+    feed, token = setup.create_feed(actor_of(request), patient=patient)
     return _created(request, feed, token)
 
 
@@ -97,19 +88,10 @@ def create_patient_feed(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_POST
 def revoke_feed(request: HttpRequest, pk: int) -> HttpResponse:
     feed = get_object_or_404(_clinic_feeds(request), pk=pk)
-    if not _may_manage(request, feed):
-        raise PermissionDenied("Only the feed's owner or a clinic admin may revoke it.")
-    if feed.revoked_at is None:
-        feed.revoked_at = timezone.now()
-        feed.save(update_fields=["revoked_at"])
-        if feed.patient is not None:
-            audit(
-                request,
-                AuditEvent.Action.UPDATE,
-                feed,
-                patient=feed.patient,
-                summary="calendar feed revoked",
-            )
+    try:
+        setup.revoke_feed(actor_of(request), feed)
+    except ServiceError as err:
+        raise PermissionDenied(sentence(err.message)) from None
     # No flash message: base.html's message list fails axe (role=status on the <ul>); the
     # list shows the feed as revoked.
     return redirect("calendar-feed-list")
@@ -118,7 +100,7 @@ def revoke_feed(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The public feed: anyone with the token; 404 for an unknown or revoked one."""
-    digest = token_hash(token)
+    digest = ical.token_hash(token)
     found = (
         CalendarFeed.objects.select_related("staff__clinic", "staff__user", "patient__clinic")
         .filter(token_sha256=digest, revoked_at__isnull=True)
