@@ -138,7 +138,7 @@ def test_a_grade_is_recorded_on_the_concerns_scale_with_its_baseline(client_as, 
         ("grade", "5", "Grade today", "5 is outside the Goodman &amp; Baron qualitative"),
         ("grade", "0", "Grade today", "(1-4)"),
         ("baseline", "7", "Baseline grade", "7 is outside the Goodman"),
-        ("graded_on", "2999-01-01", "Date graded", "cannot be in the future"),
+        ("graded_on", "2999-01-01", "Date graded", "annot be in the future"),
         ("area", "elbow", "Area", "Select a valid choice"),
     ],
 )

@@ -6,11 +6,9 @@ where a plan is accepted with a signed consent and a session is finalised with a
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
 from ninja import Router, Status
 
-from dermis.web.api.auth import clinic_patient, clinic_record, require_staff
+from dermis.web.api.auth import api_actor, clinic_patient, clinic_record, require_staff
 from dermis.web.api.errors import field_error
 from dermis.web.api.schemas import GradeIn, GradeOut, PathId, PlanOut, SessionOut
 from dermis.web.clinic.access import CLINICAL, audit
@@ -21,6 +19,7 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from dermis.web.clinic.outcomes import services
 
 router = Router(tags=["clinical record"])
 
@@ -151,38 +150,25 @@ def list_grades(request, patient_id: PathId):
 
 @router.post("/patients/{patient_id}/grades", response={201: GradeOut}, summary="Record a grade")
 def create_grade(request, patient_id: PathId, payload: GradeIn):
-    """The grade is on the concern's named scale, within its range (knowledge base)."""
+    """The grade (and baseline) on the concern's named scale, within its range (knowledge base);
+    not in the future, not before the patient's birth. The plan is the active one unless
+    `plan_id` is given; without a baseline, the plan's severity for that concern there is used."""
     staff = require_staff(request, CLINICAL)
     patient = clinic_patient(staff, patient_id)
-    kb = knowledge()
-    if payload.area not in kb.areas:
-        raise field_error("body.area", f"unknown area (known: {', '.join(kb.areas)})")
-    concern = kb.concerns.get(payload.concern)
-    if concern is None:
-        raise field_error("body.concern", f"unknown concern (known: {', '.join(kb.concerns)})")
-    scale = kb.scales[concern.scale]
-    for name in ("grade", "baseline"):
-        value = getattr(payload, name)
-        if value is not None and not scale.min <= value <= scale.max:
-            raise field_error(
-                f"body.{name}", f"must be on the {scale.name}: {scale.min:g} to {scale.max:g}"
-            )
     plan = None
     if payload.plan_id is not None:
         plan = patient.plans.filter(pk=payload.plan_id).first()
         if plan is None:
             raise field_error("body.plan_id", "is not one of this patient's plans")
-    with transaction.atomic():
-        grade = FollowUpGrade.objects.create(
-            patient=patient,
-            plan=plan,
-            area=payload.area,
-            concern=payload.concern,
-            grade=payload.grade,
-            baseline=payload.baseline,
-            graded_on=payload.graded_on or timezone.localdate(),
-            graded_by=request.user,
-            notes=payload.notes,
-        )
-        audit(request, AuditEvent.Action.CREATE, grade, summary="api: grade")
+    grade = services.record_grade(
+        api_actor(request),
+        patient,
+        area=payload.area,
+        concern=payload.concern,
+        grade=payload.grade,
+        baseline=payload.baseline,
+        graded_on=payload.graded_on,
+        plan=plan,
+        notes=payload.notes,
+    )
     return Status(201, grade_out(grade))

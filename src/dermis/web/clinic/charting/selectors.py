@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils import timezone
 from pydantic import ValidationError
 
 from dermis.core.charting_checks import AreaContext, ChartedArea, DepthCap, Issue, check_session
 from dermis.core.plan_records import Course, Plan
+from dermis.core.progress import SessionDone, sessions_done
 from dermis.core.screening import Screening
 from dermis.web.clinic.core_inputs import core_assessment, knowledge, latest_consultation
 from dermis.web.clinic.models import Patient, TreatmentPlan, TreatmentSession
@@ -152,3 +154,22 @@ def stored_chart(session: TreatmentSession) -> Chart:
             for a in session.areas.all()
         ),
     )
+
+
+def course_progress(patient: Patient, plan_row: TreatmentPlan | None) -> list[dict]:
+    """Per course of the active plan: its modality, sessions signed for it and planned
+    (`dermis.core.progress`: finalised visits of its modality since its earliest start)."""
+    if plan_row is None:
+        return []
+    sessions = [
+        SessionDone(s.modality, timezone.localtime(s.performed_at).date(), s.is_final)
+        for s in patient.sessions.only("modality", "performed_at", "status")
+    ]
+    return [
+        {
+            "modality": c.modality,
+            "done": sessions_done(c, sessions),
+            "planned": c.sessions,
+        }
+        for c in Plan.from_dict(plan_row.content).courses
+    ]
