@@ -173,3 +173,12 @@ def course_progress(patient: Patient, plan_row: TreatmentPlan | None) -> list[di
         }
         for c in Plan.from_dict(plan_row.content).courses
     ]
+
+
+def plan_for(patient: Patient, modality: str) -> TreatmentPlan | None:
+    """The plan a new session of `modality` belongs to: the active plan, if it has that course."""
+    from dermis.web.clinic.core_inputs import active_plan
+
+    plan_row = active_plan(patient)
+    _, course = _course(plan_row, modality)
+    return plan_row if course is not None else None
