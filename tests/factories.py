@@ -184,3 +184,25 @@ def finalised(staff: StaffMember, draft, lot_number: str = "LOT-42"):
         )
         draft = made
     return charting.finalise_session(actor(staff), draft)
+
+
+def grade(
+    staff: StaffMember,
+    who,
+    value: float = 2,
+    *,
+    area: str = "cheeks",
+    concern: str = "acne_scars_rolling",
+    **more,
+):
+    """A follow-up grade recorded by `staff` through the grades service."""
+    from dermis.web.clinic.outcomes import services as outcomes
+
+    return outcomes.record_grade(actor(staff), who, area=area, concern=concern, grade=value, **more)
+
+
+def deferred_by_isotretinoin(staff: StaffMember, who, months_ago: int = 2):
+    """`who` screened with a last isotretinoin dose `months_ago` months ago: microneedling is
+    deferred until six months after it (an absolute, dated finding)."""
+    last_dose = timezone.localdate() - timedelta(days=30 * months_ago)
+    return consultation(staff, who, {"isotretinoin_last_dose": last_dose.isoformat()})
