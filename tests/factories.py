@@ -6,6 +6,7 @@ test's "patient with a plan" is what a clinic would have made.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
@@ -121,3 +122,87 @@ def appointment(
         kind=kind,
         **more,
     )
+
+
+def chart(
+    modality: str = "microneedling",
+    device: str = "automated_pen",
+    areas: dict | None = None,
+    performed_at: datetime | None = None,
+    **fields,
+):
+    """A chart of `areas` ({area: depth in mm, or tip for microdermabrasion}), 2 passes each."""
+    from dermis.core.charting_checks import ChartedArea
+    from dermis.web.clinic.charting.selectors import Chart
+
+    areas = {"cheeks": 1.0} if areas is None else areas
+    charted = tuple(
+        ChartedArea(a, v, None, 2) if isinstance(v, int | float) else ChartedArea(a, None, v, 2)
+        for a, v in areas.items()
+    )
+    return Chart(
+        modality=modality,
+        device=device,
+        performed_at=performed_at or timezone.now(),
+        areas=charted,
+        **{"cartridge": "36-pin nano", **fields},
+    )
+
+
+def session(
+    staff: StaffMember,
+    who,
+    *,
+    plan: TreatmentPlan | None = None,
+    appointment: Appointment | None = None,
+    precare_done: bool = True,
+    **chart_fields,
+):
+    """A draft session charted by `staff` through the charting service (pre-care recorded)."""
+    from dermis.web.clinic.charting import services as charting
+
+    made, _ = charting.create_session(
+        actor(staff),
+        who,
+        chart(**chart_fields),
+        plan=plan,
+        appointment=appointment,
+        precare_done=precare_done,
+    )
+    return made
+
+
+def finalised(staff: StaffMember, draft, lot_number: str = "LOT-42"):
+    """`draft` with its lot number, signed by `staff` through the charting service."""
+    from dermis.web.clinic.charting import services as charting
+
+    if not draft.lot_number:
+        made, _ = charting.update_session(
+            actor(staff),
+            draft,
+            replace(charting.stored_chart(draft), lot_number=lot_number),
+        )
+        draft = made
+    return charting.finalise_session(actor(staff), draft)
+
+
+def grade(
+    staff: StaffMember,
+    who,
+    value: float = 2,
+    *,
+    area: str = "cheeks",
+    concern: str = "acne_scars_rolling",
+    **more,
+):
+    """A follow-up grade recorded by `staff` through the grades service."""
+    from dermis.web.clinic.outcomes import services as outcomes
+
+    return outcomes.record_grade(actor(staff), who, area=area, concern=concern, grade=value, **more)
+
+
+def deferred_by_isotretinoin(staff: StaffMember, who, months_ago: int = 2):
+    """`who` screened with a last isotretinoin dose `months_ago` months ago: microneedling is
+    deferred until six months after it (an absolute, dated finding)."""
+    last_dose = timezone.localdate() - timedelta(days=30 * months_ago)
+    return consultation(staff, who, {"isotretinoin_last_dose": last_dose.isoformat()})

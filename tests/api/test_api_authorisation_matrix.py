@@ -56,7 +56,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/patients/{patient_id}/erase"): ADMIN,
     ("GET", "/api/v1/exports/patients.csv"): ADMIN,
     ("GET", "/api/v1/exports/sessions.csv"): ADMIN,
+    ("POST", "/api/v1/patients/{patient_id}/sessions"): CLINICAL,
+    ("PATCH", "/api/v1/sessions/{session_id}"): CLINICAL,
+    ("POST", "/api/v1/sessions/{session_id}/finalise"): CLINICAL,
+    ("POST", "/api/v1/sessions/{session_id}/addenda"): CLINICAL,
+    ("POST", "/api/v1/patients/{patient_id}/photos"): CLINICAL,
+    ("GET", "/api/v1/photos/{photo_id}"): CLINICAL,
 }
+# Sent as multipart/form-data (a fresh body per request: a file is read once).
+MULTIPART = {("POST", "/api/v1/patients/{patient_id}/photos")}
 
 
 def _operations() -> set[tuple[str, str]]:
@@ -134,6 +142,32 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
             "changes": [{"course": 0, "what": "sessions", "value": 5, "reason": "more"}]
         },
         ("POST", "/api/v1/appointments/{appointment_id}/status"): {"status": "done"},
+        ("POST", "/api/v1/patients/{patient_id}/sessions"): {
+            "modality": "microneedling",
+            "device": "automated_pen",
+            "performed_at": "2026-01-05T10:00:00+00:00",
+            "areas": [{"area": "cheeks", "depth_mm": 1.0}],
+            "precare_done": True,
+        },
+        ("PATCH", "/api/v1/sessions/{session_id}"): {"notes": "changed"},
+        ("POST", "/api/v1/sessions/{session_id}/finalise"): {},
+        ("POST", "/api/v1/sessions/{session_id}/addenda"): {"text": "Reviewed at follow-up."},
+    }
+
+
+def _photo_body() -> dict:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), "tan").save(out, "JPEG")
+    return {
+        "file": SimpleUploadedFile("p.jpg", out.getvalue(), "image/jpeg"),
+        "area": "cheeks",
+        "taken_on": "2026-01-05",
+        "consent_for_record": "true",
     }
 
 
@@ -149,6 +183,7 @@ def _path(template: str, world, record) -> str:
         "plan_id": record.plan.pk,
         "session_id": record.session.pk,
         "appointment_id": record.appointment.pk,
+        "photo_id": record.photo.pk,
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), template)
 
@@ -176,7 +211,9 @@ def test_who_may_use_each_operation(operation, world, record, api_as):
         client = api_as(persona)
         # A rolled-back savepoint per request: an erasure by one persona leaves Nora for the next.
         with transaction.atomic():
-            if method == "GET":
+            if operation in MULTIPART:
+                response = client.client.post(path, _photo_body(), headers=client.headers)
+            elif method == "GET":
                 response = client.get(path)
             elif method == "PATCH":
                 response = client.patch(path, body)

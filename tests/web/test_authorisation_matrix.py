@@ -67,6 +67,7 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "session-edit": ("GET", "draft_session", CLINICAL),
     "session-finalise": ("POST", "draft_session", CLINICAL),
     "session-addendum": ("POST", "session", CLINICAL),
+    "session-recheck": ("POST", "draft_session", CLINICAL),
     "aftercare-detail": ("GET", "session", CLINICAL),
     "aftercare-pdf": ("GET", "session", CLINICAL),
     "photo-file": ("GET", "photo", CLINICAL),

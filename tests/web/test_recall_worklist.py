@@ -4,7 +4,7 @@ booking; clinical roles only."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -16,6 +16,7 @@ from dermis.web.clinic.models import (
     Patient,
     Reminder,
     SessionArea,
+    TreatmentPlan,
     TreatmentSession,
 )
 from dermis.web.clinic.outcomes import forecasting
@@ -53,6 +54,18 @@ def _treated(patient, practitioner, last_day, sessions: int, plan=None, interval
         SessionArea.objects.create(session=s, area="cheeks", depth_mm=1.0)
         # Signed as the charting pages would leave it (a signed session's areas are locked).
         TreatmentSession.objects.filter(pk=s.pk).update(status=TreatmentSession.Status.FINAL)
+    if plan is not None:
+        _starts_on(plan, last_day - timedelta(days=interval * (sessions - 1)))
+
+
+def _starts_on(plan, day) -> None:
+    """The plan's courses start by `day`: a session before its course's start is not counted
+    for it (dermis.core.progress), and this history is written after the plan."""
+    plan.refresh_from_db()
+    content = plan.content
+    for c in content["courses"]:
+        c["earliest_start"] = min(date.fromisoformat(c["earliest_start"]), day).isoformat()
+    TreatmentPlan.objects.filter(pk=plan.pk).update(content=content)
 
 
 def forecast_patient(world, due_in: int) -> tuple[Patient, object]:
@@ -67,6 +80,7 @@ def forecast_patient(world, due_in: int) -> tuple[Patient, object]:
     shift = timedelta(days=lasts - due_in)
     for s in patient.sessions.all():
         TreatmentSession.objects.filter(pk=s.pk).update(performed_at=s.performed_at - shift)
+    _starts_on(plan, today - shift - timedelta(days=28 * (course["sessions"] - 1)))
     return patient, forecasting.below_noticeable_on(patient, today)
 
 

@@ -23,6 +23,7 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from tests import factories
 
 CONCERNS = [
     {"area": "cheeks", "concern": "acne_scars_rolling", "severity": 3},
@@ -71,6 +72,7 @@ def chart_post(**overrides) -> dict:
         "endpoint": "erythema",
         "immediate_reactions": "even redness",
         "notes": "tolerated well",
+        "precare_done": "on",
         "treat_cheeks": "on",
         "depth_cheeks": "1.25",
         "passes_cheeks": "2",
@@ -80,24 +82,19 @@ def chart_post(**overrides) -> dict:
 
 
 @pytest.fixture
-def draft(world):
-    session = TreatmentSession.objects.create(
-        patient=world.nora,
-        practitioner=world.pat,
-        modality="microneedling",
-        device="automated_pen",
-        cartridge="36-pin nano",
-        notes="first pass",
-    )
-    SessionArea.objects.create(session=session, area="cheeks", depth_mm=Decimal("1.0"), passes=2)
-    return session
+def screened(world):
+    """Nora, screened at a consultation (no accepted plan yet)."""
+    return factories.consultation(world.pat, world.nora)
+
+
+@pytest.fixture
+def draft(world, screened):
+    return factories.session(world.pat, world.nora, notes="first pass")
 
 
 @pytest.fixture
 def final(draft, world):
-    draft.lot_number = "LOT-42"
-    draft.save()
-    return charting.finalise(draft.pk, world.pat.user)
+    return factories.finalised(world.pat, draft)
 
 
 # --- Who may chart --------------------------------------------------------------------------
@@ -204,7 +201,7 @@ def test_a_treated_area_needs_its_depth(client_as, world):
     assert 'href="#id_depth_chin">Depth for Chin (mm)</a>: is required' in response.content.decode()
 
 
-def test_microdermabrasion_charts_a_tip_checked_against_the_device(client_as, world):
+def test_microdermabrasion_charts_a_tip_checked_against_the_device(client_as, world, screened):
     url = reverse("session-create", args=[world.nora.pk]) + "?modality=microdermabrasion"
     c = client_as("pat")
     assert 'name="tip_cheeks"' in c.get(url).content.decode()
@@ -219,7 +216,7 @@ def test_microdermabrasion_charts_a_tip_checked_against_the_device(client_as, wo
     assert TreatmentSession.objects.get().areas.get().tip == "coarse"
 
 
-def test_a_session_charted_from_an_appointment_is_linked_to_it(client_as, world):
+def test_a_session_charted_from_an_appointment_is_linked_to_it(client_as, world, screened):
     start = timezone.now() - timedelta(hours=1)
     appointment = Appointment.objects.create(
         clinic=world.northgate,
@@ -262,8 +259,7 @@ def test_finalising_needs_a_confirmation_and_the_lot_number(client_as, draft):
 
 
 def test_finalising_signs_the_record_with_a_hash_of_its_content(client_as, world, draft):
-    draft.lot_number = "LOT-42"
-    draft.save()
+    TreatmentSession.objects.filter(pk=draft.pk).update(lot_number="LOT-42")
     response = client_as("pat").post(
         reverse("session-finalise", args=[draft.pk]), {"confirm": "on"}
     )
@@ -314,7 +310,9 @@ def test_the_model_layer_refuses_to_change_a_finalised_session(final):
     with pytest.raises(charting.SessionLocked), transaction.atomic():
         area.delete()
     with pytest.raises(charting.SessionLocked):
-        charting.update_draft(final.pk, charting.stored_chart(final))
+        charting.update_session(
+            factories.actor(final.practitioner), final, charting.stored_chart(final)
+        )
 
 
 def test_a_chart_that_breaks_a_limit_cannot_be_finalised(client_as, draft):

@@ -12,6 +12,7 @@ from datetime import date
 
 from dermis.core import plan_cautions as cautions
 from dermis.core.errors import InputError
+from dermis.core.grading import check_grade
 from dermis.core.knowledge.schema import (
     DowntimeBand,
     IntRange,
@@ -58,13 +59,7 @@ def _check_concern(i: int, item: AreaConcern, kb: KnowledgeBase) -> None:
     if item.concern not in kb.concerns:
         known = ", ".join(kb.concerns)
         raise InputError(f"{where}.concern", f"unknown concern '{item.concern}' (known: {known})")
-    scale = kb.scales[kb.concerns[item.concern].scale]
-    if not scale.min <= item.severity <= scale.max:
-        raise InputError(
-            f"{where}.severity",
-            f"{_fmt(item.severity)} is outside the {scale.name} "
-            f"({_fmt(scale.min)}-{_fmt(scale.max)})",
-        )
+    check_grade(kb, item.concern, item.severity, f"{where}.severity")
 
 
 def protocol_for(kb: KnowledgeBase, modality: str, concern: str) -> Protocol:

@@ -12,6 +12,7 @@ from dermis.web.api import errors
 from dermis.web.api.auth import TokenAuth
 from dermis.web.api.routers import (
     appointments,
+    charting,
     consultations,
     exchange,
     outcomes,
@@ -81,6 +82,7 @@ for module in (
     patients,
     consultations,
     records,
+    charting,
     outcomes,
     appointments,
     scheduling,

@@ -10,7 +10,7 @@ from dermis.web.api.auth import clinic_patient, require_staff
 from dermis.web.api.schemas import PathId
 from dermis.web.clinic.access import CLINICAL, audit
 from dermis.web.clinic.models import AuditEvent
-from dermis.web.clinic.outcomes.forecasting import patient_forecast
+from dermis.web.clinic.outcomes.selectors import patient_forecast
 
 router = Router(tags=["clinical record"])
 

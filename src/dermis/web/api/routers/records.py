@@ -1,26 +1,24 @@
-"""The clinical record after the consultation: plan versions, charted sessions, follow-up grades.
+"""The clinical record after the consultation: plan versions and follow-up grades.
 
-Clinical roles only. Plans and sessions are read-only here: they are written by the web pages,
-where a plan is accepted with a signed consent and a session is finalised with a signature.
+Clinical roles only. Plans are read-only here: they are accepted on the web pages with a signed
+consent. Charted sessions and photos are in `charting.py`.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
 from ninja import Router, Status
 
-from dermis.web.api.auth import clinic_patient, clinic_record, require_staff
+from dermis.web.api.auth import api_actor, clinic_patient, clinic_record, require_staff
 from dermis.web.api.errors import field_error
-from dermis.web.api.schemas import GradeIn, GradeOut, PathId, PlanOut, SessionOut
+from dermis.web.api.schemas import GradeIn, GradeOut, PathId, PlanOut
 from dermis.web.clinic.access import CLINICAL, audit
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.models import (
     AuditEvent,
     FollowUpGrade,
     TreatmentPlan,
-    TreatmentSession,
 )
+from dermis.web.clinic.outcomes import services
 
 router = Router(tags=["clinical record"])
 
@@ -38,50 +36,6 @@ def plan_out(p: TreatmentPlan) -> dict:
         "adjustments": p.adjustments,
         "note": p.note,
         "created_at": p.created_at,
-    }
-
-
-def session_out(s: TreatmentSession) -> dict:
-    fields = [
-        "performed_at",
-        "duration_minutes",
-        "modality",
-        "device",
-        "cartridge",
-        "lot_number",
-        "serum",
-        "numbing",
-        "endpoint",
-        "immediate_reactions",
-        "notes",
-        "status",
-        "finalised_at",
-        "content_sha256",
-    ]
-    return {
-        "id": s.pk,
-        "patient_id": s.patient_id,
-        "plan_id": s.plan_id,
-        "appointment_id": s.appointment_id,
-        "practitioner_id": s.practitioner_id,
-        **{name: getattr(s, name) for name in fields},
-        "areas": [
-            {
-                "area": a.area,
-                "depth_mm": float(a.depth_mm) if a.depth_mm is not None else None,
-                "tip": a.tip,
-                "passes": a.passes,
-            }
-            for a in s.areas.all()
-        ],
-        "addenda": [
-            {
-                "created_at": a.created_at,
-                "author": a.author.get_username() if a.author else "",
-                "text": a.text,
-            }
-            for a in s.addenda.all()
-        ],
     }
 
 
@@ -118,29 +72,6 @@ def get_plan(request, plan_id: PathId):
     return plan_out(plan)
 
 
-def _sessions():
-    return TreatmentSession.objects.prefetch_related("areas", "addenda__author")
-
-
-@router.get(
-    "/patients/{patient_id}/sessions", response=list[SessionOut], summary="Charted sessions"
-)
-def list_sessions(request, patient_id: PathId):
-    """Newest first, each with its areas (depth, tip, passes) and addenda."""
-    staff = require_staff(request, CLINICAL)
-    patient = clinic_patient(staff, patient_id)
-    audit(request, AuditEvent.Action.VIEW, patient, summary="api: sessions")
-    return [session_out(s) for s in _sessions().filter(patient=patient)]
-
-
-@router.get("/sessions/{session_id}", response=SessionOut, summary="One charted session")
-def get_session(request, session_id: PathId):
-    staff = require_staff(request, CLINICAL)
-    session = clinic_record(staff, TreatmentSession, session_id)
-    audit(request, AuditEvent.Action.VIEW, session)
-    return session_out(_sessions().get(pk=session.pk))
-
-
 @router.get("/patients/{patient_id}/grades", response=list[GradeOut], summary="Follow-up grades")
 def list_grades(request, patient_id: PathId):
     staff = require_staff(request, CLINICAL)
@@ -151,38 +82,25 @@ def list_grades(request, patient_id: PathId):
 
 @router.post("/patients/{patient_id}/grades", response={201: GradeOut}, summary="Record a grade")
 def create_grade(request, patient_id: PathId, payload: GradeIn):
-    """The grade is on the concern's named scale, within its range (knowledge base)."""
+    """The grade (and baseline) on the concern's named scale, within its range (knowledge base);
+    not in the future, not before the patient's birth. The plan is the active one unless
+    `plan_id` is given; without a baseline, the plan's severity for that concern there is used."""
     staff = require_staff(request, CLINICAL)
     patient = clinic_patient(staff, patient_id)
-    kb = knowledge()
-    if payload.area not in kb.areas:
-        raise field_error("body.area", f"unknown area (known: {', '.join(kb.areas)})")
-    concern = kb.concerns.get(payload.concern)
-    if concern is None:
-        raise field_error("body.concern", f"unknown concern (known: {', '.join(kb.concerns)})")
-    scale = kb.scales[concern.scale]
-    for name in ("grade", "baseline"):
-        value = getattr(payload, name)
-        if value is not None and not scale.min <= value <= scale.max:
-            raise field_error(
-                f"body.{name}", f"must be on the {scale.name}: {scale.min:g} to {scale.max:g}"
-            )
     plan = None
     if payload.plan_id is not None:
         plan = patient.plans.filter(pk=payload.plan_id).first()
         if plan is None:
             raise field_error("body.plan_id", "is not one of this patient's plans")
-    with transaction.atomic():
-        grade = FollowUpGrade.objects.create(
-            patient=patient,
-            plan=plan,
-            area=payload.area,
-            concern=payload.concern,
-            grade=payload.grade,
-            baseline=payload.baseline,
-            graded_on=payload.graded_on or timezone.localdate(),
-            graded_by=request.user,
-            notes=payload.notes,
-        )
-        audit(request, AuditEvent.Action.CREATE, grade, summary="api: grade")
+    grade = services.record_grade(
+        api_actor(request),
+        patient,
+        area=payload.area,
+        concern=payload.concern,
+        grade=payload.grade,
+        baseline=payload.baseline,
+        graded_on=payload.graded_on,
+        plan=plan,
+        notes=payload.notes,
+    )
     return Status(201, grade_out(grade))

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from dermis.core.charting_checks import ChartedArea, Issue, Level
 from dermis.core.knowledge.schema import KnowledgeBase
-from dermis.web.clinic.charting.services import ADDENDUM_MAX_CHARS, Chart
+from dermis.web.clinic.charting.selectors import Chart
+from dermis.web.clinic.charting.services import ADDENDUM_MAX_CHARS
 from dermis.web.clinic.models import TreatmentSession
 
 TIP_CHOICES = [("", "No tip"), ("fine", "Fine"), ("medium", "Medium"), ("coarse", "Coarse")]
@@ -67,6 +68,19 @@ class SessionForm(forms.Form):
         label="Immediate reactions", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    precare_done = forms.BooleanField(
+        label="Pre-care was done",
+        required=False,
+        help_text="Tick when the patient followed the pre-care in time (asked when the session "
+        "was booked at short notice or without an appointment).",
+    )
+    override_reason = forms.CharField(
+        label="Override reason",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only to go ahead despite a relative finding with a date: write why.",
+    )
 
     def __init__(self, *args, modality: str, kb: KnowledgeBase, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -118,12 +132,6 @@ class SessionForm(forms.Form):
             for key, area in self.kb.areas.items()
         ]
         return sorted(rows, key=lambda r: r.region != "face")  # face first, then body
-
-    def clean_performed_at(self):
-        moment = self.cleaned_data["performed_at"]
-        if timezone.localtime(moment).date() > timezone.localdate():
-            raise forms.ValidationError("cannot be in the future: chart a session once it is done")
-        return moment
 
     def clean(self):
         data = super().clean()
@@ -221,6 +229,36 @@ class FinaliseForm(forms.Form):
         label="I confirm this record is complete and correct. It will be signed and locked.",
         error_messages={"required": "tick to confirm before finalising"},
     )
+    precare_done = forms.BooleanField(label="Pre-care was done", required=False)
+
+
+class RecheckForm(forms.Form):
+    """The chair-side "anything changed since the screening?" check."""
+
+    QUESTIONS = (
+        ("new_medicines", "New medicines (isotretinoin, blood thinners, antibiotics...)"),
+        ("pregnancy", "Pregnant or breastfeeding"),
+        ("cold_sore", "A cold sore or infection on the area"),
+        ("sunburn", "Sunburn or a tan on the area"),
+        ("recent_procedure", "A peel, laser, filler or other procedure since"),
+    )
+
+    note = forms.CharField(
+        label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for key, label in self.QUESTIONS:
+            self.fields[key] = forms.BooleanField(label=label, required=False)
+
+    @property
+    def answers(self) -> dict[str, bool]:
+        return {key: bool(self.cleaned_data.get(key)) for key, _ in self.QUESTIONS}
+
+    @property
+    def question_fields(self):
+        return [self[key] for key, _ in self.QUESTIONS]
 
 
 class AddendumForm(forms.Form):

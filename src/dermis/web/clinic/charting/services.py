@@ -1,193 +1,87 @@
-"""Writing a charted session: create and update a draft, finalise (sign and lock), add addenda.
+"""Writing a charted session: create and update a draft, finalise (sign and lock), add addenda;
+record the chair-side "anything changed?" check; store a clinical photo.
 
-Every write runs in one transaction and re-reads the session under a row lock, so a finalised
-record cannot be changed by a stale form, a second tab or a direct POST. The same functions serve
-the pages and, later, the REST API. A finalised session is also guarded at the model layer (the
-signal handlers at the end), so no other code path can change it either.
+Every service takes an actor, checks the role (clinical staff) and the clinic, asks the safety
+gate (CHART for a draft, FINALISE for signing: on the session's day, for its modality and charted
+areas, the session itself left out of the interval), writes and audits in one transaction, and
+raises one `ServiceError`. Each write re-reads the session under a row lock, so a finalised record
+cannot be changed by a stale form, a second tab or a direct request; the model layer guards it
+too (`records.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models.signals import pre_delete, pre_save
-from django.dispatch import receiver
 from django.utils import timezone
 
-from dermis.core.charting_checks import (
-    AreaContext,
-    ChartedArea,
-    DepthCap,
-    Issue,
-    check_session,
-    errors,
-)
+from dermis.core import gate
+from dermis.core.charting_checks import Issue, errors
 from dermis.core.errors import InputError
-from dermis.web.clinic.core_inputs import knowledge, latest_consultation
+from dermis.web.clinic import safety
+from dermis.web.clinic.actors import CLINICAL, Actor
+from dermis.web.clinic.audit import Action, record
+from dermis.web.clinic.charting import photos as photo_store
+from dermis.web.clinic.charting.records import (
+    SessionLocked,
+    canonical_record,
+    content_sha256,
+    record_intact,
+)
+from dermis.web.clinic.charting.selectors import (
+    Chart,
+    check_chart,
+    issue_field,
+    planned_chart,
+    stored_chart,
+)
+from dermis.web.clinic.core_inputs import knowledge
+from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import (
     Appointment,
     Patient,
+    Photo,
+    ScreeningRecheck,
     SessionAddendum,
     SessionArea,
-    StaffMember,
     TreatmentPlan,
     TreatmentSession,
 )
 
+__all__ = [
+    "ADDENDUM_MAX_CHARS",
+    "Chart",
+    "ChartError",
+    "SessionLocked",
+    "add_addendum",
+    "canonical_record",
+    "check_chart",
+    "content_sha256",
+    "create_session",
+    "finalise_session",
+    "issue_field",
+    "planned_chart",
+    "record_intact",
+    "record_recheck",
+    "stored_chart",
+    "update_session",
+    "upload_photo",
+]
+
 ADDENDUM_MAX_CHARS = 5000
+NOTE_MAX_CHARS = 2000
+GATE_FIELDS = {"start": "performed_at"}  # the gate's name for the day is the chart's time
 
 
-class SessionLocked(Exception):
-    """The session is finalised: it can no longer be changed, only added to (addenda)."""
-
-
-class ChartError(InputError):
+class ChartError(ServiceError):
     """The chart breaks a knowledge-base limit; `issues` holds every error (and warning)."""
 
     def __init__(self, issues: list[Issue]) -> None:
         first = errors(issues)[0]
-        super().__init__(issue_field(first), first.message)
+        super().__init__(issue_field(first), first.message, code="chart-limit")
         self.issues = issues
-
-
-@dataclass(frozen=True)
-class Chart:
-    """What a practitioner charts for one session (the form's or an API body's content)."""
-
-    modality: str
-    device: str
-    performed_at: datetime
-    duration_minutes: int = 60
-    cartridge: str = ""
-    lot_number: str = ""
-    serum: str = ""
-    numbing: str = ""
-    endpoint: str = TreatmentSession.Endpoint.NONE
-    immediate_reactions: str = ""
-    notes: str = ""
-    areas: tuple[ChartedArea, ...] = field(default=())
-
-
-def issue_field(issue: Issue) -> str:
-    """'areas.cheeks.depth_mm' for an area's issue, 'device' for the session's."""
-    return f"areas.{issue.area}.{issue.field}" if issue.area else issue.field
-
-
-# --- Context: what the plan and screening say about each area -------------------------------
-
-
-def _depth_caps(screening: dict, area: str) -> tuple[DepthCap, ...]:
-    caps = []
-    for f in screening.get("findings", []):
-        covers = not f.get("areas") or area in f["areas"]
-        if f.get("modality") == "microneedling" and f.get("depth_cap_mm") and covers:
-            caps.append(
-                DepthCap(float(f["depth_cap_mm"]), f["name"].lower(), tuple(f["citations"]))
-            )
-    return tuple(caps)
-
-
-def area_contexts(patient: Patient, plan: TreatmentPlan | None, modality: str) -> dict:
-    """Per area: the plan's depth profiles and planned depth/tip, thickness, screening caps."""
-    kb = knowledge()
-    consultation = plan.consultation if plan else latest_consultation(patient)
-    if consultation is None:
-        return {}
-    thickness = (consultation.assessment or {}).get("skin_thickness")
-    screening = (plan.content.get("screening") if plan else None) or consultation.screening or {}
-    planned: dict[str, list[dict]] = {}
-    for course in plan.content.get("courses", []) if plan else []:
-        if course.get("modality") == modality:
-            for t in course.get("treatments", []):
-                planned.setdefault(t["area"], []).append(t)
-    contexts = {}
-    for area in kb.areas:
-        treatments = planned.get(area, [])
-        profiles = tuple(
-            dict.fromkeys(
-                kb.concerns[t["concern"]].depth_profile
-                for t in treatments
-                if t["concern"] in kb.concerns
-            )
-        )
-        depths = [t["depth_mm"] for t in treatments if t.get("depth_mm") is not None]
-        tips = [t["tip"] for t in treatments if t.get("tip")]
-        contexts[area] = AreaContext(
-            depth_profiles=profiles,
-            thickness=thickness,
-            # two concerns on one area are treated at one setting: the gentler one
-            planned_depth_mm=min(depths) if depths else None,
-            planned_tip=min(tips, key=("fine", "medium", "coarse").index) if tips else None,
-            depth_caps=_depth_caps(screening, area),
-        )
-    return contexts
-
-
-def check_chart(chart: Chart, patient: Patient, plan: TreatmentPlan | None) -> list[Issue]:
-    """The core's checks of the chart with this patient's plan and screening as context."""
-    return check_session(
-        knowledge(),
-        chart.modality,
-        chart.device,
-        chart.areas,
-        area_contexts(patient, plan, chart.modality),
-        patient.fitzpatrick or None,
-    )
-
-
-def planned_chart(plan: TreatmentPlan, modality: str, performed_at: datetime) -> Chart | None:
-    """A chart prefilled from the plan's course for `modality` (None if it has none)."""
-    course = next(
-        (c for c in plan.content.get("courses", []) if c.get("modality") == modality), None
-    )
-    if not course or not course.get("treatments"):
-        return None
-    contexts = area_contexts(plan.patient, plan, modality)
-    areas = tuple(
-        ChartedArea(area, contexts[area].planned_depth_mm, contexts[area].planned_tip)
-        for area in dict.fromkeys(t["area"] for t in course["treatments"])
-        if area in contexts
-    )
-    return Chart(
-        modality=modality,
-        device=course["treatments"][0]["device"],
-        performed_at=performed_at,
-        areas=areas,
-    )
-
-
-def stored_chart(session: TreatmentSession) -> Chart:
-    """A saved session as a Chart (to re-check it, or to fill the edit form)."""
-    return Chart(
-        modality=session.modality,
-        device=session.device,
-        performed_at=session.performed_at,
-        duration_minutes=session.duration_minutes,
-        cartridge=session.cartridge,
-        lot_number=session.lot_number,
-        serum=session.serum,
-        numbing=session.numbing,
-        endpoint=session.endpoint,
-        immediate_reactions=session.immediate_reactions,
-        notes=session.notes,
-        areas=tuple(
-            ChartedArea(
-                a.area,
-                float(a.depth_mm) if a.depth_mm is not None else None,
-                a.tip or None,
-                a.passes,
-            )
-            for a in session.areas.all()
-        ),
-    )
-
-
-# --- Writes ---------------------------------------------------------------------------------
 
 
 def _checked(chart: Chart, patient: Patient, plan: TreatmentPlan | None) -> list[Issue]:
@@ -195,6 +89,47 @@ def _checked(chart: Chart, patient: Patient, plan: TreatmentPlan | None) -> list
     if errors(issues):
         raise ChartError(issues)
     return issues
+
+
+def _day(chart: Chart) -> date:
+    return timezone.localtime(chart.performed_at).date()
+
+
+def _validate(chart: Chart) -> None:
+    if _day(chart) > timezone.localdate():
+        raise ServiceError(
+            "performed_at", "cannot be in the future: chart a session once it is done"
+        )
+
+
+def _ask_gate(
+    actor: Actor,
+    patient: Patient,
+    kind: gate.ActKind,
+    chart: Chart,
+    *,
+    session: TreatmentSession | None = None,
+    appointment: Appointment | None = None,
+    precare_done: bool = False,
+    override_reason: str = "",
+) -> gate.Verdict:
+    """The gate's answer for this chart; its "start" is the chart's `performed_at`."""
+    act = gate.Act(kind, chart.modality, _day(chart), tuple(a.area for a in chart.areas))
+    notice = timezone.localtime(appointment.created_at).date() if appointment else None
+    try:
+        return safety.check(
+            actor,
+            patient,
+            act,
+            notice_from=notice,
+            precare_done=precare_done or bool(appointment and appointment.precare_confirmed),
+            override_reason=override_reason,
+            exclude_session=session,
+        )
+    except ServiceError as err:
+        if err.field in GATE_FIELDS:
+            err.field = GATE_FIELDS[err.field]
+        raise
 
 
 def _apply(session: TreatmentSession, chart: Chart) -> None:
@@ -228,155 +163,254 @@ def _write_areas(session: TreatmentSession, chart: Chart) -> None:
     )
 
 
-def create_draft(
+def _precare_by(actor: Actor, precare_done: bool) -> None:
+    if precare_done and not actor.is_clinical:
+        raise ServiceError("precare_done", "only a practitioner may record pre-care", status=403)
+
+
+def create_session(
+    actor: Actor,
     patient: Patient,
-    practitioner: StaffMember,
     chart: Chart,
-    plan: TreatmentPlan | None = None,
+    *,
     appointment: Appointment | None = None,
+    plan: TreatmentPlan | None = None,
+    precare_done: bool = False,
+    override_reason: str = "",
 ) -> tuple[TreatmentSession, list[Issue]]:
     """A new draft session with its areas; returns it with the checks' warnings."""
+    actor.require(CLINICAL, "charting sessions")
+    actor.own(patient, "patient")
+    if plan is not None and plan.patient_id != patient.pk:
+        raise ServiceError("plan", "is not one of this patient's plans")
+    if appointment is not None and appointment.patient_id != patient.pk:
+        raise ServiceError("appointment", "is not one of this patient's appointments")
+    _validate(chart)
     issues = _checked(chart, patient, plan)
     with transaction.atomic():
+        if (
+            appointment is not None
+            and TreatmentSession.objects.filter(appointment=appointment).exists()
+        ):
+            raise ServiceError("appointment", "already has a charted session", status=409)
+        _ask_gate(
+            actor,
+            patient,
+            gate.ActKind.CHART,
+            chart,
+            appointment=appointment,
+            precare_done=precare_done,
+            override_reason=override_reason,
+        )
         session = TreatmentSession(
-            patient=patient, plan=plan, appointment=appointment, practitioner=practitioner
+            patient=patient,
+            plan=plan,
+            appointment=appointment,
+            practitioner=actor.staff or _practitioner_of(appointment),
+            precare_confirmed=precare_done,
         )
         _apply(session, chart)
         session.save()
         _write_areas(session, chart)
+        record(actor, Action.CREATE, session, summary="draft session")
     return session, issues
 
 
-def _locked_draft(session_id: int) -> TreatmentSession:
-    session = (
-        TreatmentSession.objects.select_for_update().select_related("patient").get(pk=session_id)
+def _practitioner_of(appointment: Appointment | None):
+    if appointment is None:
+        raise ServiceError("practitioner", "a session is charted by a member of staff")
+    return appointment.practitioner
+
+
+def _locked_draft(actor: Actor, session: TreatmentSession) -> TreatmentSession:
+    actor.require(CLINICAL, "charting sessions")
+    actor.own(session, "session")
+    locked = (
+        TreatmentSession.objects.select_for_update()
+        .select_related("patient", "appointment")
+        .get(pk=session.pk)
     )
-    if session.is_final:
-        raise SessionLocked("the session is finalised; add an addendum instead")
-    return session
+    if locked.is_final:
+        raise SessionLocked()
+    return locked
 
 
-def update_draft(session_id: int, chart: Chart) -> tuple[TreatmentSession, list[Issue]]:
-    """Replace a draft's content. Raises SessionLocked once it is finalised."""
+def update_session(
+    actor: Actor,
+    session: TreatmentSession,
+    chart: Chart,
+    *,
+    precare_done: bool = False,
+    override_reason: str = "",
+) -> tuple[TreatmentSession, list[Issue]]:
+    """Replace a draft's content. Raises SessionLocked (409) once it is finalised."""
+    _validate(chart)
     with transaction.atomic():
-        session = _locked_draft(session_id)
+        session = _locked_draft(actor, session)
         issues = _checked(chart, session.patient, session.plan)
+        precare = precare_done or session.precare_confirmed
+        _ask_gate(
+            actor,
+            session.patient,
+            gate.ActKind.CHART,
+            chart,
+            session=session,
+            appointment=session.appointment,
+            precare_done=precare,
+            override_reason=override_reason,
+        )
         _apply(session, chart)
+        session.precare_confirmed = precare
         session.save()
         _write_areas(session, chart)
+        record(actor, Action.UPDATE, session, summary="draft session changed")
     return session, issues
 
 
-def finalise(session_id: int, user) -> TreatmentSession:
-    """Sign and lock: status final, who and when, and the hash of the record as signed."""
+def finalise_session(
+    actor: Actor,
+    session: TreatmentSession,
+    *,
+    precare_done: bool = False,
+    override_reason: str = "",
+    recheck: dict | None = None,
+) -> TreatmentSession:
+    """Sign and lock: status final, who and when, and the hash of the record as signed.
+
+    `recheck` ({"changed": bool, "answers": {...}, "note": ""}) records the chair-side check first,
+    when the gate asks for one (a screening older than the clinic's limit)."""
     with transaction.atomic():
-        session = _locked_draft(session_id)
+        session = _locked_draft(actor, session)
+        if recheck is not None:
+            record_recheck(
+                actor,
+                session.patient,
+                changed=bool(recheck.get("changed")),
+                answers=recheck.get("answers") or {},
+                note=recheck.get("note") or "",
+            )
         chart = stored_chart(session)
         if not chart.areas:
-            raise InputError("areas", "chart at least one treated area before finalising")
+            raise ServiceError("areas", "chart at least one treated area before finalising")
         if not chart.cartridge.strip():
-            raise InputError("cartridge", "is required to finalise (the cartridge or tip used)")
+            raise ServiceError("cartridge", "is required to finalise (the cartridge or tip used)")
         if not chart.lot_number.strip():
-            raise InputError("lot_number", "is required to finalise (the cartridge or tip lot)")
+            raise ServiceError("lot_number", "is required to finalise (the cartridge or tip lot)")
         _checked(chart, session.patient, session.plan)
+        _ask_gate(
+            actor,
+            session.patient,
+            gate.ActKind.FINALISE,
+            chart,
+            session=session,
+            appointment=session.appointment,
+            precare_done=precare_done or session.precare_confirmed,
+            override_reason=override_reason,
+        )
         session.status = TreatmentSession.Status.FINAL
         session.finalised_at = timezone.now()
-        session.finalised_by = user
+        session.finalised_by = actor.user
         session.content_sha256 = content_sha256(session)
         session.save()
+        record(actor, Action.SIGN, session, summary="session finalised")
     return session
 
 
-def add_addendum(session_id: int, user, text: str) -> SessionAddendum:
+def add_addendum(actor: Actor, session: TreatmentSession, text: str) -> SessionAddendum:
     """A dated, signed note added to a finalised session; the record itself stays as signed."""
+    actor.require(CLINICAL, "adding to a session's record")
+    actor.own(session, "session")
     text = (text or "").strip()
     if not text:
-        raise InputError("text", "is required: write what you are adding to the record")
+        raise ServiceError("text", "is required: write what you are adding to the record")
     if len(text) > ADDENDUM_MAX_CHARS:
-        raise InputError("text", f"is too long ({len(text)} characters; at most 5000)")
+        raise ServiceError(
+            "text", f"is too long ({len(text)} characters; at most {ADDENDUM_MAX_CHARS})"
+        )
     with transaction.atomic():
-        session = TreatmentSession.objects.select_for_update().get(pk=session_id)
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         if not session.is_final:
-            raise InputError("text", "a draft is edited directly; addenda follow finalising")
-        return SessionAddendum.objects.create(session=session, author=user, text=text)
+            raise ServiceError("text", "a draft is edited directly; addenda follow finalising")
+        addendum = SessionAddendum.objects.create(session=session, author=actor.user, text=text)
+        record(actor, Action.CREATE, addendum, patient=session.patient, summary="session addendum")
+    return addendum
 
 
-# --- The signed content ---------------------------------------------------------------------
+def record_recheck(
+    actor: Actor, patient: Patient, changed: bool, answers: dict, note: str = ""
+) -> ScreeningRecheck:
+    """The chair-side "anything changed since the screening?" check, today. A change means a new
+    consultation before treatment (the gate refuses until there is one)."""
+    actor.require(CLINICAL, "recording the check at the chair")
+    actor.own(patient, "patient")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_CHARS:
+        raise ServiceError("note", f"is too long (at most {NOTE_MAX_CHARS} characters)")
+    if changed and not note and not any(answers.values()):
+        raise ServiceError("note", "say what changed (medicines, pregnancy, cold sore, sunburn...)")
+    with transaction.atomic():
+        row = ScreeningRecheck.objects.create(
+            patient=patient,
+            on=timezone.localdate(),
+            changed=changed,
+            answers={str(k): bool(v) for k, v in answers.items()},
+            note=note,
+            created_by=actor.user,
+        )
+        record(actor, Action.CREATE, row, summary="screening recheck")
+    return row
 
 
-def _utc(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else None
-
-
-def canonical_record(session: TreatmentSession) -> dict:
-    """The finalised content in a fixed shape: what content_sha256 is the hash of."""
-    areas = sorted(session.areas.all(), key=lambda a: a.area)
-    return {
-        "session": session.pk,
-        "patient": session.patient_id,
-        "plan": session.plan_id,
-        "practitioner": session.practitioner_id,
-        "performed_at": _utc(session.performed_at),
-        "duration_minutes": session.duration_minutes,
-        "modality": session.modality,
-        "device": session.device,
-        "cartridge": session.cartridge,
-        "lot_number": session.lot_number,
-        "serum": session.serum,
-        "numbing": session.numbing,
-        "endpoint": session.endpoint,
-        "immediate_reactions": session.immediate_reactions,
-        "notes": session.notes,
-        "finalised_at": _utc(session.finalised_at),
-        "finalised_by": session.finalised_by_id,
-        "areas": [
-            {
-                "area": a.area,
-                # SQLite and PostgreSQL return different scales (0.5 / 0.50): fix it
-                "depth_mm": (
-                    str(Decimal(a.depth_mm).quantize(Decimal("0.01")))
-                    if a.depth_mm is not None
-                    else None
-                ),
-                "tip": a.tip,
-                "passes": a.passes,
-            }
-            for a in areas
-        ],
-    }
-
-
-def content_sha256(session: TreatmentSession) -> str:
-    text = json.dumps(
-        canonical_record(session), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def record_intact(session: TreatmentSession) -> bool | None:
-    """Whether a finalised record still hashes to what was signed (None for a draft)."""
-    if not session.is_final:
-        return None
-    return content_sha256(session) == session.content_sha256
-
-
-# --- Model-layer guard ----------------------------------------------------------------------
-
-
-@receiver(pre_save, sender=TreatmentSession, dispatch_uid="dermis-lock-final-session")
-def _refuse_changing_a_final_session(sender, instance, raw=False, **kwargs):
-    if raw or instance.pk is None:
-        return
-    final = TreatmentSession.Status.FINAL
-    if TreatmentSession.objects.filter(pk=instance.pk, status=final).exists():
-        raise SessionLocked("a finalised session cannot be changed")
-
-
-@receiver(pre_save, sender=SessionArea, dispatch_uid="dermis-lock-final-session-areas")
-@receiver(pre_delete, sender=SessionArea, dispatch_uid="dermis-lock-final-session-areas-del")
-def _refuse_changing_a_final_sessions_areas(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    final = TreatmentSession.Status.FINAL
-    if TreatmentSession.objects.filter(pk=instance.session_id, status=final).exists():
-        raise SessionLocked("a finalised session's areas cannot be changed")
+def upload_photo(
+    actor: Actor,
+    patient: Patient,
+    file,
+    *,
+    area: str,
+    stage: str,
+    taken_on: date,
+    session: TreatmentSession | None = None,
+    consent_for_record: bool = False,
+) -> Photo:
+    """Validate, strip and store an uploaded photo, then its row: the file is removed again if
+    the row cannot be written."""
+    actor.require(CLINICAL, "adding clinical photos")
+    actor.own(patient, "patient")
+    if area not in knowledge().areas:
+        raise ServiceError("area", f"unknown area (known: {', '.join(knowledge().areas)})")
+    if stage not in Photo.Stage.values:
+        raise ServiceError("stage", f"must be one of {', '.join(Photo.Stage.values)}")
+    if taken_on > timezone.localdate():
+        raise ServiceError("taken_on", "cannot be in the future")
+    if session is not None and session.patient_id != patient.pk:
+        raise ServiceError("session", "is not one of this patient's sessions")
+    if not consent_for_record:
+        raise ServiceError(
+            "consent_for_record", "is required: only keep photos the patient agreed to"
+        )
+    try:
+        stored = photo_store.store_upload(file, field="file")
+    except InputError as err:
+        raise ServiceError.of(err) from None
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                patient=patient,
+                session=session,
+                area=area,
+                stage=stage,
+                taken_on=taken_on,
+                storage_name=stored.storage_name,
+                content_type=stored.content_type,
+                width=stored.width,
+                height=stored.height,
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                consent_for_record=True,
+                uploaded_by=actor.user,
+            )
+            record(actor, Action.CREATE, photo, summary="photo uploaded")
+    except Exception:
+        photo_store.discard(stored.storage_name)
+        raise
+    return photo

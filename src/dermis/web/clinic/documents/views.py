@@ -8,30 +8,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, timedelta
 
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.http import require_safe
-from pydantic import ValidationError
 
-from dermis.core.aftercare import Aftercare, aftercare
-from dermis.core.errors import InputError
-from dermis.core.patient import input_error
-from dermis.web.clinic.access import CLINICAL, audit, clinic_object, staff_required
-from dermis.web.clinic.core_inputs import (
-    core_intake,
-    core_patient,
-    core_session,
-    knowledge,
-    latest_consultation,
-)
+from dermis.web.clinic.access import CLINICAL, actor_of, audit, clinic_object, staff_required
+from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.documents import pdf
+from dermis.web.clinic.documents.selectors import References, aftercare_for
+from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import ConsentRecord, TreatmentPlan, TreatmentSession
 
-KIND_LABELS = {"care": "Do", "avoid": "Avoid", "expect": "Expect", "warning": "Call us"}
 DECISION_LABELS = {
     "modality": ("Modality", ""),
     "device": ("Device", ""),
@@ -47,173 +36,17 @@ DECISION_LABELS = {
 }
 
 
-class References:
-    """Numbers citation keys in order of first use, for the list at the end of a document."""
-
-    def __init__(self) -> None:
-        self.bibliography = knowledge().bibliography
-        self.numbers: dict[str, int] = {}
-
-    def cite(self, keys) -> list[int]:
-        return [self.numbers.setdefault(k, len(self.numbers) + 1) for k in keys or ()]
-
-    def entries(self) -> list[dict]:
-        out = []
-        for key, n in self.numbers.items():
-            ref = self.bibliography.get(key)
-            # A plan stored under an older knowledge base may cite a key that has since gone.
-            citation = ref.citation if ref else f"{key} (not in the current bibliography)"
-            out.append({"n": n, "key": key, "citation": citation, "note": ref.note if ref else ""})
-        return out
-
-
-# --- Aftercare -------------------------------------------------------------------------------
-
-
-def session_aftercare(session: TreatmentSession) -> Aftercare:
-    """The core's schedule for a charted session, in local time. Raises InputError."""
-    start = timezone.localtime(session.performed_at)
-    try:
-        # Local time, so "until 18:00" and day boundaries match the patient's clock.
-        core = core_session(session).model_copy(update={"start": start})
-        intake = core_intake(latest_consultation(session.patient))
-    except ValidationError as exc:
-        raise input_error(exc) from None
-    return aftercare(core, core_patient(session.patient, start.date()), intake, knowledge())
-
-
-def _duration(hours: float) -> str:
-    if hours < 48:
-        return f"{hours:g} hours"
-    return f"{hours / 24:g} days"
-
-
-def _why(rule_id: str, session: TreatmentSession, ac: Aftercare) -> str:
-    """Why this instruction applies to this patient, and why for that long (from the rule)."""
-    rule = knowledge().aftercare[rule_id]
-    reasons = []
-    if rule.when:
-        reasons.append(f"the health questionnaire records {rule.when.replace('_', ' ')}")
-    if rule.phototypes:
-        reasons.append(f"skin type Fitzpatrick {session.patient.fitzpatrick}")
-    if rule.hours_by_depth and ac.depth_mm is not None:
-        reasons.append(f"the length follows the needle depth used ({ac.depth_mm:g} mm)")
-    return "; ".join(reasons)
-
-
-def _group_days(days: list[dict]) -> list[dict]:
-    """Merge runs of days with identical instructions ("Days 8-13") to keep the handout short."""
-    groups: list[dict] = []
-    for day in days:
-        last = groups[-1] if groups else None
-        if last and last["entries"] == day["entries"]:
-            last["last"], last["last_date"] = day["number"], day["date"]
-            last["today"] = last["today"] or day["today"]
-        else:
-            groups.append({**day, "first": day["number"], "last": day["number"]})
-            groups[-1]["first_date"] = groups[-1]["last_date"] = day["date"]
-    return groups
-
-
-def aftercare_context(session: TreatmentSession, today: date) -> dict:
-    """Everything the aftercare page and handout show; `error` names the field when charting
-    is incomplete."""
-    context = {"session": session, "patient": session.patient, "clinic": session.patient.clinic}
-    try:
-        ac = session_aftercare(session)
-    except InputError as exc:
-        return {**context, "error": exc}
-    kb, refs = knowledge(), References()
-    cites = {i.rule: refs.cite(i.citations) for i in ac.instructions}
-    instructions = [
-        {
-            "kind": KIND_LABELS[i.kind],
-            "text": i.text,
-            "starts": i.starts,
-            "ends": i.ends,
-            "length": _duration((i.ends - i.starts).total_seconds() / 3600),
-            "why": _why(i.rule, session, ac),
-            "refs": cites[i.rule],
-        }
-        for i in ac.instructions
-        if i.kind != "warning"
-    ]
-    days = [
-        {
-            "number": d.number,
-            "date": d.date,
-            "today": d.date == today,
-            "entries": [
-                {"kind": KIND_LABELS[e.kind], "text": e.text, "note": e.note, "refs": cites[e.rule]}
-                for e in d.entries
-            ],
-        }
-        for d in ac.days
-    ]
-    warnings = [
-        {"text": i.text, "starts": i.starts, "ends": i.ends, "refs": cites[i.rule]}
-        for i in ac.warnings()
-    ]
-    precare = [
-        {"text": p.text, "days_before": p.days_before, "refs": refs.cite(p.citations)}
-        for p in ac.precare
-    ]
-    return {
-        **context,
-        "aftercare": ac,
-        "areas": [
-            kb.areas[a.area].name if a.area in kb.areas else a.area for a in session.areas.all()
-        ],
-        "modality": kb.modalities[ac.modality].name,
-        "instructions": instructions,
-        "day_groups": _group_days(days),
-        "today_number": (today - ac.days[0].date).days,
-        "warnings": warnings,
-        "precare": precare,
-        "references": refs.entries(),
-        "knowledge_version": kb.version,
-    }
-
-
-def today_for(session: TreatmentSession, today: date) -> dict:
-    """A session's aftercare today, for the patient record page."""
-    item = {
-        "session": session,
-        "day_number": (today - timezone.localdate(session.performed_at)).days,
-    }
-    try:
-        ac = session_aftercare(session)
-    except InputError as exc:
-        return {**item, "error": exc}
-    day = next((d for d in ac.days if d.date == today), None)
-    now = timezone.now()
-    return {
-        **item,
-        "entries": [
-            {"kind": KIND_LABELS[e.kind], "text": e.text, "note": e.note} for e in day.entries
-        ]
-        if day
-        else [],
-        "finished": day is None and today > ac.days[-1].date,
-        "warnings": [i.text for i in ac.warnings() if i.starts <= now < i.ends],
-    }
-
-
-def recent_sessions(patient, days: int = 14):
-    now = timezone.now()
-    return (
-        patient.sessions.filter(performed_at__gte=now - timedelta(days=days), performed_at__lte=now)
-        .select_related("patient__clinic")
-        .prefetch_related("areas")
-        .order_by("-performed_at")
-    )
+# --- Aftercare ---
 
 
 @require_safe
 @staff_required(CLINICAL)
 def aftercare_detail(request, pk: int) -> HttpResponse:
     session = clinic_object(request, TreatmentSession, pk)
-    context = aftercare_context(session, timezone.localdate())
+    try:
+        context = aftercare_for(actor_of(request), session)
+    except ServiceError as err:
+        return _unavailable(request, session, err)
     audit(request, "view", session, summary="aftercare")
     return render(request, "clinic/documents/aftercare_detail.html", context)
 
@@ -222,12 +55,22 @@ def aftercare_detail(request, pk: int) -> HttpResponse:
 @staff_required(CLINICAL)
 def aftercare_pdf(request, pk: int) -> HttpResponse:
     session = clinic_object(request, TreatmentSession, pk)
-    context = aftercare_context(session, timezone.localdate())
+    try:
+        context = aftercare_for(actor_of(request), session)
+    except ServiceError as err:
+        return _unavailable(request, session, err)
     if "error" in context:
         return render(request, "clinic/documents/unavailable.html", context, status=409)
     document = pdf.render_document("clinic/documents/aftercare_pdf.html", context)
     audit(request, "download", session, summary="aftercare handout PDF")
     return pdf.pdf_response(document, pdf.safe_filename("aftercare", "session", session.pk))
+
+
+def _unavailable(request, session: TreatmentSession, err: ServiceError) -> HttpResponse:
+    """The gate's refusal (its reason, date and sources) instead of the document."""
+    audit(request, "denied", session, summary="aftercare refused by the safety gate")
+    context = {"session": session, "patient": session.patient, "error": err}
+    return render(request, "clinic/documents/unavailable.html", context, status=422)
 
 
 # --- Plan ------------------------------------------------------------------------------------

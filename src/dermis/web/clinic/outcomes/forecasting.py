@@ -45,6 +45,8 @@ from dermis.core.outcome import (
     make_patient,
     make_treatment,
 )
+from dermis.core.plan_records import Course, Plan, Treatment
+from dermis.core.progress import SessionDone, next_session_earliest, remaining_sessions
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import FollowUpGrade, Patient, TreatmentPlan, TreatmentSession
 
@@ -121,21 +123,48 @@ class PatientForecast:
     statement = PATIENT_SENTENCE
 
 
-def _course(plan: TreatmentPlan, latest: TreatmentSession | None) -> dict | None:
-    courses = [c for c in plan.content.get("courses", []) if c.get("treatments")]
+def _course(plan: Plan, latest: TreatmentSession | None) -> Course | None:
+    courses = [c for c in plan.courses if c.treatments]
     if latest is not None:
         for c in courses:
-            if c.get("modality") == latest.modality:
+            if c.modality == latest.modality:
                 return c
     return courses[0] if courses else None
 
 
-def _treatment(course: dict, grades: list[FollowUpGrade]) -> dict:
-    def count(t: dict) -> int:
-        return sum(1 for g in grades if (g.area, g.concern) == (t["area"], t["concern"]))
+def _treatment(course: Course, grades: list[FollowUpGrade]) -> Treatment:
+    def count(t: Treatment) -> int:
+        return sum(1 for g in grades if (g.area, g.concern) == (t.area, t.concern))
 
     # max() keeps the first of equals: the plan's order breaks ties
-    return max(course["treatments"], key=count)
+    return max(course.treatments, key=count)
+
+
+def _done(session: TreatmentSession) -> SessionDone:
+    return SessionDone(
+        modality=session.modality,
+        on=timezone.localtime(session.performed_at).date(),
+        final=session.is_final,
+        areas=tuple(a.area for a in session.areas.all()),
+    )
+
+
+def _planned_days(
+    course: Course, signed: list[SessionDone], done: list[SessionDone], start: date, today: date
+) -> list[int]:
+    """The course's remaining sessions (progress: signed visits on the area count), as days from
+    `start`: the first on the earliest day the next session may be, then at the plan's interval."""
+    kb = knowledge()
+    earliest = next_session_earliest(course, signed, kb, today)
+    last = max((s.on for s in done), default=None)
+    planned = []
+    for _ in range(remaining_sessions(course, done)):
+        day = (
+            earliest if last is None else max(last + timedelta(days=course.interval_days), earliest)
+        )
+        planned.append((day - start).days)
+        last = day
+    return planned
 
 
 def improvement_band(scale, baseline: float, grade: float) -> tuple[float, float] | None:
@@ -156,53 +185,45 @@ def _inputs(patient: Patient, today: date) -> dict | str:
     """Everything the model is asked, as plain values (the cache key), or why there is none."""
     if not patient.fitzpatrick:
         return "the phototype is not recorded yet"
-    plan = active_plan(patient)
-    if plan is None:
+    plan_row = active_plan(patient)
+    if plan_row is None:
         return "there is no active treatment plan yet"
     signed = list(
         patient.sessions.filter(status=TreatmentSession.Status.FINAL)
         .prefetch_related("areas")
         .order_by("performed_at", "pk")
     )
-    course = _course(plan, signed[-1] if signed else None)
+    course = _course(Plan.from_dict(plan_row.content), signed[-1] if signed else None)
     if course is None:
         return "the plan has no course of treatment"
-    modality = course["modality"]
+    modality = course.modality
     grades = list(patient.grades.order_by("graded_on", "pk"))
     t = _treatment(course, grades)
-    if t["concern"] not in CONCERNS:
-        return f"the outcome model does not cover {t['concern'].replace('_', ' ')}"
+    if t.concern not in CONCERNS:
+        return f"the outcome model does not cover {t.concern.replace('_', ' ')}"
     done = [
-        s
-        for s in signed
-        if s.modality == modality and any(a.area == t["area"] for a in s.areas.all())
+        s for s in signed if s.modality == modality and any(a.area == t.area for a in s.areas.all())
     ]
-    depth, tip, device = t.get("depth_mm"), t.get("tip"), t.get("device")
+    depth, tip, device = t.depth_mm, t.tip, t.device
     if done:
-        last = next(a for a in done[-1].areas.all() if a.area == t["area"])
+        last = next(a for a in done[-1].areas.all() if a.area == t.area)
         depth = float(last.depth_mm) if last.depth_mm is not None else depth
         tip = last.tip or tip
         device = done[-1].device
     dates = sorted({timezone.localtime(s.performed_at).date() for s in done})
-    start = dates[0] if dates else max(date.fromisoformat(course["earliest_start"]), today)
+    start = dates[0] if dates else max(course.earliest_start, today)
     done_days = [(d - start).days for d in dates]
-    lineage = plan_lineage(plan)
-    counted = sum(1 for s in done if s.plan_id in lineage)
-    remaining = max(0, int(course.get("sessions", 1)) - counted)
-    interval = int(course.get("interval_days", 28))
-    planned, last_day = [], done_days[-1] if done_days else None
-    for _ in range(remaining):
-        day = 0 if last_day is None else max(last_day + interval, (today - start).days)
-        planned.append(day)
-        last_day = day
+    planned = _planned_days(
+        course, [_done(s) for s in signed], [_done(s) for s in done], start, today
+    )
     kb = knowledge()
-    scale = kb.scales[kb.concerns[t["concern"]].scale] if t["concern"] in kb.concerns else None
+    scale = kb.scales[kb.concerns[t.concern].scale] if t.concern in kb.concerns else None
     follow_ups = []
     for g in grades:
         offset = (g.graded_on - start).days
-        if not done_days or (g.area, g.concern) != (t["area"], t["concern"]) or offset <= 0:
+        if not done_days or (g.area, g.concern) != (t.area, t.concern) or offset <= 0:
             continue
-        baseline = g.baseline if g.baseline is not None else t.get("severity")
+        baseline = g.baseline if g.baseline is not None else t.severity
         band = (
             improvement_band(scale, float(baseline), g.grade)
             if scale and baseline is not None
@@ -215,8 +236,8 @@ def _inputs(patient: Patient, today: date) -> dict | str:
         "sex": patient.sex,
         "fitzpatrick": patient.fitzpatrick,
         "modality": modality,
-        "concern": t["concern"],
-        "area": t["area"],
+        "concern": t.concern,
+        "area": t.area,
         "device": device,
         "depth_mm": depth if modality == "microneedling" else None,
         "tip": tip if modality == "microdermabrasion" else None,

@@ -9,10 +9,12 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from dermis.web.clinic.access import CLINICAL, audit, clinic_patient, staff_required
+from dermis.core.planning import Plan
+from dermis.web.clinic import form_errors
+from dermis.web.clinic.access import CLINICAL, actor_of, audit, clinic_patient, staff_required
 from dermis.web.clinic.core_inputs import active_plan, knowledge
-from dermis.web.clinic.models import FollowUpGrade
-from dermis.web.clinic.outcomes import forecasting
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.outcomes import selectors, services
 
 
 def _fmt(x: float) -> str:
@@ -48,29 +50,6 @@ class GradeForm(forms.Form):
             (k, f"{c.name} ({kb.scales[c.scale].name})") for k, c in kb.concerns.items()
         ]
 
-    def clean_graded_on(self):
-        day = self.cleaned_data["graded_on"]
-        if day > timezone.localdate():
-            raise forms.ValidationError("cannot be in the future")
-        return day
-
-    def clean(self):
-        data = super().clean()
-        kb = knowledge()
-        concern = kb.concerns.get(data.get("concern", ""))
-        if concern is None:
-            return data
-        scale = kb.scales[concern.scale]
-        for name in ("grade", "baseline"):
-            value = data.get(name)
-            if value is not None and not scale.min <= value <= scale.max:
-                self.add_error(
-                    name,
-                    f"{_fmt(value)} is outside the {scale.name} "
-                    f"({_fmt(scale.min)}-{_fmt(scale.max)}) used for {concern.name.lower()}",
-                )
-        return data
-
 
 def _scales() -> list[dict]:
     kb = knowledge()
@@ -85,10 +64,10 @@ def _scales() -> list[dict]:
     ]
 
 
-def _planned_treatments(plan) -> list[dict]:
+def _planned_treatments(plan) -> list:
     if plan is None:
         return []
-    return [t for c in plan.content.get("courses", []) for t in c.get("treatments", [])]
+    return [t for c in Plan.from_dict(plan.content).courses for t in c.treatments]
 
 
 @staff_required(CLINICAL)
@@ -99,39 +78,30 @@ def grade_create(request, patient_id: int):
         form = GradeForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            baseline = data["baseline"]
-            if baseline is None:
-                baseline = next(
-                    (
-                        t.get("severity")
-                        for t in _planned_treatments(plan)
-                        if (t["area"], t["concern"]) == (data["area"], data["concern"])
-                    ),
-                    None,
+            try:
+                services.record_grade(
+                    actor_of(request),
+                    patient,
+                    area=data["area"],
+                    concern=data["concern"],
+                    grade=data["grade"],
+                    baseline=data["baseline"],
+                    graded_on=data["graded_on"],
+                    plan=plan,
+                    notes=data["notes"],
                 )
-            grade = FollowUpGrade.objects.create(
-                patient=patient,
-                plan=plan,
-                area=data["area"],
-                concern=data["concern"],
-                grade=data["grade"],
-                baseline=baseline,
-                graded_on=data["graded_on"],
-                graded_by=request.user,
-                notes=data["notes"].strip(),
-            )
-            audit(request, "create", grade, summary="follow-up grade")
-            messages.success(request, "Grade saved.")
-            return redirect("patient-detail", patient_id=patient.pk)
+            except ServiceError as err:
+                form_errors.show(form, err)
+            else:
+                messages.success(request, "Grade saved.")
+                return redirect("patient-detail", patient_id=patient.pk)
         status = 400
     else:
         initial = {"graded_on": timezone.localdate()}
         treatments = _planned_treatments(plan)
         if treatments:
             first = treatments[0]
-            initial.update(
-                area=first["area"], concern=first["concern"], baseline=first.get("severity")
-            )
+            initial.update(area=first.area, concern=first.concern, baseline=first.severity)
         form = GradeForm(initial=initial)
         audit(request, "view", patient, summary="grade form")
         status = 200
@@ -146,7 +116,7 @@ def grade_create(request, patient_id: int):
 @staff_required(CLINICAL)
 def patient_forecast(request, patient_id: int):
     patient = clinic_patient(request, patient_id)
-    svg, reason = forecasting.patient_forecast_svg(patient)
+    svg, reason = selectors.forecast_chart(patient)
     audit(request, "view", patient, summary="forecast chart")
     if not svg:
         response = HttpResponse(f"No forecast: {reason}.", content_type="text/plain", status=404)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
-from dermis.web.clinic.documents.views import recent_sessions, today_for
+from dermis.web.clinic.documents.selectors import recent_sessions, today_for
 
 register = template.Library()
 

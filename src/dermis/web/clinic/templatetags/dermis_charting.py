@@ -11,9 +11,10 @@ from datetime import datetime, time
 from django import template
 from django.utils import timezone
 
+from dermis.web.clinic.charting.selectors import course_progress
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import Appointment
-from dermis.web.clinic.outcomes import forecasting
+from dermis.web.clinic.outcomes import selectors
 
 register = template.Library()
 RECENT_PHOTOS = 6
@@ -45,18 +46,7 @@ def patient_sessions_panel(context, patient) -> dict:
         .select_related("practitioner")
         .order_by("start")[:5]
     )
-    plan = active_plan(patient)
-    lineage = forecasting.plan_lineage(plan) if plan else set()
-    progress = []
-    for course in plan.content.get("courses", []) if plan else []:
-        done = sum(
-            1
-            for s in sessions
-            if s.is_final and s.plan_id in lineage and s.modality == course.get("modality")
-        )
-        progress.append(
-            {"modality": course.get("modality"), "done": done, "planned": course.get("sessions")}
-        )
+    progress = course_progress(patient, active_plan(patient))
     return {
         "sessions": [
             {"row": s, "areas": ", ".join(_area(a.area) for a in s.areas.all())} for s in sessions
@@ -126,5 +116,5 @@ def patient_grades_panel(context, patient) -> dict:
 def patient_forecast_panel(context, patient) -> dict:
     if not _clinical(context):
         return {}
-    result = forecasting.patient_forecast(patient)
+    result = selectors.patient_forecast(patient)
     return {"result": result, "alt": result.summary(), "falls_below": result.below_noticeable_on}

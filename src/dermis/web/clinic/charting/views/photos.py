@@ -7,16 +7,23 @@ from itertools import groupby
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from dermis.core.errors import InputError
-from dermis.web.clinic.access import CLINICAL, audit, clinic_object, clinic_patient, staff_required
+from dermis.web.clinic.access import (
+    CLINICAL,
+    actor_of,
+    audit,
+    clinic_object,
+    clinic_patient,
+    staff_required,
+)
 from dermis.web.clinic.charting import photos as photo_store
+from dermis.web.clinic.charting import services as charting
 from dermis.web.clinic.core_inputs import knowledge
+from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import Photo, TreatmentSession
 
 log = logging.getLogger(__name__)
@@ -76,31 +83,19 @@ def photo_upload(request, patient_id: int):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                stored = photo_store.store_upload(data["file"], field="file")
-            except InputError as exc:
-                form.add_error("file", exc.message)
+                charting.upload_photo(
+                    actor_of(request),
+                    patient,
+                    data["file"],
+                    area=data["area"],
+                    stage=data["stage"],
+                    taken_on=data["taken_on"],
+                    session=data["session"],
+                    consent_for_record=data["consent_for_record"],
+                )
+            except ServiceError as err:
+                form.add_error(err.field if err.field in form.fields else None, err.message)
             else:
-                try:
-                    with transaction.atomic():
-                        photo = Photo.objects.create(
-                            patient=patient,
-                            session=data["session"],
-                            area=data["area"],
-                            stage=data["stage"],
-                            taken_on=data["taken_on"],
-                            storage_name=stored.storage_name,
-                            content_type=stored.content_type,
-                            width=stored.width,
-                            height=stored.height,
-                            size_bytes=stored.size_bytes,
-                            sha256=stored.sha256,
-                            consent_for_record=True,
-                            uploaded_by=request.user,
-                        )
-                except Exception:
-                    photo_store.discard(stored.storage_name)
-                    raise
-                audit(request, "create", photo, summary="photo uploaded")
                 messages.success(request, "Photo saved.")
                 return redirect("photo-list", patient_id=patient.pk)
         status = 400

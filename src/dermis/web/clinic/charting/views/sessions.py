@@ -9,22 +9,47 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dermis.core.charting_checks import Level
-from dermis.core.errors import InputError
-from dermis.web.clinic.access import CLINICAL, audit, clinic_object, clinic_patient, staff_required
+from dermis.core.planning import Plan
+from dermis.web.clinic import form_errors
+from dermis.web.clinic.access import (
+    CLINICAL,
+    actor_of,
+    audit,
+    clinic_object,
+    clinic_patient,
+    staff_required,
+)
 from dermis.web.clinic.charting import services as charting
 from dermis.web.clinic.charting.forms import (
     AddendumForm,
     FinaliseForm,
+    RecheckForm,
     SessionForm,
     bodymap,
     initial_from_chart,
 )
 from dermis.web.clinic.core_inputs import active_plan, knowledge
+from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import Appointment, TreatmentSession
 
 
 def _plan_modalities(plan) -> list[str]:
-    return [c.get("modality") for c in plan.content.get("courses", [])] if plan else []
+    return [c.modality for c in Plan.from_dict(plan.content).courses] if plan else []
+
+
+def _options(form: SessionForm) -> dict:
+    return {
+        "precare_done": form.cleaned_data.get("precare_done", False),
+        "override_reason": form.cleaned_data.get("override_reason", ""),
+    }
+
+
+def _show(form: SessionForm, err: ServiceError) -> None:
+    """The service's refusal on the form: the chart's limits on their fields, else the one."""
+    if isinstance(err, charting.ChartError):
+        form.add_issues(err.issues)
+    else:
+        form_errors.show(form, err)
 
 
 def _modality(request, default: str) -> str:
@@ -79,13 +104,17 @@ def session_create(request, patient_id: int):
         form = SessionForm(request.POST, modality=modality, kb=kb)
         if form.is_valid():
             try:
-                session, issues = charting.create_draft(
-                    patient, request.staff, form.to_chart(), linked_plan, appointment
+                session, issues = charting.create_session(
+                    actor_of(request),
+                    patient,
+                    form.to_chart(),
+                    appointment=appointment,
+                    plan=linked_plan,
+                    **_options(form),
                 )
-            except charting.ChartError as exc:
-                form.add_issues(exc.issues)
+            except ServiceError as err:
+                _show(form, err)
             else:
-                audit(request, "create", session, summary="draft session")
                 _flash_warnings(request, issues)
                 messages.success(request, "Draft saved. Finalise it when the record is complete.")
                 return redirect("session-detail", pk=session.pk)
@@ -124,13 +153,14 @@ def session_edit(request, pk: int):
         form = SessionForm(request.POST, modality=modality, kb=kb)
         if form.is_valid():
             try:
-                session, issues = charting.update_draft(session.pk, form.to_chart())
+                session, issues = charting.update_session(
+                    actor_of(request), session, form.to_chart(), **_options(form)
+                )
             except charting.SessionLocked:
                 return _locked(request, session, "edit")
-            except charting.ChartError as exc:
-                form.add_issues(exc.issues)
+            except ServiceError as err:
+                _show(form, err)
             else:
-                audit(request, "update", session, summary="draft session changed")
                 _flash_warnings(request, issues)
                 messages.success(request, "Draft saved.")
                 return redirect("session-detail", pk=session.pk)
@@ -156,6 +186,12 @@ def _label(field: str, session) -> str:
         "cartridge": "Needle cartridge" if needling else "Tip or crystal",
         "lot_number": "Lot number",
         "device": "Device",
+        "performed_at": "Date and time",
+        "recheck": "Check at the chair",
+        "precare_done": "Pre-care",
+        "screening": "Screening",
+        "modality": "Modality",
+        "override_reason": "Override reason",
     }.get(field, field)
 
 
@@ -165,6 +201,7 @@ def _detail(
     *,
     finalise_form=None,
     addendum_form=None,
+    recheck_form=None,
     problems=(),
     problems_title="The session was not finalised",
     status=200,
@@ -199,6 +236,7 @@ def _detail(
             ],
             "finalise_form": finalise_form or FinaliseForm(),
             "addendum_form": addendum_form or AddendumForm(),
+            "recheck_form": recheck_form,
             "problems": problems,
             "problems_title": problems_title,
             "bibliography": kb.bibliography,
@@ -224,7 +262,9 @@ def session_finalise(request, pk: int):
     if not form.is_valid():
         return _detail(request, session, finalise_form=form, status=400)
     try:
-        session = charting.finalise(session.pk, request.user)
+        session = charting.finalise_session(
+            actor_of(request), session, precare_done=form.cleaned_data["precare_done"]
+        )
     except charting.SessionLocked:
         return _locked(request, session, "finalise")
     except charting.ChartError as exc:
@@ -234,10 +274,11 @@ def session_finalise(request, pk: int):
             if i.level is Level.ERROR
         ]
         return _detail(request, session, problems=problems, status=400)
-    except InputError as exc:
+    except ServiceError as exc:
         problems = [(_label(exc.field, session), exc.message)]
-        return _detail(request, session, problems=problems, status=400)
-    audit(request, "sign", session, summary="session finalised")
+        # the gate asks for the chair-side check: offer its form on the page
+        recheck = RecheckForm() if exc.field == "recheck" else None
+        return _detail(request, session, problems=problems, recheck_form=recheck, status=400)
     messages.success(request, "Session finalised: the record is signed and locked.")
     return redirect("session-detail", pk=session.pk)
 
@@ -250,8 +291,8 @@ def session_addendum(request, pk: int):
     if not form.is_valid():
         return _detail(request, session, addendum_form=form, status=400)
     try:
-        addendum = charting.add_addendum(session.pk, request.user, form.cleaned_data["text"])
-    except InputError as exc:
+        charting.add_addendum(actor_of(request), session, form.cleaned_data["text"])
+    except ServiceError as exc:
         form.add_error("text", exc.message)
         problems = [("Addendum", exc.message)]  # a draft shows no addendum form to hold it
         return _detail(
@@ -262,9 +303,37 @@ def session_addendum(request, pk: int):
             problems_title="The addendum was not added",
             status=400,
         )
-    audit(request, "create", addendum, patient=session.patient, summary="session addendum")
     messages.success(request, "Addendum added.")
     return redirect("session-detail", pk=session.pk)
+
+
+@staff_required(CLINICAL)
+@require_POST
+def session_recheck(request, pk: int):
+    """The chair-side "anything changed since the screening?" check, asked by the gate."""
+    session = clinic_object(request, TreatmentSession, pk)
+    form = RecheckForm(request.POST)
+    if form.is_valid():
+        answers = form.answers
+        try:
+            row = charting.record_recheck(
+                actor_of(request),
+                session.patient,
+                changed=any(answers.values()),
+                answers=answers,
+                note=form.cleaned_data["note"],
+            )
+        except ServiceError as err:
+            form_errors.show(form, err)
+        else:
+            if row.changed:
+                messages.warning(
+                    request, "Recorded: something changed, so a new consultation is needed."
+                )
+            else:
+                messages.success(request, "Recorded: nothing changed since the screening.")
+            return redirect("session-detail", pk=session.pk)
+    return _detail(request, session, recheck_form=form, status=400)
 
 
 urlpatterns = [
@@ -273,4 +342,5 @@ urlpatterns = [
     path("sessions/<int:pk>/edit/", session_edit, name="session-edit"),
     path("sessions/<int:pk>/finalise/", session_finalise, name="session-finalise"),
     path("sessions/<int:pk>/addenda/", session_addendum, name="session-addendum"),
+    path("sessions/<int:pk>/recheck/", session_recheck, name="session-recheck"),
 ]
