@@ -218,6 +218,8 @@ def chart_session(page: Page, jpeg: Path) -> tuple[str, str]:
     page.get_by_label("Needle cartridge").fill(CARTRIDGE)
     page.get_by_label("Lot number").fill(LOT)
     page.get_by_label("Even erythema").check()
+    # Charted today with no booking made ahead: the gate asks whether pre-care was done.
+    page.get_by_label("Pre-care was done").check()
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_url(re.compile(r"/sessions/\d+/$"))
     session_url = page.url

@@ -45,7 +45,9 @@ class Actor:
 
     @property
     def username(self) -> str:
-        return self.user.get_username() if self.user is not None else f"({self.channel})"
+        if self.user is not None:
+            return self.user.get_username()
+        return "(command line)" if self.channel == "cli" else f"({self.channel})"
 
     @property
     def is_clinical(self) -> bool:
