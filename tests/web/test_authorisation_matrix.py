@@ -68,6 +68,7 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "session-finalise": ("POST", "draft_session", CLINICAL),
     "session-addendum": ("POST", "session", CLINICAL),
     "session-recheck": ("POST", "draft_session", CLINICAL),
+    "patient-recheck": ("POST", "patient", CLINICAL),
     "aftercare-detail": ("GET", "session", CLINICAL),
     "aftercare-pdf": ("GET", "session", CLINICAL),
     "photo-file": ("GET", "photo", CLINICAL),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dermis.core.charting_checks import Level
@@ -50,6 +51,8 @@ def _show(form: SessionForm, err: ServiceError) -> None:
         form.add_issues(err.issues)
     else:
         form_errors.show(form, err)
+    # The gate asks for the chair-side check of an old screening: the page offers it.
+    form.asks_recheck = err.field.endswith("recheck")
 
 
 def _modality(request, default: str) -> str:
@@ -74,6 +77,7 @@ def _flash_warnings(request, issues) -> None:
 
 def _render_form(request, patient, form, *, session=None, plan=None, appointment=None, status=200):
     kb = knowledge()
+    asks_recheck = getattr(form, "asks_recheck", False)
     return render(
         request,
         "clinic/sessions/form.html",
@@ -86,6 +90,8 @@ def _render_form(request, patient, form, *, session=None, plan=None, appointment
             "modality": form.modality,
             "modalities": [(key, m.name) for key, m in kb.modalities.items()],
             "bodymap": bodymap(kb, {r.id for r in form.area_rows if r.checked}),
+            "recheck_form": RecheckForm() if asks_recheck else None,
+            "recheck_next": request.get_full_path(),
         },
         status=status,
     )
@@ -336,6 +342,37 @@ def session_recheck(request, pk: int):
     return _detail(request, session, recheck_form=form, status=400)
 
 
+@staff_required(CLINICAL)
+@require_POST
+def patient_recheck(request, patient_id: int):
+    """The chair-side check asked for while charting a new session: recorded, then back."""
+    patient = clinic_patient(request, patient_id)
+    form = RecheckForm(request.POST)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("session-create", kwargs={"patient_id": patient.pk})
+    if form.is_valid():
+        answers = form.answers
+        try:
+            row = charting.record_recheck(
+                actor_of(request),
+                patient,
+                changed=any(answers.values()),
+                answers=answers,
+                note=form.cleaned_data["note"],
+            )
+        except ServiceError as err:
+            messages.error(request, f"Not recorded: {err.message}.")
+        else:
+            if row.changed:
+                messages.warning(
+                    request, "Recorded: something changed, so a new consultation is needed."
+                )
+            else:
+                messages.success(request, "Recorded: nothing changed since the screening.")
+    return redirect(target)
+
+
 urlpatterns = [
     path("patients/<int:patient_id>/sessions/new/", session_create, name="session-create"),
     path("sessions/<int:pk>/", session_detail, name="session-detail"),
@@ -343,4 +380,5 @@ urlpatterns = [
     path("sessions/<int:pk>/finalise/", session_finalise, name="session-finalise"),
     path("sessions/<int:pk>/addenda/", session_addendum, name="session-addendum"),
     path("sessions/<int:pk>/recheck/", session_recheck, name="session-recheck"),
+    path("patients/<int:patient_id>/recheck/", patient_recheck, name="patient-recheck"),
 ]
