@@ -176,7 +176,7 @@ def modalities_of(patient: Patient, modality: str = "") -> tuple[str, ...]:
     plan_row = active_plan(patient)
     if plan_row is None:
         return ()
-    return tuple(c["modality"] for c in Plan.from_dict(plan_row.content).to_dict()["courses"])
+    return tuple(c.modality for c in Plan.from_dict(plan_row.content).courses)
 
 
 def recheck_bookings(actor: Actor, patient: Patient) -> list[Appointment]:

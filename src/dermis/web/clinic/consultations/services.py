@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from dermis.core import patient as cp
 from dermis.core.adjust import Adjusted, Change, adjust, limits
 from dermis.core.errors import InputError
+from dermis.core.planning import Plan
 from dermis.core.planning import plan as make_plan
 from dermis.core.recognition import Recognition, recognise
 from dermis.core.screening import screen
@@ -209,7 +210,7 @@ def plan_bounds(consultation: Consultation, content: dict) -> list[dict]:
 
 
 def consent_text_for(content: dict) -> ConsentText:
-    return consent_for(c["modality"] for c in content["courses"])
+    return consent_for(c.modality for c in Plan.from_dict(content).courses)
 
 
 def _next_version(patient: Patient) -> TreatmentPlan | None:
@@ -235,7 +236,8 @@ def accept_plan(
             "facts",
             "confirm or correct what was recognised from the patient's own words first",
         )
-    if consultation.proposal["status"] == "not_safe" or not consultation.proposal["courses"]:
+    proposal = Plan.from_dict(consultation.proposal)
+    if proposal.status == "not_safe" or not proposal.courses:
         raise StateError("nothing can be planned safely from this consultation")
     if not consent.signer_name.strip():
         raise ServiceError("signer_name", "is required")

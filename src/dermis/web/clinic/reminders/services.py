@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from dermis.core import patient as cp
 from dermis.core.aftercare import aftercare, precare
 from dermis.core.errors import InputError
+from dermis.core.planning import Plan
 from dermis.web.clinic.core_inputs import (
     active_plan,
     core_intake,
@@ -128,8 +129,8 @@ def _modalities(appointment: Appointment) -> set[str]:
     if device in kb.devices:
         return {kb.devices[device].modality}
     plan = appointment.plan or active_plan(appointment.patient)
-    courses = plan.content.get("courses", []) if plan else []
-    return {c["modality"] for c in courses if c.get("modality") in kb.modalities}
+    courses = Plan.from_dict(plan.content).courses if plan else ()
+    return {c.modality for c in courses if c.modality in kb.modalities}
 
 
 def precare_items(appointment: Appointment) -> tuple:

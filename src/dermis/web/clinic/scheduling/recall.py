@@ -19,7 +19,7 @@ from django.utils import timezone
 from dermis.core import slots
 from dermis.core.errors import InputError
 from dermis.core.knowledge.schema import Protocol
-from dermis.core.planning import protocol_for
+from dermis.core.planning import Plan, course_protocols, interval_range, protocol_for
 from dermis.web.clinic import safety
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.core_inputs import active_plan, knowledge
@@ -82,16 +82,13 @@ class Worklist:
 
 def _protocols(plan: TreatmentPlan | None, modality: str) -> list[Protocol]:
     kb = knowledge()
-    courses = plan.content.get("courses", []) if plan else []
-    course = next((c for c in courses if c.get("modality") == modality), None)
-    concerns = [t["concern"] for t in course["treatments"]] if course else ["default"]
-    return [protocol_for(kb, modality, c) for c in concerns or ["default"]]
+    course = Plan.from_dict(plan.content).course_for(modality) if plan else None
+    return course_protocols(course, kb) if course else [protocol_for(kb, modality, "default")]
 
 
 def _cadence(protocols: list[Protocol]) -> tuple[int, int, list[str]]:
-    """The maintenance interval that suits every protocol (as the planner intersects them)."""
-    low = max(p.maintenance_interval_days.min for p in protocols)
-    high = max(low, min(p.maintenance_interval_days.max for p in protocols))
+    """The maintenance interval that suits every protocol (the planner's own intersection)."""
+    low, high, _ = interval_range(protocols, "maintenance_interval_days")
     sources = list(dict.fromkeys(s for p in protocols for s in p.sources))
     return low, high, sources
 
@@ -115,11 +112,10 @@ def maintenance_for(patient: Patient, today: date, now: datetime) -> Maintenance
         return None
     plan = active_plan(patient)
     if plan is not None and not series.not_bookable(plan):
-        courses = [c for c in plan.content["courses"] if c.get("treatments")]
-        for data in courses:
-            if data["modality"] != last.modality:
+        courses = [c for c in Plan.from_dict(plan.content).courses if c.treatments]
+        for course in courses:
+            if course.modality != last.modality:
                 continue
-            course = series.course_from_content(data)
             counted, _ = series.sessions_so_far(plan, course, len(courses))
             if counted < course.sessions:
                 return None  # still in the series: see the incomplete list
@@ -143,10 +139,9 @@ def maintenance_for(patient: Patient, today: date, now: datetime) -> Maintenance
 def incomplete_for(plan: TreatmentPlan) -> list[IncompleteSeries]:
     if series.not_bookable(plan):
         return []
-    courses = [c for c in plan.content["courses"] if c.get("treatments")]
+    courses = [c for c in Plan.from_dict(plan.content).courses if c.treatments]
     out = []
-    for i, data in enumerate(courses):
-        course = series.course_from_content(data)
+    for i, course in enumerate(courses):
         counted, last = series.sessions_so_far(plan, course, len(courses))
         if counted < course.sessions:
             out.append(

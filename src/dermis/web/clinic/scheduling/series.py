@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from dermis.core import gate, slots
 from dermis.core.errors import InputError
-from dermis.core.planning import Course
+from dermis.core.planning import Course, Plan
 from dermis.web.clinic import safety
 from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
@@ -53,18 +53,13 @@ class SeriesChanged(Exception):
 # --- Plan content -> the core's course ----------------------------------------------------------
 
 
-def course_from_content(data: dict) -> Course:
-    """A stored course (maybe revised) as the core's Course: the core reads it back."""
-    return Course.from_dict(data)
-
-
 def not_bookable(plan: TreatmentPlan) -> str:
     """Why this plan version cannot be booked ('' when it can)."""
     if plan.status != TreatmentPlan.Status.ACTIVE:
         return f"version {plan.version} of the plan is {plan.get_status_display().lower()}"
     if plan.content.get("status") == "not_safe":
         return "the plan found no safe treatment: there is nothing to book"
-    if not [c for c in plan.content.get("courses", []) if c.get("treatments")]:
+    if not [c for c in Plan.from_dict(plan.content).courses if c.treatments]:
         return "the plan has no course of treatment"
     return ""
 
@@ -157,10 +152,10 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
     Raises NotBookable, or InputError naming the field (practitioner, course, earliest)."""
     if reason := not_bookable(plan):
         raise NotBookable(reason)
-    courses = [c for c in plan.content["courses"] if c.get("treatments")]
+    courses = [c for c in Plan.from_dict(plan.content).courses if c.treatments]
     if not 0 <= prefs.course < len(courses):
         raise InputError("course", "choose one of the plan's courses")
-    course = course_from_content(courses[prefs.course])
+    course = courses[prefs.course]
     counted, last = sessions_so_far(plan, course, len(courses))
     remaining = course.sessions - counted
     if remaining <= 0:
