@@ -226,7 +226,8 @@ def _locked_draft(actor: Actor, session: TreatmentSession) -> TreatmentSession:
     actor.require(CLINICAL, "charting sessions")
     actor.own(session, "session")
     locked = (
-        TreatmentSession.objects.select_for_update()
+        # Lock the session row only: PostgreSQL refuses FOR UPDATE across the optional appointment.
+        TreatmentSession.objects.select_for_update(of=("self",))
         .select_related("patient", "appointment")
         .get(pk=session.pk)
     )
