@@ -13,17 +13,7 @@ from dermis.web.clinic.patients.filters import PatientFilter
 
 router = Router(tags=["patients"])
 
-DEMOGRAPHICS = (
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "phone",
-    "email",
-    "address",
-    "email_reminders",
-    "sms_reminders",
-)
+DEMOGRAPHICS = services.DEMOGRAPHICS
 
 
 def patient_out(patient: Patient, staff: StaffMember) -> dict:

@@ -11,7 +11,7 @@ from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import MODALITIES, Appointment, Location, Patient, StaffMember
 from dermis.web.clinic.patients.filters import PatientFilter
-from dermis.web.clinic.patients.services import check_date_of_birth
+from dermis.web.clinic.patients.services import DEMOGRAPHICS, check_date_of_birth
 from dermis.web.clinic.scheduling import rules
 
 
@@ -42,17 +42,7 @@ class DateInput(forms.DateInput):
 class PatientForm(ErrorSummaryMixin, forms.ModelForm):
     class Meta:
         model = Patient
-        fields = [
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex",
-            "phone",
-            "email",
-            "address",
-            "email_reminders",
-            "sms_reminders",
-        ]
+        fields = list(DEMOGRAPHICS)
         labels = {
             "given_name": "Given name",
             "family_name": "Family name",

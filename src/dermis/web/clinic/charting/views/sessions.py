@@ -319,27 +319,32 @@ def session_recheck(request, pk: int):
     """The chair-side "anything changed since the screening?" check, asked by the gate."""
     session = clinic_object(request, TreatmentSession, pk)
     form = RecheckForm(request.POST)
-    if form.is_valid():
-        answers = form.answers
-        try:
-            row = charting.record_recheck(
-                actor_of(request),
-                session.patient,
-                changed=any(answers.values()),
-                answers=answers,
-                note=form.cleaned_data["note"],
-            )
-        except ServiceError as err:
-            form_errors.show(form, err)
-        else:
-            if row.changed:
-                messages.warning(
-                    request, "Recorded: something changed, so a new consultation is needed."
-                )
-            else:
-                messages.success(request, "Recorded: nothing changed since the screening.")
-            return redirect("session-detail", pk=session.pk)
+    if _record_recheck(request, session.patient, form):
+        return redirect("session-detail", pk=session.pk)
     return _detail(request, session, recheck_form=form, status=400)
+
+
+def _record_recheck(request, patient, form: RecheckForm) -> bool:
+    """Record the chair-side check from `form`; False (errors on the form) when refused."""
+    if not form.is_valid():
+        return False
+    answers = form.answers
+    try:
+        row = charting.record_recheck(
+            actor_of(request),
+            patient,
+            changed=any(answers.values()),
+            answers=answers,
+            note=form.cleaned_data["note"],
+        )
+    except ServiceError as err:
+        form_errors.show(form, err)
+        return False
+    if row.changed:
+        messages.warning(request, "Recorded: something changed, so a new consultation is needed.")
+    else:
+        messages.success(request, "Recorded: nothing changed since the screening.")
+    return True
 
 
 @staff_required(CLINICAL)
@@ -351,25 +356,10 @@ def patient_recheck(request, patient_id: int):
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("session-create", kwargs={"patient_id": patient.pk})
-    if form.is_valid():
-        answers = form.answers
-        try:
-            row = charting.record_recheck(
-                actor_of(request),
-                patient,
-                changed=any(answers.values()),
-                answers=answers,
-                note=form.cleaned_data["note"],
-            )
-        except ServiceError as err:
-            messages.error(request, f"Not recorded: {err.message}.")
-        else:
-            if row.changed:
-                messages.warning(
-                    request, "Recorded: something changed, so a new consultation is needed."
-                )
-            else:
-                messages.success(request, "Recorded: nothing changed since the screening.")
+    if not _record_recheck(request, patient, form):
+        messages.error(
+            request, "Not recorded: " + "; ".join(m for e in form.errors.values() for m in e)
+        )
     return redirect(target)
 
 
