@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dermis.core.errors import InputError
 from dermis.core.outcome.clinic_refit import Refit, refit_parameters
 from dermis.web.clinic.actors import ADMIN_ONLY, Actor
 from dermis.web.clinic.audit import Action, record
-from dermis.web.clinic.errors import ServiceError, not_found
+from dermis.web.clinic.errors import ServiceError, conflict, not_found
 from dermis.web.clinic.models import OutcomeParameterSet
 from dermis.web.clinic.outcomes import evidence
 from dermis.web.clinic.outcomes.parameter_sets import packaged
@@ -45,23 +45,7 @@ def _activate(actor: Actor, row: OutcomeParameterSet | None) -> None:
         row.save(update_fields=["active"])
 
 
-def refit(actor: Actor, *, now: datetime | None = None) -> OutcomeParameterSet:
-    """Refit the response to the clinic's follow-ups and make the new set the active one."""
-    actor.require(ADMIN_ONLY, "refitting the outcome model")
-    now = now or timezone.now()
-    base = packaged()
-    records = evidence.clinic_records(actor.clinic)
-    if not records:
-        raise ServiceError("refit", "not allowed yet: the clinic has no usable follow-up grades")
-    report = evidence.report_for(records, base)
-    if not report.refit_allowed:
-        raise ServiceError("refit", f"not allowed yet: {report.refit_blocker}")
-    try:
-        result = refit_parameters(
-            records, base, timezone.localdate(now), n_draws=evidence.report_draws()
-        )
-    except InputError as err:
-        raise ServiceError("refit", f"not allowed yet: {err.message}") from None
+def _store(actor: Actor, result: Refit, now: datetime) -> OutcomeParameterSet:
     version = result.parameters.version
     with transaction.atomic():
         row = OutcomeParameterSet.objects.filter(clinic=actor.clinic, version=version).first()
@@ -81,6 +65,29 @@ def refit(actor: Actor, *, now: datetime | None = None) -> OutcomeParameterSet:
         _activate(actor, row)
         record(actor, Action.CREATE, row, summary=f"outcome parameter set refit {version}")
     return row
+
+
+def refit(actor: Actor, *, now: datetime | None = None) -> OutcomeParameterSet:
+    """Refit the response to the clinic's follow-ups and make the new set the active one."""
+    actor.require(ADMIN_ONLY, "refitting the outcome model")
+    now = now or timezone.now()
+    base = packaged()
+    records = evidence.clinic_records(actor.clinic)
+    if not records:
+        raise ServiceError("refit", "not allowed yet: the clinic has no usable follow-up grades")
+    report = evidence.report_for(records, base)
+    if not report.refit_allowed:
+        raise ServiceError("refit", f"not allowed yet: {report.refit_blocker}")
+    try:
+        result = refit_parameters(
+            records, base, timezone.localdate(now), n_draws=evidence.report_draws()
+        )
+    except InputError as err:
+        raise ServiceError("refit", f"not allowed yet: {err.message}") from None
+    try:
+        return _store(actor, result, now)
+    except IntegrityError:  # another admin stored or activated a set at the same moment
+        raise conflict("refit", "the parameter sets changed meanwhile: try again") from None
 
 
 def revert(actor: Actor) -> None:
