@@ -35,8 +35,8 @@ from dermis.core.outcome import CONCERNS, OutcomeParameters, make_patient, make_
 from dermis.core.outcome.clinic_calibration import CalibrationReport, calibration_report
 from dermis.core.outcome.clinic_records import FollowUpRecord
 from dermis.core.planning import Plan
-from dermis.web.clinic.core_inputs import active_plan, knowledge
-from dermis.web.clinic.models import Clinic, Patient, TreatmentSession
+from dermis.web.clinic.core_inputs import knowledge
+from dermis.web.clinic.models import Clinic, Patient, TreatmentPlan, TreatmentSession
 from dermis.web.clinic.outcomes.forecasting import improvement_band
 from dermis.web.clinic.outcomes.parameter_sets import active_parameters
 
@@ -68,7 +68,12 @@ def _patient_records(patient: Patient) -> list[FollowUpRecord]:
     if not signed or not grades or not patient.fitzpatrick:
         return []
     kb = knowledge()
-    active = active_plan(patient)
+    # the active plan, as core_inputs.active_plan, from the prefetched plans (one query in all)
+    active = max(
+        (p for p in patient.plans.all() if p.status == TreatmentPlan.Status.ACTIVE),
+        key=lambda p: p.version,
+        default=None,
+    )
     records = []
     for g in grades:
         if g.concern not in CONCERNS or g.concern not in kb.concerns:
@@ -113,6 +118,7 @@ def clinic_records(clinic: Clinic, progress: Progress | None = None) -> list[Fol
         .order_by("pk")
         .prefetch_related(
             "grades__plan",
+            "plans",
             Prefetch(
                 "sessions",
                 TreatmentSession.objects.order_by("performed_at", "pk").prefetch_related("areas"),
