@@ -40,6 +40,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/patients/{patient_id}/grades"): CLINICAL,
     ("POST", "/api/v1/patients/{patient_id}/grades"): CLINICAL,
     ("GET", "/api/v1/patients/{patient_id}/forecast"): CLINICAL,
+    ("GET", "/api/v1/outcomes/calibration"): {"alice", "pat", "oscar"},
+    ("GET", "/api/v1/outcomes/parameter-sets"): {"alice", "pat", "oscar"},
+    ("POST", "/api/v1/outcomes/parameter-sets/refit"): ADMIN,
+    ("POST", "/api/v1/outcomes/parameter-sets/revert"): ADMIN,
     ("GET", "/api/v1/appointments"): ANY_STAFF,
     ("POST", "/api/v1/appointments"): CLINIC_STAFF,
     ("GET", "/api/v1/appointments/{appointment_id}"): CLINIC_STAFF,
@@ -152,6 +156,8 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
         ("PATCH", "/api/v1/sessions/{session_id}"): {"notes": "changed"},
         ("POST", "/api/v1/sessions/{session_id}/finalise"): {},
         ("POST", "/api/v1/sessions/{session_id}/addenda"): {"text": "Reviewed at follow-up."},
+        ("POST", "/api/v1/outcomes/parameter-sets/refit"): {},
+        ("POST", "/api/v1/outcomes/parameter-sets/revert"): {},
     }
 
 

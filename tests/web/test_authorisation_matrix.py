@@ -83,6 +83,13 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "appointment-cancel": ("POST", "appointment", CLINIC_STAFF),
     "recall-worklist": ("GET", None, {"alice", "pat", "oscar"}),
     "recall-book": ("POST", "patient", CLINICAL),
+    # the clinic's own evidence (its whole clinic, no record in the URL): clinical roles read it,
+    # the admin refits, reverts and chooses the parameter set
+    "calibration-report": ("GET", None, {"alice", "pat", "oscar"}),
+    "calibration-chart": ("GET", None, {"alice", "pat", "oscar"}),
+    "parameter-set-refit": ("POST", None, {"alice"}),
+    "parameter-set-revert": ("POST", None, {"alice"}),
+    "parameter-set-activate": ("POST", None, {"alice"}),
     # the clinic admin
     "audit-log": ("GET", None, {"alice"}),
 }

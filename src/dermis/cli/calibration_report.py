@@ -1,10 +1,17 @@
-"""`dermis calibration-report`: where the clinic's follow-up grades fell in their forecasts."""
+"""`dermis calibration-report`: where the clinic's follow-up grades fell in their forecasts.
+
+From a records file, a simulated clinic, or (`--clinic SLUG`) the web app's database: the same
+selector as the clinic's calibration page, with the clinic's active parameter set. Django is
+imported only for `--clinic`, so the other sources start without it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument(
         "--synthetic", type=int, metavar="N", help="a simulated clinic of N patients instead"
     )
+    source.add_argument(
+        "--clinic",
+        metavar="SLUG",
+        help="the follow-ups in the web app's database of the clinic with this slug, against the "
+        "clinic's active parameter set (refit and revert it on its calibration page or the API)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the draws (and of --synthetic)")
     p.add_argument(
         "--parameters", metavar="FILE", help="the parameter set to check (default: packaged)"
@@ -43,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.clinic is not None:
+        return run_clinic(args)
     if args.synthetic is not None:
         if not 1 <= args.synthetic <= 100_000:
             raise InputError("--synthetic", f"must be between 1 and 100000, got {args.synthetic}")
@@ -83,4 +98,48 @@ def run(args: argparse.Namespace) -> int:
                 else f"unchanged ({s.reason})"
             )
             print(f"  {s.group:22} {s.follow_ups:>6} grades  {detail}")
+    return 0
+
+
+def run_clinic(args: argparse.Namespace) -> int:
+    """The report over a clinic's own records (the web app's database)."""
+    from dermis.cli.web import _setup_django
+
+    if args.refit or args.parameters:
+        option = "--refit" if args.refit else "--parameters"
+        raise InputError(
+            option,
+            "not with --clinic: a clinic's parameter set is refitted, reverted and chosen by its "
+            "admin on the calibration page or the API",
+        )
+    if not _setup_django():
+        return 2
+    from dermis.web.clinic.models import Clinic
+    from dermis.web.clinic.outcomes import evidence
+
+    clinic = Clinic.objects.filter(slug=args.clinic).first()
+    if clinic is None:
+        raise InputError("--clinic", f"no clinic with the slug {args.clinic!r}")
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    progress(f"reading the follow-up grades of {clinic.name}")
+    result = evidence.clinic_report(clinic, progress=progress)
+    if result.report is None:
+        raise InputError("--clinic", f"{clinic.name} has no usable follow-up grades yet")
+    progress("done")
+    # The command line acts as the clinic's own process; the trail says the report was read.
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.audit import Action, record
+
+    record(Actor.system(clinic, channel="cli"), Action.VIEW, None, summary="calibration report")
+    if args.plot:
+        plot_calibration(result.report, args.plot)
+    if args.json:
+        print(json.dumps({"clinic": clinic.slug, **result.report.to_dict()}))
+    else:
+        print(f"{clinic.name} ({clinic.slug})")
+        print(result.report.table())
     return 0

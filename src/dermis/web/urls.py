@@ -11,6 +11,7 @@ from dermis.web.clinic.charting.views import photos, sessions
 from dermis.web.clinic.consultations.views import consultation, plans
 from dermis.web.clinic.directory import views as directory
 from dermis.web.clinic.documents import views as documents
+from dermis.web.clinic.outcomes import calibration_views
 from dermis.web.clinic.outcomes import views as followups
 from dermis.web.clinic.patients import views as patients
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
@@ -37,6 +38,7 @@ urlpatterns = [
     *sessions.urlpatterns,
     *photos.urlpatterns,
     *followups.urlpatterns,
+    *calibration_views.urlpatterns,
     *documents.urlpatterns,
     *appointments.urlpatterns,
     *directory.urlpatterns,

@@ -12,6 +12,7 @@ from dermis.web.api import errors
 from dermis.web.api.auth import TokenAuth
 from dermis.web.api.routers import (
     appointments,
+    calibration,
     charting,
     consultations,
     exchange,
@@ -84,6 +85,7 @@ for module in (
     records,
     charting,
     outcomes,
+    calibration,
     appointments,
     scheduling,
     staff,

@@ -36,6 +36,9 @@ class ForecastOut(Schema):
     follow_ups: list[FollowUpOut]
     below_noticeable_on: date | None
     forecast: dict | None = Field(description="as `dermis forecast --json`: days, p10/p50/p90")
+    parameter_set: str | None = Field(
+        description="the version of the outcome-model parameter set the forecast comes from"
+    )
 
 
 @router.get(
@@ -69,4 +72,5 @@ def get_forecast(request, patient_id: PathId):
         ],
         "below_noticeable_on": result.below_noticeable_on,
         "forecast": result.forecast.to_dict() if available else None,
+        "parameter_set": result.parameter_set or None,
     }

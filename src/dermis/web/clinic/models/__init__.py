@@ -10,7 +10,7 @@ services of each context write them.
 from dermis.web.clinic.models.audit import AuditEvent, AuditQuerySet
 from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionArea, TreatmentSession
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
-from dermis.web.clinic.models.outcomes import FollowUpGrade
+from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
 from dermis.web.clinic.models.patients import Patient
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
@@ -48,6 +48,7 @@ __all__ = [
     "Equipment",
     "FollowUpGrade",
     "Location",
+    "OutcomeParameterSet",
     "Patient",
     "Photo",
     "Reminder",

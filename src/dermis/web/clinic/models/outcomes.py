@@ -34,3 +34,43 @@ class FollowUpGrade(models.Model):
 
     def __str__(self) -> str:
         return f"Grade {self.pk} ({self.area}/{self.concern})"
+
+
+class OutcomeParameterSet(models.Model):
+    """A clinic's own outcome-model parameter set (a refit of the packaged one to its follow-ups).
+
+    `data` is the core's `OutcomeParameters.to_dict()`; `version` is the set's own name, which every
+    forecast made with it shows. At most one set per clinic is active; with none, the clinic
+    forecasts with the packaged set.
+    """
+
+    clinic = models.ForeignKey(
+        "clinic.Clinic", on_delete=models.CASCADE, related_name="outcome_parameter_sets"
+    )
+    version = models.CharField(max_length=64)
+    base_version = models.CharField(max_length=64, help_text="the set it was refitted from")
+    data = models.JSONField(help_text="OutcomeParameters.to_dict()")
+    provenance = models.CharField(max_length=300, blank=True, help_text="how it was made")
+    follow_ups = models.PositiveIntegerField(default=0)
+    patients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=clock.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "version"], name="outcome_parameter_set_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["clinic"],
+                condition=models.Q(active=True),
+                name="outcome_parameter_set_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Parameter set {self.version}"

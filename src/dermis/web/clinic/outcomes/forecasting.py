@@ -19,6 +19,8 @@ Translation only: the model is `dermis.core.outcome`. What is asked of it:
   severity for that concern; a baseline at the "none" end leaves nothing to improve and is skipped.
 
 A forecast is 300 seeded draws (the same inputs always give the same chart), cached by its inputs.
+It uses the clinic's active parameter set (`parameter_sets.active_parameters`: its own refit, else
+the packaged set) and names its version; the version is one of the inputs, so of the cache key.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from dermis.core.outcome import (
     FollowUp,
     Forecast,
     OutcomeModel,
+    OutcomeParameters,
     make_patient,
     make_treatment,
 )
@@ -49,6 +52,7 @@ from dermis.core.plan_records import Course, Plan, Treatment
 from dermis.core.progress import SessionDone, next_session_earliest, remaining_sessions
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import FollowUpGrade, Patient, TreatmentPlan, TreatmentSession
+from dermis.web.clinic.outcomes.parameter_sets import active_parameters
 
 N_DRAWS = 300
 SEED = 0
@@ -71,6 +75,7 @@ class PatientForecast:
     sessions_done: tuple[int, ...] = ()
     sessions_planned: tuple[int, ...] = ()
     follow_ups: tuple[FollowUp, ...] = field(default=())
+    parameter_set: str = ""  # the version of the parameter set the forecast comes from
 
     @property
     def title(self) -> str:
@@ -118,9 +123,12 @@ class PatientForecast:
             )
         if self.follow_ups:
             text += f" Adjusted to {len(self.follow_ups)} follow-up grade(s)."
-        return text
+        return text + f" Outcome model parameters: {self.parameter_set}."
 
-    statement = PATIENT_SENTENCE
+    @property
+    def statement(self) -> str:
+        """The patient sentence, naming the parameter set (the core's wording)."""
+        return self.forecast.statement if self.forecast is not None else PATIENT_SENTENCE
 
 
 def _course(plan: Plan, latest: TreatmentSession | None) -> Course | None:
@@ -257,7 +265,7 @@ def plan_lineage(plan: TreatmentPlan) -> set[int]:
     return ids
 
 
-def _run(inputs: dict) -> PatientForecast:
+def _run(inputs: dict, parameters: OutcomeParameters) -> PatientForecast:
     modality = inputs["modality"]
     try:
         who = make_patient(inputs["age"], inputs["sex"], inputs["fitzpatrick"])
@@ -272,7 +280,7 @@ def _run(inputs: dict) -> PatientForecast:
         done = tuple(inputs["done"])
         schedule = done + tuple(inputs["planned"])
         follow_ups = tuple(FollowUp(d, lo, hi) for d, lo, hi in inputs["follow_ups"])
-        model = OutcomeModel(n_draws=N_DRAWS, seed=SEED).fit(
+        model = OutcomeModel(parameters, n_draws=N_DRAWS, seed=SEED).fit(
             who, treatment, done, follow_ups if done else ()
         )
         forecast = model.predict(schedule[-1] + HORIZON_AFTER_LAST_DAYS, schedule)
@@ -293,6 +301,7 @@ def _run(inputs: dict) -> PatientForecast:
         sessions_done=done,
         sessions_planned=tuple(inputs["planned"]),
         follow_ups=follow_ups,
+        parameter_set=parameters.version,
     )
 
 
@@ -305,10 +314,12 @@ def _forecast(patient: Patient, today: date | None) -> tuple[dict | None, Patien
     inputs = _inputs(patient, today or timezone.localdate())
     if isinstance(inputs, str):
         return None, PatientForecast(None, inputs)
+    parameters = active_parameters(patient.clinic_id)
+    inputs["parameter_set"] = parameters.version
     key = _key("forecast", inputs)
     result = cache.get(key)
     if result is None:
-        result = _run(inputs)
+        result = _run(inputs, parameters)
         cache.set(key, result, CACHE_SECONDS)
     return inputs, result
 
