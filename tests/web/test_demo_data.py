@@ -16,10 +16,12 @@ from django.test import RequestFactory, override_settings
 from django.utils import timezone
 from PIL import Image
 
+from dermis.core import gate
 from dermis.core.adjust import Change, adjust
 from dermis.core.aftercare import aftercare
-from dermis.core.planning import plan
+from dermis.core.planning import Plan, plan
 from dermis.core.screening import screen
+from dermis.web.clinic import clock, safety
 from dermis.web.clinic import models as m
 from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.charting.services import record_intact
@@ -35,6 +37,11 @@ from dermis.web.clinic.demo import DemoError, build_demo
 from dermis.web.clinic.demo.journeys import ClinicJourneys
 
 TODAY = date(2026, 3, 18)
+WRITTEN_BY_SERVICES = (
+    m.Patient, m.Consultation, m.ConsentRecord, m.TreatmentPlan, m.Appointment,
+    m.TreatmentSession, m.SessionAddendum, m.FollowUpGrade, m.Photo, m.ScreeningRecheck,
+    m.Room, m.Equipment,
+)  # fmt: skip
 PASSWORD = "demo-password-for-tests-41"
 SLUGS = ("demo-northgate", "demo-riverside")
 COUNTED = (
@@ -182,18 +189,17 @@ class TestDemoWorld:
             assert record_intact(s)  # the hash the session page checks
             assert s.appointment.status == "done" and s.appointment.start == s.performed_at
             # A treatment needing fewer sessions than the course stops earlier.
-            treatments = [
-                t
-                for t in s.plan.content["courses"][0]["treatments"]
-                if t["sessions"] >= s.appointment.series_index
-            ]
-            assert {a.area for a in s.areas.all()} == {t["area"] for t in treatments}
+            course = Plan.from_dict(s.plan.content).courses[0]
+            treated = {
+                t.area for t in course.treatments if t.sessions >= s.appointment.series_index
+            }
+            assert {a.area for a in s.areas.all()} == treated
+            # Two concerns on one area: one setting, the core's (the gentler of the two).
             for area in s.areas.all():
-                planned = [t for t in treatments if t["area"] == area.area]
                 if s.modality == "microneedling":
-                    assert float(area.depth_mm) == max(t["depth_mm"] for t in planned)
+                    assert float(area.depth_mm) == course.area_depths()[area.area]
                 else:
-                    assert area.depth_mm is None and area.tip in {t["tip"] for t in planned}
+                    assert area.depth_mm is None and area.tip == course.area_tips()[area.area]
 
     def test_an_aftercare_is_in_progress_from_a_session_two_days_ago(self, demo, db):
         start, end = _day(TODAY - timedelta(days=2))
@@ -255,6 +261,51 @@ class TestDemoWorld:
         assert not m.Appointment.objects.filter(status="done", start__gte=start).exists()
         assert not m.Appointment.objects.filter(status="booked", start__lt=start).exists()
         assert not m.TreatmentSession.objects.filter(performed_at__gte=start).exists()
+
+    def test_every_record_was_written_by_a_service_acting_for_the_demo_staff(self, demo, db):
+        # Services are the only writers of audit rows: a row written around them has none.
+        audited = defaultdict(set)
+        for event in m.AuditEvent.objects.filter(clinic__slug__in=SLUGS):
+            assert event.summary.startswith("demo: ") and event.user is not None, event
+            if event.action in ("create", "sign"):
+                audited[event.object_type].add(event.object_id)
+        for model in WRITTEN_BY_SERVICES:
+            rows = {str(pk) for pk in model.objects.values_list("pk", flat=True)}
+            assert rows and rows <= audited[model.__name__], model.__name__
+        staff = m.StaffMember.objects.filter(clinic__slug__in=SLUGS)
+        assert set(m.AuditEvent.objects.values_list("user", flat=True)) <= set(
+            staff.values_list("user", flat=True)
+        )
+
+    def test_every_treatment_booked_ahead_passes_the_safety_gate(self, demo, db):
+        kinds = (m.Appointment.Kind.TREATMENT, m.Appointment.Kind.MAINTENANCE)
+        ahead = m.Appointment.objects.filter(status="booked", kind__in=kinds)
+        assert ahead.count() >= 20
+        with clock.frozen_at(timezone.make_aware(datetime.combine(TODAY, time(8)))):
+            for a in ahead.select_related("patient", "plan"):
+                assert not a.safety_flag and not a.provisional, a
+                course = Plan.from_dict(a.plan.content).course_for(a.modality)
+                act = gate.Act(
+                    gate.ActKind.BOOK, a.modality, timezone.localdate(a.start), course.areas
+                )
+                ctx = safety.context(
+                    a.patient,
+                    notice_from=timezone.localdate(a.created_at),
+                    precare_done=a.precare_confirmed,
+                )
+                verdict = gate.check(act, ctx, knowledge())
+                assert verdict.allowed, verdict.message()
+        # Booked at shorter notice than the pre-care asks: recorded done by the practitioner.
+        assert ahead.filter(precare_confirmed=True).exists()
+
+    def test_sessions_on_an_old_screening_had_the_check_at_the_chair(self, demo, db):
+        late = 0
+        for s in m.TreatmentSession.objects.select_related("plan__consultation", "patient"):
+            day = timezone.localdate(s.performed_at)
+            if (day - s.plan.consultation.as_of).days > s.patient.clinic.screening_max_age_days:
+                late += 1
+                assert s.patient.rechecks.filter(on=day, changed=False).exists(), s
+        assert late >= 5
 
     def test_the_configured_password_logs_in_every_demo_account(self, demo, db):
         for login in demo.logins:

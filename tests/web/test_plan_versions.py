@@ -8,6 +8,9 @@ import pytest
 from django.urls import reverse
 
 from dermis.core.patient import Assessment, Intake
+from dermis.web.clinic.actors import Actor
+from dermis.web.clinic.consultations.services import complete_plan
+from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import AuditEvent, TreatmentPlan
 from tests.web.test_consent import accept, consult
 
@@ -144,3 +147,17 @@ def test_plan_pages_are_for_this_clinics_clinical_staff(client_as, first, person
     if status != 200:
         assert revise(client_as(persona), first, changes).status_code == status
         assert TreatmentPlan.objects.count() == 1
+
+
+def test_completing_a_plan_keeps_it_as_the_latest_version_and_audits_it(world, first):
+    with pytest.raises(ServiceError) as refused:
+        complete_plan(Actor.of_staff(world.fran), first)
+    assert refused.value.status == 403
+
+    complete_plan(Actor.of_staff(world.pat), first)
+
+    first.refresh_from_db()
+    assert first.status == "completed" and TreatmentPlan.objects.count() == 1
+    assert AuditEvent.objects.filter(object_id=str(first.pk), summary__contains="completed")
+    with pytest.raises(ServiceError, match="completed"):
+        complete_plan(Actor.of_staff(world.pat), first)

@@ -8,8 +8,7 @@ CSV files hold no names, contact details or free-text clinical notes (data minim
   session_id, patient_id, performed_at, practitioner_id, plan_id, modality, device, status,
   endpoint, duration_minutes, area, depth_mm, tip, passes
 
-Erasure deletes the patient and everything recorded about them (photo files too) and keeps the
-audit trail, whose events hold only ids, plus one `erase` event saying that it happened.
+Erasure is a service (`dermis.web.clinic.patients.services.erase_patient`).
 """
 
 from __future__ import annotations
@@ -17,13 +16,10 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from collections import Counter
 
-from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
 from dermis.web.clinic.charting import photos as photo_store
 
@@ -203,52 +199,3 @@ def subject_access(patient: m.Patient, *, include_photos: bool = False) -> dict:
             for e in m.AuditEvent.objects.filter(patient_id_ref=patient.pk).order_by("at", "pk")
         ],
     }
-
-
-def erase(patient: m.Patient, record_erasure) -> dict:
-    """Delete the patient and their record in one transaction; photo files go after commit.
-
-    `record_erasure(counts)` writes the audit event inside the same transaction, so there is
-    never an erasure without its record (nor a record of one that was rolled back).
-    """
-    pk, clinic = patient.pk, patient.clinic
-    counts: Counter[str] = Counter()
-    with transaction.atomic():
-        photos = list(patient.photos.values_list("storage_name", flat=True))
-        steps = [
-            ("photos", patient.photos.all()),
-            ("grades", patient.grades.all()),
-            ("addenda", m.SessionAddendum.objects.filter(session__patient=patient)),
-            ("sessions", patient.sessions.all()),
-            ("reminders", patient.reminders.all()),
-            ("appointments", patient.appointments.all()),
-            ("calendar_feeds", patient.feeds.all()),
-        ]
-        # A finalised session is locked against every change (dermis.web.clinic.charting.services);
-        # erasure is the one it must allow, so unlock with an update, which sends no signal.
-        patient.sessions.update(status=m.TreatmentSession.Status.DRAFT)
-        appointment_ids = list(patient.appointments.values_list("pk", flat=True))
-        counts["external_ids"] = (
-            ExternalId.objects.filter(clinic=clinic, kind="patient", object_id=pk).delete()[0]
-            + ExternalId.objects.filter(
-                clinic=clinic, kind="appointment", object_id__in=appointment_ids
-            ).delete()[0]
-        )
-        for name, rows in steps:
-            counts[name] = rows.count()
-            rows.delete()
-        # Each version protects the one before it: newest first.
-        for plan in patient.plans.order_by("-version"):
-            plan.delete()
-            counts["plans"] += 1
-        for name, rows in (
-            ("consents", patient.consents),
-            ("consultations", patient.consultations),
-        ):
-            counts[name] = rows.count()
-            rows.all().delete()
-        record_erasure(dict(counts))
-        patient.delete()
-        transaction.on_commit(lambda: [photo_store.discard(name) for name in photos])
-    kept = m.AuditEvent.objects.filter(patient_id_ref=pk).count()
-    return {"patient_id": pk, "erased": dict(counts), "audit_events_kept": kept}

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from django.db.models import ProtectedError
 from django.http import HttpResponse
 from ninja import Body, Field, Query, Router, Schema
 
 from dermis.web import portability
 from dermis.web.api.auth import api_actor, clinic_patient, require_staff
-from dermis.web.api.errors import ApiError, conflict, field_error
+from dermis.web.api.errors import ApiError
 from dermis.web.api.schemas import In, PathId, Problem, Text
 from dermis.web.clinic.access import ADMIN_ONLY, CLINICAL, audit
 from dermis.web.clinic.models import AuditEvent
+from dermis.web.clinic.patients import services as patients
 from dermis.web.fhir import export, import_
 
 router = Router(tags=["exchange and privacy"])
@@ -117,21 +117,7 @@ def erase_patient(request, patient_id: PathId, payload: EraseIn):
     (ids only) and records the erasure. Send `{"confirm": "erase patient <id>"}`."""
     staff = require_staff(request, ADMIN_ONLY)
     patient = clinic_patient(staff, patient_id)
-    if payload.confirm != f"erase patient {patient.pk}":
-        raise field_error("body.confirm", f'must be exactly "erase patient {patient.pk}"')
-
-    def record(counts: dict) -> None:
-        summary = "api: erased " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v)
-        audit(request, AuditEvent.Action.ERASE, patient, summary=summary)
-
-    try:
-        return portability.erase(patient, record)
-    except ProtectedError:
-        # A kind of record this erasure does not know yet still points at the patient.
-        raise conflict(
-            "The record holds data that erasure cannot remove yet; nothing was erased.",
-            "urn:dermis:problem:erasure-blocked",
-        ) from None
+    return patients.erase_patient(api_actor(request), patient, confirm=payload.confirm)
 
 
 def _csv_doc() -> dict:

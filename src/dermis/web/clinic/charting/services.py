@@ -20,7 +20,7 @@ from django.utils import timezone
 from dermis.core import gate
 from dermis.core.charting_checks import Issue, errors
 from dermis.core.errors import InputError
-from dermis.web.clinic import safety
+from dermis.web.clinic import clock, safety
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
@@ -96,7 +96,7 @@ def _day(chart: Chart) -> date:
 
 
 def _validate(chart: Chart) -> None:
-    if _day(chart) > timezone.localdate():
+    if _day(chart) > clock.today():
         raise ServiceError(
             "performed_at", "cannot be in the future: chart a session once it is done"
         )
@@ -309,7 +309,7 @@ def finalise_session(
             override_reason=override_reason,
         )
         session.status = TreatmentSession.Status.FINAL
-        session.finalised_at = timezone.now()
+        session.finalised_at = clock.now()
         session.finalised_by = actor.user
         session.content_sha256 = content_sha256(session)
         session.save()
@@ -352,7 +352,7 @@ def record_recheck(
     with transaction.atomic():
         row = ScreeningRecheck.objects.create(
             patient=patient,
-            on=timezone.localdate(),
+            on=clock.today(),
             changed=changed,
             answers={str(k): bool(v) for k, v in answers.items()},
             note=note,
@@ -381,7 +381,7 @@ def upload_photo(
         raise ServiceError("area", f"unknown area (known: {', '.join(knowledge().areas)})")
     if stage not in Photo.Stage.values:
         raise ServiceError("stage", f"must be one of {', '.join(Photo.Stage.values)}")
-    if taken_on > timezone.localdate():
+    if taken_on > clock.today():
         raise ServiceError("taken_on", "cannot be in the future")
     if session is not None and session.patient_id != patient.pk:
         raise ServiceError("session", "is not one of this patient's sessions")

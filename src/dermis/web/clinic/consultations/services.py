@@ -346,3 +346,21 @@ def revise_plan(
         record(actor, Action.CREATE, revised, summary=f"plan version {revised.version} (revision)")
         safety.recheck_bookings(actor, plan.patient)
     return revised, adjusted
+
+
+def complete_plan(actor: Actor, plan: TreatmentPlan) -> TreatmentPlan:
+    """Mark the active plan completed: its course is done. It stays the patient's latest version
+    (follow-ups and grades still refer to it); a new course starts from a new consultation."""
+    actor.require(CLINICAL, "completing a plan")
+    actor.own(plan, "plan")
+    with transaction.atomic():
+        locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        if locked.status != TreatmentPlan.Status.ACTIVE:
+            raise StateError(
+                f"version {locked.version} of the plan is {locked.get_status_display().lower()}"
+            )
+        locked.status = TreatmentPlan.Status.COMPLETED
+        locked.save(update_fields=["status"])
+        record(actor, Action.UPDATE, locked, summary=f"plan version {locked.version} completed")
+    plan.status = locked.status
+    return plan

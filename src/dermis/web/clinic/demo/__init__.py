@@ -1,9 +1,14 @@
 """The demo world: two clinics, their staff and 50 patients at every stage of the journey.
 
-`build_demo()` makes it in one transaction. It is idempotent: the demo clinics are found by slug,
-and a second run only resets the demo staff passwords (and gives a practitioner with an empty
-diary today two follow-ups). Refused in production. Used by `dermis serve --demo` and
-`dermis manage seed_demo`.
+`build_demo()` makes it in one transaction. The clinics, their locations and staff accounts are
+set up here directly (tenancy has no service yet); everything else is done by the demo's staff
+through the same services as the web and the API, each act at the moment it happened
+(`clock.frozen_at`), so the safety gate, the booking rules and the audit trail apply to the demo
+as they would in a clinic.
+
+It is idempotent: the demo clinics are found by slug, and a second run only resets the demo
+staff passwords (and gives a practitioner with an empty diary today two follow-ups). Refused in
+production. Used by `dermis serve --demo` and `dermis manage seed_demo`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +30,7 @@ from dermis.web.clinic.demo.world import CLINICS, PER_CLINIC, StaffSpec
 from dermis.web.clinic.models import Clinic, Role, StaffMember
 
 Progress = Callable[[int, int], None]
+OPENED_DAYS_AGO = 3 * 365  # before the oldest history the journeys write
 
 
 class DemoError(Exception):
@@ -80,10 +86,9 @@ def build_demo(
                 logins += [
                     DemoLogin(m.user.username, m.get_role_display(), clinic.name) for m in staff
                 ]
-                practitioners = [m for m in staff if m.role == Role.PRACTITIONER]
-                journeys = ClinicJourneys(clinic, practitioners, today, written)
+                journeys = ClinicJourneys(clinic, staff, today, written)
                 if created:
-                    journeys.premises.furnish(spec)
+                    journeys.premises.furnish(spec, opened=today - timedelta(days=OPENED_DAYS_AGO))
                     for _ in journeys.patients():
                         done += 1
                         if progress:

@@ -10,11 +10,11 @@ import math
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 
 from dermis.core.errors import InputError
 from dermis.core.grading import check_grade
 from dermis.core.planning import Plan
+from dermis.web.clinic import clock
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import active_plan, knowledge
@@ -72,7 +72,7 @@ def record_grade(
     _on_scale(concern, grade, "grade")
     if baseline is not None:
         _on_scale(concern, baseline, "baseline")
-    today = timezone.localdate()
+    today = clock.today()
     graded_on = graded_on or today
     if graded_on > today:
         raise ServiceError("graded_on", "cannot be in the future")

@@ -1,17 +1,28 @@
-"""Registering a patient and changing demographics: the only writers of `Patient` rows."""
+"""Registering a patient, changing demographics and erasing a patient: the only writers of
+`Patient` rows."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from dermis.web.clinic import clock
-from dermis.web.clinic.actors import ANY_STAFF, Actor
+from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, Actor
 from dermis.web.clinic.audit import Action, record
-from dermis.web.clinic.errors import ServiceError, forbidden
-from dermis.web.clinic.models import PHOTOTYPES, SEXES, Patient
+from dermis.web.clinic.charting import photos as photo_store
+from dermis.web.clinic.errors import ServiceError, conflict, forbidden
+from dermis.web.clinic.models import (
+    PHOTOTYPES,
+    SEXES,
+    AuditEvent,
+    Patient,
+    SessionAddendum,
+    TreatmentSession,
+)
 
 DEMOGRAPHICS = (
     "given_name",
@@ -89,3 +100,56 @@ def update_patient(actor: Actor, patient: Patient, **changes) -> Patient:
             summary=f"demographics: {', '.join(changed)[:150] or 'no change'}",
         )
     return patient
+
+
+def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
+    """Delete the patient and everything recorded about them, in one transaction with its audit
+    row; the photo files go once it commits. The audit trail (ids only) is kept. Admins only;
+    `confirm` must be exactly "erase patient <id>". 409 (nothing erased) if a kind of record
+    erasure does not know yet still points at the patient."""
+    actor.require(ADMIN_ONLY, "erasing patients")
+    actor.own(patient, "patient")
+    pk = patient.pk
+    if confirm != f"erase patient {pk}":
+        raise ServiceError("confirm", f'must be exactly "erase patient {pk}"')
+    counts: Counter[str] = Counter()
+    try:
+        with transaction.atomic():
+            photos = list(patient.photos.values_list("storage_name", flat=True))
+            # A finalised session is locked against every change (charting/records.py); erasure
+            # is the one it must allow, so unlock with an update, which sends no signal.
+            patient.sessions.update(status=TreatmentSession.Status.DRAFT)
+            for name, rows in (
+                ("photos", patient.photos.all()),
+                ("grades", patient.grades.all()),
+                ("addenda", SessionAddendum.objects.filter(session__patient=patient)),
+                ("sessions", patient.sessions.all()),
+                ("reminders", patient.reminders.all()),
+                ("appointments", patient.appointments.all()),
+                ("calendar_feeds", patient.feeds.all()),
+                ("rechecks", patient.rechecks.all()),
+                ("overrides", patient.safety_overrides.all()),
+            ):
+                counts[name] = rows.count()
+                rows.delete()
+            for plan in patient.plans.order_by("-version"):  # each version protects the one before
+                plan.delete()
+                counts["plans"] += 1
+            for name, rows in (
+                ("consents", patient.consents),
+                ("consultations", patient.consultations),
+            ):
+                counts[name] = rows.count()
+                rows.all().delete()
+            erased = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v)
+            record(actor, Action.ERASE, patient, summary=f"erased {erased}".strip())
+            patient.delete()
+            transaction.on_commit(lambda: [photo_store.discard(name) for name in photos])
+    except ProtectedError:
+        raise conflict(
+            "patient",
+            "the record holds data that erasure cannot remove yet; nothing was erased",
+            code="erasure-blocked",
+        ) from None
+    kept = AuditEvent.objects.filter(patient_id_ref=pk).count()
+    return {"patient_id": pk, "erased": dict(counts), "audit_events_kept": kept}
