@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dermis.web.clinic.models import Appointment, Patient, TreatmentPlan
+from dermis.web.clinic.scheduling import services
 from tests import factories
 from tests.web.test_consent import accept_post
 
@@ -244,3 +245,118 @@ def test_accepting_a_proposal(change, refused, world, client_as, api_as):
     )
     assert web == api and web.ok is not refused
     assert not TreatmentPlan.objects.exists() and Patient.objects.count() == 2
+
+
+# --- Recording a consultation, revising a plan, cancelling, confirming facts -------------------
+
+CONSULTATION_CASES = {
+    "ok": ({}, None),
+    "grade off its scale": ({"severity": 9}, ("severity", "outside")),
+    "last dose in the future": (
+        {"isotretinoin_last_dose": (TODAY + timedelta(days=3)).isoformat()},
+        ("isotretinoin_last_dose", ""),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONSULTATION_CASES))
+def test_recording_a_consultation(case, world, client_as, api_as):
+    from tests.web.test_consultation_pages import form_data
+
+    change, refusal = CONSULTATION_CASES[case]
+    concern = {"area": "cheeks", "concern": "acne_scars_rolling", "severity": 3}
+    concern.update({k: v for k, v in change.items() if k == "severity"})
+    intake = {k: v for k, v in change.items() if k != "severity"}
+    doc = {
+        "patient": {"fitzpatrick": "III"},
+        "intake": intake,
+        "assessment": {"concerns": [concern]},
+    }
+    body = {"intake": intake, "assessment": {"concerns": [concern]}, "fitzpatrick": "III"}
+    url = reverse("consultation-create", args=[world.nora.pk])
+    web, api = _both(
+        lambda: _web_consultation(client_as("pat").post(url, form_data(doc))),
+        lambda: _api(api_as("pat").post(f"/api/v1/patients/{world.nora.pk}/consultations", body)),
+    )
+    assert web == api and web.ok is (refusal is None), (web, api)
+    if refusal:
+        assert web.field == refusal[0] and refusal[1] in web.message
+
+
+def _web_consultation(response) -> Outcome:
+    if response.status_code == 302:
+        return Outcome(True)
+    forms = response.context["forms"]
+    for form in (forms.main, *forms.concerns.forms, *forms.procedures.forms):
+        if form.errors:
+            field, errors = next(iter(form.errors.get_json_data().items()))
+            return Outcome.refused(field, errors[0]["message"])
+    raise AssertionError(f"unexpected web answer {response.status_code}")
+
+
+@pytest.mark.parametrize(("sessions", "refused"), [(5, False), (40, True)])
+def test_revising_a_plan(sessions, refused, world, client_as, api_as):
+    plan = factories.accepted_plan(world.pat, world.nora)
+    page = {}
+    for i, course in enumerate(plan.content["courses"]):
+        page |= {
+            f"c{i}-sessions": course["sessions"],
+            f"c{i}-interval_days": course["interval_days"],
+        }
+        page[f"c{i}-reason"] = ""
+        for j, t in enumerate(course["treatments"]):
+            page |= {f"c{i}-t{j}-depth_mm": t["depth_mm"], f"c{i}-t{j}-reason": ""}
+    page |= {"c0-sessions": sessions, "c0-reason": "slow response", "note": "more sessions"}
+    body = {
+        "changes": [
+            {"course": 0, "what": "sessions", "value": sessions, "reason": "slow response"}
+        ],
+        "note": "more sessions",
+    }
+    web, api = _both(
+        lambda: _web(client_as("pat").post(reverse("plan-revise", args=[plan.pk]), page), "form"),
+        lambda: _api(api_as("pat").post(f"/api/v1/plans/{plan.pk}/revise", body)),
+    )
+    assert web == api and web.ok is not refused, (web, api)
+
+
+@pytest.mark.parametrize("state", ["booked", "cancelled"])
+def test_cancelling_an_appointment(state, world, client_as, api_as):
+    factories.working_hours(world.pat)
+    appointment = factories.appointment(world.pat, world.nora, _when(3, 10))
+    if state == "cancelled":
+        services.cancel_appointment(factories.actor(world.fran), appointment)
+
+    def web():
+        client_as("fran").post(reverse("appointment-cancel", args=[appointment.pk]))
+        appointment.refresh_from_db()
+        return appointment.status
+
+    def api():
+        api_as("fran").post(f"/api/v1/appointments/{appointment.pk}/cancel", {})
+        appointment.refresh_from_db()
+        return appointment.status
+
+    assert _both(web, api) == ("cancelled", "cancelled")
+    again = api_as("fran").post(f"/api/v1/appointments/{appointment.pk}/cancel", {})
+    assert again.status_code == (409 if state == "cancelled" else 200)
+
+
+def test_confirming_recognised_facts(world, client_as, api_as):
+    consultation = factories.consultation(world.pat, world.nora, {"medications": ["warfarin"]})
+
+    def after(response):
+        consultation.refresh_from_db()
+        return (response.status_code < 400, consultation.recognition["facts"])
+
+    web, api = _both(
+        lambda: after(
+            client_as("pat").post(
+                reverse("consultation-facts", args=[consultation.pk]), {"keep": "0"}
+            )
+        ),
+        lambda: after(
+            api_as("pat").post(f"/api/v1/consultations/{consultation.pk}/facts", {"keep": [0]})
+        ),
+    )
+    assert web == api and web[0] and web[1][0]["confirmed"] is True
