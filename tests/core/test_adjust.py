@@ -358,3 +358,22 @@ def test_the_planners_own_choices_are_inside_the_bounds_a_form_offers(who, answe
             bounds[what].check(course[what], what)
         for t, b in zip(course["treatments"], bounds["treatments"], strict=True):
             b.check(t["depth_mm"] if course["modality"] == "microneedling" else t["tip"], "t")
+
+
+def test_a_caution_caps_the_tip_and_floors_the_interval_an_edit_can_choose():
+    """Active acne on the cheeks: fine tip only, at least 14 days apart. The planner applies it,
+    and a practitioner's edit cannot undo it."""
+    needs = assessment(("cheeks", "uneven_tone", 3), preferred_modality="microdermabrasion")
+    acne = intake(active_acne_areas=["cheeks"])
+    proposal, _ = planned(patient("II"), acne, needs)
+    course = proposal.courses[0]
+    assert course.treatments[0].tip == "fine" and course.interval_days >= 14
+    with pytest.raises(OutOfBounds) as caught:
+        run(patient("II"), acne, needs, Change(0, "tip", "medium", "deeper scars", 0))
+    assert "at most a fine tip" in caught.value.message
+    with pytest.raises(OutOfBounds) as caught:
+        run(patient("II"), acne, needs, Change(0, "interval_days", 7, "busy diary"))
+    assert "at least 14 days apart" in caught.value.message
+    # Without the caution the same edits are inside the bounds.
+    done = run(patient("II"), intake(), needs, Change(0, "tip", "medium", "tolerates it", 0))
+    assert done.content["courses"][0]["treatments"][0]["tip"] == "medium"

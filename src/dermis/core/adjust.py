@@ -22,7 +22,7 @@ from dermis.core.adjust_bounds import (  # re-exported: the web and tests import
     _cites,
     _fmt,
     _treatment_bounds,
-    course_bounds,
+    course_setting_bounds,
     screening_from_dict,
 )
 from dermis.core.adjust_bounds import Limit as Limit
@@ -210,8 +210,7 @@ def adjust(
         if treatment is not None:
             bounds = _treatment_bounds(course, treatment, patient, assessment, screening, kb)
         else:
-            concerns = [t["concern"] for t in course["treatments"]]
-            bounds = course_bounds(course["modality"], concerns, change.what, kb)
+            bounds = course_setting_bounds(course, change.what, screening, kb)
         bounds.check(value, change.field)
         if change.what == "sessions":
             _set_sessions(course, value, kb)

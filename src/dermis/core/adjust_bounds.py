@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dermis.core.errors import InputError
-from dermis.core.knowledge.schema import KnowledgeBase, Thickness
+from dermis.core.knowledge.schema import KnowledgeBase, Severity, Thickness
 from dermis.core.patient import Assessment, Patient
 from dermis.core.planning import EPS, TIP_STRENGTH, Plan, allowed_tips, device_steps, protocol_for
 from dermis.core.screening import Screening
@@ -208,12 +208,19 @@ def depth_bounds(
     )
 
 
-def tip_bounds(device_id: str, patient: Patient, kb: KnowledgeBase) -> Bounds:
-    """The tips allowed: the device's own, up to the strongest the phototype allows."""
+def tip_bounds(
+    device_id: str,
+    patient: Patient,
+    kb: KnowledgeBase,
+    screening: Screening | None = None,
+    area: str | None = None,
+) -> Bounds:
+    """The tips allowed: the device's own, up to the strongest the phototype allows and, on
+    `area`, the gentlest cap of the screening's cautions (rosacea, active acne, pregnancy...)."""
     device = kb.devices[device_id]
     allowed = allowed_tips(patient, kb, device_id)
     adj = kb.adjustments.phototype[patient.fitzpatrick.value]
-    refused = tuple(
+    refused = [
         (
             t,
             Limit(
@@ -225,7 +232,21 @@ def tip_bounds(device_id: str, patient: Patient, kb: KnowledgeBase) -> Bounds:
         )
         for t in (device.tips or {})
         if t not in allowed
-    )
+    ]
+    caps = [
+        f
+        for f in (screening.modifying("microdermabrasion", area) if screening and area else ())
+        if f.tip_cap
+    ]
+    if caps:
+        cap = min(caps, key=lambda f: TIP_STRENGTH.index(f.tip_cap))
+        names = ", ".join(dict.fromkeys(f.name.lower() for f in caps))
+        why = Limit(TIP_STRENGTH.index(cap.tip_cap), f"at most a {cap.tip_cap} tip ({names})",
+                    tuple(dict.fromkeys(c for f in caps for c in f.citations)))  # fmt: skip
+        over = [t for t in allowed if TIP_STRENGTH.index(t) > TIP_STRENGTH.index(cap.tip_cap)]
+        allowed = [t for t in allowed if t not in over]
+        refused += [(t, why) for t in over]
+    refused = tuple(refused)
     return Bounds(
         "tip",
         choices=tuple(allowed),
@@ -270,11 +291,10 @@ def limits(
         screening = screening_from_dict(screening)
     out = []
     for course in content["courses"]:
-        concerns = [t["concern"] for t in course["treatments"]]
         out.append(
             {
-                "sessions": course_bounds(course["modality"], concerns, "sessions", kb),
-                "interval_days": course_bounds(course["modality"], concerns, "interval_days", kb),
+                "sessions": course_setting_bounds(course, "sessions", screening, kb),
+                "interval_days": course_setting_bounds(course, "interval_days", screening, kb),
                 "treatments": [
                     _treatment_bounds(course, t, patient, assessment, screening, kb)
                     for t in course["treatments"]
@@ -289,4 +309,35 @@ def _treatment_bounds(course, treatment, patient, assessment, screening, kb) -> 
         return depth_bounds(
             treatment["area"], treatment["concern"], treatment["device"], assessment, screening, kb
         )
-    return tip_bounds(treatment["device"], patient, kb)
+    return tip_bounds(treatment["device"], patient, kb, screening, treatment["area"])
+
+
+def course_setting_bounds(
+    course: dict, what: str, screening: Screening, kb: KnowledgeBase
+) -> Bounds:
+    """A stored course's sessions or interval bounds: its protocols', and for the interval the
+    floor of the cautions covering its areas."""
+    concerns = [t["concern"] for t in course["treatments"]]
+    bounds = course_bounds(course["modality"], concerns, what, kb)
+    return _with_floor(bounds, course, screening) if what == "interval_days" else bounds
+
+
+def _with_floor(bounds: Bounds, course: dict, screening: Screening) -> Bounds:
+    """The interval's bounds raised by the cautions covering the course's areas (at least 14 days
+    apart for fragile skin...): the planner's own floor, so an edit cannot go under it."""
+    areas = {t["area"] for t in course["treatments"]}
+    floors = [
+        f
+        for f in screening.for_modality(course["modality"])
+        if f.interval_min_days
+        and f.severity is not Severity.ABSOLUTE
+        and (not f.areas or areas & set(f.areas))
+    ]
+    if not floors:
+        return bounds
+    longest = max(f.interval_min_days for f in floors)
+    names = ", ".join(dict.fromkeys(f.name.lower() for f in floors))
+    cites = tuple(dict.fromkeys(c for f in floors for c in f.citations))
+    floor = Limit(longest, f"at least {longest} days apart ({names})", cites)
+    upper = bounds.upper if (bounds.highest or 0) >= longest else (floor,)
+    return Bounds(bounds.what, lower=(*bounds.lower, floor), upper=upper)
