@@ -31,7 +31,7 @@ from dermis.web.clinic.core_inputs import (
 )
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import Consultation
-from dermis.web.clinic.scheduling import series, services
+from dermis.web.clinic.scheduling import recall, series, services
 from tests import factories
 
 TODAY = timezone.localdate()
@@ -67,7 +67,20 @@ book = st.tuples(
 )
 move = st.tuples(st.just("move"), st.integers(0, 5), st.integers(0, 150))
 book_series = st.tuples(st.just("series"), st.booleans())
-steps = st.lists(st.one_of(consult, accept, book, move, book_series), min_size=1, max_size=7)
+chart = st.tuples(
+    st.just("chart"),
+    st.sampled_from(["microneedling", "microdermabrasion"]),
+    st.sampled_from(["cheeks", "forehead"]),
+    st.booleans(),  # pre-care recorded
+    st.booleans(),  # finalise
+)
+recall_step = st.tuples(st.just("recall"))
+steps = st.lists(
+    st.one_of(consult, accept, book, move, book_series, chart, recall_step), min_size=1, max_size=7
+)
+
+
+KNOWN_WHEN_CHARTED: dict[int, tuple] = {}  # session id -> (consultation, plan) at charting
 
 
 def _run(world, step) -> None:
@@ -101,6 +114,21 @@ def _run(world, step) -> None:
         best = series.propose(setup).best()
         if best is not None:
             series.book(factories.actor(pat), setup, list(best.slots), timezone.now())
+    elif kind == "chart":
+        _, modality, area, precare, sign = step
+        setting = 1.0 if modality == "microneedling" else "fine"
+        device = "automated_pen" if modality == "microneedling" else "diamond_tip"
+        # What the clinic knew when it charted: the session is judged against that.
+        known = (latest_consultation(nora), active_plan(nora))
+        draft = factories.session(
+            pat, nora, modality=modality, device=device, areas={area: setting},
+            precare_done=precare, plan=known[1],
+        )  # fmt: skip
+        KNOWN_WHEN_CHARTED[draft.pk] = known
+        if sign:
+            factories.finalised(pat, draft)
+    elif kind == "recall":
+        recall.book_maintenance(factories.actor(pat), nora, TODAY, timezone.now())
 
 
 def _violations(nora) -> list[str]:
@@ -143,6 +171,36 @@ def _violations(nora) -> list[str]:
                 )
                 if (day - told).days < lead:
                     out.append(f"{a.pk} {modality} on {day}: {lead}-day pre-care not given")
+    for session in nora.sessions.all():
+        then, plan_then = KNOWN_WHEN_CHARTED[session.pk]
+        screening_then = Screening.from_dict(then.screening) if then else None
+        course_plan = Plan.from_dict(plan_then.content) if plan_then else None
+        out += _session_violations(session, screening_then, course_plan, then, kb)
+    return out
+
+
+def _session_violations(session, screening, plan, consultation, kb) -> list[str]:
+    """A charted session (draft or signed) against the same rules as a booking."""
+    out = []
+    day = timezone.localtime(session.performed_at).date()
+    areas = {a.area for a in session.areas.all()}
+    for f in screening.for_modality(session.modality) if screening else ():
+        inside = f.until is None or day < f.until
+        covers = not f.areas or areas & set(f.areas)
+        if f.severity is Severity.ABSOLUTE and covers and inside:
+            out.append(f"session {session.pk} on {day} inside {f.rule} until {f.until}")
+    course = plan.course_for(session.modality) if plan else None
+    if course is not None and day < course.earliest_start:
+        out.append(f"session {session.pk} on {day} before the plan's {course.earliest_start}")
+    if screening is None:
+        out.append(f"session {session.pk} charted without a screening")
+    if not session.precare_confirmed:
+        who = core_patient(session.patient, TODAY) if session.patient.fitzpatrick else None
+        intake = core_intake(consultation) if consultation else None
+        rules = precare_rules(session.modality, kb, who, intake)
+        lead = max((r.days_before for _, r in rules if not r.optional), default=0)
+        if lead > 0:  # charted today, with no booking made ahead
+            out.append(f"session {session.pk}: {lead}-day pre-care not given")
     return out
 
 
@@ -155,6 +213,7 @@ def _violations(nora) -> list[str]:
 @given(sequence=steps)
 def test_no_door_books_a_treatment_the_screening_forbids(world, sequence):
     factories.working_hours(world.pat)
+    KNOWN_WHEN_CHARTED.clear()
     with transaction.atomic():
         for step in sequence:
             # a refusal is an answer, not a failure

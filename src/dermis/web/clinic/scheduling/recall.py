@@ -17,7 +17,6 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from dermis.core import slots
-from dermis.core.errors import InputError
 from dermis.core.knowledge.schema import Protocol
 from dermis.core.planning import Plan, course_protocols, interval_range, protocol_for
 from dermis.web.clinic import safety
@@ -229,7 +228,7 @@ def first_free(
         horizon_days=SEARCH_DAYS,
     )
     if not availability.weekly_hours([practitioner.pk], location):
-        raise InputError("practitioner", f"{practitioner.display_name} has no working hours")
+        raise ServiceError("practitioner", f"{practitioner.display_name} has no working hours")
     start, end = availability.window_for(earliest, request.last_date)
     calendar = availability.build(
         [practitioner], start, end, rooms=rooms, equipment=equipment, location=location
@@ -251,7 +250,7 @@ def book_maintenance(actor: Actor, patient: Patient, today: date, now: datetime)
     actor.own(patient, "patient")
     due = maintenance_for(patient, today, now)
     if due is None:
-        raise InputError("patient", "not due for maintenance, or already booked")
+        raise ServiceError("patient", "not due for maintenance, or already booked")
     last = due.last_session
     location, rooms = _place(patient, last.appointment.location if last.appointment else None)
     equipment = tuple(Equipment.objects.filter(clinic=patient.clinic, device=last.device))
