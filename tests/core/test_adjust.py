@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from clinical_factories import TODAY, assessment, intake, patient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from dermis.core.patient import Assessment, Intake, Patient
 from dermis.core.planning import plan as make_plan
 from dermis.core.planning import protocol_for
 from dermis.core.screening import screen
+from tests.core.clinical_factories import TODAY, assessment, intake, patient
 
 KB = load_knowledge()
 AREAS = sorted(KB.areas)

@@ -3,11 +3,11 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from clinical_factories import intake, patient
 
 from dermis.core.aftercare import aftercare, precare_rules
 from dermis.core.errors import InputError
 from dermis.core.patient import Session
+from tests.core.clinical_factories import intake, patient
 
 START = datetime(2026, 12, 1, 14, 0)
 END = START + timedelta(minutes=60)

@@ -4,7 +4,6 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from clinical_factories import assessment, intake, patient
 
 from dermis.core.aftercare import precare_rules
 from dermis.core.errors import InputError
@@ -14,6 +13,7 @@ from dermis.core.planning import course_interval_range
 from dermis.core.planning import plan as make_plan
 from dermis.core.progress import SessionDone
 from dermis.core.screening import Finding, Screening, screen
+from tests.core.clinical_factories import assessment, intake, patient
 
 TODAY = date(2026, 12, 1)
 MN, MD = "microneedling", "microdermabrasion"

@@ -3,11 +3,11 @@
 from datetime import date
 
 import pytest
-from clinical_factories import TODAY, intake, patient
 
 from dermis.core.errors import KnowledgeError
 from dermis.core.knowledge import build_knowledge
 from dermis.core.screening import screen
+from tests.core.clinical_factories import TODAY, intake, patient
 
 
 def _rules(kb):

@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pytest
-from plan_checks import (
+from pydantic import ValidationError
+
+from dermis.core.aftercare import aftercare
+from dermis.core.errors import InputError
+from dermis.core.patient import Assessment, Intake, Patient, Session, input_error
+from dermis.core.planning import plan
+from dermis.core.recognition import recognise
+from dermis.core.screening import screen
+from tests.core.plan_checks import (
     depth_at_most,
     device,
     interval_at_least,
@@ -23,14 +31,6 @@ from plan_checks import (
     treated,
     visits,
 )
-from pydantic import ValidationError
-
-from dermis.core.aftercare import aftercare
-from dermis.core.errors import InputError
-from dermis.core.patient import Assessment, Intake, Patient, Session, input_error
-from dermis.core.planning import plan
-from dermis.core.recognition import recognise
-from dermis.core.screening import screen
 
 TODAY = date(2026, 11, 23)
 FACE = ("forehead", "periorbital", "nose", "cheeks", "perioral", "chin", "jawline")

@@ -3,7 +3,6 @@
 import json
 from datetime import date, timedelta
 
-from clinical_factories import TODAY, assessment, intake, patient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from dermis.core.planning import (
 )
 from dermis.core.planning import plan as make_plan
 from dermis.core.screening import screen
+from tests.core.clinical_factories import TODAY, assessment, intake, patient
 
 KB = load_knowledge()
 AREAS = sorted(KB.areas)

@@ -3,11 +3,11 @@
 from datetime import date
 
 import pytest
-from clinical_factories import TODAY, assessment, intake, patient
 
 from dermis.core.errors import InputError
 from dermis.core.planning import plan
 from dermis.core.screening import screen
+from tests.core.clinical_factories import TODAY, assessment, intake, patient
 
 
 def make_plan(kb, who, answers, needs, when=TODAY):

@@ -1,9 +1,8 @@
 """Recognition: free-text medicines, history and allergies -> facts with their words, or review."""
 
-from clinical_factories import TODAY, intake, patient
-
 from dermis.core.recognition import NOT_RECOGNISED, Fact, Recognition, recognise
 from dermis.core.screening import screen
+from tests.core.clinical_factories import TODAY, intake, patient
 
 
 def _classes(result):

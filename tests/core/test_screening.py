@@ -4,11 +4,11 @@ import json
 from datetime import date
 
 import pytest
-from clinical_factories import TODAY, intake, patient
 
 from dermis.core.errors import InputError
 from dermis.core.knowledge import Severity
 from dermis.core.screening import Finding, Screening, add_months, screen
+from tests.core.clinical_factories import TODAY, intake, patient
 
 
 def _find(result, rule, modality):

@@ -6,12 +6,11 @@ permanence). Each test names the sentence it checks.
 
 from datetime import datetime, timedelta
 
-from clinical_factories import TODAY, assessment, intake, patient
-
 from dermis.core.aftercare import aftercare
 from dermis.core.patient import Session
 from dermis.core.planning import plan
 from dermis.core.screening import screen
+from tests.core.clinical_factories import TODAY, assessment, intake, patient
 
 FACE_CONCERNS = [
     "fine_lines",

@@ -395,10 +395,9 @@ def test_reschedule_keeps_the_room_and_device_when_they_are_free():
 
 
 def test_a_request_from_a_planned_course_uses_the_protocol_range_and_longest_session(kb):
-    from clinical_factories import assessment, intake, patient
-
     from dermis.core.planning import plan
     from dermis.core.screening import screen
+    from tests.core.clinical_factories import assessment, intake, patient
 
     who, needs = patient("V"), assessment(("cheeks", "acne_scars_rolling", 3))
     course = plan(who, needs, screen(who, intake(), kb, MON), kb).courses[0]

@@ -114,6 +114,9 @@ class Refusal:
         }
 
 
+FIRST_DAY_STEPS = 6  # rules that can push the day later: findings, plan, interval, lead time
+
+
 def human(day: date) -> str:
     """'1 Feb 2027'."""
     return f"{day.day} {day:%b %Y}"
@@ -373,7 +376,14 @@ def _validate(act: Act, kb: KnowledgeBase) -> None:
 
 
 def check(act: Act, context: Context, kb: KnowledgeBase) -> Verdict:
-    """Is `act` safe on `act.on`? Raises InputError for an unknown modality or area."""
+    """Is `act` safe on `act.on`? Raises InputError for an unknown modality or area. When it is
+    not, `possible_from` is the first later day that passes every rule (None: waiting alone
+    does not make it safe)."""
+    return _first_possible(check_once(act, context, kb), context, kb)
+
+
+def check_once(act: Act, context: Context, kb: KnowledgeBase) -> Verdict:
+    """The rules on `act.on` only: each refusal names the day its own rule lifts."""
     _validate(act, kb)
     course = context.plan.course_for(act.modality) if context.plan else None
     refusals: list[Refusal] = []
@@ -391,3 +401,26 @@ def check(act: Act, context: Context, kb: KnowledgeBase) -> Verdict:
     kept, used, ignored = _overrides(refusals, context)
     provisional = act.kind is ActKind.BOOK and context.plan is None
     return Verdict(act, tuple(kept), tuple(warnings + ignored), tuple(used), provisional)
+
+
+def _first_possible(verdict: Verdict, context: Context, kb: KnowledgeBase) -> Verdict:
+    """Make `possible_from` the first day the act is really allowed: a day one rule names may
+    meet another (a session booked before the plan's start lands inside an interval), so the
+    named day is checked again, a few steps at most (each step only moves later)."""
+    first = verdict.possible_from
+    if first is None or verdict.allowed:
+        return verdict
+    for _ in range(FIRST_DAY_STEPS):
+        later = check_once(replace(verdict.act, on=first), context, kb)
+        if later.allowed:
+            break
+        nxt = later.possible_from
+        if nxt is None or nxt <= first:
+            first = nxt if nxt is None else first
+            break
+        first = nxt
+    refusals = tuple(
+        replace(r, possible_from=first) if r.possible_from == verdict.possible_from else r
+        for r in verdict.refusals
+    )
+    return replace(verdict, refusals=refusals)

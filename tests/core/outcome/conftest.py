@@ -1,10 +1,10 @@
 """Personas and shared fixtures for the outcome-model tests (modest draws keep the suite fast)."""
 
 import pytest
-from outcome_personas import DRAWS
 
 from dermis.core.outcome import load_parameters, make_patient, make_treatment
 from dermis.core.outcome.targets import Evaluator
+from tests.core.outcome.outcome_personas import DRAWS
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,9 @@
 are representable, and the effective sample size is honest."""
 
 import numpy as np
-from outcome_personas import SERIES3, fitted
 
 from dermis.core.outcome import FollowUp
+from tests.core.outcome.outcome_personas import SERIES3, fitted
 
 LAST = SERIES3[-1]
 ONE_YEAR = LAST + 365

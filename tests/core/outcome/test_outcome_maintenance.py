@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from outcome_personas import SERIES3, fitted
 
 from dermis.core.errors import InputError
 from dermis.core.outcome import make_treatment
 from dermis.core.outcome.kinetics import quantile_rows
 from dermis.core.outcome.maintenance import plan_maintenance
+from tests.core.outcome.outcome_personas import SERIES3, fitted
 
 MN = {"min_interval_days": 180, "max_interval_days": 365}
 

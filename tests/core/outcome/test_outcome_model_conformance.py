@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from outcome_personas import SERIES3
 
 from dermis.core.outcome import NotFittedError, OutcomeModel, make_patient, make_treatment
 from dermis.core.outcome.reference import log_severity_ivp
+from tests.core.outcome.outcome_personas import SERIES3
 
 
 def test_constructor_only_stores_its_arguments():

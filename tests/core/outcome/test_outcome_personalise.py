@@ -1,9 +1,9 @@
 """Conditioning on a patient's own follow-up grades shifts and narrows the forecast."""
 
 import numpy as np
-from outcome_personas import SERIES3, fitted
 
 from dermis.core.outcome import FollowUp
+from tests.core.outcome.outcome_personas import SERIES3, fitted
 
 ONE_YEAR = 56 + 365
 

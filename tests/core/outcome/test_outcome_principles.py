@@ -5,10 +5,10 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from outcome_personas import fitted
 
 from dermis.core.outcome import CONCERNS, make_patient, make_treatment
 from dermis.core.outcome.parameters import load_parameters, with_values
+from tests.core.outcome.outcome_personas import fitted
 
 MONTH = 30
 

@@ -1,7 +1,8 @@
 """Forecasts are seeded Monte Carlo: the same seed gives the same numbers."""
 
 import numpy as np
-from outcome_personas import SERIES3, fitted
+
+from tests.core.outcome.outcome_personas import SERIES3, fitted
 
 
 def test_same_seed_same_forecast(maria, laxity_pen):

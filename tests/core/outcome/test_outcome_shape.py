@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from outcome_personas import fitted
 
 from dermis.core.outcome import CONCERNS, make_patient, make_treatment
+from tests.core.outcome.outcome_personas import fitted
 
 SIX = (0, 14, 28, 42, 56, 70)
 AT = 70 + 91  # 3 months after the series

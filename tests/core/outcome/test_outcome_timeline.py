@@ -3,9 +3,9 @@
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from outcome_personas import SERIES3, fitted
 
 from dermis.core.outcome import CONCERNS, make_patient, make_treatment
+from tests.core.outcome.outcome_personas import SERIES3, fitted
 
 YEAR = 365.25
 MONTH = YEAR / 12
