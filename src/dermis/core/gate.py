@@ -115,6 +115,7 @@ class Refusal:
 
 
 FIRST_DAY_STEPS = 6  # rules that can push the day later: findings, plan, interval, lead time
+WAITING_LIFTS = frozenset({"past", "finding", "plan_start", "interval", "lead_time"})
 
 
 def human(day: date) -> str:
@@ -412,13 +413,12 @@ def _first_possible(verdict: Verdict, context: Context, kb: KnowledgeBase) -> Ve
         return verdict
     for _ in range(FIRST_DAY_STEPS):
         later = check_once(replace(verdict.act, on=first), context, kb)
-        if later.allowed:
+        # Only the rules that waiting lifts move the day; the others (an old screening's
+        # chair-side check, a plan without this course) are answered on the day itself.
+        held = [r.possible_from for r in later.refusals if r.code in WAITING_LIFTS]
+        if not held or any(d is None for d in held) or max(held) <= first:
             break
-        nxt = later.possible_from
-        if nxt is None or nxt <= first:
-            first = nxt if nxt is None else first
-            break
-        first = nxt
+        first = max(held)
     refusals = tuple(
         replace(r, possible_from=first) if r.possible_from == verdict.possible_from else r
         for r in verdict.refusals
