@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dermis.web.clinic.models import AuditEvent, Patient
+from tests.personas import stored_patient
 
 PATIENTS = "/api/v1/patients"
 
@@ -20,7 +21,7 @@ def test_list_shows_only_the_clinics_patients(world, api_as):
 
 def test_list_filters_and_paginates(world, api_as):
     for i in range(3):
-        Patient.objects.create(
+        stored_patient(
             clinic=world.northgate,
             given_name=f"Ann{i}",
             family_name="Lee",

@@ -17,6 +17,7 @@ from dermis.core.patient import PatientFile
 from dermis.core.planning import plan
 from dermis.core.screening import screen
 from dermis.web.clinic.models import AuditEvent, Consultation, Patient, TreatmentPlan
+from tests.personas import stored_patient
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -81,7 +82,7 @@ def form_data(doc: dict) -> dict:
 def patient_like(world, doc: dict) -> Patient:
     """A Northgate patient of the example's age and sex."""
     today = timezone.localdate()
-    return Patient.objects.create(
+    return stored_patient(
         clinic=world.northgate,
         given_name="Example",
         family_name="Patient",
@@ -265,7 +266,7 @@ def test_consultation_pages_are_for_this_clinics_clinical_staff(world, client_as
 
 def test_a_patient_under_16_is_refused_with_the_reason(world, client_as):
     today = timezone.localdate()
-    child = Patient.objects.create(
+    child = stored_patient(
         clinic=world.northgate,
         given_name="Young",
         family_name="Person",

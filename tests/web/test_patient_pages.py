@@ -11,6 +11,7 @@ from django.utils import timezone
 from dermis.core.patient import Assessment, Intake
 from dermis.web.clinic.models import Appointment, AuditEvent, Patient
 from tests import factories
+from tests.personas import stored_patient
 from tests.web.test_consent import accept, consult
 
 NEW_PATIENT = {
@@ -79,7 +80,7 @@ def test_another_clinics_patient_is_not_found(world, client_as):
     ],
 )
 def test_search_by_name_phone_email_or_date_of_birth(world, client_as, query, found):
-    Patient.objects.create(
+    stored_patient(
         clinic=world.northgate,
         given_name="Ada",
         family_name="Byron",

@@ -22,6 +22,7 @@ from dermis.web.clinic.models import (
 from dermis.web.clinic.outcomes import forecasting
 from dermis.web.clinic.scheduling import recall
 from dermis.web.clinic.scheduling.booking import Booking, book
+from tests.personas import stored_patient
 from tests.web.test_series_booking import accepted_plan, weekday_hours
 
 URL = "/recall/"
@@ -29,7 +30,7 @@ CADENCE_DAYS = 180  # microneedling scars and the default protocol: maintenance 
 
 
 def _patient(world, given: str) -> Patient:
-    return Patient.objects.create(
+    return stored_patient(
         clinic=world.northgate,
         given_name=given,
         family_name="Example",

@@ -291,14 +291,13 @@ def test_concurrent_bookings_of_one_series_give_exactly_one_series():
 
     from django.db import connection
 
-    from dermis.web.clinic.models import Patient
-    from tests.personas import build_world
+    from tests.personas import build_world, stored_patient
 
     world = build_world()
     weekday_hours(world.pat)
     plans = [accepted_plan(world.nora, world.pat)]
     for i in range(ATTEMPTS - 1):
-        other = Patient.objects.create(
+        other = stored_patient(
             clinic=world.northgate, given_name=f"P{i}", family_name="Race",
             date_of_birth=world.nora.date_of_birth, email=f"p{i}@example.org",
         )  # fmt: skip

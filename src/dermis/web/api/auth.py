@@ -22,7 +22,9 @@ from dermis.web.api.errors import TokenRejected, forbidden, not_found
 from dermis.web.api.models import DEFAULT_TOKEN_DAYS, ApiToken
 from dermis.web.clinic.access import client_ip, staff_of
 from dermis.web.clinic.actors import Actor
+from dermis.web.clinic.errors import PatientMerged
 from dermis.web.clinic.models import Patient, StaffMember
+from dermis.web.clinic.patients.selectors import merged_into
 
 TOKEN_PREFIX = "drm_"
 MAX_TOKEN_DAYS = 366
@@ -99,6 +101,9 @@ def clinic_patient(staff: StaffMember, patient_id: int) -> Patient:
     """A patient of the staff member's clinic; another clinic's is a 404, like a missing one."""
     patient = Patient.objects.filter(pk=patient_id, clinic=staff.clinic).first()
     if patient is None:
+        kept = merged_into(staff.clinic, patient_id)
+        if kept is not None:
+            raise PatientMerged(patient_id, kept)
         raise not_found()
     return patient
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from http import HTTPStatus
 
@@ -18,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from dermis.core.errors import InputError
 from dermis.core.patient import field_name
+from dermis.web.clinic.errors import PatientMerged
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +138,7 @@ def install(api: NinjaAPI) -> None:
         err = field_error(field, exc.message, status)
         if status == 409:
             err.type = f"urn:dermis:problem:{getattr(exc, 'code', 'conflict')}"
+        err.errors[0].update(getattr(exc, "problem_extra", {}))  # e.g. a duplicate's candidates
         possible_from = getattr(exc, "possible_from", None)
         if possible_from is not None:
             err.type = "urn:dermis:problem:not-safe-yet"
@@ -149,6 +152,19 @@ def install(api: NinjaAPI) -> None:
         header = REALM + (', error="invalid_token"' if isinstance(exc, TokenRejected) else "")
         err = ApiError(401, detail, type_="urn:dermis:problem:unauthenticated")
         return problem(request, err, {"WWW-Authenticate": header})
+
+    def on_merged(request, exc: PatientMerged):
+        # 308 keeps the method: a client that follows it reads or writes the kept record.
+        location = re.sub(
+            rf"/patients/{exc.merged_id}(?=/|$)", f"/patients/{exc.kept_id}", request.path, count=1
+        )
+        err = ApiError(
+            308,
+            f"Patient {exc.merged_id} was merged into patient {exc.kept_id}.",
+            type_="urn:dermis:problem:patient-merged",
+            errors=[{"field": "path.patient_id", "message": "was merged", "kept_id": exc.kept_id}],
+        )
+        return problem(request, err, {"Location": location})
 
     def on_http_error(request, exc: HttpError):
         return problem(request, ApiError(exc.status_code, str(exc)))
@@ -175,6 +191,7 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(InputError, on_input_error)
     api.add_exception_handler(ValidationError, validation_problem)
     api.add_exception_handler(AuthenticationError, on_auth)
+    api.add_exception_handler(PatientMerged, on_merged)
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(Http404, on_404)
     api.add_exception_handler(PermissionDenied, on_denied)

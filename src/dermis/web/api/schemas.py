@@ -127,6 +127,11 @@ class PatientIn(In):
     address: Text(300) = ""
     email_reminders: bool = True
     sms_reminders: bool = True
+    confirm_not_duplicate: bool = Field(
+        False,
+        description="register even though the clinic has a patient with the same name and date "
+        "of birth, email or phone (otherwise 409 with the candidates' ids)",
+    )
 
 
 class PatientPatch(In):
@@ -140,6 +145,19 @@ class PatientPatch(In):
     address: Text(300) | None = None
     email_reminders: bool | None = None
     sms_reminders: bool | None = None
+
+
+class PatientMergeIn(In):
+    merge_away_id: int = Field(
+        ge=1, description="the duplicate; it is merged into the record in the path"
+    )
+
+
+class PatientMergeOut(Schema):
+    kept_id: int
+    merged_id: int
+    moved: dict[str, int] = Field(description="how many records of each kind moved")
+    filled_in: list[str] = Field(description="contact fields filled from the duplicate")
 
 
 class PatientOut(Schema):

@@ -22,7 +22,9 @@ from django.shortcuts import get_object_or_404
 
 from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, CLINICAL, Actor
 from dermis.web.clinic.audit import record
+from dermis.web.clinic.errors import PatientMerged
 from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
+from dermis.web.clinic.patients.selectors import merged_into
 
 __all__ = ["ADMIN_ONLY", "ANY_STAFF", "CLINICAL", "actor_of", "audit", "staff_required"]
 
@@ -67,8 +69,16 @@ def staff_required(roles: Iterable[str] = ANY_STAFF) -> Callable:
 
 
 def clinic_patient(request: HttpRequest, patient_id: int) -> Patient:
-    """The patient with this id in the requesting staff member's clinic, else 404."""
-    return get_object_or_404(Patient, pk=patient_id, clinic=request.staff.clinic)
+    """The patient with this id in the requesting staff member's clinic, else 404 (or, when
+    reading a record merged into another, `PatientMerged`: the middleware redirects)."""
+    patient = Patient.objects.filter(pk=patient_id, clinic=request.staff.clinic).first()
+    if patient is not None:
+        return patient
+    if request.method in ("GET", "HEAD"):
+        kept = merged_into(request.staff.clinic, patient_id)
+        if kept is not None:
+            raise PatientMerged(patient_id, kept)
+    raise Http404("not found")
 
 
 def clinic_object(request: HttpRequest, model, pk: int, **filters):

@@ -52,3 +52,13 @@ def not_found(field: str = "id") -> ServiceError:
 
 def conflict(field: str, message: str, code: str = "conflict") -> ServiceError:
     return ServiceError(field, message, status=409, code=code)
+
+
+class PatientMerged(Exception):
+    """The patient asked for was merged into another record: the web redirects to it, the API
+    answers 308 naming it (raised only for the same clinic's records)."""
+
+    def __init__(self, merged_id: int, kept_id: int) -> None:
+        super().__init__(f"patient {merged_id} was merged into patient {kept_id}")
+        self.merged_id = merged_id
+        self.kept_id = kept_id

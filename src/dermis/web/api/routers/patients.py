@@ -5,8 +5,17 @@ from __future__ import annotations
 from ninja import Query, Router, Status
 
 from dermis.web.api.auth import api_actor, clinic_patient, require_staff
-from dermis.web.api.schemas import Page, PathId, PatientIn, PatientOut, PatientPatch, PatientQuery
-from dermis.web.clinic.access import ANY_STAFF, audit
+from dermis.web.api.schemas import (
+    Page,
+    PathId,
+    PatientIn,
+    PatientMergeIn,
+    PatientMergeOut,
+    PatientOut,
+    PatientPatch,
+    PatientQuery,
+)
+from dermis.web.clinic.access import ADMIN_ONLY, ANY_STAFF, audit
 from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
 from dermis.web.clinic.patients import selectors, services
 from dermis.web.clinic.patients.filters import PatientFilter
@@ -25,7 +34,8 @@ def patient_out(patient: Patient, staff: StaffMember) -> dict:
 
 @router.get("/patients", response=Page[PatientOut], summary="List the clinic's patients")
 def list_patients(request, query: Query[PatientQuery]):
-    """Filters: `q` (part of a name, the email or the phone) and `date_of_birth`."""
+    """Filters: `q` (part of a name without its accents, an email, a phone number in any form, or
+    a date of birth such as 14/07/1988 or 14 Jul 1988) and `date_of_birth`."""
     staff = require_staff(request, ANY_STAFF)
     search = PatientFilter(q=query.q or "", date_of_birth=query.date_of_birth)
     patients = selectors.search(api_actor(request), search)
@@ -40,6 +50,9 @@ def list_patients(request, query: Query[PatientQuery]):
 
 @router.post("/patients", response={201: PatientOut}, summary="Register a patient")
 def create_patient(request, payload: PatientIn):
+    """A likely duplicate (the same name and date of birth, email or phone as a patient the clinic
+    has) is refused with 409 `possible-duplicate`, its `errors[0].candidates` the ids to check,
+    unless `confirm_not_duplicate` is true."""
     staff = require_staff(request, ANY_STAFF)
     data = payload.model_dump()
     if data["fitzpatrick"] is None:
@@ -66,3 +79,18 @@ def update_patient(request, patient_id: PathId, payload: PatientPatch):
     changes = {k: v for k, v in changes.items() if v is not None or k == "fitzpatrick"}
     services.update_patient(api_actor(request), patient, **changes)
     return patient_out(patient, staff)
+
+
+@router.post(
+    "/patients/{patient_id}/merge",
+    response=PatientMergeOut,
+    summary="Merge a duplicate into this patient (admins)",
+)
+def merge_patient(request, patient_id: PathId, payload: PatientMergeIn):
+    """Everything recorded on `merge_away_id` moves to this patient, in one transaction; the
+    duplicate's id then answers 308 with a `Location` at the kept record."""
+    staff = require_staff(request, ADMIN_ONLY)
+    keep = clinic_patient(staff, patient_id)
+    actor = api_actor(request)
+    away = actor.patient(payload.merge_away_id, field="merge_away_id")
+    return services.merge_patients(actor, keep, away)

@@ -11,7 +11,7 @@ from dermis.web.clinic.models.audit import AuditEvent, AuditQuerySet
 from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionArea, TreatmentSession
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
-from dermis.web.clinic.models.patients import Patient
+from dermis.web.clinic.models.patients import Patient, PatientMerge
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
@@ -50,6 +50,7 @@ __all__ = [
     "Location",
     "OutcomeParameterSet",
     "Patient",
+    "PatientMerge",
     "Photo",
     "Reminder",
     "Role",

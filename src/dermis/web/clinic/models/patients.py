@@ -36,12 +36,18 @@ class Patient(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Kept by the patients services (patients/normalise.py): what search and the duplicate
+    # check compare. On PostgreSQL both also have a trigram index (migration 0009).
+    search_name = models.CharField(max_length=210, blank=True, default="", editable=False)
+    phone_normalised = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name"]
         indexes = [
             models.Index(fields=["clinic", "family_name"]),
             models.Index(fields=["clinic", "date_of_birth"]),
+            models.Index(fields=["clinic", "search_name"]),
+            models.Index(fields=["clinic", "phone_normalised"]),
         ]
 
     def __str__(self) -> str:
@@ -54,3 +60,23 @@ class Patient(models.Model):
     def age_on(self, day: date) -> int:
         dob = self.date_of_birth
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class PatientMerge(models.Model):
+    """A record merged into another: its old id leads to the kept record, and the demographics
+    it had when merged are kept (nothing is lost). Written only by `merge_patients`."""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="+")
+    merged_id = models.BigIntegerField(unique=True)
+    kept = models.ForeignKey("clinic.Patient", on_delete=models.CASCADE, related_name="merged_from")
+    demographics = models.JSONField(default=dict, help_text="the merged-away record as it was")
+    merged_at = models.DateTimeField(default=clock.now)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"patient {self.merged_id} merged into {self.kept_id}"

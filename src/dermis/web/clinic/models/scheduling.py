@@ -150,7 +150,10 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["start"]
-        indexes = [models.Index(fields=["practitioner", "start"])]
+        indexes = [
+            models.Index(fields=["practitioner", "start"]),
+            models.Index(fields=["clinic", "start"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="appt_end_after_start"

@@ -36,6 +36,13 @@ class Clinic(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
+    country = models.CharField(
+        max_length=2,
+        default="GB",
+        blank=True,
+        help_text="ISO 3166 code: the region phone numbers are read in when typed without +"
+        " (GB when empty)",
+    )
     screening_max_age_days = models.PositiveSmallIntegerField(
         default=90,
         help_text="a screening older than this needs an 'anything changed?' check at the chair",

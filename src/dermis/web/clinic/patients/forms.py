@@ -70,6 +70,30 @@ class PatientForm(ErrorSummaryMixin, forms.ModelForm):
         return dob
 
 
+class RegisterPatientForm(PatientForm):
+    """Registration: the demographics, and the answer to "is this someone we already have?"."""
+
+    confirm_not_duplicate = forms.BooleanField(
+        required=False,
+        label="This is a different person: register anyway",
+        help_text="Only after checking the records listed above.",
+    )
+
+
+class MergePatientForm(ErrorSummaryMixin, forms.Form):
+    """Merge a duplicate into the record being looked at (admins)."""
+
+    merge_away_id = forms.IntegerField(
+        min_value=1,
+        label="Patient id of the duplicate",
+        help_text="Its appointments, consultations, plans, sessions, photos and everything else "
+        "move to this record; its id will lead here.",
+    )
+    confirm = forms.BooleanField(
+        required=True, label="I have checked that both records are the same person"
+    )
+
+
 class PatientSearchForm(forms.Form):
     """One search for the list page and the API: name, phone, email or date of birth."""
 
@@ -77,7 +101,8 @@ class PatientSearchForm(forms.Form):
         label="Search patients",
         required=False,
         max_length=100,
-        help_text="Name, phone, email, or date of birth (YYYY-MM-DD or DD/MM/YYYY).",
+        help_text="Name (accents optional), phone in any form, email, or date of birth "
+        "(14/07/1988, 14.07.1988, 1988-07-14 or 14 Jul 1988).",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
 

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dermis.web.clinic.actors import Actor
-from dermis.web.clinic.models import Patient
+from dermis.web.clinic.models import Clinic, Patient, PatientMerge
 from dermis.web.clinic.patients.filters import PatientFilter
 
 
 def search(actor: Actor, search: PatientFilter) -> QuerySet[Patient]:
-    """The actor's clinic's patients matching `search`, by name."""
+    """The actor's clinic's patients matching `search`, by name; phones typed without a country
+    code are read in the clinic's country."""
     patients = Patient.objects.filter(clinic=actor.clinic).order_by(
         "family_name", "given_name", "pk"
     )
-    return search.apply(patients)
+    return search.apply(patients, region=actor.clinic.country)
+
+
+MAX_CANDIDATES = 10
+
+
+def likely_duplicates(patient: Patient) -> list[Patient]:
+    """Patients of `patient`'s clinic who may be the same person: the same name (accents and
+    case aside) and date of birth, or the same email, or the same phone number."""
+    same = Q(search_name=patient.search_name, date_of_birth=patient.date_of_birth)
+    if patient.email:
+        same |= Q(email__iexact=patient.email)
+    if patient.phone_normalised:
+        same |= Q(phone_normalised=patient.phone_normalised)
+    candidates = Patient.objects.filter(same, clinic_id=patient.clinic_id)
+    if patient.pk is not None:
+        candidates = candidates.exclude(pk=patient.pk)
+    return list(candidates.order_by("family_name", "given_name", "pk")[:MAX_CANDIDATES])
+
+
+def merged_into(clinic: Clinic, patient_id: int) -> int | None:
+    """The id of the record `patient_id` was merged into, if it was one of `clinic`'s."""
+    return (
+        PatientMerge.objects.filter(clinic=clinic, merged_id=patient_id)
+        .values_list("kept_id", flat=True)
+        .first()
+    )

@@ -8,21 +8,25 @@ from collections.abc import Mapping
 from datetime import date
 
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import F, Max, ProtectedError
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
-from dermis.web.clinic.errors import ServiceError, conflict, forbidden
+from dermis.web.clinic.errors import ServiceError, conflict, forbidden, not_found
 from dermis.web.clinic.models import (
     PHOTOTYPES,
     SEXES,
     AuditEvent,
     Patient,
+    PatientMerge,
     SessionAddendum,
+    TreatmentPlan,
     TreatmentSession,
 )
+from dermis.web.clinic.patients import normalise
+from dermis.web.clinic.patients.selectors import likely_duplicates
 
 DEMOGRAPHICS = (
     "given_name",
@@ -73,12 +77,41 @@ def _validated(actor: Actor, data: Mapping, creating: bool) -> dict:
     return clean
 
 
-def register_patient(actor: Actor, **data) -> Patient:
-    """A new patient of the actor's clinic. Any member of staff may register one."""
+class PossibleDuplicate(ServiceError):
+    """409: the clinic already has a patient with the same name and date of birth, email or
+    phone. `candidates` are their ids; registering again with `confirm_not_duplicate` goes on."""
+
+    def __init__(self, candidates: list[Patient]) -> None:
+        super().__init__(
+            "confirm_not_duplicate",
+            "this may be a patient the clinic already has: check the records listed, or confirm "
+            "that this is a different person",
+            status=409,
+            code="possible-duplicate",
+        )
+        self.candidates = [p.pk for p in candidates]
+        self.problem_extra = {"candidates": self.candidates}
+
+
+def keep_normalised(patient: Patient) -> None:
+    """Refresh the columns search and the duplicate check compare (before saving `patient`)."""
+    patient.search_name = normalise.search_name(patient.given_name, patient.family_name)
+    patient.phone_normalised = normalise.phone(patient.phone, patient.clinic.country)
+
+
+def register_patient(actor: Actor, *, confirm_not_duplicate: bool = False, **data) -> Patient:
+    """A new patient of the actor's clinic. Any member of staff may register one. A likely
+    duplicate (`selectors.likely_duplicates`) is refused with 409 unless `confirm_not_duplicate`."""
     actor.require(ANY_STAFF, "registering patients")
     clean = _validated(actor, data, creating=True)
+    patient = Patient(clinic=actor.clinic, created_by=actor.user, **clean)
+    keep_normalised(patient)
     with transaction.atomic():
-        patient = Patient.objects.create(clinic=actor.clinic, created_by=actor.user, **clean)
+        if not confirm_not_duplicate:
+            candidates = likely_duplicates(patient)
+            if candidates:
+                raise PossibleDuplicate(candidates)
+        patient.save()
         record(actor, Action.CREATE, patient, summary="patient registered")
     return patient
 
@@ -92,6 +125,7 @@ def update_patient(actor: Actor, patient: Patient, **changes) -> Patient:
     with transaction.atomic():
         for name, value in clean.items():
             setattr(patient, name, value)
+        keep_normalised(patient)
         patient.save()
         record(
             actor,
@@ -153,3 +187,97 @@ def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
         ) from None
     kept = AuditEvent.objects.filter(patient_id_ref=pk).count()
     return {"patient_id": pk, "erased": dict(counts), "audit_events_kept": kept}
+
+
+# Every kind of record that points at a patient, by its accessor on Patient, and how a merge moves
+# it to the kept record. `merge_patients` refuses to run if Patient has a relation not named here,
+# and a test compares this with `Patient._meta.related_objects`: a new kind cannot be forgotten.
+MOVED = "moved to the kept record"
+MERGED_RELATIONS: dict[str, str] = {
+    "appointments": MOVED,
+    "consultations": MOVED,
+    "consents": MOVED,
+    "plans": "moved, numbered after the kept record's versions; superseded if it has an active one",
+    "sessions": MOVED,
+    "photos": MOVED,
+    "grades": MOVED,
+    "reminders": MOVED,
+    "feeds": MOVED,
+    "rechecks": MOVED,
+    "safety_overrides": MOVED,
+    "merged_from": "moved: records merged into the merged-away one lead to the kept one",
+}
+FILLED_IN = ("phone", "email", "address", "fitzpatrick")
+
+
+def _patient_relations() -> dict:
+    return {rel.get_accessor_name(): rel for rel in Patient._meta.related_objects}
+
+
+def merge_patients(actor: Actor, keep: Patient, merge_away: Patient) -> dict:
+    """Merge `merge_away` into `keep`, in one transaction: every record pointing at it moves to
+    `keep`; `keep`'s empty contact fields (and phototype) are filled from it; its demographics
+    are kept in a `PatientMerge` row through which its old id leads to `keep`; then it is
+    deleted. Audited on both ids. Admins only; both records of the actor's clinic."""
+    actor.require(ADMIN_ONLY, "merging patient records")
+    actor.own(keep, "keep")
+    actor.own(merge_away, "merge_away_id")
+    if keep.pk == merge_away.pk:
+        raise ServiceError("merge_away_id", "is the record to keep: choose the duplicate")
+    relations = _patient_relations()
+    unknown = sorted(set(relations) - set(MERGED_RELATIONS))
+    if unknown:  # a programming error: a new kind of record nobody taught the merge
+        raise RuntimeError(f"merge_patients does not know how to move: {', '.join(unknown)}")
+    counts: Counter[str] = Counter()
+    with transaction.atomic():
+        pair = Patient.objects.select_for_update().filter(pk__in=(keep.pk, merge_away.pk))
+        by_pk = {p.pk: p for p in pair.select_related("clinic")}
+        if len(by_pk) != 2:
+            raise not_found("merge_away_id")
+        keep, away = by_pk[keep.pk], by_pk[merge_away.pk]
+        _move_plans(keep, away, counts)
+        for name, rel in relations.items():
+            if name == "plans":
+                continue
+            rows = rel.related_model._base_manager.filter(**{rel.field.name: away})
+            counts[name] = rows.update(**{rel.field.name: keep})
+        snapshot = {name: getattr(away, name) for name in (*DEMOGRAPHICS, "fitzpatrick")}
+        snapshot["date_of_birth"] = away.date_of_birth.isoformat()
+        snapshot["created_at"] = away.created_at.isoformat()
+        filled = [n for n in FILLED_IN if not getattr(keep, n) and getattr(away, n)]
+        for name in filled:
+            setattr(keep, name, getattr(away, name))
+        keep_normalised(keep)
+        keep.save()
+        PatientMerge.objects.create(
+            clinic=actor.clinic,
+            merged_id=away.pk,
+            kept=keep,
+            demographics=snapshot,
+            merged_by=actor.user,
+        )
+        moved = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v) or "no records"
+        away_pk = away.pk
+        record(actor, Action.UPDATE, away, summary=f"merged into patient {keep.pk}")
+        record(
+            actor,
+            Action.UPDATE,
+            keep,
+            summary=f"merged patient {away_pk} into this record: {moved}"
+            + (f"; filled in {', '.join(filled)}" if filled else ""),
+        )
+        away.delete()
+    return {"kept_id": keep.pk, "merged_id": away_pk, "moved": dict(counts), "filled_in": filled}
+
+
+def _move_plans(keep: Patient, away: Patient, counts: Counter) -> None:
+    """Plan versions are numbered per patient: the merged-away record's follow the kept one's.
+    One active plan per patient: if the kept record has one, the other's active plans are
+    superseded by it."""
+    top = keep.plans.aggregate(top=Max("version"))["top"] or 0
+    plans = TreatmentPlan.objects.filter(patient=away)
+    if keep.plans.filter(status=TreatmentPlan.Status.ACTIVE).exists():
+        counts["plans superseded"] = plans.filter(status=TreatmentPlan.Status.ACTIVE).update(
+            status=TreatmentPlan.Status.SUPERSEDED
+        )
+    counts["plans"] = plans.update(patient=keep, version=F("version") + top)

@@ -8,14 +8,26 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_patient, staff_required
+from dermis.web.clinic.access import (
+    ADMIN_ONLY,
+    ANY_STAFF,
+    actor_of,
+    audit,
+    clinic_patient,
+    staff_required,
+)
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Patient, TreatmentPlan
 from dermis.web.clinic.patients import selectors, services
 from dermis.web.clinic.patients.filters import PatientFilter
-from dermis.web.clinic.patients.forms import PatientForm, PatientSearchForm
+from dermis.web.clinic.patients.forms import (
+    MergePatientForm,
+    PatientForm,
+    PatientSearchForm,
+    RegisterPatientForm,
+)
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.scheduling import series
 
@@ -35,17 +47,24 @@ def patient_list(request):
 
 @staff_required(ANY_STAFF)
 def patient_create(request):
-    form = PatientForm(request.POST or None)
+    form = RegisterPatientForm(request.POST or None)
+    context: dict = {"form": form}
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.register_patient(actor_of(request), **form.cleaned_data)
+        except services.PossibleDuplicate as err:
+            show(form, err)
+            context["candidates"] = Patient.objects.filter(pk__in=err.candidates).order_by(
+                "family_name", "given_name", "pk"
+            )
+            status = err.status
         except ServiceError as err:
             show(form, err)
         else:
             messages.success(request, "Patient registered.")
             return redirect("patient-detail", patient_id=patient.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "clinic/patients/form.html", {"form": form}, status=status)
+    return render(request, "clinic/patients/form.html", context, status=status)
 
 
 @staff_required(ANY_STAFF)
@@ -111,9 +130,35 @@ def patient_detail(request, patient_id: int):
     return render(request, "clinic/patients/detail.html", context)
 
 
+@staff_required(ADMIN_ONLY)
+def patient_merge(request, patient_id: int):
+    keep = clinic_patient(request, patient_id)
+    form = MergePatientForm(
+        request.POST or None, initial={"merge_away_id": request.GET.get("from")}
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        actor = actor_of(request)
+        try:
+            away = actor.patient(form.cleaned_data["merge_away_id"], field="merge_away_id")
+            result = services.merge_patients(actor, keep, away)
+        except ServiceError as err:
+            show(form, err)
+            status = err.status if err.status in (404, 409) else 400
+        else:
+            messages.success(request, f"Patient {result['merged_id']} merged into this record.")
+            return redirect("patient-detail", patient_id=keep.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request, "clinic/patients/merge.html", {"form": form, "patient": keep}, status=status
+    )
+
+
 urlpatterns = [
     path("patients/", patient_list, name="patient-list"),
     path("patients/new/", patient_create, name="patient-create"),
     path("patients/<int:patient_id>/", patient_detail, name="patient-detail"),
     path("patients/<int:patient_id>/edit/", patient_edit, name="patient-edit"),
+    path("patients/<int:patient_id>/merge/", patient_merge, name="patient-merge"),
 ]
