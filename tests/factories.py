@@ -45,6 +45,7 @@ def working_hours(
 
 
 def patient(staff: StaffMember, given="Ada", family="Lovelace", born=date(1985, 12, 10), **more):
+    more.setdefault("confirm_not_duplicate", True)  # tests of the warning call the service
     return patients.register_patient(
         actor(staff), given_name=given, family_name=family, date_of_birth=born, **more
     )

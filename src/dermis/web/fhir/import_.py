@@ -292,7 +292,11 @@ def apply(plan: ImportPlan, actor: Actor) -> ImportResult:
             try:
                 by_index[row.index] = _upsert(
                     "patient", actor, row.key, row.fields, result,
-                    lambda row=row: patients.register_patient(actor, **row.fields),
+                    # Matched by identifier, not by name: a likely duplicate is imported as
+                    # sent (the records can be merged afterwards) rather than failing the bundle.
+                    lambda row=row: patients.register_patient(
+                        actor, confirm_not_duplicate=True, **row.fields
+                    ),
                     lambda obj, changed: patients.update_patient(actor, obj, **changed),
                 )  # fmt: skip
             except ServiceError as err:

@@ -99,7 +99,10 @@ class ClinicJourneys:
 
     def _register(self, person: dict, day: date) -> Patient:
         with clock.frozen_at(aware(day, REGISTERED_AT)):
-            return patients.register_patient(acting(self.desk), **person)
+            # Different people who may share a phone from the drama range: not duplicates.
+            return patients.register_patient(
+                acting(self.desk), confirm_not_duplicate=True, **person
+            )
 
     def _assess(self, profile: Profile) -> tuple[str, cp.Assessment]:
         """Phototype and assessment as a practitioner would record them (seeded variation)."""

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 
+from django.apps import apps as django_apps
 from django.db import transaction
 from django.db.models import F, Max, ProtectedError
 
@@ -241,6 +242,7 @@ def merge_patients(actor: Actor, keep: Patient, merge_away: Patient) -> dict:
                 continue
             rows = rel.related_model._base_manager.filter(**{rel.field.name: away})
             counts[name] = rows.update(**{rel.field.name: keep})
+        counts["identifiers"] = _move_identifiers(keep, away)
         snapshot = {name: getattr(away, name) for name in (*DEMOGRAPHICS, "fitzpatrick")}
         snapshot["date_of_birth"] = away.date_of_birth.isoformat()
         snapshot["created_at"] = away.created_at.isoformat()
@@ -268,6 +270,16 @@ def merge_patients(actor: Actor, keep: Patient, merge_away: Patient) -> dict:
         )
         away.delete()
     return {"kept_id": keep.pk, "merged_id": away_pk, "moved": dict(counts), "filled_in": filled}
+
+
+def _move_identifiers(keep: Patient, away: Patient) -> int:
+    """Other systems' ids for the merged-away record (kept by the API app, by id rather than by
+    foreign key, so an erasure forgets them) now name the kept one, so a re-import finds it."""
+    if not django_apps.is_installed("dermis.web.api"):
+        return 0
+    external_ids = django_apps.get_model("api", "ExternalId")
+    rows = external_ids.objects.filter(clinic_id=away.clinic_id, kind="patient", object_id=away.pk)
+    return rows.update(object_id=keep.pk)
 
 
 def _move_plans(keep: Patient, away: Patient, counts: Counter) -> None:
