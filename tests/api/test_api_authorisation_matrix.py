@@ -27,6 +27,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/patients"): ANY_STAFF,
     ("GET", "/api/v1/patients/{patient_id}"): CLINIC_STAFF,
     ("PATCH", "/api/v1/patients/{patient_id}"): CLINIC_STAFF,
+    ("POST", "/api/v1/patients/{patient_id}/merge"): ADMIN,
     ("GET", "/api/v1/patients/{patient_id}/consultations"): CLINICAL,
     ("POST", "/api/v1/patients/{patient_id}/consultations"): CLINICAL,
     ("GET", "/api/v1/consultations/{consultation_id}"): CLINICAL,
@@ -95,6 +96,17 @@ def record(world, settings, tmp_path):
     return journey(world.nora, world.pat, settings.PHOTO_ROOT)
 
 
+def _duplicate(world):
+    from tests.personas import stored_patient
+
+    return stored_patient(
+        clinic=world.northgate,
+        given_name="Nora",
+        family_name="Quinn",
+        date_of_birth=world.nora.date_of_birth,
+    )
+
+
 def _bodies(world, record) -> dict[tuple[str, str], object]:
     nora = world.nora
     return {
@@ -104,6 +116,7 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
             "date_of_birth": "1991-12-10",
         },
         ("PATCH", "/api/v1/patients/{patient_id}"): {"phone": "07700 900999"},
+        ("POST", "/api/v1/patients/{patient_id}/merge"): {"merge_away_id": _duplicate(world).pk},
         ("POST", "/api/v1/patients/{patient_id}/consultations"): {
             "intake": {},
             "assessment": ASSESSMENT,

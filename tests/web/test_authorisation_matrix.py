@@ -42,6 +42,7 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "calendar-feed-list": ("GET", None, ANY_STAFF),
     "patient-detail": ("GET", "patient", CLINIC_STAFF),
     "patient-edit": ("GET", "patient", CLINIC_STAFF),
+    "patient-merge": ("GET", "patient", {"alice"}),
     "appointment-create": ("GET", "patient", CLINIC_STAFF),
     "calendar-feed-create-patient": ("GET", "patient", CLINIC_STAFF),
     # clinical roles
