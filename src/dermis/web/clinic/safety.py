@@ -51,7 +51,7 @@ def _sessions(patient: Patient, exclude: TreatmentSession | None) -> tuple[Sessi
             on=timezone.localtime(s.performed_at).date(),
             final=s.status == TreatmentSession.Status.FINAL,
         )
-        for s in rows.only("modality", "performed_at", "status")
+        for s in rows.only("patient", "modality", "performed_at", "status")
     )
 
 

@@ -341,7 +341,7 @@ def patient_bundle(p: m.Patient) -> Bundle:
     """Everything Dermis holds about `p`, as one FHIR Bundle of type collection."""
     ref = Refs(p.clinic)
     sessions = list(p.sessions.prefetch_related("areas", "addenda").order_by("performed_at", "pk"))
-    appointments = list(p.appointments.order_by("start", "pk"))
+    appointments = list(p.appointments.select_related("clinic").order_by("start", "pk"))
     consultations = list(p.consultations.order_by("created_at", "pk"))
     staff_ids = {a.practitioner_id for a in appointments} | {s.practitioner_id for s in sessions}
     staff_ids |= {c_.practitioner_id for c_ in consultations if c_.practitioner_id}

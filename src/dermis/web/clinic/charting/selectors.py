@@ -163,7 +163,7 @@ def course_progress(patient: Patient, plan_row: TreatmentPlan | None) -> list[di
         return []
     sessions = [
         SessionDone(s.modality, timezone.localtime(s.performed_at).date(), s.is_final)
-        for s in patient.sessions.only("modality", "performed_at", "status")
+        for s in patient.sessions.only("patient", "modality", "performed_at", "status")
     ]
     return [
         {

@@ -1,0 +1,84 @@
+"""The record page and the FHIR export make the same number of queries whatever the size of the
+record (2 or 8 treated visits): no query per session, appointment or area."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dermis.web.clinic.models import Appointment, SessionArea, TreatmentSession
+from tests.web.full_world import journey
+
+RECORD_PAGE_MAX = 30
+FHIR_EXPORT_MAX = 17  # with the API request's own (token, staff, audit)
+
+
+def _more_visits(world, record: dict, count: int) -> None:
+    """`count` more weekly treated visits before the journey's, each with an appointment, a
+    signed session and two areas."""
+    first = record["appointment"]
+    for week in range(1, count + 1):
+        start = first.start - timedelta(weeks=week)
+        visit = Appointment.objects.create(
+            clinic=world.northgate, patient=world.nora, practitioner=world.pat,
+            plan=record["plan"], start=start, end=start + timedelta(hours=1),
+        )  # fmt: skip
+        session = TreatmentSession.objects.create(
+            patient=world.nora, plan=record["plan"], practitioner=world.pat, appointment=visit,
+            performed_at=start, modality="microneedling", device="automated_pen",
+        )  # fmt: skip
+        for area in ("cheeks", "forehead"):
+            SessionArea.objects.create(session=session, area=area, depth_mm=1.0, passes=2)
+        TreatmentSession.objects.filter(pk=session.pk).update(status="final")
+
+
+@pytest.fixture
+def record_of_size(world, settings, tmp_path):
+    settings.PHOTO_ROOT = tmp_path / "photos"
+
+    def make(visits: int) -> None:
+        record = journey(world.nora, world.pat)
+        _more_visits(world, record, visits - 1)
+
+    return make
+
+
+def _queries(call) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("persona", ["pat", "fran"])
+def test_the_record_page_reads_a_constant_number_of_queries(
+    persona, world, record_of_size, client_as
+):
+    client = client_as(persona)
+    url = reverse("patient-detail", args=[world.nora.pk])
+    record_of_size(2)
+    client.get(url)  # the first request of a session does more (last login, token use)
+    small = _queries(lambda: client.get(url))
+    _more_visits(world, {"appointment": Appointment.objects.order_by("start").first(),
+                         "plan": world.nora.plans.get()}, 6)  # fmt: skip
+    large = _queries(lambda: client.get(url))
+    assert world.nora.sessions.count() == 9  # the journey's two and seven signed visits
+    assert small == large <= RECORD_PAGE_MAX
+
+
+def test_the_fhir_export_reads_a_constant_number_of_queries(world, record_of_size, api_as):
+    api = api_as("pat")
+    url = f"/api/v1/patients/{world.nora.pk}/fhir"
+    record_of_size(2)
+    api.get(url)  # the first request of a session does more (last login, token use)
+    small = _queries(lambda: api.get(url))
+    _more_visits(world, {"appointment": Appointment.objects.order_by("start").first(),
+                         "plan": world.nora.plans.get()}, 6)  # fmt: skip
+    large = _queries(lambda: api.get(url))
+    entries = api.get(url).json()["entry"]
+    assert sum(e["resource"]["resourceType"] == "Appointment" for e in entries) == 8
+    assert small == large <= FHIR_EXPORT_MAX
