@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dermis.web.clinic.audit_log.views import SYSTEM_NAMES
 from dermis.web.clinic.models import AuditEvent
 
 
@@ -26,7 +27,7 @@ def _event(clinic, user, action="view", patient=None, at=None, **extra) -> Audit
 
 
 def _shown(response) -> list[int]:
-    return [e.pk for e in response.context["page"].object_list]
+    return [e.pk for e in response.context["page"]["events"]]
 
 
 @pytest.mark.parametrize(
@@ -101,28 +102,55 @@ def test_invalid_filter_names_the_field(world, client_as):
     assert _shown(response) == []
 
 
-def test_user_choices_are_this_clinics_only(world, client_as):
+def test_user_choices_are_this_clinics_staff_from_the_staff_table(world, client_as):
     _event(world.northgate, world.pat.user)
     _event(world.riverside, world.oscar.user)
     response = client_as("alice").get(reverse("audit-log"))
     choices = [value for value, _ in response.context["form"].fields["user"].choices]
-    assert choices == ["", "pat"]
+    # fran has no event yet and is offered all the same; oscar (another clinic) never is.
+    assert choices == ["", "alice", "fran", "pat", *SYSTEM_NAMES]
     assert client_as("alice").get(reverse("audit-log"), {"user": "oscar"}).status_code == 200
 
 
-def test_paginated_by_50(world, client_as):
+def test_the_user_choices_do_not_read_the_events(world, client_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as("alice")
+    client.get(reverse("audit-log"))
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("audit-log"))
+    reads = [q["sql"] for q in captured if 'FROM "clinic_auditevent"' in q["sql"]]
+    assert len(reads) == 1 and "DISTINCT" not in reads[0] and "COUNT" not in reads[0]
+
+
+def test_paged_by_50_older_and_newer_by_position(world, client_as):
     base = timezone.now()
     events = [
         _event(world.northgate, world.pat.user, at=base - timedelta(minutes=i)) for i in range(51)
     ]
+    # Two events in the same microsecond still page apart, by id.
+    twin = _event(world.northgate, world.pat.user, at=events[49].at)
     client = client_as("alice")
     first = client.get(reverse("audit-log"), {"action": "view"})
     assert len(_shown(first)) == 50
     assert _shown(first)[0] == events[0].pk
-    assert "page=2" in first.content.decode()
-    assert "action=view" in first.content.decode()
-    second = client.get(reverse("audit-log"), {"action": "view", "page": 2})
-    assert _shown(second) == [events[50].pk]
+    html = first.content.decode()
+    assert "older_than=" in html and "newer_than=" not in html and "action=view" in html
+    older = first.context["page"]["older"]
+    second = client.get(reverse("audit-log"), {"action": "view", "older_than": older})
+    shown = set(_shown(first)) | set(_shown(second))
+    assert shown == {e.pk for e in [*events, twin]} and len(_shown(second)) == 2
+    assert second.context["page"]["older"] is None
+    newer = second.context["page"]["newer"]
+    back = client.get(reverse("audit-log"), {"action": "view", "newer_than": newer})
+    assert _shown(back) == _shown(first)
+
+
+def test_a_mangled_position_shows_the_newest_page(world, client_as):
+    event = _event(world.northgate, world.pat.user)
+    response = client_as("alice").get(reverse("audit-log"), {"older_than": "yesterday_x"})
+    assert response.status_code == 200 and _shown(response) == [event.pk]
 
 
 def test_page_is_read_only(world, client_as):

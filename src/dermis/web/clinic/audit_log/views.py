@@ -1,11 +1,16 @@
-"""The clinic's audit log, for its admin: read-only, newest first, filterable, 50 a page."""
+"""The clinic's audit log, for its admin: read-only, newest first, filterable, 50 a page.
+
+Paged by position (keyset: "older than this event"), not by page number, and never counted: a
+page costs the same at the millionth event as at the first. The user filter's choices are the
+clinic's staff, not a DISTINCT over every event."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django import forms
-from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -13,9 +18,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from dermis.web.clinic.access import ADMIN_ONLY, staff_required
-from dermis.web.clinic.models import AuditEvent
+from dermis.web.clinic.models import AuditEvent, StaffMember
 
 PAGE_SIZE = 50
+# Actors without a user (clinic/actors.py: Actor.username) that write to the log.
+SYSTEM_NAMES = ("(command line)", "(demo)", "(import)", "(system)")
 
 
 class AuditFilter(forms.Form):
@@ -62,24 +69,74 @@ def filtered(events, data: dict):
     return events
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the log, newest first: the event at `at` with id `pk`."""
+
+    at: datetime
+    pk: int
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        at, _, pk = (text or "").rpartition("_")
+        try:
+            when = datetime.fromisoformat(at)
+            return cls(when if timezone.is_aware(when) else timezone.make_aware(when), int(pk))
+        except ValueError:
+            return None  # a mangled link shows the newest page
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> str:
+        return f"{event.at.isoformat()}_{event.pk}"
+
+
+def keyset_page(events, older_than: Cursor | None, newer_than: Cursor | None) -> dict:
+    """One page of `events`, newest first, and the cursors of the pages either side (or None)."""
+    if newer_than is not None:
+        after = Q(at__gt=newer_than.at) | Q(at=newer_than.at, pk__gt=newer_than.pk)
+        rows = list(events.filter(after).order_by("at", "id")[: PAGE_SIZE + 1])
+        more_newer = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        return {
+            "events": rows,
+            "newer": Cursor.of(rows[0]) if more_newer and rows else None,
+            "older": Cursor.of(rows[-1]) if rows else None,
+        }
+    if older_than is not None:
+        before = Q(at__lt=older_than.at) | Q(at=older_than.at, pk__lt=older_than.pk)
+        events = events.filter(before)
+    rows = list(events.order_by("-at", "-id")[: PAGE_SIZE + 1])
+    more_older = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return {
+        "events": rows,
+        "newer": Cursor.of(rows[0]) if older_than is not None and rows else None,
+        "older": Cursor.of(rows[-1]) if more_older else None,
+    }
+
+
+def user_choices(clinic) -> list[str]:
+    staff = StaffMember.objects.filter(clinic=clinic).order_by("user__username")
+    return [*staff.values_list("user__username", flat=True), *SYSTEM_NAMES]
+
+
 @require_safe
 @staff_required(ADMIN_ONLY)
 def audit_log(request) -> HttpResponse:
     events = AuditEvent.objects.filter(clinic=request.staff.clinic)
-    usernames = list(
-        events.exclude(username="")
-        .order_by("username")
-        .values_list("username", flat=True)
-        .distinct()
-    )
-    form = AuditFilter(request.GET or None, usernames=usernames)
+    form = AuditFilter(request.GET or None, usernames=user_choices(request.staff.clinic))
     if form.is_bound and form.is_valid():
         events = filtered(events, form.cleaned_data)
     elif form.is_bound:
         events = events.none()
-    page = Paginator(events.order_by("-at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        events,
+        Cursor.parse(request.GET.get("older_than")),
+        Cursor.parse(request.GET.get("newer_than")),
+    )
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("older_than", "newer_than", "page"):
+        query.pop(key, None)
     return render(
         request,
         "clinic/audit/audit_log.html",
