@@ -31,6 +31,7 @@ from dermis.web.clinic.models import (
     StaffMember,
     TreatmentPlan,
     TreatmentSession,
+    WorkingHours,
 )
 from dermis.web.clinic.scheduling import availability
 from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book_series
@@ -146,6 +147,19 @@ class Setup:
         )
 
 
+def usable_rooms(clinic, who: StaffMember, where: Location | None) -> tuple[Room, ...]:
+    """The rooms a session with `who` can be in: at the chosen location, else at the locations
+    of their working hours (any of the clinic's when some hours name no location). Only these
+    rooms' busy times are read."""
+    rooms = Room.objects.filter(clinic=clinic)
+    if where is not None:
+        return tuple(rooms.filter(location=where))
+    places = set(WorkingHours.objects.filter(staff=who).values_list("location_id", flat=True))
+    if places and None not in places:
+        rooms = rooms.filter(location_id__in=places)
+    return tuple(rooms)
+
+
 def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
     """The slot finder's request for the sessions of the chosen course still to book.
 
@@ -168,8 +182,7 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
             f"{who.display_name} has no working hours{at}: an admin can add them on the "
             "availability page",
         )
-    rooms = Room.objects.filter(clinic=plan.patient.clinic)
-    rooms = tuple(rooms.filter(location=where) if where else rooms)
+    rooms = usable_rooms(plan.patient.clinic, who, where)
     devices = {t.device for t in course.treatments}
     equipment = tuple(Equipment.objects.filter(clinic=plan.patient.clinic, device__in=devices))
     notes: list[str] = []
