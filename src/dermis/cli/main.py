@@ -1,4 +1,7 @@
-"""The `dermis` command. Each sub-command lives in its own module and registers itself here."""
+"""The `dermis` command. Each sub-command lives in its own module and registers itself here.
+
+Only the module of the command being run is imported (`dermis forecast --json` never loads
+Django, pydantic's knowledge schema or matplotlib); `dermis --help` imports them all."""
 
 from __future__ import annotations
 
@@ -17,9 +20,38 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.web",
     "dermis.cli.api_tokens",
 )
+# Which module registers each command (a test checks this against the modules themselves).
+COMMANDS = {
+    "screen": "dermis.cli.clinical",
+    "plan": "dermis.cli.clinical",
+    "aftercare": "dermis.cli.clinical",
+    "knowledge": "dermis.cli.clinical",
+    "forecast": "dermis.cli.forecast",
+    "maintain": "dermis.cli.forecast",
+    "calibration-report": "dermis.cli.calibration_report",
+    "demo": "dermis.cli.demo",
+    "manage": "dermis.cli.web",
+    "serve": "dermis.cli.web",
+    "token": "dermis.cli.api_tokens",
+    "export-fhir": "dermis.cli.api_tokens",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command named in `argv` (after the global options), if any."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--knowledge":
+            skip = True  # its value follows
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`'s command alone when it names a known one, else for every command."""
     import importlib
 
     parser = argparse.ArgumentParser(
@@ -33,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(also DERMIS_KNOWLEDGE)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
+    command = command_of(argv) if argv is not None else None
+    modules = (COMMANDS[command],) if command in COMMANDS else SUBCOMMAND_MODULES
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -45,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_ndtr, ndtr
 
 from dermis.core.errors import InputError
 from dermis.core.outcome.inputs import OutcomePatient, Treatment, make_patient
 from dermis.core.outcome.kinetics import F64, Draws, Kinetics
 from dermis.core.outcome.parameters import OutcomeParameters
+from dermis.core.outcome.special import expit, ndtr
 
 _HOME_DEVICES = ("home_roller", "home_kit")
 
@@ -219,6 +219,8 @@ def validate_follow_ups(follow_ups: Sequence[FollowUp]) -> tuple[FollowUp, ...]:
 
 def log_likelihood(predicted_pct: F64, follow_ups: Sequence[FollowUp], rater_sd: float) -> F64:
     """Log-likelihood of each draw given the follow-ups; predicted_pct has shape (k, n)."""
+    from scipy.special import log_ndtr, ndtr  # only when grades condition the forecast
+
     total = np.zeros(predicted_pct.shape[1])
     for row, f in zip(predicted_pct, follow_ups, strict=True):
         if f.low_pct == f.high_pct:
