@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from django.apps import apps as django_apps
+from django.db import connection
 from django.urls import reverse
 
 from dermis.web.clinic.actors import Actor
@@ -165,3 +166,34 @@ def test_a_fixture_patient_is_searchable(world):
         date_of_birth=date(1990, 1, 1),
     )
     assert ada.search_name == "ada byron"
+
+
+def _indexes(table: str) -> dict:
+    with connection.cursor() as cursor:
+        return connection.introspection.get_constraints(cursor, table)
+
+
+def test_the_normalised_columns_and_appointment_starts_are_indexed(db):
+    patient = {tuple(c["columns"]) for c in _indexes("clinic_patient").values() if c["index"]}
+    assert {("clinic_id", "search_name"), ("clinic_id", "phone_normalised")} <= patient
+    appointment = {
+        tuple(c["columns"]) for c in _indexes("clinic_appointment").values() if c["index"]
+    }
+    assert ("clinic_id", "start") in appointment
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_on_postgresql_a_search_uses_the_trigram_indexes(people, world):
+    from dermis.web.clinic.patients.filters import PatientFilter
+
+    for q, index in (
+        ("lukasiewicz", "clinic_patient_search_name_trgm"),
+        ("07700 900999", "clinic_patient_phone_trgm"),
+    ):
+        found = PatientFilter(q=q).apply(Patient.objects.all())
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            sql, params = found.query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert index in plan, plan
