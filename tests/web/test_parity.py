@@ -121,7 +121,8 @@ def test_changing_demographics(case, world, client_as, api_as):
 
 # --- One search -----------------------------------------------------------------------------------
 
-SEARCHES = ["07700900123", "07700 900123", "Quinn", "nora quinn", "14/03/1985", "1985-03-14", "zzz"]
+SEARCHES = ["07700900123", "07700 900123", "Quinn", "nora quinn", "14/03/1985", "1985-03-14", "zzz",
+            "+44 7700 900123", "NÓRA", "14.03.1985", "14 Mar 1985"]  # fmt: skip
 
 
 @pytest.mark.parametrize("q", SEARCHES)

@@ -18,6 +18,13 @@ def search(actor: Actor, search: PatientFilter) -> QuerySet[Patient]:
     return search.apply(patients, region=actor.clinic.country)
 
 
+def by_ids(actor: Actor, ids: list[int]) -> QuerySet[Patient]:
+    """The actor's clinic's patients with these ids, by name."""
+    return Patient.objects.filter(clinic=actor.clinic, pk__in=ids).order_by(
+        "family_name", "given_name", "pk"
+    )
+
+
 MAX_CANDIDATES = 10
 
 

@@ -55,9 +55,7 @@ def patient_create(request):
             patient = services.register_patient(actor_of(request), **form.cleaned_data)
         except services.PossibleDuplicate as err:
             show(form, err)
-            context["candidates"] = Patient.objects.filter(pk__in=err.candidates).order_by(
-                "family_name", "given_name", "pk"
-            )
+            context["candidates"] = selectors.by_ids(actor_of(request), err.candidates)
             status = err.status
         except ServiceError as err:
             show(form, err)
