@@ -2,7 +2,7 @@
 
 Bounded (a few examples per operation, derandomised) so the whole run stays near a minute.
 Two identities: a practitioner (the brief's persona) and the clinic admin, who alone reaches
-the import, export and erasure operations.
+the import, export, erasure and merge operations.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def test_api_as_a_practitioner(case, token_for, record):
 
 
 @pytest.mark.slow
-@schema.include(path_regex="import|erase|exports|subject-access").parametrize()
+@schema.include(path_regex="import|erase|exports|subject-access|merge").parametrize()
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

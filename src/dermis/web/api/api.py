@@ -61,6 +61,11 @@ class DermisAPI(NinjaAPI):
                     wanted |= {403: "The token's user may not do this"}
                 if "{" in path:
                     wanted[404] = "No such record in your clinic"
+                if "{patient_id}" in path:
+                    wanted[308] = (
+                        "The patient was merged into another: `Location` is the same request "
+                        "for the kept record, whose id is `errors[0].kept_id`"
+                    )
                 if operation.get("parameters") or operation.get("requestBody"):
                     wanted[422] = "Invalid input: `errors` names each field"
                 if operation.get("requestBody"):

@@ -14,6 +14,7 @@ from dermis.web.api.schemas import (
     PatientOut,
     PatientPatch,
     PatientQuery,
+    Problem,
 )
 from dermis.web.clinic.access import ADMIN_ONLY, ANY_STAFF, audit
 from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
@@ -48,7 +49,7 @@ def list_patients(request, query: Query[PatientQuery]):
     }
 
 
-@router.post("/patients", response={201: PatientOut}, summary="Register a patient")
+@router.post("/patients", response={201: PatientOut, 409: Problem}, summary="Register a patient")
 def create_patient(request, payload: PatientIn):
     """A likely duplicate (the same name and date of birth, email or phone as a patient the clinic
     has) is refused with 409 `possible-duplicate`, its `errors[0].candidates` the ids to check,
