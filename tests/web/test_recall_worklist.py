@@ -181,7 +181,7 @@ def test_propose_offers_free_slots_from_the_due_day_and_books_only_the_one_chose
 ):
     fiona, fiona_due = due["fiona"]
     client = client_as("fran")
-    response, offered = _slots(client, fiona, propose="maintenance")
+    _, offered = _slots(client, fiona, propose="maintenance")
     assert 2 <= len(offered) <= 5
     assert not Appointment.objects.filter(patient=fiona).exists()  # proposing books nothing
     days = [s["start"].date() for s in offered]
@@ -244,9 +244,7 @@ def test_booking_a_slot_before_the_due_day_is_refused_naming_the_field(world, du
     fiona, fiona_due = due["fiona"]
     early = timezone.make_aware(datetime.combine(fiona_due - timedelta(days=3), time(10)))
     data = {"what": "maintenance", "start": early.isoformat()}
-    response = client_as("fran").post(
-        reverse("recall-book", kwargs={"patient_id": fiona.pk}), data
-    )
+    response = client_as("fran").post(reverse("recall-book", kwargs={"patient_id": fiona.pk}), data)
     assert response.status_code == 400
     assert "start" in response.context["book_form"].errors
     assert "before the first possible day" in response.content.decode()
