@@ -53,7 +53,7 @@ def log_contact(
         raise ServiceError("outcome", f"must be one of {', '.join(OUTCOMES.values)}")
     if outcome == OUTCOMES.SNOOZE:
         if snooze_until is None:
-            raise ServiceError("snooze_until", "is required to snooze: until which day?")
+            raise ServiceError("snooze_until", "is required for a snooze: the day it ends")
         if snooze_until <= clock.today():
             raise ServiceError("snooze_until", "must be a day after today")
     elif snooze_until is not None:
