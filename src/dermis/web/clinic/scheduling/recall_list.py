@@ -115,6 +115,10 @@ class _FollowUp(OverdueFollowUp):
     def contact_by(self):
         return getattr(self.appointment, "contact_by", "")
 
+    @property
+    def contact_label(self):
+        return getattr(self.appointment, "contact_label", "")
+
 
 def worklist(clinic: Clinic, today: date, now: datetime, horizon: int = HORIZON_DAYS) -> Page:
     """The three sections, each soonest (or most overdue) first, at most LIMIT rows each."""

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from dermis.web.clinic.access import ANY_STAFF, actor_of, staff_required
 from dermis.web.clinic.audit import Action, record_many
+from dermis.web.clinic.models import RecallContact
 from dermis.web.clinic.scheduling import recall, recall_list
 from dermis.web.clinic.scheduling.views import recall_patient
 
@@ -27,6 +28,10 @@ def recall_worklist(request):
     # The page shows each listed patient's contact details (and, to clinical roles, forecasts):
     # one audit entry each, in one insert.
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
+    labels = dict(RecallContact.Outcome.choices) | {RecallContact.Outcome.SNOOZE: "Snoozed"}
+    rows = [*work.maintenance, *work.incomplete, *(f.appointment for f in work.follow_ups)]
+    for row in rows:
+        row.contact_label = labels.get(row.contact_outcome or "", "")
     context = {
         "maintenance": work.maintenance,
         "incomplete": work.incomplete,
