@@ -182,3 +182,16 @@ def test_recompute_rewrites_every_row_with_a_progress_bar(world, capsys):
     assert _stored(world, today, now) == expected
     assert due_dates.stale(world.northgate) == 0
     assert main(["recall", "recompute", "--clinic", "999999"]) == 2
+
+
+def test_a_bulk_writer_can_defer_the_rewrite_to_the_end(world):
+    from dermis.web.clinic import recall_sync
+
+    with recall_sync.deferred():
+        plan = factories.accepted_plan(world.pat, world.nora)
+        assert not RecallEntry.objects.filter(patient=world.nora).exists()  # not yet
+    (row,) = RecallEntry.objects.filter(patient=world.nora)
+    assert (row.section, row.plan, row.counted) == ("series", plan, 0)
+    with recall_sync.deferred(refresh=False):
+        consultations.complete_plan(factories.actor(world.pat), plan)
+    assert RecallEntry.objects.filter(patient=world.nora).get() == row  # left to the caller

@@ -25,7 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from dermis.web.clinic import clock
+from dermis.web.clinic import clock, recall_sync
 from dermis.web.clinic.demo.journeys import ClinicJourneys
 from dermis.web.clinic.demo.world import CLINICS, PER_CLINIC, StaffSpec
 from dermis.web.clinic.models import Clinic, Role, StaffMember
@@ -89,14 +89,16 @@ def build_demo(
                     DemoLogin(m.user.username, m.get_role_display(), clinic.name) for m in staff
                 ]
                 journeys = ClinicJourneys(clinic, staff, today, written)
-                if created:
-                    journeys.premises.furnish(spec, opened=today - timedelta(days=OPENED_DAYS_AGO))
-                    for _ in journeys.patients():
-                        done += 1
-                        if progress:
-                            progress(done, total)
-                journeys.premises.ensure_today(today)
-                # The services kept the recall rows as each visit happened; as of today now.
+                # The recall rows are computed once, as of today, after the clinic's history.
+                with recall_sync.deferred(refresh=False):
+                    if created:
+                        opened = today - timedelta(days=OPENED_DAYS_AGO)
+                        journeys.premises.furnish(spec, opened=opened)
+                        for _ in journeys.patients():
+                            done += 1
+                            if progress:
+                                progress(done, total)
+                    journeys.premises.ensure_today(today)
                 with clock.frozen_at(timezone.make_aware(datetime.combine(today, time(12)))):
                     due_dates.recompute([clinic])
     except BaseException:
