@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.demo",
     "dermis.cli.web",
     "dermis.cli.api_tokens",
+    "dermis.cli.recall",
 )
 # Which module registers each command (a test checks this against the modules themselves).
 COMMANDS = {

@@ -11,7 +11,7 @@ from django.apps import apps as django_apps
 from django.db import transaction
 from django.db.models import F, Max, ProtectedError
 
-from dermis.web.clinic import clock
+from dermis.web.clinic import clock, recall_sync
 from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
@@ -134,6 +134,8 @@ def update_patient(actor: Actor, patient: Patient, **changes) -> Patient:
             patient,
             summary=f"demographics: {', '.join(changed)[:150] or 'no change'}",
         )
+        if {"fitzpatrick", "date_of_birth", "sex"} & set(changed):  # the forecast's inputs
+            recall_sync.changed(patient)
     return patient
 
 
@@ -207,7 +209,10 @@ MERGED_RELATIONS: dict[str, str] = {
     "rechecks": MOVED,
     "safety_overrides": MOVED,
     "merged_from": "moved: records merged into the merged-away one lead to the kept one",
+    "recall_contacts": MOVED,
+    "recall_entries": "derived: dropped, and the kept record's rows computed again",
 }
+DERIVED = ("recall_entries",)
 FILLED_IN = ("phone", "email", "address", "fitzpatrick")
 
 
@@ -241,6 +246,9 @@ def merge_patients(actor: Actor, keep: Patient, merge_away: Patient) -> dict:
             if name == "plans":
                 continue
             rows = rel.related_model._base_manager.filter(**{rel.field.name: away})
+            if name in DERIVED:
+                rows.delete()
+                continue
             counts[name] = rows.update(**{rel.field.name: keep})
         counts["identifiers"] = _move_identifiers(keep, away)
         snapshot = {name: getattr(away, name) for name in (*DEMOGRAPHICS, "fitzpatrick")}
@@ -269,6 +277,7 @@ def merge_patients(actor: Actor, keep: Patient, merge_away: Patient) -> dict:
             + (f"; filled in {', '.join(filled)}" if filled else ""),
         )
         away.delete()
+        recall_sync.changed(keep)  # its sessions, plans and bookings changed
     return {"kept_id": keep.pk, "merged_id": away_pk, "moved": dict(counts), "filled_in": filled}
 
 

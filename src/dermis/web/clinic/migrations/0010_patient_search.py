@@ -54,7 +54,7 @@ def drop_trigram_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0008_outcome_parameter_sets"),
+        ("clinic", "0009_recall_worklist"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
