@@ -65,6 +65,7 @@ def test_the_record_page_reads_a_constant_number_of_queries(
     small = _queries(lambda: client.get(url))
     _more_visits(world, {"appointment": Appointment.objects.order_by("start").first(),
                          "plan": world.nora.plans.get()}, 6)  # fmt: skip
+    client.get(url)  # the forecast's inputs changed: the first view fills the shared cache
     large = _queries(lambda: client.get(url))
     assert world.nora.sessions.count() == 9  # the journey's two and seven signed visits
     assert small == large <= RECORD_PAGE_MAX
@@ -78,6 +79,7 @@ def test_the_fhir_export_reads_a_constant_number_of_queries(world, record_of_siz
     small = _queries(lambda: api.get(url))
     _more_visits(world, {"appointment": Appointment.objects.order_by("start").first(),
                          "plan": world.nora.plans.get()}, 6)  # fmt: skip
+    api.get(url)
     large = _queries(lambda: api.get(url))
     entries = api.get(url).json()["entry"]
     assert sum(e["resource"]["resourceType"] == "Appointment" for e in entries) == 8

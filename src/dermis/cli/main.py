@@ -35,6 +35,7 @@ COMMANDS = {
     "serve": "dermis.cli.web",
     "token": "dermis.cli.api_tokens",
     "export-fhir": "dermis.cli.api_tokens",
+    "recall": "dermis.cli.recall",
 }
 
 
