@@ -128,7 +128,10 @@ def test_serve_demo_seeds_prints_the_logins_and_they_work(clean_env):
     [
         (["serve", "--demo"], {"DERMIS_ENV": "production"}),
         # Off a loopback address the settings default to production.
-        (["serve", "--demo", "--host", "0.0.0.0"], {"DERMIS_SECRET_KEY": "k" * 50}),
+        (
+            ["serve", "--demo", "--host", "0.0.0.0"],
+            {"DERMIS_SECRET_KEY": "k" * 50, "DERMIS_RECORD_KEY": "r" * 50},
+        ),
     ],
 )
 def test_serve_demo_is_refused_in_production(run_python, argv, env):

@@ -9,6 +9,8 @@ Environment variables (all optional except where production says otherwise):
 - ``DERMIS_SECRET_KEY``: required in production: at least 32 characters and not the development
   key, otherwise the settings raise ``ImproperlyConfigured``. In development and test the
   well-known ``DEVELOPMENT_SECRET_KEY`` is used unless a key is given.
+- ``DERMIS_RECORD_KEY``: the key of the tamper-evidence seals (records, consents, audit chain);
+  required in production (at least 32 characters, not the secret key), derived in development.
 - ``DERMIS_ALLOWED_HOSTS``: comma-separated host names; default ``localhost,127.0.0.1,[::1]``
   (Django's test set-up adds ``testserver`` itself).
 - ``DERMIS_CSRF_TRUSTED_ORIGINS``: comma-separated origins such as ``https://clinic.example``.
@@ -96,6 +98,20 @@ if PRODUCTION:
         )
 elif not SECRET_KEY:
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
+
+# Tamper evidence: finalised records, consents and the audit chain are sealed with HMAC-SHA256
+# under this key (not SECRET_KEY, so rotating sessions' key does not break old seals). Required
+# in production; in development and test it is derived from SECRET_KEY.
+DERMIS_RECORD_KEY = env_str("DERMIS_RECORD_KEY", default="")
+if PRODUCTION:
+    if len(DERMIS_RECORD_KEY) < MIN_SECRET_KEY_LENGTH or DERMIS_RECORD_KEY == SECRET_KEY:
+        raise ImproperlyConfigured(
+            f"DERMIS_RECORD_KEY must be a random string of at least {MIN_SECRET_KEY_LENGTH} "
+            "characters in production, different from DERMIS_SECRET_KEY. Keep it safe and never "
+            "change it: records and the audit trail sealed with it are verified with it."
+        )
+elif not DERMIS_RECORD_KEY:
+    DERMIS_RECORD_KEY = "derived:" + SECRET_KEY
 
 ALLOWED_HOSTS = env_list("DERMIS_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DERMIS_CSRF_TRUSTED_ORIGINS", default=[])

@@ -61,6 +61,10 @@ class TreatmentSession(models.Model):
     content_sha256 = models.CharField(
         max_length=64, blank=True, help_text="hash of the record as finalised"
     )
+    # Tamper evidence (clinic/seals.py): a keyed HMAC of the record as finalised. Empty: not
+    # sealed (a draft, or a record finalised before keys, checked by content_sha256 alone).
+    seal = models.CharField(max_length=64, blank=True, default="")
+    seal_algorithm = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         ordering = ["-performed_at"]

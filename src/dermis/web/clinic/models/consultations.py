@@ -64,6 +64,10 @@ class ConsentRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # Tamper evidence (clinic/seals.py): a keyed HMAC of the whole record as signed (text,
+    # signature, signer, time). Empty: signed before keys, checked by text_sha256 alone.
+    seal = models.CharField(max_length=64, blank=True, default="")
+    seal_algorithm = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         ordering = ["-signed_at"]
