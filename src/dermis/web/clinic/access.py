@@ -100,6 +100,7 @@ def audit(
     *,
     patient: Patient | None = None,
     summary: str = "",
+    object_type: str = "",
 ) -> AuditEvent | None:
     """Record that the requesting user did `action` to `obj` (reads: views and downloads).
 
@@ -109,4 +110,6 @@ def audit(
     staff = staff_of(request)
     if staff is None:
         return None
-    return record(actor_of(request), action, obj, patient=patient, summary=summary)
+    return record(
+        actor_of(request), action, obj, patient=patient, summary=summary, object_type=object_type
+    )
