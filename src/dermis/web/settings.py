@@ -18,6 +18,8 @@ Environment variables (all optional except where production says otherwise):
   ``DERMIS_DATA_DIR/dermis.sqlite3``.
 - ``DERMIS_DATA_DIR``: where local data lives; default ``var/`` in the source checkout (or in the
   working directory for an installed package). Created if missing when SQLite is the default.
+- ``DERMIS_TRUSTED_PROXIES``: reverse proxies in front of the app that append to
+  X-Forwarded-For (default 0). ``DERMIS_SESSION_MAX_HOURS``: absolute session lifetime (12).
 - ``DERMIS_TIME_ZONE``: the clinic's time zone; default ``Europe/London``.
 - ``DERMIS_LOG_LEVEL``: default ``INFO``.
 - ``DERMIS_CALIBRATION_DRAWS``: draws per course of the clinic's calibration report; default 400.
@@ -126,6 +128,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "dermis.web.clinic",
@@ -139,6 +143,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # idle and absolute session limits, and the second factor where it is required
+    "dermis.web.clinic.accounts.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # 403 and 404 answered to staff on a page or API route are audited (clinic/audit_refusals.py)
@@ -229,7 +236,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = int(env_str("DERMIS_LOGIN_FAILURE_LIMIT", default="5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env_str("DERMIS_LOGIN_COOLOFF_MINUTES", default="15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked by account (any address) and by address (any account), each after AXES_FAILURE_LIMIT:
+# an account cannot be guessed by spreading tries over addresses, and one address cannot lock
+# every account (it is locked itself after the limit). The address is the client's, read
+# through DERMIS_TRUSTED_PROXIES reverse proxies (clinic/client_address.py).
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "dermis.web.clinic.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 AXES_VERBOSE = False
@@ -240,6 +252,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Accounts (clinic/accounts) ---------------------------------------------------------------
+
+# How many reverse proxies in front of the app each append the client's address to
+# X-Forwarded-For (0: none, the connection's address is the client's). Never more than there are:
+# an address a client wrote itself would then be believed.
+DERMIS_TRUSTED_PROXIES = int(env_str("DERMIS_TRUSTED_PROXIES", default="0"))
+# A session ends after this long whatever it does (the idle limit is a clinic setting).
+SESSION_COOKIE_AGE = int(env_str("DERMIS_SESSION_MAX_HOURS", default="12")) * 3600
+OTP_TOTP_ISSUER = "Dermis"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 
 # --- Security -------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404
 
 from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, CLINICAL, Actor
 from dermis.web.clinic.audit import record
+from dermis.web.clinic.client_address import client_address
 from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
 
 __all__ = ["ADMIN_ONLY", "ANY_STAFF", "CLINICAL", "actor_of", "audit", "staff_required"]
@@ -80,9 +81,8 @@ def clinic_object(request: HttpRequest, model, pk: int, **filters):
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a proxy's X-Forwarded-For can be forged unless the proxy is configured
-    # to set it, which is a deployment decision (see README).
-    return request.META.get("REMOTE_ADDR") or None
+    # Through DERMIS_TRUSTED_PROXIES reverse proxies only: X-Forwarded-For is otherwise forgeable.
+    return client_address(request)
 
 
 def actor_of(request: HttpRequest, channel: str = "web") -> Actor:
