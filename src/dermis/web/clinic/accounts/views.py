@@ -25,7 +25,10 @@ class CodeForm(forms.Form):
     )
 
 
-WRONG_CODE = "the code did not match: enter the current code from your authenticator app"
+WRONG_CODE = (
+    "the code did not match: enter the current code from your authenticator app (after a wrong "
+    "code, wait a little longer before each try)"
+)
 
 
 def _next(request) -> str:
