@@ -185,3 +185,12 @@ def test_the_admins_password_form_applies_the_validators_too(world):
     )
     assert not form.is_valid()
     assert "This password is too short" in str(form.errors)
+
+
+def test_a_code_is_accepted_once(world):
+    device = TOTPDevice.objects.create(user=world.alice.user, name="phone", confirmed=True)
+    first, second = logged_in(world, "alice"), logged_in(world, "alice")
+    used = code(device)
+    assert first.post(reverse("two-factor-verify"), {"code": used})["Location"] == "/"
+    replay = second.post(reverse("two-factor-verify"), {"code": used})
+    assert replay.status_code == 400

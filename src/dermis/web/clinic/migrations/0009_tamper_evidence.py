@@ -49,22 +49,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="consentrecord",
             name="seal",
-            field=models.CharField(blank=True, default="", max_length=64),
+            field=models.CharField(blank=True, max_length=64, null=True),
         ),
         migrations.AddField(
             model_name="consentrecord",
             name="seal_algorithm",
-            field=models.CharField(blank=True, default="", max_length=20),
+            field=models.CharField(blank=True, max_length=20, null=True),
         ),
         migrations.AddField(
             model_name="treatmentsession",
             name="seal",
-            field=models.CharField(blank=True, default="", max_length=64),
+            field=models.CharField(blank=True, max_length=64, null=True),
         ),
         migrations.AddField(
             model_name="treatmentsession",
             name="seal_algorithm",
-            field=models.CharField(blank=True, default="", max_length=20),
+            field=models.CharField(blank=True, max_length=20, null=True),
         ),
         migrations.RunPython(seal_existing, migrations.RunPython.noop),
     ]
