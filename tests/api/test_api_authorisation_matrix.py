@@ -70,6 +70,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/sessions/{session_id}/addenda"): CLINICAL,
     ("POST", "/api/v1/patients/{patient_id}/photos"): CLINICAL,
     ("GET", "/api/v1/photos/{photo_id}"): CLINICAL,
+    ("GET", "/api/v1/sessions/{session_id}/integrity"): CLINICAL,
+    ("GET", "/api/v1/consents/{consent_id}/integrity"): CLINICAL,
 }
 # Sent as multipart/form-data (a fresh body per request: a file is read once).
 MULTIPART = {("POST", "/api/v1/patients/{patient_id}/photos")}
@@ -158,7 +160,7 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
             "precare_done": True,
         },
         ("PATCH", "/api/v1/sessions/{session_id}"): {"notes": "changed"},
-        ("POST", "/api/v1/sessions/{session_id}/finalise"): {},
+        ("POST", "/api/v1/sessions/{session_id}/finalise"): {"version": "0" * 20},
         ("POST", "/api/v1/sessions/{session_id}/addenda"): {"text": "Reviewed at follow-up."},
         ("POST", "/api/v1/outcomes/parameter-sets/refit"): {},
         ("POST", "/api/v1/outcomes/parameter-sets/revert"): {},
@@ -196,6 +198,7 @@ def _path(template: str, world, record) -> str:
         "session_id": record.session.pk,
         "appointment_id": record.appointment.pk,
         "photo_id": record.photo.pk,
+        "consent_id": record.consent.pk,
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), template)
 

@@ -24,6 +24,7 @@ ANY_STAFF = {"alice", "pat", "fran", "oscar"}
 CLINIC_STAFF = {"alice", "pat", "fran"}
 CLINICAL = {"alice", "pat"}
 EVERYONE = {"anonymous", "nobody", "alice", "pat", "fran", "oscar"}
+LOGGED_IN = EVERYONE - {"anonymous"}
 
 # name -> (method, which Northgate record fills the URL ("keyword=record" when the keyword is not
 # the record's usual one), personas allowed)
@@ -35,6 +36,15 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "directory": ("GET", None, EVERYONE),
     "directory-practitioner": ("GET", "listed", EVERYONE),
     "calendar-feed": ("GET", "token", EVERYONE),
+    "password-reset": ("GET", None, EVERYONE),
+    "password-reset-done": ("GET", None, EVERYONE),
+    "password-reset-confirm": ("GET", "reset", EVERYONE),
+    "password-reset-complete": ("GET", None, EVERYONE),
+    # anyone logged in: their own account
+    "password-change": ("GET", None, LOGGED_IN),
+    "password-change-done": ("GET", None, LOGGED_IN),
+    "two-factor-verify": ("GET", None, LOGGED_IN),
+    "two-factor-setup": ("GET", None, LOGGED_IN),
     # any member of staff, own clinic
     "dashboard": ("GET", None, ANY_STAFF),
     "patient-list": ("GET", None, ANY_STAFF),
@@ -143,6 +153,8 @@ def _url(name: str, record: str | None, records: dict) -> str:
         return reverse(name)
     if record == "token":
         return reverse(name, kwargs={"token": records["token"]})
+    if record == "reset":  # a reset link that does not work: the page says so
+        return reverse(name, kwargs={"uidb64": "MQ", "token": "not-a-token"})
     keyword, _, record = record.rpartition("=")
     return reverse(name, kwargs={keyword or KWARG.get(record, "pk"): records[record].pk})
 

@@ -6,6 +6,7 @@ from django.urls import path
 
 from dermis.web.api import fallback
 from dermis.web.api.api import api
+from dermis.web.clinic.accounts import views as accounts
 from dermis.web.clinic.audit_log import views as audit_log
 from dermis.web.clinic.charting.views import photos, sessions
 from dermis.web.clinic.consultations.views import consultation, plans
@@ -28,6 +29,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *accounts.urlpatterns,
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("api/<path:rest>", fallback.unknown),

@@ -16,6 +16,7 @@ from dermis.web.api.routers import (
     charting,
     consultations,
     exchange,
+    integrity,
     outcomes,
     patients,
     recall,
@@ -92,6 +93,7 @@ for module in (
     recall,
     staff,
     exchange,
+    integrity,
 ):
     api.add_router("/v1/", module.router)
 api.add_router("/v1/", staff.public)

@@ -26,6 +26,7 @@ from dermis.core.screening import screen
 from dermis.web.clinic import clock, recall_sync, safety
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
+from dermis.web.clinic.consultations.consent_records import seal_consent
 from dermis.web.clinic.consultations.consent_texts import ConsentText, consent_for
 from dermis.web.clinic.core_inputs import core_assessment, core_patient, knowledge
 from dermis.web.clinic.errors import ServiceError, conflict
@@ -278,6 +279,7 @@ def accept_plan(
             witnessed_by=user,
             ip_address=consent.ip_address,
         )
+        seal_consent(record_)
         if latest is not None and latest.status == TreatmentPlan.Status.ACTIVE:
             latest.status = TreatmentPlan.Status.SUPERSEDED
             latest.save(update_fields=["status"])

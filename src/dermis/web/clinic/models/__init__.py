@@ -7,7 +7,7 @@ at the time, with the knowledge-base version that said it. Models hold no clinic
 services of each context write them.
 """
 
-from dermis.web.clinic.models.audit import AuditEvent, AuditQuerySet
+from dermis.web.clinic.models.audit import AuditChainHead, AuditEvent, AuditQuerySet
 from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionArea, TreatmentSession
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
@@ -40,6 +40,7 @@ __all__ = [
     "PHOTOTYPES",
     "SEXES",
     "Appointment",
+    "AuditChainHead",
     "AuditEvent",
     "AuditQuerySet",
     "CalendarFeed",

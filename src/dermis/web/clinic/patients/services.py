@@ -83,12 +83,31 @@ def register_patient(actor: Actor, **data) -> Patient:
     return patient
 
 
+CONTACT_FIELDS = ("email", "phone")
+
+
+def _guard_contact_change(actor: Actor, patient: Patient, clean: Mapping) -> None:
+    """Pre-care and aftercare advice goes to the patient's email and phone: front desk may fill
+    in a missing one, but replacing one needs a clinical role."""
+    if actor.is_clinical:
+        return
+    for name in CONTACT_FIELDS:
+        old = getattr(patient, name) or ""
+        if name in clean and old and (clean[name] or "") != old:
+            raise ServiceError(
+                name,
+                "can be changed only by a practitioner or the clinic admin once set: care "
+                "advice is sent to it (front desk may fill in a missing one)",
+            )
+
+
 def update_patient(actor: Actor, patient: Patient, **changes) -> Patient:
     """Change the given demographics (and, for clinical staff, the phototype)."""
     actor.require(ANY_STAFF, "changing demographics")
     actor.own(patient, "patient")
     clean = _validated(actor, changes, creating=False)
     changed = sorted(k for k, v in clean.items() if getattr(patient, k) != v)
+    _guard_contact_change(actor, patient, clean)
     with transaction.atomic():
         for name, value in clean.items():
             setattr(patient, name, value)
