@@ -268,10 +268,10 @@ _TYPE = "(?P<type_>[A-Z][A-Za-z]{1,40})"
 _ID = r"(?P<id_>[A-Za-z0-9\-.]{1,64})"
 
 urlpatterns = [
-    re_path(rf"^fhir/{_V}/metadata$", metadata, name="fhir-metadata"),
-    re_path(rf"^fhir/{_V}/Patient/{_ID}/\$everything$", everything, name="fhir-everything"),
-    re_path(rf"^fhir/{_V}/{_TYPE}/{_ID}$", read, name="fhir-read"),
-    re_path(rf"^fhir/{_V}/{_TYPE}/?$", search, name="fhir-search"),
+    re_path(rf"^fhir/{_V}/metadata$", metadata),
+    re_path(rf"^fhir/{_V}/Patient/{_ID}/\$everything$", everything),
+    re_path(rf"^fhir/{_V}/{_TYPE}/{_ID}$", read),
+    re_path(rf"^fhir/{_V}/{_TYPE}/?$", search),
     re_path(rf"^fhir/{_V}/(?P<rest>.*)$", unknown),
     re_path(r"^fhir/(?P<version>.*)$", _unknown_version),
 ]
