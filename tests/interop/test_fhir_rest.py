@@ -226,3 +226,30 @@ def test_code_system_base_comes_from_the_setting(api_as, world, settings):
     assert body["identifier"][0]["system"] == (
         "https://fhir.northgate.example/clinic/northgate/patient"
     )
+
+
+def test_a_search_page_costs_the_same_queries_however_many_it_holds(api_as, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    factories.working_hours(world.pat)
+    pat = api_as("pat")
+    query = {"patient": world.nora.pk}
+    # The token's first use is noted (once a minute at most): not part of the search's cost.
+    _get(pat.client, "Appointment", data=query, headers=pat.headers)
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            body = _get(pat.client, "Appointment", data=query, headers=pat.headers).json()
+        return len(ctx.captured_queries), body["total"]
+
+    for days in (1, 2):
+        factories.appointment(world.pat, world.nora, factories.next_weekday_at(9, days))
+    small, two = cost()
+    for days in range(3, 9):
+        factories.appointment(world.pat, world.nora, factories.next_weekday_at(9, days))
+    large, eight = cost()
+    assert (two, eight) == (2, 8)
+    assert large == small

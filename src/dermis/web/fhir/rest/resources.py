@@ -179,7 +179,7 @@ def _appointment_search(staff, query):
     for value in query.get("status", []):
         wanted = [s for code in value.split(",") for s in STATUS_FROM_FHIR.get(code, [])]
         q &= Q(status__in=wanted)
-    qs = m.Appointment.objects.filter(q).select_related("clinic")
+    qs = m.Appointment.objects.filter(q).select_related("clinic", "patient")
     return qs.order_by("start", "pk")
 
 
