@@ -203,11 +203,12 @@ APPOINTMENT = Kind(
 
 def _plan_search(staff, query):
     q = _patient_q(staff, query) & _id_q(query)
-    return m.TreatmentPlan.objects.filter(q).select_related("patient").order_by("pk")
+    qs = m.TreatmentPlan.objects.filter(q).select_related("patient")
+    return qs.prefetch_related("sessions").order_by("pk")
 
 
 def _care_plan(plan, ref):
-    sessions = list(plan.patient.sessions.filter(plan=plan).order_by("performed_at", "pk"))
+    sessions = sorted(plan.sessions.all(), key=lambda s: (s.performed_at, s.pk))
     return as_json(export.care_plan(plan, sessions, ref))
 
 
