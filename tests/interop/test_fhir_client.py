@@ -24,8 +24,9 @@ def fhir(live_server, record, token_for):
     return client
 
 
-def test_fhirpy_reads_searches_and_gets_everything(fhir, record, world):
-    client = fhir()
+@pytest.mark.parametrize("version", ["R5", "R4"])
+def test_fhirpy_reads_searches_and_gets_everything(fhir, record, world, version):
+    client = fhir(version)
     nora = client.reference("Patient", str(world.nora.pk)).to_resource()
     assert nora["birthDate"] == world.nora.date_of_birth.isoformat()
     assert nora["name"][0]["family"] == world.nora.family_name
