@@ -18,6 +18,7 @@ from dermis.web.api.routers import (
     exchange,
     outcomes,
     patients,
+    recall,
     records,
     scheduling,
     staff,
@@ -94,6 +95,7 @@ for module in (
     calibration,
     appointments,
     scheduling,
+    recall,
     staff,
     exchange,
 ):

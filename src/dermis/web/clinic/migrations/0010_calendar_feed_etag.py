@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0008_outcome_parameter_sets"),
+        ("clinic", "0009_recall_worklist"),
     ]
 
     operations = [
