@@ -23,6 +23,8 @@ Environment variables (all optional except where production says otherwise):
 - ``DERMIS_TIME_ZONE``: the clinic's time zone; default ``Europe/London``.
 - ``DERMIS_LOG_LEVEL``: default ``INFO``.
 - ``DERMIS_CALIBRATION_DRAWS``: draws per course of the clinic's calibration report; default 400.
+- ``DERMIS_FHIR_BASE``: the base URL of this installation's FHIR code systems and identifier
+  systems (e.g. ``https://clinic.example/fhir``); default ``https://dermis.invalid/fhir``.
 """
 
 from __future__ import annotations
@@ -139,6 +141,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Any 4xx/5xx under /api/ (405s, unreadable requests, 500s) as problem+json.
+    "dermis.web.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -316,6 +320,7 @@ STATIC_ROOT = DATA_DIR / "static"
 # --- Clinical photos ------------------------------------------------------------------------
 
 # Outside any web root: photos are only ever sent by a view that checks who is asking.
+DERMIS_FHIR_BASE = env_str("DERMIS_FHIR_BASE", default="https://dermis.invalid/fhir")
 PHOTO_ROOT = Path(env_str("DERMIS_PHOTO_DIR", default=str(DATA_DIR / "photos"))).expanduser()
 PHOTO_MAX_BYTES = int(env_str("DERMIS_PHOTO_MAX_BYTES", default=str(10 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

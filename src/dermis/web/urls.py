@@ -17,6 +17,7 @@ from dermis.web.clinic.outcomes import views as followups
 from dermis.web.clinic.patients import views as patients
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
 from dermis.web.clinic.scheduling.views import availability as scheduling
+from dermis.web.fhir.rest import views as fhir_rest
 from dermis.web.health import healthz
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("api/<path:rest>", fallback.unknown),
+    *fhir_rest.urlpatterns,
     *dashboard.urlpatterns,
     *patients.urlpatterns,
     *consultation.urlpatterns,

@@ -359,5 +359,9 @@ def update_recorded_appointment(actor: Actor, appointment: Appointment, **fields
                 actor, Action.UPDATE, appointment, summary=f"changed {','.join(sorted(changed))}"
             )
             recall_sync.changed(appointment.patient)
+        if "status" in changed:
+            # As for a booking: a booked one gets its reminders, a closed one loses pending ones.
+            appointment.refresh_from_db()
+            reminders.plan_for_appointment(appointment)
     appointment.refresh_from_db()
     return appointment

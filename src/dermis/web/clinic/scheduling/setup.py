@@ -136,6 +136,19 @@ def create_feed(
     return feed, token
 
 
+def note_feed_content(feed: CalendarFeed, content_sha256: str) -> datetime:
+    """When the feed's events last changed: now if they differ from the last fetch's, else the
+    time kept. Only a hash is kept (no event text), and no audit event: nothing was done."""
+    if feed.content_sha256 == content_sha256 and feed.content_changed_at is not None:
+        return feed.content_changed_at
+    changed_at = clock.now().replace(microsecond=0)
+    CalendarFeed.objects.filter(pk=feed.pk).update(
+        content_sha256=content_sha256, content_changed_at=changed_at
+    )
+    feed.content_sha256, feed.content_changed_at = content_sha256, changed_at
+    return changed_at
+
+
 def revoke_feed(actor: Actor, feed: CalendarFeed) -> None:
     owner = feed.staff or feed.patient
     actor.own(owner, "feed")
