@@ -23,7 +23,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 ANY_STAFF = {"alice", "pat", "fran", "oscar"}
 CLINIC_STAFF = {"alice", "pat", "fran"}
 CLINICAL = {"alice", "pat"}
-EVERYONE = {"anonymous", "nobody", "alice", "pat", "fran", "oscar"}
+EVERYONE = {"anonymous", "nobody", "alice", "pat", "fran", "oscar", "nora"}
+# nora: Northgate's patient signed in to the portal (not a staff user: every staff page refuses
+# her as it refuses anyone not logged in). Portal pages have their own matrix below.
+PERSONAS = ("anonymous", "nobody", "fran", "pat", "alice", "oscar", "nora")
 
 # name -> (method, which Northgate record fills the URL ("keyword=record" when the keyword is not
 # the record's usual one), personas allowed)
@@ -115,8 +118,11 @@ def _web_names() -> set[str]:
 
 
 def test_every_page_is_in_the_matrix(db):
-    missing = _web_names() - MATRIX.keys()
-    stale = MATRIX.keys() - _web_names()
+    from tests.web.portal.test_portal_matrix import PORTAL_MATRIX
+
+    known = MATRIX.keys() | PORTAL_MATRIX.keys()
+    missing = _web_names() - known
+    stale = known - _web_names()
     assert not missing, f"add these pages to MATRIX: {sorted(missing)}"
     assert not stale, f"these MATRIX rows name no page: {sorted(stale)}"
 
@@ -170,13 +176,13 @@ def test_who_may_use_each_page(name, records, client_as):
     method, record, allowed = MATRIX[name]
     url = _url(name, record, records)
     seen = {}
-    for persona in ("anonymous", "nobody", "fran", "pat", "alice", "oscar"):
+    for persona in PERSONAS:
         seen[persona] = _outcome(_request(client_as(persona), method, url), name)
     assert {p for p, o in seen.items() if o == "allowed"} == allowed, seen
     for persona, outcome in seen.items():
         if persona in allowed:
             continue
-        if persona == "anonymous":
+        if persona in ("anonymous", "nora"):
             assert outcome == "login", (persona, seen)
         elif persona == "oscar" and record is not None:
             assert outcome == "404", (persona, seen)

@@ -12,6 +12,13 @@ from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionAre
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
 from dermis.web.clinic.models.patients import Patient
+from dermis.web.clinic.models.portal import (
+    CheckIn,
+    PortalIntake,
+    PortalLink,
+    PortalSettings,
+    PortalThrottle,
+)
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
@@ -42,6 +49,7 @@ __all__ = [
     "AuditEvent",
     "AuditQuerySet",
     "CalendarFeed",
+    "CheckIn",
     "Clinic",
     "ConsentRecord",
     "Consultation",
@@ -51,6 +59,10 @@ __all__ = [
     "OutcomeParameterSet",
     "Patient",
     "Photo",
+    "PortalIntake",
+    "PortalLink",
+    "PortalSettings",
+    "PortalThrottle",
     "Reminder",
     "Role",
     "Room",

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from dermis.web.clinic import clock
-from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, Actor
+from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, PUBLIC, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.errors import ServiceError, conflict, forbidden
@@ -74,9 +74,14 @@ def _validated(actor: Actor, data: Mapping, creating: bool) -> dict:
 
 
 def register_patient(actor: Actor, **data) -> Patient:
-    """A new patient of the actor's clinic. Any member of staff may register one."""
-    actor.require(ANY_STAFF, "registering patients")
+    """A new patient of the actor's clinic. Any member of staff may register one; so may a member
+    of the public booking a first consultation online, who must give an email and a phone."""
+    actor.require((*ANY_STAFF, PUBLIC), "registering patients")
     clean = _validated(actor, data, creating=True)
+    if actor.role == PUBLIC:
+        for name in ("email", "phone"):
+            if not clean.get(name):
+                raise ServiceError(name, "is required")
     with transaction.atomic():
         patient = Patient.objects.create(clinic=actor.clinic, created_by=actor.user, **clean)
         record(actor, Action.CREATE, patient, summary="patient registered")

@@ -1,0 +1,76 @@
+"""Every portal page, every persona: staff of any clinic and anyone not signed in are sent to the
+portal's sign-in page; a signed-in patient sees only their own records (another patient's record
+is a 404). Public portal pages (signing in, booking a first consultation) are open to everyone.
+
+Personas: the staff ones of tests/web/test_authorisation_matrix.py, plus nora (Northgate's patient,
+signed in) and rhys (Riverside's patient, signed in). Records in URLs are Nora's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+STAFF = ("anonymous", "nobody", "fran", "pat", "alice", "oscar")
+PERSONAS = (*STAFF, "nora", "rhys")
+EVERYONE = set(PERSONAS)
+PATIENTS = {"nora", "rhys"}
+OWN = {"nora"}
+
+# name -> (method, record kind or None, personas allowed)
+PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
+    "portal-sign-in": ("GET", None, EVERYONE),
+    "portal-link-sent": ("GET", None, EVERYONE),
+    "portal-sign-in-link": ("GET", "token", EVERYONE),
+    "portal-sign-out": ("POST", None, EVERYONE),
+    "portal-home": ("GET", None, PATIENTS),
+}
+
+
+@pytest.fixture
+def records(world):
+    return {"token": "not-a-real-token", "listed": world.pat}
+
+
+def _url(name: str, record: str | None, records: dict) -> str:
+    if record is None:
+        return reverse(name)
+    if record == "token":
+        return reverse(name, args=[records["token"]])
+    return reverse(name, args=[records[record].pk])
+
+
+def _outcome(response) -> str:
+    if response.status_code >= 500:
+        return f"error {response.status_code}"
+    location = response.get("Location", "") if response.status_code in (302, 303) else ""
+    if location == reverse("portal-sign-in"):
+        return "portal-sign-in"
+    if response.status_code in (401, 403, 404, 405):
+        return str(response.status_code)
+    return "allowed"
+
+
+@pytest.mark.parametrize("name", sorted(PORTAL_MATRIX))
+def test_who_may_use_each_portal_page(name, records, client_as):
+    method, record, allowed = PORTAL_MATRIX[name]
+    url = _url(name, record, records)
+    seen = {}
+    for persona in PERSONAS:
+        client = client_as(persona)
+        with transaction.atomic():
+            response = client.post(url) if method == "POST" else client.get(url)
+            transaction.set_rollback(True)
+        seen[persona] = _outcome(response)
+    if name == "portal-sign-out":  # signing out sends everyone to the sign-in page
+        assert set(seen.values()) == {"portal-sign-in"}, seen
+        return
+    assert {p for p, o in seen.items() if o == "allowed"} == allowed, seen
+    for persona, outcome in seen.items():
+        if persona in allowed:
+            continue
+        if persona == "rhys" and record is not None:
+            assert outcome == "404", (persona, seen)
+        else:
+            assert outcome == "portal-sign-in", (persona, seen)
