@@ -14,6 +14,7 @@ from dermis.web.clinic.documents import views as documents
 from dermis.web.clinic.outcomes import calibration_views
 from dermis.web.clinic.outcomes import views as followups
 from dermis.web.clinic.patients import views as patients
+from dermis.web.clinic.portal.views import booking as portal_booking
 from dermis.web.clinic.portal.views import signin as portal_signin
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
 from dermis.web.clinic.scheduling.views import availability as scheduling
@@ -47,4 +48,5 @@ urlpatterns = [
     *calendar_feeds.urlpatterns,
     *scheduling.urlpatterns,
     *portal_signin.urlpatterns,
+    *portal_booking.urlpatterns,
 ]

@@ -25,6 +25,8 @@ PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "portal-sign-in-link": ("GET", "token", EVERYONE),
     "portal-sign-out": ("POST", None, EVERYONE),
     "portal-home": ("GET", None, PATIENTS),
+    "portal-book": ("GET", "listed", EVERYONE),
+    "portal-booked": ("GET", None, PATIENTS),
 }
 
 
