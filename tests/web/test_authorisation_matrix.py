@@ -75,6 +75,7 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "aftercare-detail": ("GET", "session", CLINICAL),
     "aftercare-pdf": ("GET", "session", CLINICAL),
     "photo-file": ("GET", "photo", CLINICAL),
+    "check-in-acknowledge": ("POST", "check_in", CLINICAL),
     # scheduling: front desk books; the recall worklist shows forecasts, so it is clinical
     "availability": ("GET", None, ANY_STAFF),
     "availability-hours": ("POST", "staff_id=listed", {"alice"}),
@@ -129,7 +130,7 @@ def test_every_page_is_in_the_matrix(db):
 
 @pytest.fixture
 def records(world, settings, tmp_path):
-    from dermis.web.clinic.models import CalendarFeed
+    from dermis.web.clinic.models import CalendarFeed, CheckIn
     from tests.web.full_world import journey
 
     settings.PHOTO_ROOT = tmp_path / "photos"
@@ -139,7 +140,21 @@ def records(world, settings, tmp_path):
     CalendarFeed.objects.create(
         token_sha256=hashlib.sha256(token.encode()).hexdigest(), patient=world.nora
     )
-    return {**northgate, "patient": world.nora, "listed": world.pat, "token": token}
+    check_in = CheckIn.objects.create(
+        patient=world.nora,
+        session=northgate["session"],
+        day=1,
+        looks="worse",
+        feels="very_sore",
+        warnings=["infection"],
+    )
+    return {
+        **northgate,
+        "patient": world.nora,
+        "listed": world.pat,
+        "token": token,
+        "check_in": check_in,
+    }
 
 
 def _url(name: str, record: str | None, records: dict) -> str:

@@ -49,3 +49,19 @@ def months_ago(months: int) -> str:
     today = clock.today()
     year, month = divmod(today.month - 1 - months, 12)
     return date(today.year + year, month + 1, min(today.day, 28)).isoformat()
+
+
+def treated_yesterday(world):
+    """Nora, treated by pat yesterday: a signed session of her accepted plan (via the services)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests import factories
+
+    yesterday = timezone.now() - timedelta(days=1)
+    with clock.frozen_at(yesterday - timedelta(hours=1)):
+        plan = factories.accepted_plan(world.pat, world.nora)
+    with clock.frozen_at(yesterday):
+        draft = factories.session(world.pat, world.nora, plan=plan, performed_at=yesterday)
+        return factories.finalised(world.pat, draft)

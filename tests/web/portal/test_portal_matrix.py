@@ -27,12 +27,19 @@ PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "portal-home": ("GET", None, PATIENTS),
     "portal-book": ("GET", "listed", EVERYONE),
     "portal-booked": ("GET", None, PATIENTS),
+    "portal-aftercare-list": ("GET", None, PATIENTS),
+    "portal-aftercare": ("GET", "session", OWN),
+    "portal-check-in": ("GET", "session", OWN),
 }
 
 
 @pytest.fixture
-def records(world):
-    return {"token": "not-a-real-token", "listed": world.pat}
+def records(world, settings, tmp_path):
+    from tests.web.portal.portal_kit import treated_yesterday
+
+    settings.PHOTO_ROOT = tmp_path / "photos"
+    session = treated_yesterday(world)
+    return {"token": "not-a-real-token", "listed": world.pat, "session": session}
 
 
 def _url(name: str, record: str | None, records: dict) -> str:

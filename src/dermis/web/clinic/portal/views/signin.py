@@ -34,7 +34,7 @@ def pad(started: float) -> None:
 
 
 def request_link(request):
-    form = EmailForm(request.POST or None)
+    form = EmailForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         started = time.monotonic()
