@@ -76,6 +76,8 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "aftercare-pdf": ("GET", "session", CLINICAL),
     "photo-file": ("GET", "photo", CLINICAL),
     "check-in-acknowledge": ("POST", "check_in", CLINICAL),
+    "portal-answers": ("GET", "patient", CLINICAL),
+    "portal-answers-reviewed": ("POST", "portal_intake", CLINICAL),
     # scheduling: front desk books; the recall worklist shows forecasts, so it is clinical
     "availability": ("GET", None, ANY_STAFF),
     "availability-hours": ("POST", "staff_id=listed", {"alice"}),
@@ -130,7 +132,7 @@ def test_every_page_is_in_the_matrix(db):
 
 @pytest.fixture
 def records(world, settings, tmp_path):
-    from dermis.web.clinic.models import CalendarFeed, CheckIn
+    from dermis.web.clinic.models import CalendarFeed, CheckIn, PortalIntake
     from tests.web.full_world import journey
 
     settings.PHOTO_ROOT = tmp_path / "photos"
@@ -148,8 +150,12 @@ def records(world, settings, tmp_path):
         feels="very_sore",
         warnings=["infection"],
     )
+    portal_intake = PortalIntake.objects.create(
+        patient=world.nora, answers={}, screening={"as_of": "2026-11-23", "findings": []}
+    )
     return {
         **northgate,
+        "portal_intake": portal_intake,
         "patient": world.nora,
         "listed": world.pat,
         "token": token,

@@ -15,6 +15,7 @@ from dermis.web.clinic.outcomes import calibration_views
 from dermis.web.clinic.outcomes import views as followups
 from dermis.web.clinic.patients import views as patients
 from dermis.web.clinic.portal.views import aftercare as portal_aftercare
+from dermis.web.clinic.portal.views import athome as portal_athome
 from dermis.web.clinic.portal.views import booking as portal_booking
 from dermis.web.clinic.portal.views import signin as portal_signin
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
@@ -51,4 +52,5 @@ urlpatterns = [
     *portal_signin.urlpatterns,
     *portal_booking.urlpatterns,
     *portal_aftercare.urlpatterns,
+    *portal_athome.urlpatterns,
 ]

@@ -29,3 +29,10 @@ def patient_reported(patient) -> list[dict]:
         {"row": c, "label": checkins.PGIC.get(c.improvement, ""), "score": c.improvement}
         for c in rows
     ]
+
+
+@register.simple_tag
+def portal_answers(patient) -> dict:
+    """How many portal answers the patient has, and how many await review."""
+    rows = patient.portal_intakes.all()
+    return {"count": rows.count(), "waiting": rows.filter(reviewed_at=None).count()}

@@ -122,6 +122,14 @@ def consultation_create(request, patient_id: int):
         initial = {"main": {"fitzpatrick": patient.fitzpatrick or None}}
         if previous is not None:
             initial = initial_from(previous.intake, previous.assessment, patient.fitzpatrick)
+        # "Start a consultation with these answers" from the patient's portal answers.
+        answered = str(request.GET.get("portal", ""))
+        from_portal = (
+            patient.portal_intakes.filter(pk=int(answered)).first() if answered.isdigit() else None
+        )
+        if from_portal is not None:
+            assessment = previous.assessment if previous is not None else None
+            initial = initial_from(from_portal.answers, assessment, patient.fitzpatrick)
         forms = ConsultationForms(kb, initial=initial)
         audit(request, "view", patient, summary="consultation form")
         status = 200
