@@ -17,6 +17,7 @@ from dermis.web.clinic.patients import views as patients
 from dermis.web.clinic.portal.views import aftercare as portal_aftercare
 from dermis.web.clinic.portal.views import athome as portal_athome
 from dermis.web.clinic.portal.views import booking as portal_booking
+from dermis.web.clinic.portal.views import forecast as portal_forecast
 from dermis.web.clinic.portal.views import signin as portal_signin
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
 from dermis.web.clinic.scheduling.views import availability as scheduling
@@ -53,4 +54,5 @@ urlpatterns = [
     *portal_booking.urlpatterns,
     *portal_aftercare.urlpatterns,
     *portal_athome.urlpatterns,
+    *portal_forecast.urlpatterns,
 ]
