@@ -18,6 +18,7 @@ from dermis.web.clinic.portal.views import aftercare as portal_aftercare
 from dermis.web.clinic.portal.views import athome as portal_athome
 from dermis.web.clinic.portal.views import booking as portal_booking
 from dermis.web.clinic.portal.views import forecast as portal_forecast
+from dermis.web.clinic.portal.views import plan as portal_plan
 from dermis.web.clinic.portal.views import signin as portal_signin
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
 from dermis.web.clinic.scheduling.views import availability as scheduling
@@ -55,4 +56,5 @@ urlpatterns = [
     *portal_aftercare.urlpatterns,
     *portal_athome.urlpatterns,
     *portal_forecast.urlpatterns,
+    *portal_plan.urlpatterns,
 ]

@@ -8,9 +8,14 @@ signed in) and rhys (Riverside's patient, signed in). Records in URLs are Nora's
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.urls import reverse
+
+from dermis.web.clinic import clock
+from tests import factories
 
 STAFF = ("anonymous", "nobody", "fran", "pat", "alice", "oscar")
 PERSONAS = (*STAFF, "nora", "rhys")
@@ -32,13 +37,17 @@ PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "portal-check-in": ("GET", "session", OWN),
     "portal-health-questions": ("GET", None, PATIENTS),
     "portal-forecast": ("GET", None, PATIENTS),
+    "portal-plan": ("GET", None, PATIENTS),
+    "portal-series": ("GET", None, {"nora"}),  # rhys has no plan: 404
+    "portal-cancel": ("POST", "appointment", OWN),
+    "portal-calendar": ("GET", None, PATIENTS),
     "portal-forecast-chart": ("GET", None, {"nora"}),  # rhys has no forecast: 404
     "portal-consent": ("GET", "consent_kind", PATIENTS),
 }
 
 
 # Pages of the patient's own data that rhys (with no plan) does not have: not found.
-NO_RECORD_404 = {"portal-forecast-chart"}
+NO_RECORD_404 = {"portal-forecast-chart", "portal-series"}
 
 
 @pytest.fixture
@@ -47,7 +56,14 @@ def records(world, settings, tmp_path):
 
     settings.PHOTO_ROOT = tmp_path / "photos"
     session = treated_yesterday(world)
-    return {"token": "not-a-real-token", "listed": world.pat, "session": session}
+    factories.working_hours(world.pat)
+    appointment = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=9))
+    return {
+        "token": "not-a-real-token",
+        "listed": world.pat,
+        "session": session,
+        "appointment": appointment,
+    }
 
 
 def _url(name: str, record: str | None, records: dict) -> str:

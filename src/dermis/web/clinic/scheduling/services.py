@@ -224,8 +224,9 @@ def move_appointment(
 
 def cancel_appointment(actor: Actor, appointment: Appointment, reason: str = "") -> Appointment:
     """Cancel a booked appointment and its pending reminders."""
-    actor.require(ANY_STAFF, "cancelling appointments")
+    actor.require((*ANY_STAFF, PATIENT), "cancelling appointments")
     actor.own(appointment, "appointment")
+    actor.require_self(appointment.patient)  # the portal's notice period is checked there
     with transaction.atomic():
         if not booking.cancel(appointment):
             raise conflict("status", "only a booked appointment can be cancelled")
