@@ -17,6 +17,7 @@ from dermis.web.clinic.patients import views as patients
 from dermis.web.clinic.portal.views import aftercare as portal_aftercare
 from dermis.web.clinic.portal.views import athome as portal_athome
 from dermis.web.clinic.portal.views import booking as portal_booking
+from dermis.web.clinic.portal.views import data as portal_data
 from dermis.web.clinic.portal.views import forecast as portal_forecast
 from dermis.web.clinic.portal.views import plan as portal_plan
 from dermis.web.clinic.portal.views import signin as portal_signin
@@ -57,4 +58,5 @@ urlpatterns = [
     *portal_athome.urlpatterns,
     *portal_forecast.urlpatterns,
     *portal_plan.urlpatterns,
+    *portal_data.urlpatterns,
 ]

@@ -41,6 +41,9 @@ PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "portal-series": ("GET", None, {"nora"}),  # rhys has no plan: 404
     "portal-cancel": ("POST", "appointment", OWN),
     "portal-calendar": ("GET", None, PATIENTS),
+    "portal-data": ("GET", None, PATIENTS),
+    "portal-data-download": ("GET", None, PATIENTS),
+    "portal-erasure": ("POST", None, PATIENTS),
     "portal-forecast-chart": ("GET", None, {"nora"}),  # rhys has no forecast: 404
     "portal-consent": ("GET", "consent_kind", PATIENTS),
 }

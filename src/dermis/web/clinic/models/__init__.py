@@ -14,6 +14,7 @@ from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
 from dermis.web.clinic.models.patients import Patient
 from dermis.web.clinic.models.portal import (
     CheckIn,
+    ErasureRequest,
     PortalIntake,
     PortalLink,
     PortalSettings,
@@ -54,6 +55,7 @@ __all__ = [
     "ConsentRecord",
     "Consultation",
     "Equipment",
+    "ErasureRequest",
     "FollowUpGrade",
     "Location",
     "OutcomeParameterSet",

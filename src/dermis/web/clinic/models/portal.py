@@ -109,3 +109,20 @@ class CheckIn(models.Model):
     @property
     def alert(self) -> bool:
         return bool(self.warnings)
+
+
+class ErasureRequest(models.Model):
+    """A patient's request, from the portal, that the clinic erase their record. The clinic
+    decides and erases through the erasure service; clinical-record retention rules apply."""
+
+    patient = models.ForeignKey(
+        "clinic.Patient", on_delete=models.CASCADE, related_name="erasure_requests"
+    )
+    requested_at = models.DateTimeField(default=clock.now)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Erasure request {self.pk}"

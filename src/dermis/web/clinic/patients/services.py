@@ -121,6 +121,7 @@ def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
     try:
         with transaction.atomic():
             photos = list(patient.photos.values_list("storage_name", flat=True))
+            photos += [n for n in patient.check_ins.values_list("photo_name", flat=True) if n]
             # A finalised session is locked against every change (charting/records.py); erasure
             # is the one it must allow, so unlock with an update, which sends no signal.
             patient.sessions.update(status=TreatmentSession.Status.DRAFT)
@@ -134,6 +135,10 @@ def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
                 ("calendar_feeds", patient.feeds.all()),
                 ("rechecks", patient.rechecks.all()),
                 ("overrides", patient.safety_overrides.all()),
+                ("check_ins", patient.check_ins.all()),
+                ("portal_answers", patient.portal_intakes.all()),
+                ("portal_links", patient.portal_links.all()),
+                ("erasure_requests", patient.erasure_requests.all()),
             ):
                 counts[name] = rows.count()
                 rows.delete()

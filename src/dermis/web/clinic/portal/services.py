@@ -21,6 +21,7 @@ from dermis.web.clinic.errors import ServiceError, conflict
 from dermis.web.clinic.models import (
     MODALITIES,
     Appointment,
+    ErasureRequest,
     Location,
     Patient,
     PortalIntake,
@@ -130,3 +131,17 @@ def book_first_consultation(
             location=location,
         )
     return FirstBooking(patient, appointment, answered)
+
+
+def request_erasure(actor: Actor, patient: Patient, reason: str = "") -> ErasureRequest:
+    """The patient asks the clinic to erase their record (the clinic decides and erases)."""
+    actor.require((PATIENT,), "asking for erasure")
+    actor.require_self(patient)
+    with transaction.atomic():
+        if patient.erasure_requests.exists():
+            raise conflict("reason", "you have already asked: the clinic will contact you")
+        row = ErasureRequest.objects.create(
+            patient=patient, reason=reason.strip()[:2000], requested_at=clock.now()
+        )
+        record(actor, Action.CREATE, row, patient=patient, summary="erasure requested")
+    return row

@@ -35,4 +35,8 @@ def patient_reported(patient) -> list[dict]:
 def portal_answers(patient) -> dict:
     """How many portal answers the patient has, and how many await review."""
     rows = patient.portal_intakes.all()
-    return {"count": rows.count(), "waiting": rows.filter(reviewed_at=None).count()}
+    return {
+        "count": rows.count(),
+        "waiting": rows.filter(reviewed_at=None).count(),
+        "erasure": patient.erasure_requests.first(),
+    }
