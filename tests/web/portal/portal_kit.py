@@ -1,4 +1,4 @@
-"""Helpers for portal tests: a new patient's booking form, answered as a patient would."""
+"""For portal tests: a new patient's booking form, answered as a patient would."""
 
 from __future__ import annotations
 
