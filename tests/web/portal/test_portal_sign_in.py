@@ -155,3 +155,10 @@ def test_signing_out_ends_the_portal_session(world):
 def test_staff_are_not_signed_in_to_the_portal(client_as):
     response = client_as("pat").get(reverse("portal-home"))
     assert response.status_code == 302 and response["Location"] == reverse("portal-sign-in")
+
+
+def test_an_empty_request_names_the_field(world):
+    response = Client().post(reverse("portal-sign-in"), {})
+    assert response.status_code == 422
+    assert b"This field is required." in response.content
+    assert mail.outbox == []
