@@ -125,3 +125,37 @@ def test_nothing_to_sign_before_a_plan_is_proposed(world):
     page = client.get(reverse("portal-consent", args=["treatment"]))
     assert "There is nothing to sign yet" in page.content.decode()
     assert client.get(reverse("portal-consent", args=["other"])).status_code == 404
+
+
+def test_the_practitioner_accepts_with_the_consent_signed_at_home(world, client_as):
+    from tests.web.test_consent import accept_post
+
+    consult = factories.consultation(world.pat, world.nora)
+    text = consultations.consent_text_for(consult.proposal)
+    portal_client(world.nora).post(
+        reverse("portal-consent", args=["treatment"]),
+        {"consent_version": text.version, "confirm": "on", "signer_name": "Nora Quinn"},
+    )
+    home = ConsentRecord.objects.get()
+    pat = client_as("pat")
+    page = pat.get(reverse("consultation-detail", args=[consult.pk])).content.decode()
+    assert "signed this text at home" in page
+    data = accept_post(consult.proposal, name=None, signature=None, confirm=None)
+    data.pop("consent_version")
+    data["use_home_consent"] = "1"
+    response = pat.post(reverse("consultation-accept", args=[consult.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ConsentRecord.objects.get() == home
+    assert home.plans.get().consultation == consult
+
+
+def test_claiming_a_home_consent_that_does_not_exist_is_refused(world, client_as):
+    from tests.web.test_consent import accept_post
+
+    consult = factories.consultation(world.pat, world.nora)
+    data = accept_post(consult.proposal, name=None, signature=None, confirm=None)
+    data["use_home_consent"] = "1"
+    response = client_as("pat").post(reverse("consultation-accept", args=[consult.pk]), data)
+    assert response.status_code == 400
+    assert "has not signed" in response.content.decode()
+    assert not ConsentRecord.objects.exists()

@@ -219,7 +219,7 @@ def _next_version(patient: Patient) -> TreatmentPlan | None:
     return TreatmentPlan.objects.filter(patient=patient).order_by("-version").first()
 
 
-def _signed_at_home(consultation: Consultation, version: str) -> ConsentRecord | None:
+def signed_at_home(consultation: Consultation, version: str) -> ConsentRecord | None:
     """The consent to this consultation's plan the patient signed at home (no witness), for
     the text version the plan needs."""
     return (
@@ -272,7 +272,7 @@ def accept_plan(
     except InputError as err:
         raise ServiceError.of(err) from None
     text = consent_text_for(adjusted.content)
-    home = _signed_at_home(consultation, text.version) if at_home else None
+    home = signed_at_home(consultation, text.version) if at_home else None
     if at_home and home is None:
         raise ServiceError(
             "signer_name",
