@@ -30,6 +30,13 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
+@pytest.fixture(autouse=True)
+def patient_timeouts(page):
+    """Room for a busy machine: the slot finder and the forecast chart run on page loads."""
+    page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(90_000)
+
+
 def check(page, name: str) -> None:
     assert_no_serious_a11y(page, name)
     assert_fits_width(page)
