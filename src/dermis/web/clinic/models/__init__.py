@@ -20,6 +20,7 @@ from dermis.web.clinic.models.portal import (
     PortalSettings,
     PortalThrottle,
 )
+from dermis.web.clinic.models.recall import RecallContact, RecallEntry
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
@@ -65,6 +66,8 @@ __all__ = [
     "PortalLink",
     "PortalSettings",
     "PortalThrottle",
+    "RecallContact",
+    "RecallEntry",
     "Reminder",
     "Role",
     "Room",

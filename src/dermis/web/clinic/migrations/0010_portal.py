@@ -9,7 +9,7 @@ import dermis.web.clinic.clock
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0008_outcome_parameter_sets"),
+        ("clinic", "0009_recall_worklist"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
