@@ -85,12 +85,27 @@ def client_as(world):
 
     def make(persona: str) -> Client:
         c = Client()
+        if persona in ("nora", "rhys"):  # patients, signed in to the portal
+            return portal_client(getattr(world, persona))
         if persona != "anonymous":
             c.force_login(world.user(persona))
             pass_second_factor(c, world.user(persona))
         return c
 
     return make
+
+
+def portal_client(patient):
+    """A test client with `patient` signed in to the portal (as the one-time link leaves it)."""
+    from django.test import Client
+
+    from dermis.web.clinic.portal.signin import SESSION_KEY
+
+    c = Client()
+    session = c.session
+    session[SESSION_KEY] = patient.pk
+    session.save()
+    return c
 
 
 class ApiClient:
@@ -133,11 +148,14 @@ def token_for(world):
 
 
 @pytest.fixture
-def api_as(token_for):
-    """`api_as("pat")`: a client sending pat's token; "anonymous" sends none."""
+def api_as(world, token_for):
+    """`api_as("pat")`: a client sending pat's token; "anonymous" sends none; "nora" is the
+    patient signed in to the portal (a session cookie, no token)."""
     from django.test import Client
 
     def make(persona: str) -> ApiClient:
+        if persona in ("nora", "rhys"):
+            return ApiClient(portal_client(getattr(world, persona)), None)
         return ApiClient(Client(), None if persona == "anonymous" else token_for(persona))
 
     return make

@@ -348,6 +348,14 @@ SMS_BACKEND = env_str(
     "DERMIS_SMS_BACKEND", default="dermis.web.clinic.reminders.sms.ConsoleSMSBackend"
 )
 
+# --- Patient portal ------------------------------------------------------------------------
+
+# Every request for a sign-in link takes at least this long, so a known address and an unknown
+# one cannot be told apart by timing (0 in tests).
+PORTAL_SIGN_IN_SECONDS = float(
+    env_str("DERMIS_PORTAL_SIGN_IN_SECONDS", default="0" if ENVIRONMENT == "test" else "1.5")
+)
+
 # --- Outcome model -------------------------------------------------------------------------
 
 # Monte Carlo draws per course in the clinic's calibration report and its refit (more: steadier

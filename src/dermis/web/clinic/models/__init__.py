@@ -12,6 +12,14 @@ from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionAre
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
 from dermis.web.clinic.models.patients import Patient
+from dermis.web.clinic.models.portal import (
+    CheckIn,
+    ErasureRequest,
+    PortalIntake,
+    PortalLink,
+    PortalSettings,
+    PortalThrottle,
+)
 from dermis.web.clinic.models.recall import RecallContact, RecallEntry
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
@@ -44,15 +52,21 @@ __all__ = [
     "AuditEvent",
     "AuditQuerySet",
     "CalendarFeed",
+    "CheckIn",
     "Clinic",
     "ConsentRecord",
     "Consultation",
     "Equipment",
+    "ErasureRequest",
     "FollowUpGrade",
     "Location",
     "OutcomeParameterSet",
     "Patient",
     "Photo",
+    "PortalIntake",
+    "PortalLink",
+    "PortalSettings",
+    "PortalThrottle",
     "RecallContact",
     "RecallEntry",
     "Reminder",

@@ -127,6 +127,10 @@ def create_feed(
     if (staff is None) == (patient is None):
         raise ServiceError("owner", "a feed is for one practitioner or one patient")
     actor.own(staff or patient, "staff" if staff else "patient")
+    if patient is not None:
+        actor.require_self(patient)  # a signed-in patient makes a feed of their own only
+    elif actor.is_patient:
+        raise ServiceError("owner", "a patient makes a feed of their own appointments only")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         feed = CalendarFeed.objects.create(
