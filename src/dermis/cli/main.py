@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.web",
     "dermis.cli.api_tokens",
     "dermis.cli.recall",
+    "dermis.cli.audit",
 )
 # Which module registers each command (a test checks this against the modules themselves).
 COMMANDS = {

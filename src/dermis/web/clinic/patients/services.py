@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Max, ProtectedError
 
 from dermis.web.clinic import clock, recall_sync
-from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, Actor
+from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, PUBLIC, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.errors import ServiceError, conflict, forbidden, not_found
@@ -101,14 +101,21 @@ def keep_normalised(patient: Patient) -> None:
 
 
 def register_patient(actor: Actor, *, confirm_not_duplicate: bool = False, **data) -> Patient:
-    """A new patient of the actor's clinic. Any member of staff may register one. A likely
-    duplicate (`selectors.likely_duplicates`) is refused with 409 unless `confirm_not_duplicate`."""
-    actor.require(ANY_STAFF, "registering patients")
+    """A new patient of the actor's clinic. Any member of staff may register one; so may a member
+    of the public booking a first consultation online, who must give an email and a phone. A
+    likely duplicate (`selectors.likely_duplicates`) is refused with 409 unless
+    `confirm_not_duplicate`."""
+    actor.require((*ANY_STAFF, PUBLIC), "registering patients")
     clean = _validated(actor, data, creating=True)
+    if actor.role == PUBLIC:
+        for name in ("email", "phone"):
+            if not clean.get(name):
+                raise ServiceError(name, "is required")
     patient = Patient(clinic=actor.clinic, created_by=actor.user, **clean)
     keep_normalised(patient)
     with transaction.atomic():
-        if not confirm_not_duplicate:
+        # The public are never told who else is registered: staff merge a duplicate later.
+        if not confirm_not_duplicate and actor.role != PUBLIC:
             candidates = likely_duplicates(patient)
             if candidates:
                 raise PossibleDuplicate(candidates)
@@ -117,12 +124,31 @@ def register_patient(actor: Actor, *, confirm_not_duplicate: bool = False, **dat
     return patient
 
 
+CONTACT_FIELDS = ("email", "phone")
+
+
+def _guard_contact_change(actor: Actor, patient: Patient, clean: Mapping) -> None:
+    """Pre-care and aftercare advice goes to the patient's email and phone: front desk may fill
+    in a missing one, but replacing one needs a clinical role."""
+    if actor.is_clinical:
+        return
+    for name in CONTACT_FIELDS:
+        old = getattr(patient, name) or ""
+        if name in clean and old and (clean[name] or "") != old:
+            raise ServiceError(
+                name,
+                "can be changed only by a practitioner or the clinic admin once set: care "
+                "advice is sent to it (front desk may fill in a missing one)",
+            )
+
+
 def update_patient(actor: Actor, patient: Patient, **changes) -> Patient:
     """Change the given demographics (and, for clinical staff, the phototype)."""
     actor.require(ANY_STAFF, "changing demographics")
     actor.own(patient, "patient")
     clean = _validated(actor, changes, creating=False)
     changed = sorted(k for k, v in clean.items() if getattr(patient, k) != v)
+    _guard_contact_change(actor, patient, clean)
     with transaction.atomic():
         for name, value in clean.items():
             setattr(patient, name, value)
@@ -153,6 +179,7 @@ def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
     try:
         with transaction.atomic():
             photos = list(patient.photos.values_list("storage_name", flat=True))
+            photos += [n for n in patient.check_ins.values_list("photo_name", flat=True) if n]
             # A finalised session is locked against every change (charting/records.py); erasure
             # is the one it must allow, so unlock with an update, which sends no signal.
             patient.sessions.update(status=TreatmentSession.Status.DRAFT)
@@ -166,6 +193,10 @@ def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
                 ("calendar_feeds", patient.feeds.all()),
                 ("rechecks", patient.rechecks.all()),
                 ("overrides", patient.safety_overrides.all()),
+                ("check_ins", patient.check_ins.all()),
+                ("portal_answers", patient.portal_intakes.all()),
+                ("portal_links", patient.portal_links.all()),
+                ("erasure_requests", patient.erasure_requests.all()),
             ):
                 counts[name] = rows.count()
                 rows.delete()
@@ -210,6 +241,10 @@ MERGED_RELATIONS: dict[str, str] = {
     "safety_overrides": MOVED,
     "merged_from": "moved: records merged into the merged-away one lead to the kept one",
     "recall_contacts": MOVED,
+    "portal_links": MOVED,
+    "portal_intakes": MOVED,
+    "check_ins": MOVED,
+    "erasure_requests": MOVED,
     "recall_entries": "derived: dropped, and the kept record's rows computed again",
 }
 DERIVED = ("recall_entries",)
