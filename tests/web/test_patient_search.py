@@ -106,7 +106,7 @@ def test_the_services_keep_the_normalised_columns(world, people):
     nguyen = people["nguyen"]
     assert (nguyen.search_name, nguyen.phone_normalised) == ("thi nguyen", "+447700900999")
     services.update_patient(
-        Actor.of_staff(world.fran), nguyen, family_name="Trần", phone="+33 1 23 45 67 89"
+        Actor.of_staff(world.pat), nguyen, family_name="Trần", phone="+33 1 23 45 67 89"
     )
     nguyen.refresh_from_db()
     assert (nguyen.search_name, nguyen.phone_normalised) == ("thi tran", "+33123456789")

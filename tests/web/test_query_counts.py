@@ -13,8 +13,8 @@ from django.urls import reverse
 from dermis.web.clinic.models import Appointment, SessionArea, TreatmentSession
 from tests.web.full_world import journey
 
-RECORD_PAGE_MAX = 30
-FHIR_EXPORT_MAX = 17  # with the API request's own (token, staff, audit)
+RECORD_PAGE_MAX = 40
+FHIR_EXPORT_MAX = 22  # with the API request's own (token, staff, audit)
 
 
 def _more_visits(world, record: dict, count: int) -> None:

@@ -37,6 +37,7 @@ COMMANDS = {
     "token": "dermis.cli.api_tokens",
     "export-fhir": "dermis.cli.api_tokens",
     "recall": "dermis.cli.recall",
+    "audit": "dermis.cli.audit",
 }
 
 
