@@ -14,8 +14,10 @@ from dermis.web.clinic.documents import views as documents
 from dermis.web.clinic.outcomes import calibration_views
 from dermis.web.clinic.outcomes import views as followups
 from dermis.web.clinic.patients import views as patients
+from dermis.web.clinic.reminders import views as reminder_views
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
 from dermis.web.clinic.scheduling.views import availability as scheduling
+from dermis.web.clinic.waitlist import views as waitlist
 from dermis.web.health import healthz
 
 urlpatterns = [
@@ -45,4 +47,6 @@ urlpatterns = [
     *audit_log.urlpatterns,
     *calendar_feeds.urlpatterns,
     *scheduling.urlpatterns,
+    *reminder_views.urlpatterns,
+    *waitlist.urlpatterns,
 ]

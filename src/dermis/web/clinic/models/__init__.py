@@ -32,6 +32,7 @@ from dermis.web.clinic.models.tenancy import (
     Role,
     StaffMember,
 )
+from dermis.web.clinic.models.waitlist import AppointmentReply, WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "CLINICAL_ROLES",
@@ -39,6 +40,7 @@ __all__ = [
     "PHOTOTYPES",
     "SEXES",
     "Appointment",
+    "AppointmentReply",
     "AuditEvent",
     "AuditQuerySet",
     "CalendarFeed",
@@ -62,5 +64,7 @@ __all__ = [
     "TimeOff",
     "TreatmentPlan",
     "TreatmentSession",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "WorkingHours",
 ]
