@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from dermis.web.clinic.models import Reminder
-from dermis.web.clinic.reminders import delivery
+from dermis.web.clinic.reminders import delivery, sms
 from dermis.web.clinic.reminders import services as reminders
-from dermis.web.clinic.reminders import sms
 from dermis.web.clinic.scheduling.booking import Booking, book
 
 Kind, Channel, Status = Reminder.Kind, Reminder.Channel, Reminder.Status
