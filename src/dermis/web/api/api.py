@@ -16,6 +16,7 @@ from dermis.web.api.routers import (
     charting,
     consultations,
     exchange,
+    messaging,
     outcomes,
     patients,
     records,
@@ -90,6 +91,7 @@ for module in (
     scheduling,
     staff,
     exchange,
+    messaging,
 ):
     api.add_router("/v1/", module.router)
 api.add_router("/v1/", staff.public)
