@@ -53,7 +53,7 @@ class WaitlistForm(ErrorSummaryMixin, forms.Form):
     earliest = forms.TimeField(required=False, widget=TimeInput(), label="Not before")
     latest = forms.TimeField(required=False, widget=TimeInput(), label="Finished by")
     before = forms.DateField(required=False, widget=DateInput(), label="Only slots before")
-    minutes = forms.IntegerField(initial=60, label="Length (minutes)")
+    minutes = forms.IntegerField(initial=60, required=False, label="Length (minutes)")
 
     def __init__(self, *args, clinic, patient, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,3 +68,8 @@ class WaitlistForm(ErrorSummaryMixin, forms.Form):
         self.fields["plan"].label_from_instance = lambda p: (
             f"Plan {p.pk} ({p.get_status_display()})"
         )
+
+    def clean_minutes(self) -> int:
+        # Blank means the usual hour, as in the API.
+        minutes = self.cleaned_data.get("minutes")
+        return 60 if minutes is None else minutes
