@@ -157,14 +157,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="reminder",
             index=models.Index(
-                condition=models.Q(("status__in", ["pending", "sending"])),
+                condition=models.Q(("next_try_at__isnull", False)),
                 fields=["next_try_at"],
                 name="reminder_due_work",
             ),
-        ),
-        migrations.AddIndex(
-            model_name="reminder",
-            index=models.Index(fields=["status", "-due_at"], name="reminder_status_due"),
         ),
         migrations.AddField(
             model_name="appointmentreply",

@@ -65,13 +65,15 @@ class Reminder(models.Model):
     class Meta:
         ordering = ["due_at"]
         indexes = [
-            # One indexed read per worker round: the oldest due work, nothing else.
+            # One indexed read per worker round: the oldest due work, nothing else. Only queued
+            # rows have a next_try_at (sent, failed and cancelled rows have none), so the index
+            # stays the size of the queue; `next_try_at <= now` implies the condition, which
+            # SQLite and PostgreSQL both see with a bound parameter.
             models.Index(
                 fields=["next_try_at"],
-                condition=models.Q(status__in=["pending", "sending"]),
+                condition=models.Q(next_try_at__isnull=False),
                 name="reminder_due_work",
             ),
-            models.Index(fields=["status", "-due_at"], name="reminder_status_due"),
         ]
 
     def __str__(self) -> str:
