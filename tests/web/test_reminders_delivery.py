@@ -322,3 +322,18 @@ def test_a_reminder_moved_later_is_not_sent_early(world, nora, inbox):
 
     assert inbox.messages == []
     assert Reminder.objects.get(pk=row.pk).status == Status.PENDING
+
+
+def test_an_appointment_reminder_carries_a_link_that_confirms_it(world, nora, inbox, client):
+    import re
+
+    from dermis.web.clinic.models import AppointmentReply
+
+    row = _planned(world, Kind.APPOINTMENT)
+    delivery.deliver(row.pk)
+
+    body = inbox.messages[0].get_body(("plain",)).get_content()
+    (path,) = re.findall(r"http://127\.0\.0\.1:8000(/reply/\S+/)", body)
+    assert client.post(path, {"answer": "confirmed"}).status_code == 200
+    reply = AppointmentReply.objects.get()
+    assert (reply.appointment, reply.answer) == (row.appointment, "confirmed")
