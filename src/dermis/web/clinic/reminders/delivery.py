@@ -173,7 +173,9 @@ def _failed(row: Reminder, token: str, exc: BaseException, now: datetime) -> str
 
 def process(pk: int, token: str) -> str:
     """Send one claimed row and record what happened; returns the outcome."""
-    row = Reminder.objects.select_related("patient__clinic", "appointment").get(pk=pk)
+    row = Reminder.objects.select_related("patient__clinic", "appointment").filter(pk=pk).first()
+    if row is None:  # erased with its patient since the claim
+        return "missing"
     now = timezone.now()
     try:
         instead = _instead(row)
