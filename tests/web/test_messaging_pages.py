@@ -205,3 +205,20 @@ def test_send_again_answers_the_same_on_the_web_and_the_api(world, client_as, ap
 
     assert web == api == ("pending" if status == "failed" else "sent")
     assert response.status_code == (200 if status == "failed" else 409)
+
+
+def test_a_refusal_by_the_safety_gate_reads_plainly_to_the_patient(world, client):
+    offer = _offer(world)
+    factories.deferred_by_isotretinoin(world.pat, world.nora)
+    WaitlistEntry.objects.filter(pk=offer.entry_id).update(
+        kind="treatment", modality="microneedling"
+    )
+
+    response = client.post(reverse("waitlist-offer", args=[links.offer_token(offer)]))
+
+    text = response.content.decode()
+    assert response.status_code == 422
+    assert "the clinic needs to check something" in text
+    assert "isotretinoin" not in text.lower()
+    offer.refresh_from_db()
+    assert offer.status == "open"

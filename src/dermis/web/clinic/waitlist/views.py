@@ -62,6 +62,10 @@ def _link_failed(request, message: str, status: int):
 
 
 BAD_LINK = "This link is not valid or has expired. Please contact the clinic."
+NEEDS_THE_CLINIC = (
+    "We could not book this appointment from the link: the clinic needs to check something "
+    "with you first. Please contact them."
+)
 
 
 def offer(request, token: str):
@@ -78,7 +82,9 @@ def offer(request, token: str):
         try:
             appointment = services.accept_offer(found)
         except ServiceError as err:
-            error, status = sentence(err.message), err.status
+            # A booking rule or the safety gate said no: its wording is for staff, not patients.
+            error = sentence(err.message) if err.status == 409 else NEEDS_THE_CLINIC
+            status = err.status
         found.refresh_from_db()
     context = {
         "offer": found,
