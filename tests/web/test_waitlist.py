@@ -166,3 +166,17 @@ def test_another_clinics_patient_cannot_be_added(world):
     with pytest.raises(ServiceError) as refused:
         services.add_entry(factories.actor(world.fran), world.rhys)
     assert refused.value.status == 404
+
+
+def test_the_subject_access_export_includes_the_waitlist(world, slot):
+    from dermis.web.portability import subject_access
+
+    _, cancel = slot
+    entry = _waiting(world, "Ada")
+    (offer,) = cancel()
+
+    (exported,) = subject_access(entry.patient)["waitlist"]
+
+    assert exported["id"] == entry.pk
+    assert [o["id"] for o in exported["offers"]] == [offer.pk]
+    assert all("claim_token" not in r for r in subject_access(entry.patient)["reminders"])

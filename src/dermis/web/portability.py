@@ -190,7 +190,13 @@ def subject_access(patient: m.Patient, *, include_photos: bool = False) -> dict:
         ],
         "photos": [_photo(p, include_photos) for p in patient.photos.order_by("taken_on")],
         "grades": [_fields(g) for g in patient.grades.order_by("graded_on")],
-        "reminders": [_fields(r) for r in patient.reminders.order_by("due_at")],
+        "reminders": [
+            _fields(r, exclude=("claim_token",)) for r in patient.reminders.order_by("due_at")
+        ],
+        "waitlist": [
+            _fields(e) | {"offers": [_fields(o) for o in e.offers.order_by("created_at")]}
+            for e in patient.waitlist_entries.order_by("created_at")
+        ],
         "calendar_feeds": [
             _fields(f, exclude=("token_sha256",)) for f in patient.feeds.order_by("created_at")
         ],
