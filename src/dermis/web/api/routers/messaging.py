@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from dermis.web.api.auth import api_actor, require_staff
 from dermis.web.api.errors import field_error
-from dermis.web.api.schemas import Page, PageQuery, PathId, Problem
+from dermis.web.api.schemas import Id, In, Kind, Page, PageQuery, PathId, Problem
 from dermis.web.clinic.access import ANY_STAFF
 from dermis.web.clinic.errors import not_found
 from dermis.web.clinic.models import (
@@ -51,18 +52,26 @@ class ReminderQuery(PageQuery):
     state: Literal["failed", "retrying", "sent"] = "failed"
 
 
-class WaitlistIn(Schema):
-    patient_id: int
-    practitioner_id: int | None = None
-    location_id: int | None = None
-    plan_id: int | None = None
-    kind: str = "treatment"
-    modality: str = ""
-    weekdays: list[int] = Field(default_factory=list, description="0 = Monday; empty: any day")
-    earliest: time | None = None
-    latest: time | None = None
-    before: date | None = None
-    minutes: int = 60
+class WaitlistIn(In):
+    patient_id: Id
+    practitioner_id: Id | None = None
+    location_id: Id | None = None
+    plan_id: Id | None = None
+    kind: Kind = "treatment"
+    modality: Literal["", "microneedling", "microdermabrasion"] = ""
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=list, max_length=7, description="0 = Monday; empty: any day"
+    )
+    earliest: time | None = Field(None, description="clinic time, not starting before")
+    latest: time | None = Field(None, description="clinic time, finished by")
+    before: date | None = Field(None, description="only slots before this day")
+    minutes: int = Field(60, description="10 to 480")
+
+    @field_validator("earliest", "latest")
+    @classmethod
+    def clinic_time(cls, value: time | None) -> time | None:
+        # A wish is a time of day at the clinic: an offset would not mean anything here.
+        return value.replace(tzinfo=None) if value is not None else None
 
 
 class WaitlistOut(Schema):
@@ -74,8 +83,8 @@ class WaitlistOut(Schema):
     kind: str
     modality: str
     weekdays: list[int]
-    earliest: time | None
-    latest: time | None
+    earliest: str | None = Field(description="HH:MM, clinic time")
+    latest: str | None = Field(description="HH:MM, clinic time")
     before: date | None
     minutes: int
     status: str
@@ -88,8 +97,11 @@ def reminder_out(r: Reminder) -> dict:
 
 
 def entry_out(e: WaitlistEntry) -> dict:
-    data = {name: getattr(e, name) for name in WaitlistOut.model_fields if name != "weekdays"}
-    return {**data, "weekdays": e.weekday_numbers}
+    data = {name: getattr(e, name) for name in WaitlistOut.model_fields}
+    data["weekdays"] = e.weekday_numbers
+    for name in ("earliest", "latest"):
+        data[name] = data[name].strftime("%H:%M") if data[name] else None
+    return data
 
 
 @router.get("/reminders", response=Page[ReminderOut], summary="Reminder delivery")
