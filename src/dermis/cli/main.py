@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.web",
     "dermis.cli.api_tokens",
     "dermis.cli.worker",
+    "dermis.cli.recall",
 )
 
 

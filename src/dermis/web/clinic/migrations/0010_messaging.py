@@ -17,7 +17,7 @@ def queue_pending(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0008_outcome_parameter_sets"),
+        ("clinic", "0009_recall_worklist"),
     ]
 
     operations = [
