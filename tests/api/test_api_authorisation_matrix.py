@@ -75,6 +75,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/photos/{photo_id}"): CLINICAL,
     ("GET", "/api/v1/sessions/{session_id}/integrity"): CLINICAL,
     ("GET", "/api/v1/consents/{consent_id}/integrity"): CLINICAL,
+    ("GET", "/api/v1/reminders"): {"alice", "fran"},
+    ("POST", "/api/v1/reminders/{reminder_id}/send-again"): {"alice", "fran"},
+    ("GET", "/api/v1/waitlist"): ANY_STAFF,
+    ("POST", "/api/v1/waitlist"): CLINIC_STAFF,
+    ("POST", "/api/v1/waitlist/{entry_id}/remove"): CLINIC_STAFF,
 }
 # Sent as multipart/form-data (a fresh body per request: a file is read once).
 MULTIPART = {("POST", "/api/v1/patients/{patient_id}/photos")}
@@ -179,6 +184,9 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
         ("POST", "/api/v1/sessions/{session_id}/addenda"): {"text": "Reviewed at follow-up."},
         ("POST", "/api/v1/outcomes/parameter-sets/refit"): {},
         ("POST", "/api/v1/outcomes/parameter-sets/revert"): {},
+        ("POST", "/api/v1/waitlist"): {"patient_id": nora.pk, "kind": "consultation"},
+        ("POST", "/api/v1/reminders/{reminder_id}/send-again"): {},
+        ("POST", "/api/v1/waitlist/{entry_id}/remove"): {},
         ("POST", "/api/v1/recall/{patient_id}/contacts"): {"outcome": "no_answer"},
         ("POST", "/api/v1/recall/{patient_id}/bookings"): {"start": "2027-05-03T10:00:00+01:00"},
     }
@@ -202,7 +210,25 @@ def _photo_body() -> dict:
 
 # Operations that name the patient in the body, not the path: another clinic's patient is then a
 # 422 naming that field (the same answer as an id that does not exist).
-BODY_REFERENCES = {("POST", "/api/v1/appointments"): "patient_id"}
+BODY_REFERENCES = {
+    ("POST", "/api/v1/appointments"): "patient_id",
+    ("POST", "/api/v1/waitlist"): "patient_id",
+}
+
+
+def _messaging_ids(world) -> dict[str, int]:
+    """A failed reminder and a waiting entry of Nora's, made only for the paths that name them."""
+    from django.utils import timezone
+
+    from dermis.web.clinic.models import Reminder
+    from dermis.web.clinic.waitlist import services as waitlist
+    from tests import factories
+
+    reminder = Reminder.objects.create(
+        key="api-matrix", patient=world.nora, kind="recall", due_at=timezone.now(), status="failed"
+    )
+    entry = waitlist.add_entry(factories.actor(world.fran), world.nora)
+    return {"reminder_id": reminder.pk, "entry_id": entry.pk}
 
 
 def _path(template: str, world, record) -> str:
@@ -215,6 +241,8 @@ def _path(template: str, world, record) -> str:
         "photo_id": record.photo.pk,
         "consent_id": record.consent.pk,
     }
+    if "{reminder_id}" in template or "{entry_id}" in template:
+        ids.update(_messaging_ids(world))
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), template)
 
 

@@ -49,6 +49,9 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "password-change-done": ("GET", None, LOGGED_IN),
     "two-factor-verify": ("GET", None, LOGGED_IN),
     "two-factor-setup": ("GET", None, LOGGED_IN),
+    # a patient's signed links (the signature is the permission)
+    "waitlist-offer": ("GET", "offer_token", EVERYONE),
+    "appointment-reply": ("GET", "reply_token", EVERYONE),
     # any member of staff, own clinic
     "dashboard": ("GET", None, ANY_STAFF),
     "patient-list": ("GET", None, ANY_STAFF),
@@ -110,12 +113,19 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "parameter-set-refit": ("POST", None, {"alice"}),
     "parameter-set-revert": ("POST", None, {"alice"}),
     "parameter-set-activate": ("POST", None, {"alice"}),
+    # the waitlist: any member of staff; reminder delivery: the admin and the front desk
+    "waitlist": ("GET", None, ANY_STAFF),
+    "waitlist-add": ("GET", "patient", CLINIC_STAFF),
+    "waitlist-remove": ("POST", "entry", CLINIC_STAFF),
+    "reminder-delivery": ("GET", None, {"alice", "fran"}),
+    "reminder-send-again": ("POST", "reminder", {"alice", "fran"}),
     # the clinic admin
     "audit-log": ("GET", None, {"alice"}),
 }
 
 # URL keyword -> which record's id it takes, for each kind of record in MATRIX.
-KWARG = {"patient": "patient_id"}
+KWARG = {"patient": "patient_id", "entry": "entry_id", "reminder": "reminder_id"}
+TOKENS = ("token", "offer_token", "reply_token")
 
 
 def _web_names() -> set[str]:
@@ -174,14 +184,47 @@ def records(world, settings, tmp_path):
         "listed": world.pat,
         "token": token,
         "check_in": check_in,
+        **_messaging_records(world, northgate["appointment"]),
+    }
+
+
+def _messaging_records(world, appointment) -> dict:
+    """A failed reminder, a waitlist entry with an open offer, and the two signed links."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dermis.web.clinic.models import Reminder, WaitlistOffer
+    from dermis.web.clinic.waitlist import links
+    from dermis.web.clinic.waitlist import services as waitlist
+    from tests import factories
+
+    now = timezone.now()
+    reminder = Reminder.objects.create(
+        key="matrix", patient=world.nora, kind="recall", due_at=now, status="failed"
+    )
+    entry = waitlist.add_entry(factories.actor(world.fran), world.nora)
+    offer = WaitlistOffer.objects.create(
+        entry=entry,
+        slot="matrix",
+        practitioner=world.pat,
+        start=now + timedelta(days=2),
+        end=now + timedelta(days=2, hours=1),
+        expires_at=now + timedelta(hours=6),
+    )
+    return {
+        "reminder": reminder,
+        "entry": entry,
+        "offer_token": links.offer_token(offer),
+        "reply_token": links.confirm_token(appointment),
     }
 
 
 def _url(name: str, record: str | None, records: dict) -> str:
     if record is None:
         return reverse(name)
-    if record == "token":
-        return reverse(name, kwargs={"token": records["token"]})
+    if record in TOKENS:
+        return reverse(name, kwargs={"token": records[record]})
     if record == "reset":  # a reset link that does not work: the page says so
         return reverse(name, kwargs={"uidb64": "MQ", "token": "not-a-token"})
     keyword, _, record = record.rpartition("=")

@@ -14,7 +14,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from dermis.core.aftercare import aftercare
 from dermis.web.clinic.core_inputs import core_intake, core_patient, core_session, knowledge
@@ -25,6 +24,7 @@ from dermis.web.clinic.models import (
     SessionArea,
     TreatmentSession,
 )
+from dermis.web.clinic.reminders import delivery
 from dermis.web.clinic.reminders import services as reminders
 from dermis.web.clinic.scheduling.booking import Booking, book, book_series
 
@@ -38,11 +38,12 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.refuse: set[str] = set()
+        self.refusal = "550 5.1.1"
         self.data_delay = 0.0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
-            return f"550 5.1.1 <{address}>: mailbox unavailable"
+            return f"{self.refusal} <{address}>: mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -90,7 +91,8 @@ def _planned(world, kind: str, channel: str = Channel.EMAIL, days: int = 10) -> 
     appt = book(world.nora, Booking(start, start + HOUR, world.pat, equipment=pen, location=where))
     reminders.plan_for_appointment(appt)
     row = Reminder.objects.get(appointment=appt, kind=kind, channel=channel)
-    Reminder.objects.filter(pk=row.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    due = timezone.now() - timedelta(minutes=1)
+    Reminder.objects.filter(pk=row.pk).update(due_at=due, next_try_at=due)
     row.refresh_from_db()
     return row
 
@@ -100,7 +102,7 @@ def test_a_booking_confirmation_arrives_with_the_series_as_an_ics(world, nora, i
     series = book_series(nora, [Booking(s, s + HOUR, world.pat) for s in starts])
     (row,) = reminders.send_booking_confirmation(series)
 
-    assert reminders.deliver(row.pk) == "sent"
+    assert delivery.deliver(row.pk) == "sent"
 
     (message,) = inbox.messages
     row.refresh_from_db()
@@ -127,7 +129,7 @@ def test_a_booking_confirmation_arrives_with_the_series_as_an_ics(world, nora, i
 def test_an_appointment_reminder_reads_as_booked(world, nora, inbox):
     row = _planned(world, Kind.APPOINTMENT)
 
-    reminders.deliver(row.pk)
+    delivery.deliver(row.pk)
 
     (message,) = inbox.messages
     local = timezone.localtime(row.appointment.start)
@@ -143,7 +145,7 @@ def test_an_appointment_reminder_reads_as_booked(world, nora, inbox):
 def test_precare_says_what_to_stop_and_from_when(world, nora, inbox):
     row = _planned(world, Kind.PRECARE)
 
-    reminders.deliver(row.pk)
+    delivery.deliver(row.pk)
 
     body = inbox.messages[0].get_body(("plain",)).get_content()
     waxing = timezone.localtime(row.appointment.start).date() - timedelta(days=7)
@@ -169,7 +171,7 @@ def test_a_check_in_after_a_charted_session_carries_the_cores_aftercare(world, n
     )
     day1 = next(d for d in schedule.days if d.number == 1)
 
-    reminders.deliver(row.pk)
+    delivery.deliver(row.pk)
 
     body = inbox.messages[0].get_body(("plain",)).get_content()
     assert "It is day 1 after your treatment" in body
@@ -180,8 +182,8 @@ def test_a_check_in_after_a_charted_session_carries_the_cores_aftercare(world, n
 def test_delivering_twice_sends_once(world, nora, inbox):
     row = _planned(world, Kind.APPOINTMENT)
 
-    assert reminders.deliver(row.pk) == "sent"
-    assert reminders.deliver(row.pk) == "sent"  # already sent: nothing to do
+    assert delivery.deliver(row.pk) == "sent"
+    assert delivery.deliver(row.pk) == "sent"  # already sent: nothing to do
 
     assert len(inbox.messages) == 1
 
@@ -196,7 +198,7 @@ def test_two_workers_delivering_the_same_reminder_at_once_send_it_once(world, no
     def worker() -> None:
         try:
             start.wait()
-            results.append(reminders.deliver(row.pk))
+            results.append(delivery.deliver(row.pk))
         finally:
             connection.close()
 
@@ -206,33 +208,44 @@ def test_two_workers_delivering_the_same_reminder_at_once_send_it_once(world, no
     for t in threads:
         t.join(timeout=120)
 
-    assert sorted(results) == ["sent", "sent"]
+    assert sorted(results) == ["not_due", "sent"]  # the second found it claimed
     assert len(inbox.messages) == 1
     assert Reminder.objects.get(pk=row.pk).status == Status.SENT
 
 
-def test_a_refused_message_is_retried_with_backoff_then_fails(
-    world, nora, inbox, django_capture_on_commit_callbacks
-):
+def test_a_refusal_fails_at_once_with_its_reason(world, nora, inbox):
     row = _planned(world, Kind.APPOINTMENT)
-    DBTaskResult.objects.all().delete()
     inbox.refuse.add("nora@example.org")
 
-    outcomes = []
-    for _ in range(reminders.MAX_ATTEMPTS):
-        with django_capture_on_commit_callbacks(execute=True):
-            outcomes.append(reminders.deliver(row.pk))
+    assert delivery.deliver(row.pk) == "failed"
 
     row.refresh_from_db()
-    assert outcomes == ["retry"] * (reminders.MAX_ATTEMPTS - 1) + ["failed"]
-    assert (row.status, row.attempts) == (Status.FAILED, reminders.MAX_ATTEMPTS)
+    assert (row.status, row.attempts, row.next_try_at) == (Status.FAILED, 1, None)
     assert row.last_error == "SMTPRecipientsRefused 550"  # no address from the server's text
     assert inbox.messages == []
-    retries = sorted(r.run_after - r.enqueued_at for r in DBTaskResult.objects.all())
-    assert len(retries) == reminders.MAX_ATTEMPTS - 1
-    for i, delay in enumerate(retries):
-        expected = reminders.RETRY_AFTER * 2**i
-        assert expected - timedelta(seconds=5) < delay <= expected + timedelta(seconds=1)
+
+
+def test_a_temporary_refusal_is_retried_with_backoff_then_fails(world, nora, inbox):
+    row = _planned(world, Kind.APPOINTMENT)
+    inbox.refuse.add("nora@example.org")
+    inbox.refusal = "451 4.3.0"
+
+    outcomes, delays = [], []
+    for _ in range(delivery.MAX_ATTEMPTS):
+        before = timezone.now()
+        outcomes.append(delivery.deliver(row.pk))
+        row.refresh_from_db()
+        if row.next_try_at:
+            delays.append(row.next_try_at - before)
+            Reminder.objects.filter(pk=row.pk).update(next_try_at=before)  # time passes
+
+    assert outcomes == ["retry"] * (delivery.MAX_ATTEMPTS - 1) + ["failed"]
+    assert (row.status, row.attempts) == (Status.FAILED, delivery.MAX_ATTEMPTS)
+    assert row.last_error == "SMTPRecipientsRefused 451"
+    for i, delay in enumerate(delays):
+        expected = delivery.RETRY_AFTER * 2**i
+        assert expected <= delay <= expected + timedelta(seconds=5)
+    assert inbox.messages == []
 
 
 def test_an_unreachable_server_leaves_the_reminder_pending(world, nora, settings):
@@ -240,11 +253,44 @@ def test_an_unreachable_server_leaves_the_reminder_pending(world, nora, settings
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()  # nobody listens
 
-    assert reminders.deliver(row.pk) == "retry"
+    assert delivery.deliver(row.pk) == "retry"
 
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.PENDING, 1)
     assert row.last_error == "ConnectionRefusedError"
+    assert row.next_try_at > timezone.now() + delivery.RETRY_AFTER - timedelta(seconds=5)
+
+
+def test_an_unexpected_error_is_recorded_and_retried_then_fails(world, nora, inbox, monkeypatch):
+    row = _planned(world, Kind.APPOINTMENT)
+
+    def broken(reminder):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(delivery, "render", broken)
+    outcomes = []
+    for _ in range(delivery.MAX_ATTEMPTS):
+        outcomes.append(delivery.deliver(row.pk))
+        Reminder.objects.filter(pk=row.pk, status=Status.PENDING).update(next_try_at=timezone.now())
+
+    row.refresh_from_db()
+    assert outcomes == ["retry"] * (delivery.MAX_ATTEMPTS - 1) + ["failed"]
+    assert (row.status, row.last_error) == (Status.FAILED, "KeyError")
+
+
+def test_no_address_is_a_failure_with_its_reason_not_a_retry(world, nora, inbox):
+    row = _planned(world, Kind.APPOINTMENT)
+    nora.email = ""
+    nora.save()
+
+    assert delivery.deliver(row.pk) == Status.FAILED
+
+    row.refresh_from_db()
+    assert (row.status, row.last_error, row.next_try_at) == (
+        Status.FAILED,
+        "no e-mail address",
+        None,
+    )
 
 
 def test_an_opt_out_after_planning_is_honoured_when_sending(world, nora, inbox):
@@ -252,7 +298,7 @@ def test_an_opt_out_after_planning_is_honoured_when_sending(world, nora, inbox):
     nora.email_reminders = False
     nora.save()
 
-    assert reminders.deliver(row.pk) == Status.OPTED_OUT
+    assert delivery.deliver(row.pk) == Status.OPTED_OUT
 
     assert inbox.messages == []
     assert Reminder.objects.get(pk=row.pk).status == Status.OPTED_OUT
@@ -262,16 +308,32 @@ def test_a_cancelled_appointment_is_not_reminded(world, nora, inbox):
     row = _planned(world, Kind.APPOINTMENT)
     Appointment.objects.filter(pk=row.appointment_id).update(status=Appointment.Status.CANCELLED)
 
-    assert reminders.deliver(row.pk) == Status.CANCELLED
+    assert delivery.deliver(row.pk) == Status.CANCELLED
 
     assert inbox.messages == []
 
 
 def test_a_reminder_moved_later_is_not_sent_early(world, nora, inbox):
     row = _planned(world, Kind.APPOINTMENT)
-    Reminder.objects.filter(pk=row.pk).update(due_at=timezone.now() + timedelta(days=2))
+    later = timezone.now() + timedelta(days=2)
+    Reminder.objects.filter(pk=row.pk).update(due_at=later, next_try_at=later)
 
-    assert reminders.deliver(row.pk) == "not_due"
+    assert delivery.deliver(row.pk) == "not_due"
 
     assert inbox.messages == []
     assert Reminder.objects.get(pk=row.pk).status == Status.PENDING
+
+
+def test_an_appointment_reminder_carries_a_link_that_confirms_it(world, nora, inbox, client):
+    import re
+
+    from dermis.web.clinic.models import AppointmentReply
+
+    row = _planned(world, Kind.APPOINTMENT)
+    delivery.deliver(row.pk)
+
+    body = inbox.messages[0].get_body(("plain",)).get_content()
+    (path,) = re.findall(r"http://127\.0\.0\.1:8000(/reply/\S+/)", body)
+    assert client.post(path, {"answer": "confirmed"}).status_code == 200
+    reply = AppointmentReply.objects.get()
+    assert (reply.appointment, reply.answer) == (row.appointment, "confirmed")

@@ -7,7 +7,6 @@ from datetime import date, time, timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from dermis.web.clinic.models import Appointment, Equipment, Reminder
 from dermis.web.clinic.reminders import services as reminders
@@ -57,38 +56,32 @@ def test_a_treatment_gets_reminder_precare_and_two_check_ins_on_each_channel(wor
     assert rows[Kind.APPOINTMENT, Channel.EMAIL].key == f"appt:{appt.pk}:appointment:email"
 
 
-def test_planning_twice_gives_the_same_rows_and_queues_nothing_new(
-    world, nora, django_capture_on_commit_callbacks
-):
+def _queue() -> dict[int, object]:
+    """The worker's queue: pending rows by id, with the time each may be tried."""
+    rows = Reminder.objects.filter(status=Status.PENDING, next_try_at__isnull=False)
+    return dict(rows.values_list("pk", "next_try_at"))
+
+
+def test_planning_twice_gives_the_same_rows_and_queues_nothing_new(world, nora):
     appt = _treatment(world)
-    with django_capture_on_commit_callbacks(execute=True):
-        first = reminders.plan_for_appointment(appt)
-    tasks = DBTaskResult.objects.count()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        second = reminders.plan_for_appointment(appt)
+    first = reminders.plan_for_appointment(appt)
+    queue = _queue()
+    second = reminders.plan_for_appointment(appt)
 
     assert [r.pk for r in first] == [r.pk for r in second]
     assert [(r.due_at, r.status) for r in first] == [(r.due_at, r.status) for r in second]
     assert Reminder.objects.count() == len(first) == 8
-    assert callbacks == []
-    assert DBTaskResult.objects.count() == tasks == 8
+    assert _queue() == queue and len(queue) == 8
 
 
-def test_each_pending_row_is_queued_for_its_due_time_once_the_booking_commits(
-    world, nora, django_capture_on_commit_callbacks
-):
+def test_each_pending_row_is_queued_for_its_due_time(world, nora):
     nora.sms_reminders = False
     nora.save()
     appt = _treatment(world)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        rows = reminders.plan_for_appointment(appt)
-        assert DBTaskResult.objects.count() == 0  # not before the commit
-    for callback in callbacks:
-        callback()
+    rows = reminders.plan_for_appointment(appt)
 
-    queued = {r.args_kwargs["args"][0]: r.run_after for r in DBTaskResult.objects.all()}
     pending = {r.pk: r.due_at for r in rows if r.status == Status.PENDING}
-    assert queued == pending
+    assert _queue() == pending
     assert len(pending) == 4
 
 
@@ -98,30 +91,31 @@ def _book_and_plan_then_fail(world) -> None:
         raise RuntimeError("booking failed after planning")
 
 
-def test_a_rolled_back_booking_queues_nothing(world, nora, django_capture_on_commit_callbacks):
-    with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(RuntimeError),
-    ):
+def test_a_rolled_back_booking_queues_nothing(world, nora):
+    with pytest.raises(RuntimeError):
         _book_and_plan_then_fail(world)
 
-    assert callbacks == []
-    assert DBTaskResult.objects.count() == 0
     assert Reminder.objects.count() == 0
 
 
-def test_an_opted_out_channel_is_recorded_not_sent(world, nora, django_capture_on_commit_callbacks):
+def test_an_opted_out_channel_is_recorded_not_sent(world, nora):
     nora.sms_reminders = False
     nora.save()
     appt = _treatment(world)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        rows = reminders.plan_for_appointment(appt)
+    rows = reminders.plan_for_appointment(appt)
 
     by_channel = {c: {r.status for r in rows if r.channel == c} for c in Channel.values}
     assert by_channel == {Channel.EMAIL: {Status.PENDING}, Channel.SMS: {Status.OPTED_OUT}}
-    queued = {r.args_kwargs["args"][0] for r in DBTaskResult.objects.all()}
-    assert queued == {r.pk for r in rows if r.channel == Channel.EMAIL}
+    assert set(_queue()) == {r.pk for r in rows if r.channel == Channel.EMAIL}
+
+
+def test_sms_reminders_turned_off_plan_no_sms_rows(world, nora, settings):
+    settings.SMS_REMINDERS = False
+
+    rows = reminders.plan_for_appointment(_treatment(world))
+
+    assert {r.channel for r in rows} == {Channel.EMAIL}
 
 
 def test_opting_back_in_turns_the_rows_pending_again(world, nora):

@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.demo",
     "dermis.cli.web",
     "dermis.cli.api_tokens",
+    "dermis.cli.worker",
     "dermis.cli.recall",
     "dermis.cli.audit",
 )

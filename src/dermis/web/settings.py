@@ -348,6 +348,19 @@ DEFAULT_FROM_EMAIL = env_str("DERMIS_FROM_EMAIL", default="Dermis <no-reply@loca
 SMS_BACKEND = env_str(
     "DERMIS_SMS_BACKEND", default="dermis.web.clinic.reminders.sms.ConsoleSMSBackend"
 )
+# SMS reminders on or off for the installation; a production worker refuses to start with them
+# on and a backend that delivers nothing (the console).
+SMS_REMINDERS = env_bool("DERMIS_SMS_REMINDERS", default=True)
+TWILIO_ACCOUNT_SID = env_str("DERMIS_TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env_str("DERMIS_TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env_str("DERMIS_TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env_str("DERMIS_TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE = env_str("DERMIS_TWILIO_API_BASE", default="https://api.twilio.com")
+# Waitlist: how many waiting patients are offered a freed slot at once, and for how long.
+WAITLIST_OFFERS_PER_SLOT = int(env_str("DERMIS_WAITLIST_OFFERS_PER_SLOT", default="3"))
+WAITLIST_OFFER_HOURS = int(env_str("DERMIS_WAITLIST_OFFER_HOURS", default="12"))
+# Links in e-mails (confirm an appointment, accept a waitlist offer) start with this address.
+SITE_URL = env_str("DERMIS_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Patient portal ------------------------------------------------------------------------
 

@@ -22,8 +22,10 @@ from dermis.web.clinic.portal.views import data as portal_data
 from dermis.web.clinic.portal.views import forecast as portal_forecast
 from dermis.web.clinic.portal.views import plan as portal_plan
 from dermis.web.clinic.portal.views import signin as portal_signin
+from dermis.web.clinic.reminders import views as reminder_views
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
 from dermis.web.clinic.scheduling.views import availability as scheduling
+from dermis.web.clinic.waitlist import views as waitlist
 from dermis.web.fhir.rest import views as fhir_rest
 from dermis.web.health import healthz
 
@@ -63,4 +65,6 @@ urlpatterns = [
     *portal_forecast.urlpatterns,
     *portal_plan.urlpatterns,
     *portal_data.urlpatterns,
+    *reminder_views.urlpatterns,
+    *waitlist.urlpatterns,
 ]

@@ -17,6 +17,7 @@ from dermis.web.api.routers import (
     consultations,
     exchange,
     integrity,
+    messaging,
     outcomes,
     patients,
     recall,
@@ -105,6 +106,7 @@ for module in (
     staff,
     exchange,
     integrity,
+    messaging,
 ):
     api.add_router("/v1/", module.router)
 api.add_router("/v1/", staff.public)

@@ -41,6 +41,7 @@ from dermis.web.clinic.models.tenancy import (
     Role,
     StaffMember,
 )
+from dermis.web.clinic.models.waitlist import AppointmentReply, WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "CLINICAL_ROLES",
@@ -48,6 +49,7 @@ __all__ = [
     "PHOTOTYPES",
     "SEXES",
     "Appointment",
+    "AppointmentReply",
     "AuditChainHead",
     "AuditEvent",
     "AuditQuerySet",
@@ -81,5 +83,7 @@ __all__ = [
     "TimeOff",
     "TreatmentPlan",
     "TreatmentSession",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "WorkingHours",
 ]

@@ -20,6 +20,8 @@ class Reminder(models.Model):
         AFTERCARE_DAY1 = "aftercare_day1", "Aftercare check-in, day 1"
         AFTERCARE_DAY3 = "aftercare_day3", "Aftercare check-in, day 3"
         RECALL = "recall", "Maintenance recall"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist: a slot offered"
+        WAITLIST_GONE = "waitlist_gone", "Waitlist: the slot has gone"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -54,9 +56,25 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    # The worker's queue: when a pending row may next be tried (its due time, or later after a
+    # failed attempt), or when a claimed ("sending") row's lease runs out. Null: not queued.
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    # Which worker round holds the claim; its result is recorded only under the same token.
+    claim_token = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 - null: no ALTER TABLE rebuild on SQLite
 
     class Meta:
         ordering = ["due_at"]
+        indexes = [
+            # One indexed read per worker round: the oldest due work, nothing else. Only queued
+            # rows have a next_try_at (sent, failed and cancelled rows have none), so the index
+            # stays the size of the queue; `next_try_at <= now` implies the condition, which
+            # SQLite and PostgreSQL both see with a bound parameter.
+            models.Index(
+                fields=["next_try_at"],
+                condition=models.Q(next_try_at__isnull=False),
+                name="reminder_due_work",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Reminder {self.pk} {self.kind}/{self.channel} {self.status}"

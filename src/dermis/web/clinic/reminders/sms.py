@@ -18,7 +18,16 @@ from django.utils.module_loading import import_string
 
 
 class SMSError(Exception):
-    """The provider did not accept the message; nothing was sent."""
+    """The provider did not accept the message; nothing was sent.
+
+    `permanent`: trying again will not help (a bad number, a refused sender); the reminder is
+    marked failed at once. Otherwise (network, provider busy) it is tried again later. The
+    message names codes only, never the number or the text.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class SMSBackend(Protocol):
@@ -65,3 +74,26 @@ class MemorySMSBackend:
 def get_sms_backend(path: str | None = None) -> SMSBackend:
     """An instance of the backend named by `path` or `settings.SMS_BACKEND`."""
     return import_string(path or settings.SMS_BACKEND)()
+
+
+# Backends that do not deliver anything: fine on a workstation, refused by a production worker.
+NON_DELIVERING = frozenset(
+    {
+        "dermis.web.clinic.reminders.sms.ConsoleSMSBackend",
+        "dermis.web.clinic.reminders.sms.MemorySMSBackend",
+    }
+)
+
+
+def production_problem() -> str | None:
+    """Why a production worker must not start with these SMS settings, or None when it may."""
+    if not (settings.PRODUCTION and settings.SMS_REMINDERS):
+        return None
+    if settings.SMS_BACKEND in NON_DELIVERING:
+        return (
+            f"SMS reminders are on but DERMIS_SMS_BACKEND is {settings.SMS_BACKEND}, which "
+            "delivers nothing (and would write phone numbers and message text to the log). Set "
+            "DERMIS_SMS_BACKEND=dermis.web.clinic.reminders.twilio.TwilioSMSBackend with its "
+            "DERMIS_TWILIO_* settings, or turn SMS reminders off with DERMIS_SMS_REMINDERS=0."
+        )
+    return None

@@ -30,6 +30,7 @@ from dermis.web.clinic.models import (
 )
 from dermis.web.clinic.reminders import services as reminders
 from dermis.web.clinic.scheduling import booking, rules
+from dermis.web.clinic.waitlist.hooks import slot_freed
 
 TREATMENT_KINDS = safety.TREATMENT_KINDS
 STATUS_CHANGES = {
@@ -234,6 +235,7 @@ def cancel_appointment(actor: Actor, appointment: Appointment, reason: str = "")
             raise conflict("status", "only a booked appointment can be cancelled")
         record(actor, Action.UPDATE, appointment, summary="appointment cancelled")
         recall_sync.changed(appointment.patient)
+        slot_freed(appointment)
     return appointment
 
 

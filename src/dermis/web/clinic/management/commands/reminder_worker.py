@@ -1,25 +1,30 @@
-"""`dermis manage reminder_worker [--once] [--interval S]`: send reminders as they fall due.
+"""`dermis worker` (or `dermis manage reminder_worker`) [--once] [--interval S] [--batch N].
 
-Each round first re-queues due reminders that no queued task will send (a worker killed mid-run
-leaves its task RUNNING), then runs the django-tasks database worker until nothing is ready.
-Progress goes to stderr as counts and ids only, never patient data.
+Each round claims due reminders with one indexed query, sends them with no transaction open,
+records each result, lapses expired waitlist offers and runs any other queued background task.
+It sleeps only when a round found nothing to do. SIGTERM or SIGINT finishes the message in hand,
+then stops. Progress goes to stderr as counts of what really happened, never patient data.
+Refuses to start in production when SMS reminders are on with a backend that delivers nothing.
 """
 
 from __future__ import annotations
 
+import logging
+import signal
 import time
 from collections import Counter
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.crypto import get_random_string
-from django_tasks_db.compat import TaskResultStatus, task_finished
 from django_tasks_db.management.commands.db_worker import Worker, valid_interval
 
-from dermis.web.clinic.reminders.tasks import deliver_reminder, requeue_due
+from dermis.web.clinic.reminders import delivery, sms
+from dermis.web.clinic.reminders.tasks import deliver_reminder
+from dermis.web.clinic.waitlist.services import lapse_expired
 
 
 class Command(BaseCommand):
-    help = "Send due reminders from the database task queue (re-queuing any a crash left)."
+    help = "Send due reminders and waitlist offers, and run queued background tasks."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="send what is due now, then exit")
@@ -27,19 +32,25 @@ class Command(BaseCommand):
             "--interval",
             type=valid_interval,
             default=5.0,
-            help="seconds to wait between rounds when the queue is empty (default 5)",
+            help="seconds to wait when a round found nothing to do (default 5)",
+        )
+        parser.add_argument(
+            "--batch", type=int, default=delivery.BATCH, help="reminders claimed per round"
         )
 
-    def handle(self, *, once: bool, interval: float, **options) -> None:
-        outcomes: Counter[str] = Counter()
+    def handle(self, *, once: bool, interval: float, batch: int, **options) -> None:
+        if problem := sms.production_problem():
+            raise CommandError(problem)
+        # The task worker announces itself on every round; only real work is worth a line.
+        logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
+        self.running = True
 
-        def count(sender, task_result, **kwargs) -> None:
-            if task_result.task.func is not deliver_reminder.func:
-                return
-            ok = task_result.status == TaskResultStatus.SUCCESSFUL
-            outcomes[str(task_result.return_value) if ok else "error"] += 1
+        def stop(signum, frame) -> None:
+            self.running = False
 
-        worker = Worker(
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        tasks = Worker(
             queue_names=[deliver_reminder.queue_name],
             interval=interval,
             batch=True,
@@ -49,20 +60,18 @@ class Command(BaseCommand):
             worker_id=get_random_string(32),
             excluded_queue_names=[],
         )
-        worker.configure_signals()
-        task_finished.connect(count, weak=False)
-        try:
-            while worker.running:
-                due, queued = requeue_due()
-                if due or once:
-                    self.stderr.write(f"reminder_worker: {due} due, {queued} re-queued")
-                outcomes.clear()
-                worker.run()
-                if outcomes or once:
-                    done = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
-                    self.stderr.write(f"reminder_worker: ran {outcomes.total()} ({done or '-'})")
-                if once:
-                    break
+        total: Counter[str] = Counter()
+        while self.running:
+            outcomes = delivery.run_round(batch=batch)
+            lapsed = lapse_expired()
+            tasks.run()
+            total.update(outcomes)
+            if outcomes or lapsed:
+                done = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+                self.stderr.write(f"worker: {done or 'nothing sent'}; {lapsed} offers lapsed")
+            if once and outcomes.total() < batch:
+                break
+            if outcomes.total() < batch:
                 time.sleep(interval)
-        finally:
-            task_finished.disconnect(count)
+        sent = total.get("sent", 0)
+        self.stderr.write(f"worker: stopped; sent {sent}, {total.total() - sent} other outcomes")

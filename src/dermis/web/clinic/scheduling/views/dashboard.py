@@ -9,7 +9,8 @@ from django.urls import path
 from django.utils import timezone
 
 from dermis.web.clinic.access import staff_required
-from dermis.web.clinic.models import Appointment
+from dermis.web.clinic.models import Appointment, Role
+from dermis.web.clinic.reminders.selectors import recent_failures
 
 
 @staff_required()
@@ -24,9 +25,10 @@ def dashboard(request):
         .select_related("patient", "practitioner")
         .order_by("start")
     )
-    return render(
-        request, "clinic/dashboard/today.html", {"day": day, "appointments": appointments}
-    )
+    context = {"day": day, "appointments": appointments}
+    if request.staff.role in (Role.ADMIN, Role.FRONT_DESK):
+        context["failed_reminders"] = recent_failures(request.staff.clinic)
+    return render(request, "clinic/dashboard/today.html", context)
 
 
 urlpatterns = [path("", dashboard, name="dashboard")]
