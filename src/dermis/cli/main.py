@@ -39,6 +39,7 @@ COMMANDS = {
     "export-fhir": "dermis.cli.api_tokens",
     "recall": "dermis.cli.recall",
     "audit": "dermis.cli.audit",
+    "worker": "dermis.cli.worker",
 }
 
 

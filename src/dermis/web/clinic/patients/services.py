@@ -245,6 +245,7 @@ MERGED_RELATIONS: dict[str, str] = {
     "portal_intakes": MOVED,
     "check_ins": MOVED,
     "erasure_requests": MOVED,
+    "waitlist_entries": MOVED,
     "recall_entries": "derived: dropped, and the kept record's rows computed again",
 }
 DERIVED = ("recall_entries",)
