@@ -33,7 +33,10 @@ from dermis.web.fhir import codes as c
 GENDER = {"f": "female", "m": "male", "x": "other"}
 APPOINTMENT_STATUS = {
     "booked": "booked",
-    "done": "fulfilled",
+    "confirmed": "booked",
+    "arrived": "arrived",
+    "in_treatment": "checked-in",
+    "completed": "fulfilled",
     "cancelled": "cancelled",
     "no_show": "noshow",
 }

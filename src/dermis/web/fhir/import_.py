@@ -31,7 +31,7 @@ from dermis.web.fhir.export import APPOINTMENT_STATUS, GENDER
 IMPORTED = ("Patient", "Appointment")
 REFERENCE_ONLY = ("Practitioner", "PractitionerRole")
 SEX = {v: k for k, v in GENDER.items()} | {"unknown": "x"}
-STATUS = {v: k for k, v in APPOINTMENT_STATUS.items()} | {"pending": "booked"}
+STATUS = {v: k for k, v in APPOINTMENT_STATUS.items() if k != "confirmed"} | {"pending": "booked"}
 KINDS = frozenset(m.Appointment.Kind.values)
 MAX_ENTRIES = 2000
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)

@@ -15,8 +15,11 @@ from dermis.web.clinic.models.patients import Patient
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
     Appointment,
     CalendarFeed,
+    ClosureDay,
     Equipment,
     Room,
     TimeOff,
@@ -34,8 +37,10 @@ from dermis.web.clinic.models.tenancy import (
 )
 
 __all__ = [
+    "ATTENDED_STATUSES",
     "CLINICAL_ROLES",
     "MODALITIES",
+    "OPEN_STATUSES",
     "PHOTOTYPES",
     "SEXES",
     "Appointment",
@@ -43,6 +48,7 @@ __all__ = [
     "AuditQuerySet",
     "CalendarFeed",
     "Clinic",
+    "ClosureDay",
     "ConsentRecord",
     "Consultation",
     "Equipment",

@@ -40,6 +40,9 @@ class Clinic(models.Model):
         default=90,
         help_text="a screening older than this needs an 'anything changed?' check at the chair",
     )
+    cancel_notice_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="a cancellation with less notice than this is a late cancellation"
+    )
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
@@ -55,6 +58,12 @@ class Location(models.Model):
     address = models.CharField(max_length=300)
     town = models.CharField(max_length=100)
     postcode = models.CharField(max_length=16)
+    country = models.CharField(
+        max_length=2, blank=True, help_text="ISO country code for public holidays, e.g. GB"
+    )
+    subdivision = models.CharField(
+        max_length=10, blank=True, help_text="region for public holidays, e.g. ENG or SCT"
+    )
 
     class Meta:
         ordering = ["clinic", "name"]

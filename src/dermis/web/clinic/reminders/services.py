@@ -45,7 +45,14 @@ from dermis.web.clinic.core_inputs import (
     knowledge,
     latest_consultation,
 )
-from dermis.web.clinic.models import Appointment, Patient, Reminder, TreatmentSession
+from dermis.web.clinic.models import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
+    Appointment,
+    Patient,
+    Reminder,
+    TreatmentSession,
+)
 from dermis.web.clinic.reminders.sms import SMSError, get_sms_backend
 from dermis.web.clinic.scheduling import ical
 
@@ -183,7 +190,7 @@ def plan_for_appointment(appointment: Appointment) -> list[Reminder]:
     """
     now, patient = timezone.now(), appointment.patient
     wanted: dict[str, tuple[dict, str]] = {}
-    if appointment.status == Appointment.Status.BOOKED:
+    if appointment.status in OPEN_STATUSES:
         for kind, due_at in _schedule(appointment, now).items():
             for channel, accepted in _channels(patient):
                 key = f"appt:{appointment.pk}:{kind}:{channel}"
@@ -260,7 +267,7 @@ def confirmed_appointments(reminder: Reminder) -> list[Appointment]:
         qs = qs.filter(series_key=first.series_key)
     else:
         qs = qs.filter(pk=first.pk)
-    return list(qs.filter(status=Appointment.Status.BOOKED).order_by("start"))
+    return list(qs.filter(status__in=OPEN_STATUSES).order_by("start"))
 
 
 def _check_in(appointment: Appointment, day_number: int) -> dict:
@@ -346,8 +353,8 @@ def _instead(row: Reminder) -> tuple[str, str] | None:
         return Status.OPTED_OUT, ""
     if appt is not None and not row.key.startswith(CONFIRM):
         # Check-ins still go after the visit (booked or done); the rest only before it.
-        ok = (Appointment.Status.BOOKED, Appointment.Status.DONE)
-        if appt.status not in (ok if row.kind in CHECK_IN_DAYS else ok[:1]):
+        ok = (*OPEN_STATUSES, *ATTENDED_STATUSES)
+        if appt.status not in (ok if row.kind in CHECK_IN_DAYS else OPEN_STATUSES):
             return Status.CANCELLED, ""
     if not (patient.email if email else patient.phone):
         return Status.FAILED, "no e-mail address" if email else "no phone number"

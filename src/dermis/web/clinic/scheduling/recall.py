@@ -24,6 +24,8 @@ from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
     Appointment,
     Clinic,
     Equipment,
@@ -94,7 +96,7 @@ def _cadence(protocols: list[Protocol]) -> tuple[int, int, list[str]]:
 
 def _has_booking_ahead(patient: Patient, now: datetime) -> bool:
     return patient.appointments.filter(
-        kind__in=AHEAD, status=Appointment.Status.BOOKED, start__gte=now
+        kind__in=AHEAD, status__in=OPEN_STATUSES, start__gte=now
     ).exists()
 
 
@@ -158,14 +160,14 @@ def overdue_follow_ups(clinic: Clinic, now: datetime) -> list[OverdueFollowUp]:
         patient=OuterRef("patient"),
         kind=follow_up,
         start__gt=OuterRef("start"),
-        status__in=(Appointment.Status.BOOKED, Appointment.Status.DONE),
+        status__in=(*OPEN_STATUSES, *ATTENDED_STATUSES),
     )
     rows = (
         Appointment.objects.filter(
             clinic=clinic,
             kind=follow_up,
             end__lt=now,
-            status__in=(Appointment.Status.BOOKED, Appointment.Status.NO_SHOW),
+            status__in=(*OPEN_STATUSES, Appointment.Status.NO_SHOW),
         )
         .filter(~Exists(later))
         .select_related("patient", "practitioner")
@@ -182,7 +184,7 @@ def overdue_follow_ups(clinic: Clinic, now: datetime) -> list[OverdueFollowUp]:
 def worklist(clinic: Clinic, today: date, now: datetime, horizon: int = HORIZON_DAYS) -> Worklist:
     """The three sections, each soonest (or most overdue) first."""
     ahead = Appointment.objects.filter(
-        patient=OuterRef("pk"), kind__in=AHEAD, status=Appointment.Status.BOOKED, start__gte=now
+        patient=OuterRef("pk"), kind__in=AHEAD, status__in=OPEN_STATUSES, start__gte=now
     )
     patients = (
         Patient.objects.filter(clinic=clinic, sessions__status=TreatmentSession.Status.FINAL)

@@ -7,18 +7,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from dermis.core.errors import InputError
 from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_object, staff_required
 from dermis.web.clinic.core_inputs import knowledge
-from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
-from dermis.web.clinic.models import Appointment, TreatmentPlan
-from dermis.web.clinic.scheduling import reschedule, series, services
+from dermis.web.clinic.models import OPEN_STATUSES, Appointment, TreatmentPlan
+from dermis.web.clinic.scheduling import reschedule, series
 from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
 
 FORM_FIELDS = {
@@ -167,7 +164,7 @@ def _book(request, setup: series.Setup, now):
 
 
 def _movable(appointment: Appointment) -> str:
-    if appointment.status != Appointment.Status.BOOKED:
+    if appointment.status not in OPEN_STATUSES:
         return f"this appointment is {appointment.get_status_display().lower()}"
     if appointment.start <= timezone.now():
         return "this appointment has already started"
@@ -251,29 +248,6 @@ def _moved(request, done: reschedule.Preview):
     return redirect("patient-detail", patient_id=done.appointment.patient_id)
 
 
-@staff_required(ANY_STAFF)
-@require_POST
-def appointment_cancel(request, pk: int):
-    appointment = clinic_object(request, Appointment, pk)
-    try:
-        services.cancel_appointment(actor_of(request), appointment)
-    except ServiceError:
-        messages.error(
-            request,
-            f"Not cancelled: the appointment is {appointment.get_status_display().lower()}.",
-        )
-    else:
-        messages.success(
-            request,
-            f"Appointment on {timezone.localtime(appointment.start):%a %d %b %Y %H:%M} cancelled; "
-            "its pending reminders will not be sent.",
-        )
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("patient-detail", kwargs={"patient_id": appointment.patient_id})
-    return redirect(target)
-
-
 urlpatterns = [
     path("plans/<int:plan_id>/book/", series_propose, name="series-propose"),
     path(
@@ -281,5 +255,4 @@ urlpatterns = [
         appointment_reschedule,
         name="appointment-reschedule",
     ),
-    path("appointments/<int:pk>/cancel/", appointment_cancel, name="appointment-cancel"),
 ]
