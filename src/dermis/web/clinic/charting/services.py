@@ -49,6 +49,7 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from dermis.web.clinic.scheduling import lifecycle
 
 __all__ = [
     "ADDENDUM_MAX_CHARS",
@@ -213,6 +214,7 @@ def create_session(
         session.save()
         _write_areas(session, chart)
         record(actor, Action.CREATE, session, summary="draft session")
+        lifecycle.follow_charting(actor, appointment, Appointment.Status.IN_TREATMENT)
     return session, issues
 
 
@@ -314,6 +316,7 @@ def finalise_session(
         session.content_sha256 = content_sha256(session)
         session.save()
         record(actor, Action.SIGN, session, summary="session finalised")
+        lifecycle.follow_charting(actor, session.appointment, Appointment.Status.COMPLETED)
     return session
 
 

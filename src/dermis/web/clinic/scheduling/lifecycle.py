@@ -105,6 +105,20 @@ def _too_early(appointment: Appointment, status: str, now: datetime) -> str | No
     return None
 
 
+def follow_charting(actor: Actor, appointment: Appointment | None, status: str) -> None:
+    """Charting moves its appointment along: starting a chart sets it in treatment, finalising
+    completes it. Only a step the lifecycle allows now; otherwise the status stays (a chart
+    written up later for an appointment already completed, say). Inside the caller's
+    transaction."""
+    if appointment is None:
+        return
+    appointment.refresh_from_db()
+    if status not in TRANSITIONS[appointment.status] or actor.role not in SETTERS[status]:
+        return
+    if _too_early(appointment, status, clock.now()) is None:
+        change_status(actor, appointment, status)
+
+
 def change_status(
     actor: Actor,
     appointment: Appointment,
@@ -119,6 +133,7 @@ def change_status(
     if status not in S.values:
         raise ServiceError("status", f"must be one of {', '.join(S.values)}")
     now = now or clock.now()
+    appointment.refresh_from_db(fields=["status"])
     if actor.role not in SETTERS[status]:
         raise forbidden(f"your role does not allow marking an appointment {label(status)}")
     if status == appointment.status and status != S.CANCELLED:
