@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from dermis.core.errors import InputError
 from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_object, staff_required
@@ -181,8 +182,13 @@ def appointment_reschedule(request, pk: int):
         return render(request, "clinic/scheduling/reschedule.html", context, status=409)
     now = timezone.now()
     action = request.POST.get("action", "preview") if request.method == "POST" else ""
+    if not action and request.GET.get("day") and request.GET.get("time"):
+        # From the diary (an appointment dropped on a time): preview that time at once.
+        action, data = "preview", request.GET
+    else:
+        data = request.POST
     if action:
-        form = RescheduleForm(request.POST)
+        form = RescheduleForm(data)
     else:
         form = RescheduleForm(initial=RescheduleForm.initial_for(appointment.start))
     status, preview = 200, None
@@ -192,7 +198,7 @@ def appointment_reschedule(request, pk: int):
             if action == "confirm":
                 fingerprint = request.POST.get("fingerprint", "")
                 done = reschedule.apply(actor_of(request), appointment, start, fingerprint, now)
-                return _moved(request, done)
+                return _moved(request, done, request.GET.get("next", ""))
             preview = reschedule.preview(appointment, start, now)
         except InputError as err:
             if getattr(err, "code", "") == "slot-taken":
@@ -235,7 +241,7 @@ def _suggestions(appointment: Appointment, now) -> list:
         return []
 
 
-def _moved(request, done: reschedule.Preview):
+def _moved(request, done: reschedule.Preview, next_url: str = ""):
     moves = done.moves()
     first = moves[0]
     shifted = len(moves) - 1
@@ -245,6 +251,8 @@ def _moved(request, done: reschedule.Preview):
             f"; {shifted} later session{'s' if shifted != 1 else ''} shifted to keep the intervals"
         )
     messages.success(request, text + ". Reminders are re-timed.")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
     return redirect("patient-detail", patient_id=done.appointment.patient_id)
 
 
