@@ -135,7 +135,7 @@ def test_cancel_page_asks_are_you_sure_and_why(world, booked, client_as):
     page = client_as("fran").get(url).content.decode()
     assert "Are you sure?" in page and "Why is it cancelled?" in page
     refused = client_as("fran").post(url, {"reason": ""})
-    assert refused.status_code == 400
+    assert refused.status_code == 422 and "give a reason" in refused.content.decode()
     booked.refresh_from_db()
     assert booked.status == S.BOOKED
     done = client_as("fran").post(url, {"reason": "moved away"})

@@ -24,6 +24,7 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Why is it cancelled?",
         max_length=200,
+        required=False,  # the service asks for it, in the same words as the API
         help_text="For example: the patient asked, unwell, the clinic had to close.",
     )
 
@@ -65,6 +66,7 @@ def appointment_cancel(request, pk: int):
             except ServiceError as err:
                 _raise_refusal(err)
                 show(form, err)
+                status = err.status
             else:
                 late = " It was a late cancellation." if appointment.late_cancel else ""
                 messages.success(
@@ -73,7 +75,7 @@ def appointment_cancel(request, pk: int):
                     f"not be sent.{late}",
                 )
                 return redirect(_back(request, appointment))
-        status = 409 if appointment.status == Appointment.Status.CANCELLED else 400
+        status = status if status != 200 else 400
     context = {
         "appointment": appointment,
         "patient": appointment.patient,
