@@ -131,8 +131,8 @@ def _closures(practitioners, who: dict, start: datetime, end: datetime, location
     first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     days = closures.closed_days(clinic_ids.pop(), location, first, last)
     return [
-        slots.TimeOff(r, local_midnight(day), local_midnight(day + timedelta(days=1)))
-        for day in sorted(days)
+        slots.TimeOff(r, local_midnight(day), local_midnight(day + timedelta(days=1)), why)
+        for day, why in sorted(days.items())
         for r in who.values()
     ]
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from dermis.web.clinic.access import ADMIN_ONLY, actor_of, clinic_object, staff_required
+from dermis.web.clinic.access import ADMIN_ONLY, actor_of, staff_required
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import ClosureDay, Location
@@ -74,11 +74,15 @@ def closures_page(request):
     action = request.POST.get("action", "")
     try:
         if action == "remove":
-            closure = clinic_object(request, ClosureDay, int(request.POST.get("closure") or 0))
+            closure = get_object_or_404(
+                ClosureDay, pk=int(request.POST.get("closure") or 0), clinic=actor.clinic
+            )
             setup.remove_closure(actor, closure)
             messages.success(request, "Closure removed.")
         elif action == "region":
-            place = clinic_object(request, Location, int(request.POST.get("location") or 0))
+            place = get_object_or_404(
+                Location, pk=int(request.POST.get("location") or 0), clinic=actor.clinic
+            )
             form = RegionForm(request.POST, prefix=f"loc{place.pk}")
             key = ("region", place.pk)
             if not form.is_valid():
