@@ -30,6 +30,11 @@ from dermis.web.clinic.scheduling.availability import clinic_zone, local_midnigh
 STEP = 15  # minutes a row stands for
 DEFAULT_HOURS = (time(8), time(18))
 SLOT_EVERY = 30  # minutes between the empty slots offered for booking
+SHOWN = (
+    "kind", "status", "modality", "start", "end", "room_id", "practitioner_id", "patient_id",
+    "clinic_id", "patient__given_name", "patient__family_name",
+    "practitioner__display_name", "practitioner__clinic_id",
+)  # fmt: skip
 
 
 @dataclass
@@ -62,6 +67,7 @@ class Day:
     day: date
     closed: str  # why nothing may be booked, or ""
     columns: list[Column]
+    html: str = ""  # the grid, written by the page
 
 
 @dataclass
@@ -136,9 +142,8 @@ def build(
         appts = appts.filter(Q(room__in=rooms) | Q(room__isnull=True))
     else:
         appts = appts.filter(practitioner_id__in=staff_ids)
-    appts = list(
-        appts.select_related("patient", "practitioner", "room", "clinic").order_by("start")
-    )
+    # Only what the grid shows: a busy week holds thousands of rows.
+    appts = list(appts.select_related("patient", "practitioner").only(*SHOWN).order_by("start"))
     hours_rows = WorkingHours.objects.filter(staff_id__in=staff_ids)
     if location is not None:
         hours_rows = hours_rows.filter(Q(location=location) | Q(location__isnull=True))

@@ -24,6 +24,7 @@ from dermis.web.clinic.patients import selectors as patient_selectors
 from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.scheduling import diary, lifecycle
 from dermis.web.clinic.scheduling.availability import clinic_zone
+from dermis.web.clinic.scheduling.views import diary_grid
 
 VIEWS = ("day", "week")
 BY = ("practitioner", "room")
@@ -75,6 +76,8 @@ def diary_page(request):
         now=now,
     )
     _link(d, p["location"], now)
+    for x in d.days:
+        x.html = diary_grid.day_html(d, x)
     step = 7 if p["view"] == "week" else 1
     keep = {
         "view": p["view"],
@@ -168,8 +171,12 @@ def appointment_detail(request, pk: int):
 def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
     """Each empty slot's booking link and each appointment's page and move links."""
     book = reverse("diary-book")
+    # One reverse() each, not one per appointment: a week can hold thousands.
+    detail = reverse("appointment-detail", args=[0]).replace("/0/", "/{}/")
+    move = reverse("appointment-reschedule", args=[0]).replace("/0/", "/{}/")
     for day in d.days:
         back = f"{reverse('diary')}?{_query(date=day.day, view=d.view, by=d.by, location=location)}"
+        suffix = "?" + _query(next=back)
         for col in day.columns:
             for b in col.slots:
                 local = timezone.localtime(b.start)
@@ -182,9 +189,9 @@ def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
                 b.label = f"{local:%H:%M}"
             for b in col.appointments:
                 a = b.appointment
-                b.url = f"{reverse('appointment-detail', args=[a.pk])}?{_query(next=back)}"
+                b.url = detail.format(a.pk) + suffix
                 if a.is_open and a.start > now:
-                    b.move_url = reverse("appointment-reschedule", args=[a.pk])
+                    b.move_url = move.format(a.pk)
 
 
 urlpatterns = [
