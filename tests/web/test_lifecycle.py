@@ -135,7 +135,7 @@ def test_cancel_page_asks_are_you_sure_and_why(world, booked, client_as):
     page = client_as("fran").get(url).content.decode()
     assert "Are you sure?" in page and "Why is it cancelled?" in page
     refused = client_as("fran").post(url, {"reason": ""})
-    assert refused.status_code == 422 and "give a reason" in refused.content.decode()
+    assert refused.status_code == 422 and "Give a reason" in refused.content.decode()
     booked.refresh_from_db()
     assert booked.status == S.BOOKED
     done = client_as("fran").post(url, {"reason": "moved away"})
@@ -191,3 +191,21 @@ def test_past_open_appointments_need_an_outcome(world, booked):
             S.ARRIVED,
             S.NO_SHOW,
         ]
+
+
+def test_a_session_charted_without_its_appointment_is_linked_to_that_days(world):
+    factories.working_hours(world.pat)
+    plan = factories.accepted_plan(world.pat, world.nora)
+    booked = factories.appointment(
+        world.pat,
+        world.nora,
+        factories.next_weekday_at(10, days_ahead=20),
+        kind=Appointment.Kind.TREATMENT,
+        plan=plan,
+        modality="microneedling",
+    )
+    with _at(booked, 5):
+        draft = factories.session(world.pat, world.nora, plan=plan, performed_at=booked.start)
+    assert draft.appointment_id == booked.pk
+    booked.refresh_from_db()
+    assert booked.status == S.IN_TREATMENT

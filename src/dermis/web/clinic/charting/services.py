@@ -40,6 +40,8 @@ from dermis.web.clinic.charting.selectors import (
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
     Appointment,
     Patient,
     Photo,
@@ -189,6 +191,8 @@ def create_session(
     _validate(chart)
     issues = _checked(chart, patient, plan)
     with transaction.atomic():
+        if appointment is None:
+            appointment = _that_days_appointment(patient, chart)
         if (
             appointment is not None
             and TreatmentSession.objects.filter(appointment=appointment).exists()
@@ -216,6 +220,23 @@ def create_session(
         record(actor, Action.CREATE, session, summary="draft session")
         lifecycle.follow_charting(actor, appointment, Appointment.Status.IN_TREATMENT)
     return session, issues
+
+
+def _that_days_appointment(patient: Patient, chart: Chart) -> Appointment | None:
+    """A session charted without naming its appointment belongs to the patient's treatment
+    appointment that day (of its modality, not yet charted), when there is exactly one: so the
+    record's "chart this session" and its count of sessions agree."""
+    day = _day(chart)
+    candidates = [
+        a
+        for a in patient.appointments.filter(
+            kind__in=(Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE),
+            status__in=(*OPEN_STATUSES, *ATTENDED_STATUSES),
+            session__isnull=True,
+        ).filter(start__date=day)
+        if not a.modality or a.modality == chart.modality
+    ]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _practitioner_of(appointment: Appointment | None):

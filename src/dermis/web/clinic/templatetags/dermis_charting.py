@@ -39,7 +39,7 @@ def patient_sessions_panel(context, patient) -> dict:
     upcoming = (
         patient.appointments.filter(
             start__gte=start_of_today,
-            status__in=OPEN_STATUSES,
+            status__in=(*OPEN_STATUSES, Appointment.Status.ARRIVED),
             kind__in=[Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE],
             session__isnull=True,
         )
