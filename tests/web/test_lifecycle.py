@@ -209,3 +209,16 @@ def test_a_session_charted_without_its_appointment_is_linked_to_that_days(world)
     assert draft.appointment_id == booked.pk
     booked.refresh_from_db()
     assert booked.status == S.IN_TREATMENT
+
+
+def test_the_overlap_triggers_survive_the_lifecycle_migration(db):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            names = {row[0] for row in cursor.fetchall()}
+        assert {
+            "clinic_appointment_no_overlap_insert",
+            "clinic_appointment_no_overlap_update",
+        } <= names

@@ -25,7 +25,9 @@ def dashboard(request):
         .order_by("start")
     )
     return render(
-        request, "clinic/dashboard/today.html", {"day": day, "appointments": appointments}
+        request,
+        "clinic/dashboard/today.html",
+        {"day": day, "appointments": appointments, "now": timezone.now()},
     )
 
 
