@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from dermis.web.clinic import clock
+from dermis.web.clinic import clock, recall_sync
 from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.errors import ServiceError, conflict, forbidden
@@ -176,4 +176,5 @@ def change_status(
         if status == S.CANCELLED:
             summary += " (late)" if appointment.late_cancel else ""
         record(actor, Action.UPDATE, appointment, summary=summary)
+        recall_sync.changed(appointment.patient)
     return appointment

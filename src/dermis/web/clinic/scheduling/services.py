@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dermis.core import gate
 from dermis.core.planning import Plan
-from dermis.web.clinic import clock, safety
+from dermis.web.clinic import clock, recall_sync, safety
 from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import active_plan, knowledge
@@ -166,6 +166,7 @@ def book_appointment(
         except booking.SlotTaken as exc:
             raise slot_taken(exc) from None
         record(actor, Action.CREATE, made, summary=f"appointment ({made.kind})")
+        recall_sync.changed(made.patient)
     return made
 
 
@@ -205,6 +206,7 @@ def move_appointment(
         except booking.SlotTaken as exc:
             raise slot_taken(exc) from None
         record(actor, Action.UPDATE, appointment, summary="appointment moved")
+        recall_sync.changed(appointment.patient)
     return appointment
 
 
@@ -282,6 +284,7 @@ def record_appointment(
             except booking.SlotTaken as exc:
                 raise slot_taken(exc) from None
         record(actor, Action.CREATE, made, summary=f"appointment recorded ({status})")
+        recall_sync.changed(made.patient)
     return made
 
 
@@ -303,6 +306,7 @@ def update_recorded_appointment(actor: Actor, appointment: Appointment, **fields
                 except booking.SlotTaken as exc:
                     raise slot_taken(exc) from None
                 record(actor, Action.UPDATE, appointment, summary="appointment moved (record)")
+                recall_sync.changed(appointment.patient)
     allowed = {"kind", "notes", "practitioner"}
     changed = {k: v for k, v in fields.items() if k in allowed and getattr(appointment, k) != v}
     with transaction.atomic():
@@ -323,5 +327,6 @@ def update_recorded_appointment(actor: Actor, appointment: Appointment, **fields
             record(
                 actor, Action.UPDATE, appointment, summary=f"changed {','.join(sorted(changed))}"
             )
+            recall_sync.changed(appointment.patient)
     appointment.refresh_from_db()
     return appointment

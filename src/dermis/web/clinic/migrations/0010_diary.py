@@ -33,7 +33,7 @@ def restore_sqlite_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0008_outcome_parameter_sets"),
+        ("clinic", "0009_recall_worklist"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
