@@ -78,6 +78,7 @@ format: setup
 bench: setup
 	.venv/bin/python benchmarks/bench_outcome.py
 	.venv/bin/python benchmarks/bench_slots.py
+	.venv/bin/python benchmarks/bench_diary.py
 	.venv/bin/python benchmarks/bench_cli.py
 
 # A clinic group on PostgreSQL served by gunicorn (DATABASE_URL names the server; the benchmark

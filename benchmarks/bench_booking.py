@@ -142,7 +142,7 @@ def seed(patients: int, background: int) -> dict:
                     Appointment(
                         clinic=clinic, location=where, patient=people[0], practitioner=s,
                         start=start, end=start + timedelta(hours=1),
-                        status="done" if d < today else "booked",
+                        status="completed" if d < today else "booked",
                     )
                 )  # fmt: skip
         day += 1

@@ -98,7 +98,7 @@ def journey(patient: m.Patient, practitioner: m.StaffMember, photo_root: Path) -
         plan=current,
         start=start,
         end=start + timedelta(hours=1),
-        status=m.Appointment.Status.DONE,
+        status=m.Appointment.Status.COMPLETED,
     )
     session = m.TreatmentSession.objects.create(
         patient=patient,

@@ -165,13 +165,13 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
         ("POST", "/api/v1/appointments/{appointment_id}/move"): {
             "start": "2027-05-03T10:00:00+01:00"
         },
-        ("POST", "/api/v1/appointments/{appointment_id}/cancel"): {},
+        ("POST", "/api/v1/appointments/{appointment_id}/cancel"): {"reason": "asked"},
         ("POST", "/api/v1/consultations/{consultation_id}/accept"): {"signer_name": "Nora Quinn"},
         ("POST", "/api/v1/consultations/{consultation_id}/facts"): {"keep": []},
         ("POST", "/api/v1/plans/{plan_id}/revise"): {
             "changes": [{"course": 0, "what": "sessions", "value": 5, "reason": "more"}]
         },
-        ("POST", "/api/v1/appointments/{appointment_id}/status"): {"status": "done"},
+        ("POST", "/api/v1/appointments/{appointment_id}/status"): {"status": "confirmed"},
         ("POST", "/api/v1/patients/{patient_id}/sessions"): {
             "modality": "microneedling",
             "device": "automated_pen",

@@ -37,7 +37,7 @@ def test_accepting_a_waitlist_offer_through_the_link(page, world, live_server, s
     ada = factories.patient(world.fran, given="Ada", email="ada@example.org")
     waitlist.add_entry(factories.actor(world.fran), ada, kind=Appointment.Kind.CONSULTATION)
 
-    scheduling.cancel_appointment(factories.actor(world.fran), freed)  # offers on commit
+    scheduling.cancel_appointment(factories.actor(world.fran), freed, "asked")  # offers on commit
     assert delivery.run_round()["sent"] == 1  # the worker sends the offer
 
     (message,) = mail.outbox

@@ -103,7 +103,7 @@ def journey(patient: Patient, practitioner: StaffMember) -> dict[str, object]:
         plan=treatment_plan,
         start=start,
         end=start + timedelta(hours=1),
-        status=Appointment.Status.DONE,
+        status=Appointment.Status.COMPLETED,
     )
     session = TreatmentSession.objects.create(
         patient=patient,

@@ -100,6 +100,7 @@ def test_superuser_can_set_up_a_clinic(root, world):
             "postcode": "YO21 1AA",
             "screening_max_age_days": "90",
             "idle_timeout_minutes": "30",
+            "cancel_notice_hours": "24",
             "created_at_0": "2026-01-01",
             "created_at_1": "09:00:00",
             "locations-TOTAL_FORMS": "0",

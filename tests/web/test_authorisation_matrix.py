@@ -102,6 +102,12 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "series-propose": ("GET", "plan_id=plan", CLINIC_STAFF),
     "appointment-reschedule": ("GET", "appointment", CLINIC_STAFF),
     "appointment-cancel": ("POST", "appointment", CLINIC_STAFF),
+    # the diary: every member of staff sees their own clinic's; closures are the admin's
+    "diary": ("GET", None, ANY_STAFF),
+    "diary-book": ("GET", None, ANY_STAFF),
+    "appointment-detail": ("GET", "appointment", CLINIC_STAFF),
+    "appointment-status": ("POST", "appointment", CLINIC_STAFF),
+    "closures": ("GET", None, {"alice"}),
     "recall-worklist": ("GET", None, ANY_STAFF),
     "recall-book": ("POST", "patient", CLINIC_STAFF),
     "recall-patient": ("GET", "patient", CLINIC_STAFF),

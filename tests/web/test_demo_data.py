@@ -187,7 +187,7 @@ class TestDemoWorld:
         for s in sessions:
             assert s.is_final and s.finalised_by and s.lot_number
             assert record_intact(s)  # the hash the session page checks
-            assert s.appointment.status == "done" and s.appointment.start == s.performed_at
+            assert s.appointment.status == "completed" and s.appointment.start == s.performed_at
             # A treatment needing fewer sessions than the course stops earlier.
             course = Plan.from_dict(s.plan.content).courses[0]
             treated = {
@@ -277,7 +277,7 @@ class TestDemoWorld:
 
     def test_what_is_done_lies_in_the_past_and_what_is_booked_ahead(self, demo, db):
         start, _ = _day(TODAY)
-        assert not m.Appointment.objects.filter(status="done", start__gte=start).exists()
+        assert not m.Appointment.objects.filter(status="completed", start__gte=start).exists()
         assert not m.Appointment.objects.filter(status="booked", start__lt=start).exists()
         assert not m.TreatmentSession.objects.filter(performed_at__gte=start).exists()
 

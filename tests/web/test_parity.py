@@ -326,20 +326,22 @@ def test_cancelling_an_appointment(state, world, client_as, api_as):
     factories.working_hours(world.pat)
     appointment = factories.appointment(world.pat, world.nora, _when(3, 10))
     if state == "cancelled":
-        services.cancel_appointment(factories.actor(world.fran), appointment)
+        services.cancel_appointment(factories.actor(world.fran), appointment, "asked")
 
     def web():
-        client_as("fran").post(reverse("appointment-cancel", args=[appointment.pk]))
+        client_as("fran").post(
+            reverse("appointment-cancel", args=[appointment.pk]), {"reason": "asked"}
+        )
         appointment.refresh_from_db()
         return appointment.status
 
     def api():
-        api_as("fran").post(f"/api/v1/appointments/{appointment.pk}/cancel", {})
+        api_as("fran").post(f"/api/v1/appointments/{appointment.pk}/cancel", {"reason": "asked"})
         appointment.refresh_from_db()
         return appointment.status
 
     assert _both(web, api) == ("cancelled", "cancelled")
-    again = api_as("fran").post(f"/api/v1/appointments/{appointment.pk}/cancel", {})
+    again = api_as("fran").post(f"/api/v1/appointments/{appointment.pk}/cancel", {"reason": "x"})
     assert again.status_code == (409 if state == "cancelled" else 200)
 
 

@@ -150,7 +150,7 @@ def test_names_fold_accents_case_and_punctuation():
 def test_the_migration_fills_the_columns_of_existing_patients(world):
     stale = Patient.objects.filter(pk=world.nora.pk)
     stale.update(search_name="", phone_normalised="")
-    migration = importlib.import_module("dermis.web.clinic.migrations.0016_patient_search")
+    migration = importlib.import_module("dermis.web.clinic.migrations.0017_patient_search")
     migration.fill_normalised(django_apps, None)  # a data step: it uses no schema editor
     assert stale.values_list("search_name", "phone_normalised").get() == (
         "nora quinn",

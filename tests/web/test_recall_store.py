@@ -118,7 +118,7 @@ def test_the_services_keep_the_rows_current(world):
         world.pat, nora, start, kind="treatment", plan=plan, precare_done=True
     )
     assert series() == [(1, 4)]  # an appointment booked
-    scheduling.cancel_appointment(factories.actor(world.fran), made)
+    scheduling.cancel_appointment(factories.actor(world.fran), made, "asked")
     assert series() == [(0, 4)]  # and cancelled
     factories.finalised(world.pat, factories.session(world.pat, nora, plan=plan))
     assert series() == [(1, 4)]  # a session signed

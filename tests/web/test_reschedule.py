@@ -179,7 +179,7 @@ def test_a_single_appointment_moves_without_interval_checks(world, client_as):
 
 
 def test_a_done_appointment_cannot_be_moved(world, booked, client_as):
-    Appointment.objects.filter(pk=booked[0].pk).update(status=Appointment.Status.DONE)
+    Appointment.objects.filter(pk=booked[0].pk).update(status=Appointment.Status.COMPLETED)
     response = client_as("pat").get(_url(booked[0]))
     assert response.status_code == 409
     assert "cannot be moved" in response.content.decode()
@@ -188,7 +188,7 @@ def test_a_done_appointment_cannot_be_moved(world, booked, client_as):
 def test_cancelling_frees_the_slot_and_stops_its_reminders(world, booked, client_as):
     target = booked[2]
     assert Reminder.objects.filter(appointment=target, status="pending").exists()
-    response = client_as("fran").post(_url(target, "appointment-cancel"))
+    response = client_as("fran").post(_url(target, "appointment-cancel"), {"reason": "unwell"})
     assert response.status_code == 302
     target.refresh_from_db()
     assert target.status == Appointment.Status.CANCELLED
@@ -196,8 +196,8 @@ def test_cancelling_frees_the_slot_and_stops_its_reminders(world, booked, client
     assert not pending.exclude(key__startswith="confirm:").exists()
     # The slot is free again: another patient can have it.
     book(world.rhys, Booking(target.start, target.end, world.pat))
-    again = client_as("pat").post(_url(target, "appointment-cancel"))
-    assert again.status_code == 302
+    again = client_as("pat").post(_url(target, "appointment-cancel"), {"reason": "unwell"})
+    assert again.status_code == 409
     assert Appointment.objects.get(pk=target.pk).status == Appointment.Status.CANCELLED
 
 
@@ -209,5 +209,5 @@ def test_who_may_move_or_cancel(world, booked, client_as, name):
     anonymous = client_as("anonymous").post(url)
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
     if name == "appointment-cancel":
-        assert client_as("pat").get(url).status_code == 405
+        assert "Are you sure?" in client_as("pat").get(url).content.decode()
     assert Appointment.objects.get(pk=booked[1].pk).status == Appointment.Status.BOOKED

@@ -36,7 +36,7 @@ def slot(world, django_capture_on_commit_callbacks):
 
     def cancel() -> list[WaitlistOffer]:
         with django_capture_on_commit_callbacks(execute=True):
-            scheduling.cancel_appointment(factories.actor(world.fran), appt)
+            scheduling.cancel_appointment(factories.actor(world.fran), appt, "asked")
         return list(WaitlistOffer.objects.order_by("pk"))
 
     return appt, cancel

@@ -313,7 +313,9 @@ class GradeOut(Schema):
 # --- Appointments, staff, directory --------------------------------------------------------
 
 Kind = Literal["consultation", "treatment", "follow_up", "maintenance"]
-AppointmentStatus = Literal["booked", "done", "cancelled", "no_show"]
+AppointmentStatus = Literal[
+    "booked", "confirmed", "arrived", "in_treatment", "completed", "cancelled", "no_show"
+]
 
 
 class AppointmentQuery(PageQuery):
@@ -356,11 +358,15 @@ class AppointmentCancel(In):
 
 
 class AppointmentStatusIn(In):
-    status: Literal["booked", "done", "cancelled", "no_show"]
+    status: AppointmentStatus
+    reason: Text(200) = Field("", description="why it is cancelled (needed to cancel)")
 
 
 class AppointmentOut(Schema):
     id: int
+    status: AppointmentStatus
+    cancel_reason: str = ""
+    late_cancel: bool = False
     patient_id: int
     practitioner_id: int
     location_id: int | None
@@ -370,7 +376,6 @@ class AppointmentOut(Schema):
     kind: str
     start: datetime
     end: datetime
-    status: str
     notes: str
     series_index: int | None
     modality: str = Field(description="a treatment's modality ('' when not known)")

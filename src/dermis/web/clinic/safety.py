@@ -30,6 +30,7 @@ from dermis.web.clinic.core_inputs import (
 )
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import (
+    OPEN_STATUSES,
     Appointment,
     Patient,
     SafetyOverride,
@@ -185,7 +186,7 @@ def recheck_bookings(actor: Actor, patient: Patient) -> list[Appointment]:
     transaction."""
     flagged = []
     ahead = patient.appointments.filter(
-        status=Appointment.Status.BOOKED, kind__in=TREATMENT_KINDS, start__gte=clock.now()
+        status__in=OPEN_STATUSES, kind__in=TREATMENT_KINDS, start__gte=clock.now()
     )
     plan_row = active_plan(patient)
     for appointment in ahead:

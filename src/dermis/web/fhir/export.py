@@ -37,7 +37,6 @@ APPOINTMENT_STATUS = {
     "arrived": "arrived",
     "in_treatment": "checked-in",
     "completed": "fulfilled",
-    "done": "fulfilled",
     "cancelled": "cancelled",
     "no_show": "noshow",
 }

@@ -47,6 +47,8 @@ def appointment_out(a: Appointment) -> dict:
         "start",
         "end",
         "status",
+        "cancel_reason",
+        "late_cancel",
         "notes",
         "series_index",
         "modality",
@@ -187,10 +189,13 @@ def cancel_appointment(request, appointment_id: PathId, payload: AppointmentCanc
 @router.post(
     "/appointments/{appointment_id}/status",
     response={200: AppointmentOut, 409: Problem, 422: Problem},
-    summary="Mark an appointment done or not attended, or undo it",
+    summary="Move an appointment along its lifecycle",
 )
 def set_appointment_status(request, appointment_id: PathId, payload: AppointmentStatusIn):
+    """booked -> confirmed -> arrived -> in_treatment -> completed, or cancelled (with a reason)
+    or no_show. Front desk: confirmed, arrived, no_show, cancelled, booked; practitioners also
+    in_treatment and completed. Steps may be skipped forward; one step back undoes a slip."""
     staff = require_staff(request, ANY_STAFF)
     appointment = clinic_record(staff, Appointment, appointment_id)
-    services.set_status(api_actor(request), appointment, payload.status)
+    services.set_status(api_actor(request), appointment, payload.status, reason=payload.reason)
     return appointment_out(appointment)

@@ -43,6 +43,8 @@ from dermis.web.clinic.charting.selectors import (
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
     Appointment,
     Patient,
     Photo,
@@ -52,6 +54,7 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from dermis.web.clinic.scheduling import lifecycle
 
 __all__ = [
     "ADDENDUM_MAX_CHARS",
@@ -193,6 +196,8 @@ def create_session(
     _validate(chart)
     issues = _checked(chart, patient, plan)
     with transaction.atomic():
+        if appointment is None:
+            appointment = _that_days_appointment(patient, chart)
         if (
             appointment is not None
             and TreatmentSession.objects.filter(appointment=appointment).exists()
@@ -218,7 +223,25 @@ def create_session(
         session.save()
         _write_areas(session, chart)
         record(actor, Action.CREATE, session, summary="draft session")
+        lifecycle.follow_charting(actor, appointment, Appointment.Status.IN_TREATMENT)
     return session, issues
+
+
+def _that_days_appointment(patient: Patient, chart: Chart) -> Appointment | None:
+    """A session charted without naming its appointment belongs to the patient's treatment
+    appointment that day (of its modality, not yet charted), when there is exactly one: so the
+    record's "chart this session" and its count of sessions agree."""
+    day = _day(chart)
+    candidates = [
+        a
+        for a in patient.appointments.filter(
+            kind__in=(Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE),
+            status__in=(*OPEN_STATUSES, *ATTENDED_STATUSES),
+            session__isnull=True,
+        ).filter(start__date=day)
+        if not a.modality or a.modality == chart.modality
+    ]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _practitioner_of(appointment: Appointment | None):
@@ -331,6 +354,7 @@ def finalise_session(
         session.seal_algorithm = seals.ALGORITHM
         session.save()
         record(actor, Action.SIGN, session, summary="session finalised")
+        lifecycle.follow_charting(actor, session.appointment, Appointment.Status.COMPLETED)
         recall_sync.changed(session.patient)
     return session
 

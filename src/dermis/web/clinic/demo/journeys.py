@@ -175,7 +175,7 @@ class ClinicJourneys:
         patient = self._register(person, as_of - timedelta(days=self.rng.randint(2, 14)))
         consultation, visit = self._consult(patient, member, as_of, assessment, intake, phototype)
         plan_row = self._accept(consultation, visit)
-        self.premises.mark(self.desk, visit, Status.DONE)
+        self.premises.mark(member, visit, Status.COMPLETED)
         return plan_row
 
     def _shape(self, person: dict, phototype: str, assessment, intake) -> tuple[int, int]:
@@ -211,7 +211,7 @@ class ClinicJourneys:
         patient = self._register(person, as_of - timedelta(days=7))
         phototype, assessment = self._assess(profile)
         _, visit = self._consult(patient, member, as_of, assessment, intake, phototype)
-        self.premises.mark(self.desk, visit, Status.DONE)
+        self.premises.mark(member, visit, Status.COMPLETED)
 
     def _deferred(self, k: int, member: StaffMember) -> None:
         as_of = self.today - timedelta(days=self.rng.randint(5, 25))
@@ -222,7 +222,7 @@ class ClinicJourneys:
         )
         phototype, assessment = self._assess(ACNE_SCARS)
         consultation, visit = self._consult(patient, member, as_of, assessment, intake, phototype)
-        self.premises.mark(self.desk, visit, Status.DONE)
+        self.premises.mark(member, visit, Status.COMPLETED)
         # Back on the first day the core says needling is safe again, booked as they leave.
         courses = Plan.from_dict(consultation.proposal).courses
         day = courses[0].earliest_start if courses else self.today

@@ -135,7 +135,7 @@ class Visits:
             )
         with clock.frozen_at(appointment.end):
             session = charting.finalise_session(actor, session)
-            scheduling.set_status(actor, appointment, Status.DONE)
+            scheduling.set_status(actor, appointment, Status.COMPLETED)
         if day >= self.today - timedelta(days=14):
             # Aftercare in progress: the core must be able to build it from what is stored.
             aftercare(core_session(session), core_patient(patient, day), intake, self.kb)
@@ -205,7 +205,7 @@ class Visits:
                 break
             # Half the change at a month, all of it by three, fading a little by six.
             self._grade(plan_row, visit, response * (0.55, 1.0, 0.8)[min(i, 2)])
-            self.premises.mark(member, visit, Status.DONE)
+            self.premises.mark(member, visit, Status.COMPLETED)
             seen = visit
         if seen is not last.appointment:
             self.photo(last, "follow_up", 0.5, on=local_day(seen.start))

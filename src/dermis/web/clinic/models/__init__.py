@@ -24,8 +24,11 @@ from dermis.web.clinic.models.recall import RecallContact, RecallEntry
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
     Appointment,
     CalendarFeed,
+    ClosureDay,
     Equipment,
     Room,
     TimeOff,
@@ -44,8 +47,10 @@ from dermis.web.clinic.models.tenancy import (
 from dermis.web.clinic.models.waitlist import AppointmentReply, WaitlistEntry, WaitlistOffer
 
 __all__ = [
+    "ATTENDED_STATUSES",
     "CLINICAL_ROLES",
     "MODALITIES",
+    "OPEN_STATUSES",
     "PHOTOTYPES",
     "SEXES",
     "Appointment",
@@ -56,6 +61,7 @@ __all__ = [
     "CalendarFeed",
     "CheckIn",
     "Clinic",
+    "ClosureDay",
     "ConsentRecord",
     "Consultation",
     "Equipment",

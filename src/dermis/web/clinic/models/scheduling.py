@@ -88,7 +88,10 @@ class Appointment(models.Model):
 
     class Status(models.TextChoices):
         BOOKED = "booked", "Booked"
-        DONE = "done", "Done"
+        CONFIRMED = "confirmed", "Confirmed"
+        ARRIVED = "arrived", "Arrived"
+        IN_TREATMENT = "in_treatment", "In treatment"
+        COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "Did not attend"
 
@@ -144,7 +147,15 @@ class Appointment(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TREATMENT)
     start = models.DateTimeField()
     end = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    late_cancel = models.BooleanField(
+        default=False, help_text="cancelled inside the clinic's notice period"
+    )
     notes = models.CharField(max_length=300, blank=True, help_text="front-desk note, not clinical")
     created_at = models.DateTimeField(default=clock.now)
 
@@ -162,6 +173,44 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment {self.pk} ({self.start:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_open(self) -> bool:
+        """Still to happen: booked or confirmed."""
+        return self.status in OPEN_STATUSES
+
+
+# Still to happen (the slot is held and it may move or be cancelled).
+OPEN_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+# The patient came.
+ATTENDED_STATUSES = (
+    Appointment.Status.ARRIVED,
+    Appointment.Status.IN_TREATMENT,
+    Appointment.Status.COMPLETED,
+)
+
+
+class ClosureDay(models.Model):
+    """A day the clinic (or one of its locations) is closed: nothing may be booked on it."""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="closures")
+    location = models.ForeignKey(
+        "clinic.Location",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="closures",
+        help_text="empty: every location",
+    )
+    day = models.DateField()
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        indexes = [models.Index(fields=["clinic", "day"])]
+
+    def __str__(self) -> str:
+        return f"Closed {self.day:%Y-%m-%d}"
 
 
 class CalendarFeed(models.Model):

@@ -55,6 +55,9 @@ class Clinic(models.Model):
     idle_timeout_minutes = models.PositiveSmallIntegerField(
         default=30, help_text="log out a session idle for this many minutes"
     )
+    cancel_notice_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="a cancellation with less notice than this is a late cancellation"
+    )
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
@@ -70,6 +73,12 @@ class Location(models.Model):
     address = models.CharField(max_length=300)
     town = models.CharField(max_length=100)
     postcode = models.CharField(max_length=16)
+    country = models.CharField(
+        max_length=2, blank=True, help_text="ISO country code for public holidays, e.g. GB"
+    )
+    subdivision = models.CharField(
+        max_length=10, blank=True, help_text="region for public holidays, e.g. ENG or SCT"
+    )
 
     class Meta:
         ordering = ["clinic", "name"]

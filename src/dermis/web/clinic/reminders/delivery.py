@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from dermis.web.clinic.models import Reminder
+from dermis.web.clinic.models import ATTENDED_STATUSES, Reminder
 from dermis.web.clinic.reminders.render import Message, render
 from dermis.web.clinic.reminders.services import (
     CHECK_IN_DAYS,
@@ -91,7 +91,7 @@ def _instead(row: Reminder) -> tuple[str, str] | None:
         return Status.OPTED_OUT, ""
     if appt is not None and not row.key.startswith(CONFIRM):
         # Check-ins still go after the visit (booked or done); the rest only before it.
-        ok = (*UPCOMING, "done", "completed") if row.kind in CHECK_IN_DAYS else UPCOMING
+        ok = (*UPCOMING, *ATTENDED_STATUSES) if row.kind in CHECK_IN_DAYS else UPCOMING
         if appt.status not in ok:
             return Status.CANCELLED, ""
     if not (patient.email if email else patient.phone):

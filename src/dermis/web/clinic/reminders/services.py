@@ -35,7 +35,7 @@ from dermis.web.clinic.core_inputs import (
     latest_consultation,
 )
 from dermis.web.clinic.errors import conflict
-from dermis.web.clinic.models import Appointment, Patient, Reminder
+from dermis.web.clinic.models import OPEN_STATUSES, Appointment, Patient, Reminder
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ REPLANNABLE = (Status.PENDING, Status.CANCELLED, Status.OPTED_OUT)
 CONFIRM = "confirm:"
 # An appointment counts as still happening while booked or confirmed (status names compared as
 # strings: "confirmed" is the lifecycle's, which may not be in the model's choices yet).
-UPCOMING = ("booked", "confirmed")
+UPCOMING = OPEN_STATUSES
 
 
 def at_clinic_time(day: date, at: time = SEND_TIME) -> datetime:

@@ -31,6 +31,7 @@ from dermis.web.clinic.models import (
     TimeOff,
     WorkingHours,
 )
+from dermis.web.clinic.scheduling import closures
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,24 @@ def build(
             staff_id__in=list(who), start__lt=end, end__gt=start
         ).values_list("staff_id", "start", "end")
     ]
+    off.extend(_closures(practitioners, who, start, end, location))
     hours = {who[pk]: h for pk, h in weekly_hours(who, location).items()}
     return slots.Availability(clinic_zone(), hours, busy, off)
+
+
+def _closures(practitioners, who: dict, start: datetime, end: datetime, location):
+    """Closed days (public holidays, the clinic's closures) as everyone's time off."""
+    clinic_ids = {p.clinic_id for p in practitioners}
+    if len(clinic_ids) != 1:
+        return []
+    zone = clinic_zone()
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    days = closures.closed_days(clinic_ids.pop(), location, first, last)
+    return [
+        slots.TimeOff(r, local_midnight(day), local_midnight(day + timedelta(days=1)), why)
+        for day, why in sorted(days.items())
+        for r in who.values()
+    ]
 
 
 def window_for(first_day: date, last_day: date) -> tuple[datetime, datetime]:

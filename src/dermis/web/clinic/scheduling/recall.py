@@ -24,6 +24,8 @@ from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
     Appointment,
     Clinic,
     Equipment,
@@ -44,7 +46,7 @@ SEARCH_DAYS = 182  # how far the one-click booking looks for a free slot
 AHEAD = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
 # Statuses of an appointment that still holds its time (compared as strings: "confirmed" is the
 # diary's, and may not exist yet).
-HOLDING = ("booked", "confirmed")
+HOLDING = OPEN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -166,14 +168,14 @@ def overdue_follow_ups(clinic: Clinic, now: datetime) -> list[OverdueFollowUp]:
         patient=OuterRef("patient"),
         kind=follow_up,
         start__gt=OuterRef("start"),
-        status__in=(Appointment.Status.BOOKED, Appointment.Status.DONE),
+        status__in=(*OPEN_STATUSES, *ATTENDED_STATUSES),
     )
     rows = (
         Appointment.objects.filter(
             clinic=clinic,
             kind=follow_up,
             end__lt=now,
-            status__in=(Appointment.Status.BOOKED, Appointment.Status.NO_SHOW),
+            status__in=(*OPEN_STATUSES, Appointment.Status.NO_SHOW),
         )
         .filter(~Exists(later))
         .select_related("patient", "practitioner")

@@ -11,12 +11,19 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 
-from dermis.web.clinic.models import Appointment, Clinic, RecallContact, RecallEntry
+from dermis.web.clinic.models import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
+    Appointment,
+    Clinic,
+    RecallContact,
+    RecallEntry,
+)
 from dermis.web.clinic.scheduling.recall import HORIZON_DAYS, LIMIT, OverdueFollowUp
 
 Section = RecallEntry.Section
-MISSED = (Appointment.Status.BOOKED, Appointment.Status.NO_SHOW)
-HELD = (Appointment.Status.BOOKED, Appointment.Status.DONE)
+MISSED = (*OPEN_STATUSES, Appointment.Status.NO_SHOW)
+HELD = (*OPEN_STATUSES, *ATTENDED_STATUSES)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import conflict
 from dermis.web.clinic.models import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
     Appointment,
     Equipment,
     Room,
@@ -133,8 +135,8 @@ def _moving(appointment: Appointment, now: datetime) -> _Moving:
         series = [
             a
             for a in rows.select_related("room", "equipment", "location", "practitioner")
-            if a.status == Appointment.Status.BOOKED
-            or (a.status == Appointment.Status.DONE and a.start < appointment.start)
+            if a.status in OPEN_STATUSES
+            or (a.status in ATTENDED_STATUSES and a.start < appointment.start)
         ]
     index = next(i for i, a in enumerate(series) if a.pk == appointment.pk)
     low, high = _interval_range(appointment)

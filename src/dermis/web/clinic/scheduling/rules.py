@@ -14,7 +14,7 @@ from django.utils import timezone
 from dermis.web.clinic import clock
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import Location, StaffMember, TimeOff
-from dermis.web.clinic.scheduling import availability
+from dermis.web.clinic.scheduling import availability, closures
 
 MIN_MINUTES = 5
 MAX_MINUTES = 480  # a working day; longer is a typing slip (dermis_default)
@@ -89,4 +89,21 @@ def check_booking(
     """Every rule a single booking or a move must meet, in the order a person would fix them."""
     check_not_past(start, now)
     check_length(start, end)
+    check_open(practitioner, start, end, location)
     check_hours(practitioner, start, end, location)
+
+
+def check_open(
+    practitioner: StaffMember,
+    start: datetime,
+    end: datetime,
+    location: Location | None = None,
+    field: str = "start",
+) -> None:
+    """Not on a public holiday of the location or a day the clinic has closed."""
+    zone = availability.clinic_zone()
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    closed = closures.closed_days(practitioner.clinic_id, location, first, last)
+    if closed:
+        day = min(closed)
+        raise ServiceError(field, f"the clinic is closed on {day:%a %d %b %Y} ({closed[day]})")

@@ -24,6 +24,8 @@ from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import conflict
 from dermis.web.clinic.models import (
+    ATTENDED_STATUSES,
+    OPEN_STATUSES,
     Appointment,
     Equipment,
     Location,
@@ -82,7 +84,7 @@ def sessions_so_far(plan: TreatmentPlan, course: Course, courses: int) -> tuple[
     appointments = Appointment.objects.filter(
         plan_id__in=lineage(plan),
         kind=Appointment.Kind.TREATMENT,
-        status__in=(Appointment.Status.BOOKED, Appointment.Status.DONE),
+        status__in=(*OPEN_STATUSES, *ATTENDED_STATUSES),
     ).select_related("equipment")
     for a in appointments:
         device = kb.devices.get(a.equipment.device) if a.equipment else None

@@ -28,21 +28,11 @@ from dermis.web.clinic.models import (
     StaffMember,
     TreatmentPlan,
 )
+from dermis.web.clinic.models.scheduling import OPEN_STATUSES
 from dermis.web.clinic.reminders import services as reminders
-from dermis.web.clinic.scheduling import booking, rules
-from dermis.web.clinic.waitlist.hooks import slot_freed
+from dermis.web.clinic.scheduling import booking, lifecycle, rules
 
 TREATMENT_KINDS = safety.TREATMENT_KINDS
-STATUS_CHANGES = {
-    Appointment.Status.BOOKED: {
-        Appointment.Status.DONE,
-        Appointment.Status.NO_SHOW,
-        Appointment.Status.CANCELLED,
-    },
-    Appointment.Status.DONE: {Appointment.Status.BOOKED},
-    Appointment.Status.NO_SHOW: {Appointment.Status.BOOKED},
-    Appointment.Status.CANCELLED: set(),
-}
 
 
 def slot_taken(exc: booking.SlotTaken) -> ServiceError:
@@ -199,7 +189,7 @@ def move_appointment(
     as a booking. A series is moved with the interval checks of `reschedule` instead."""
     actor.require(ANY_STAFF, "moving appointments")
     actor.own(appointment, "appointment")
-    if appointment.status != Appointment.Status.BOOKED:
+    if appointment.status not in OPEN_STATUSES:
         raise conflict(
             "status", f"a {appointment.get_status_display().lower()} appointment cannot move"
         )
@@ -225,50 +215,28 @@ def move_appointment(
     return appointment
 
 
-def cancel_appointment(actor: Actor, appointment: Appointment, reason: str = "") -> Appointment:
-    """Cancel a booked appointment and its pending reminders."""
-    actor.require((*ANY_STAFF, PATIENT), "cancelling appointments")
-    actor.own(appointment, "appointment")
-    actor.require_self(appointment.patient)  # the portal's notice period is checked there
-    with transaction.atomic():
-        if not booking.cancel(appointment):
-            raise conflict("status", "only a booked appointment can be cancelled")
-        record(actor, Action.UPDATE, appointment, summary="appointment cancelled")
-        recall_sync.changed(appointment.patient)
-        slot_freed(appointment)
-    return appointment
+def cancel_appointment(
+    actor: Actor, appointment: Appointment, reason: str = "", now: datetime | None = None
+) -> Appointment:
+    """Cancel a booked or confirmed appointment and its pending reminders (a reason is needed;
+    late when inside the clinic's notice period). A patient may cancel their own (the portal
+    checks its notice period first). The freed slot is offered to the waitlist."""
+    return lifecycle.change_status(
+        actor, appointment, Appointment.Status.CANCELLED, reason=reason, now=now
+    )
 
 
 def set_status(
-    actor: Actor, appointment: Appointment, status: str, now: datetime | None = None
+    actor: Actor,
+    appointment: Appointment,
+    status: str,
+    now: datetime | None = None,
+    *,
+    reason: str = "",
 ) -> Appointment:
-    """Mark an appointment done or not attended (after its start), cancel it, or undo a mark."""
-    actor.require(ANY_STAFF, "changing an appointment's status")
-    actor.own(appointment, "appointment")
-    if status not in Appointment.Status.values:
-        raise ServiceError("status", f"must be one of {', '.join(Appointment.Status.values)}")
-    if status == appointment.status:
-        return appointment
-    if status == Appointment.Status.CANCELLED:
-        return cancel_appointment(actor, appointment)
-    if status not in STATUS_CHANGES[appointment.status]:
-        raise conflict(
-            "status",
-            f"a {appointment.get_status_display().lower()} appointment cannot become "
-            f"{Appointment.Status(status).label.lower()}",
-        )
-    if status in (Appointment.Status.DONE, Appointment.Status.NO_SHOW) and appointment.start > (
-        now or clock.now()
-    ):
-        raise ServiceError("status", "an appointment that has not started yet cannot be marked")
-    with transaction.atomic():
-        Appointment.objects.filter(pk=appointment.pk).update(status=status)
-        if status == Appointment.Status.NO_SHOW:
-            reminders.cancel_for_appointment(appointment)
-        appointment.refresh_from_db()
-        record(actor, Action.UPDATE, appointment, summary=f"status: {status}")
-        recall_sync.changed(appointment.patient)
-    return appointment
+    """Move an appointment along its lifecycle (see lifecycle.py for the steps and who may take
+    each)."""
+    return lifecycle.change_status(actor, appointment, status, reason=reason, now=now)
 
 
 def require_clinical_for_precare(actor: Actor, precare_done: bool) -> None:
@@ -334,7 +302,7 @@ def update_recorded_appointment(actor: Actor, appointment: Appointment, **fields
     start, end = fields.pop("start", appointment.start), fields.pop("end", appointment.end)
     status = fields.pop("status", appointment.status)
     if (start, end) != (appointment.start, appointment.end):
-        if start >= clock.now() and appointment.status == Appointment.Status.BOOKED:
+        if start >= clock.now() and appointment.status in OPEN_STATUSES:
             move_appointment(actor, appointment, start=start, end=end)
         else:
             rules.check_length(start, end)

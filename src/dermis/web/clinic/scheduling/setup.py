@@ -1,4 +1,5 @@
-"""The clinic's set-up for booking: working hours, time off, rooms and devices.
+"""The clinic's set-up for booking: working hours, time off, rooms and devices, closure days,
+public-holiday regions and the cancellation notice period.
 
 Admins set everyone's hours, rooms and devices; a practitioner may add their own time off.
 Each write is audited in its own transaction.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -20,6 +21,7 @@ from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError, conflict, forbidden, not_found
 from dermis.web.clinic.models import (
     CalendarFeed,
+    ClosureDay,
     Equipment,
     Location,
     Patient,
@@ -28,6 +30,7 @@ from dermis.web.clinic.models import (
     TimeOff,
     WorkingHours,
 )
+from dermis.web.clinic.scheduling import closures
 from dermis.web.clinic.scheduling.ical import token_hash
 
 HoursRow = tuple[int, time, time, Location | None]  # weekday, start, end, location
@@ -165,3 +168,64 @@ def revoke_feed(actor: Actor, feed: CalendarFeed) -> None:
         CalendarFeed.objects.filter(pk=feed.pk).update(revoked_at=clock.now())
         record(actor, Action.UPDATE, feed, patient=feed.patient, summary="calendar feed revoked")
     feed.refresh_from_db()
+
+
+# --- Closures and the notice period (admins) -----------------------------------------------------
+
+
+def add_closure(
+    actor: Actor, day: date, *, location: Location | None = None, reason: str = ""
+) -> ClosureDay:
+    """Close the clinic (or one location) for a day. Appointments already booked that day stay:
+    the diary shows them on a blocked day so the front desk can move them."""
+    actor.require(ADMIN_ONLY, "closing the clinic")
+    if location is not None:
+        actor.own(location, "location")
+    with transaction.atomic():
+        made = ClosureDay.objects.create(
+            clinic=actor.clinic, location=location, day=day, reason=reason.strip()[:100]
+        )
+        record(actor, Action.CREATE, made, summary=f"closure {day:%Y-%m-%d}")
+    return made
+
+
+def remove_closure(actor: Actor, closure: ClosureDay) -> None:
+    actor.require(ADMIN_ONLY, "closing the clinic")
+    actor.own(closure, "closure")
+    with transaction.atomic():
+        closure.delete()
+        record(actor, Action.UPDATE, summary="closure removed")
+
+
+def set_holiday_region(
+    actor: Actor, location: Location, country: str, subdivision: str = ""
+) -> Location:
+    """Which public holidays a location keeps: a country code (and region) the holidays package
+    knows, or no country for none."""
+    actor.require(ADMIN_ONLY, "changing public holidays")
+    actor.own(location, "location")
+    country, subdivision = country.strip().upper(), subdivision.strip().upper()
+    known = closures.supported()
+    if country and country not in known:
+        raise ServiceError("country", f"'{country}' is not a country code the calendar knows")
+    if subdivision and not country:
+        raise ServiceError("subdivision", "choose the country first")
+    if subdivision and subdivision not in known[country]:
+        regions = ", ".join(known[country]) or "none"
+        raise ServiceError("subdivision", f"must be one of {country}'s regions: {regions}")
+    with transaction.atomic():
+        Location.objects.filter(pk=location.pk).update(country=country, subdivision=subdivision)
+        location.refresh_from_db()
+        record(actor, Action.UPDATE, location, summary="public holidays region")
+    return location
+
+
+def set_cancel_notice(actor: Actor, hours: int) -> None:
+    """The notice a cancellation needs not to be late (0 to 336 hours: two weeks)."""
+    actor.require(ADMIN_ONLY, "changing the notice period")
+    if not 0 <= hours <= 336:
+        raise ServiceError("cancel_notice_hours", "must be between 0 and 336 hours")
+    with transaction.atomic():
+        type(actor.clinic).objects.filter(pk=actor.clinic.pk).update(cancel_notice_hours=hours)
+        actor.clinic.refresh_from_db()
+        record(actor, Action.UPDATE, actor.clinic, summary=f"notice period {hours} h")

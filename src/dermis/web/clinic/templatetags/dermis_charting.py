@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dermis.web.clinic.charting.selectors import course_progress
 from dermis.web.clinic.core_inputs import active_plan, knowledge
-from dermis.web.clinic.models import Appointment
+from dermis.web.clinic.models import OPEN_STATUSES, Appointment
 from dermis.web.clinic.outcomes import selectors
 
 register = template.Library()
@@ -39,7 +39,7 @@ def patient_sessions_panel(context, patient) -> dict:
     upcoming = (
         patient.appointments.filter(
             start__gte=start_of_today,
-            status=Appointment.Status.BOOKED,
+            status__in=(*OPEN_STATUSES, Appointment.Status.ARRIVED),
             kind__in=[Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE],
             session__isnull=True,
         )

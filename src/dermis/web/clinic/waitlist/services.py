@@ -215,8 +215,8 @@ def accept_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> Appoin
 def reply_to_appointment(appointment: Appointment, answer: str) -> AppointmentReply:
     """The patient confirms (or asks to cancel) through the link in a reminder.
 
-    Confirming sets the status to "confirmed" when the appointment lifecycle knows that status;
-    until then the reply is kept and shown to staff. Asking to cancel never cancels by itself:
+    Confirming sets the status to "confirmed" through the appointment lifecycle; the reply is
+    kept and shown to staff either way. Asking to cancel never cancels by itself:
     the front desk sees the request on the delivery page and calls back.
     """
     if answer not in AppointmentReply.Answer.values:
@@ -227,10 +227,10 @@ def reply_to_appointment(appointment: Appointment, answer: str) -> AppointmentRe
     with transaction.atomic():
         reply = AppointmentReply.objects.create(appointment=appointment, answer=answer)
         confirmed = answer == AppointmentReply.Answer.CONFIRMED
-        if confirmed and "confirmed" in Appointment.Status.values:
-            Appointment.objects.filter(pk=appointment.pk, status="booked").update(
-                status="confirmed"
-            )
+        if confirmed:
+            from dermis.web.clinic.scheduling import lifecycle
+
+            lifecycle.change_status(actor, appointment, Appointment.Status.CONFIRMED)
         what = "confirmed" if confirmed else "asked to cancel"
         record(actor, Action.UPDATE, appointment, summary=f"patient {what} by link")
     return reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from dermis.web.clinic.access import ANY_STAFF, actor_of, clinic_patient, staff_required
 from dermis.web.clinic.errors import ServiceError
@@ -18,6 +19,10 @@ def appointment_create(request, patient_id: int):
     patient = clinic_patient(request, patient_id)
     clinic = request.staff.clinic
     initial = {"practitioner": request.staff.pk} if request.staff.is_clinical else {}
+    # From an empty slot of the diary: the practitioner, the time and the location filled in.
+    for name in ("practitioner", "start", "location"):
+        if request.GET.get(name):
+            initial[name] = request.GET[name]
     form = AppointmentForm(request.POST or None, clinic=clinic, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -45,6 +50,9 @@ def appointment_create(request, patient_id: int):
             messages.success(request, "Appointment booked.")
             if appointment.safety_flag:
                 messages.warning(request, f"Provisional: {appointment.safety_flag}")
+            back = request.GET.get("next", "")
+            if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                return redirect(back)
             return redirect("patient-detail", patient_id=patient.pk)
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "patient": patient}

@@ -28,6 +28,9 @@ from dermis.web.clinic.scheduling.forms import (
     TimeOffForm,
     practitioners,
 )
+from dermis.web.clinic.scheduling.views import closures as scheduling_closures
+from dermis.web.clinic.scheduling.views import diary as scheduling_diary
+from dermis.web.clinic.scheduling.views import lifecycle as scheduling_lifecycle
 from dermis.web.clinic.scheduling.views import recall as scheduling_recall
 from dermis.web.clinic.scheduling.views import series as scheduling_series
 
@@ -185,4 +188,7 @@ urlpatterns = [
     path("schedule/equipment/", availability_equipment, name="availability-equipment"),
     *scheduling_series.urlpatterns,
     *scheduling_recall.urlpatterns,
+    *scheduling_lifecycle.urlpatterns,
+    *scheduling_diary.urlpatterns,
+    *scheduling_closures.urlpatterns,
 ]

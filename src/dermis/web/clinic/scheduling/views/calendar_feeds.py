@@ -30,7 +30,7 @@ from dermis.web.clinic.access import (
 )
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
-from dermis.web.clinic.models import Appointment, CalendarFeed
+from dermis.web.clinic.models import OPEN_STATUSES, Appointment, CalendarFeed
 from dermis.web.clinic.scheduling import ical, setup
 
 FEED_PAST = timedelta(days=30)
@@ -115,7 +115,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("no such feed")
     now = timezone.now()
     appointments = Appointment.objects.filter(
-        status=Appointment.Status.BOOKED, start__gte=now - FEED_PAST, start__lt=now + FEED_FUTURE
+        status__in=OPEN_STATUSES, start__gte=now - FEED_PAST, start__lt=now + FEED_FUTURE
     ).select_related("clinic", "location", "practitioner", "patient", "room")
     if found.staff is not None:
         if not found.staff.user.is_active:

@@ -25,7 +25,7 @@ def dashboard(request):
         .select_related("patient", "practitioner")
         .order_by("start")
     )
-    context = {"day": day, "appointments": appointments}
+    context = {"day": day, "appointments": appointments, "now": timezone.now()}
     if request.staff.role in (Role.ADMIN, Role.FRONT_DESK):
         context["failed_reminders"] = recent_failures(request.staff.clinic)
     return render(request, "clinic/dashboard/today.html", context)

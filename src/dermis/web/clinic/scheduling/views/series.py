@@ -7,18 +7,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from dermis.core.errors import InputError
 from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_object, staff_required
 from dermis.web.clinic.core_inputs import knowledge
-from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
-from dermis.web.clinic.models import Appointment, TreatmentPlan
-from dermis.web.clinic.scheduling import reschedule, series, services
+from dermis.web.clinic.models import OPEN_STATUSES, Appointment, TreatmentPlan
+from dermis.web.clinic.scheduling import reschedule, series
 from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
 
 FORM_FIELDS = {
@@ -167,7 +165,7 @@ def _book(request, setup: series.Setup, now):
 
 
 def _movable(appointment: Appointment) -> str:
-    if appointment.status != Appointment.Status.BOOKED:
+    if appointment.status not in OPEN_STATUSES:
         return f"this appointment is {appointment.get_status_display().lower()}"
     if appointment.start <= timezone.now():
         return "this appointment has already started"
@@ -184,8 +182,13 @@ def appointment_reschedule(request, pk: int):
         return render(request, "clinic/scheduling/reschedule.html", context, status=409)
     now = timezone.now()
     action = request.POST.get("action", "preview") if request.method == "POST" else ""
+    if not action and request.GET.get("day") and request.GET.get("time"):
+        # From the diary (an appointment dropped on a time): preview that time at once.
+        action, data = "preview", request.GET
+    else:
+        data = request.POST
     if action:
-        form = RescheduleForm(request.POST)
+        form = RescheduleForm(data)
     else:
         form = RescheduleForm(initial=RescheduleForm.initial_for(appointment.start))
     status, preview = 200, None
@@ -195,7 +198,7 @@ def appointment_reschedule(request, pk: int):
             if action == "confirm":
                 fingerprint = request.POST.get("fingerprint", "")
                 done = reschedule.apply(actor_of(request), appointment, start, fingerprint, now)
-                return _moved(request, done)
+                return _moved(request, done, request.GET.get("next", ""))
             preview = reschedule.preview(appointment, start, now)
         except InputError as err:
             if getattr(err, "code", "") == "slot-taken":
@@ -238,7 +241,7 @@ def _suggestions(appointment: Appointment, now) -> list:
         return []
 
 
-def _moved(request, done: reschedule.Preview):
+def _moved(request, done: reschedule.Preview, next_url: str = ""):
     moves = done.moves()
     first = moves[0]
     shifted = len(moves) - 1
@@ -248,30 +251,9 @@ def _moved(request, done: reschedule.Preview):
             f"; {shifted} later session{'s' if shifted != 1 else ''} shifted to keep the intervals"
         )
     messages.success(request, text + ". Reminders are re-timed.")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
     return redirect("patient-detail", patient_id=done.appointment.patient_id)
-
-
-@staff_required(ANY_STAFF)
-@require_POST
-def appointment_cancel(request, pk: int):
-    appointment = clinic_object(request, Appointment, pk)
-    try:
-        services.cancel_appointment(actor_of(request), appointment)
-    except ServiceError:
-        messages.error(
-            request,
-            f"Not cancelled: the appointment is {appointment.get_status_display().lower()}.",
-        )
-    else:
-        messages.success(
-            request,
-            f"Appointment on {timezone.localtime(appointment.start):%a %d %b %Y %H:%M} cancelled; "
-            "its pending reminders will not be sent.",
-        )
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("patient-detail", kwargs={"patient_id": appointment.patient_id})
-    return redirect(target)
 
 
 urlpatterns = [
@@ -281,5 +263,4 @@ urlpatterns = [
         appointment_reschedule,
         name="appointment-reschedule",
     ),
-    path("appointments/<int:pk>/cancel/", appointment_cancel, name="appointment-cancel"),
 ]

@@ -54,7 +54,7 @@ def drop_trigram_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0015_messaging"),
+        ("clinic", "0016_diary"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

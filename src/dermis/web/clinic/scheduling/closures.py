@@ -1,0 +1,94 @@
+"""Days nobody may be booked: public holidays of a location's country and region (the `holidays`
+package) and the clinic's own closure days. Read by every slot search (availability.build), by
+the booking rules (rules.check_booking) and by the diary.
+
+A search at one location sees that location's holidays and closures, and the clinic-wide
+closures. A search without a location sees the clinic-wide closures and the holidays every one
+of the clinic's locations shares (a day all of them are closed).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import holidays
+
+from dermis.web.clinic.models import ClosureDay, Location
+
+
+@lru_cache(maxsize=256)
+def _public(country: str, subdivision: str, year: int) -> dict[date, str]:
+    try:
+        found = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+    except NotImplementedError:
+        return {}
+    return dict(found.items())
+
+
+def supported() -> dict[str, list[str]]:
+    """Country code -> its region codes, as the holidays package knows them."""
+    return holidays.list_supported_countries()
+
+
+def public_holidays(location: Location, first: date, last: date) -> dict[date, str]:
+    if not location.country:
+        return {}
+    out: dict[date, str] = {}
+    for year in range(first.year, last.year + 1):
+        for day, name in _public(location.country, location.subdivision, year).items():
+            if first <= day <= last:
+                out[day] = name
+    return out
+
+
+def closed_days(
+    clinic_id: int, location: Location | None, first: date, last: date
+) -> dict[date, str]:
+    """{day: why} for the days between `first` and `last` (inclusive) nothing may be booked."""
+    out: dict[date, str] = {}
+    if location is not None:
+        out.update(public_holidays(location, first, last))
+    else:
+        places = list(Location.objects.filter(clinic_id=clinic_id))
+        if places and all(p.country for p in places):
+            shared = None
+            for p in places:
+                days = public_holidays(p, first, last)
+                shared = days if shared is None else {d: n for d, n in shared.items() if d in days}
+            out.update(shared or {})
+    rows = ClosureDay.objects.filter(clinic_id=clinic_id, day__gte=first, day__lte=last)
+    rows = rows.filter(location=location) | rows.filter(location__isnull=True)
+    for day, reason in rows.values_list("day", "reason"):
+        out[day] = reason or "the clinic is closed"
+    return out
+
+
+def closed_by_location(
+    clinic_id: int, locations: list[Location], first: date, last: date
+) -> dict[int | None, dict[date, str]]:
+    """closed_days for each location (key: its id) and for the clinic as a whole (key None),
+    in two queries whatever the number of days."""
+    rows = list(
+        ClosureDay.objects.filter(clinic_id=clinic_id, day__gte=first, day__lte=last).values_list(
+            "location_id", "day", "reason"
+        )
+    )
+    out: dict[int | None, dict[date, str]] = {}
+    for place in locations:
+        days = public_holidays(place, first, last)
+        for loc_id, day, reason in rows:
+            if loc_id in (None, place.pk):
+                days[day] = reason or "the clinic is closed"
+        out[place.pk] = days
+    everywhere = [out[p.pk] for p in locations]
+    shared = (
+        {d: n for d, n in everywhere[0].items() if all(d in o for o in everywhere)}
+        if (everywhere)
+        else {}
+    )
+    shared.update(
+        {day: reason or "the clinic is closed" for loc, day, reason in rows if loc is None}
+    )
+    out[None] = shared
+    return out

@@ -1,0 +1,244 @@
+"""The diary as the page shows it: a day or a week, one column per practitioner (or room), for one
+location or all, on a grid of 15-minute rows.
+
+Reads only; a fixed number of queries whatever the number of appointments (staff, locations,
+working hours, time off, closures, rooms, and the appointments of the days shown with their
+patients): the page's cost grows with what it shows, never with the size of the diary.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q
+
+from dermis.web.clinic.models import (
+    Appointment,
+    Clinic,
+    Location,
+    Role,
+    Room,
+    StaffMember,
+    TimeOff,
+    WorkingHours,
+)
+from dermis.web.clinic.scheduling import closures, lifecycle
+from dermis.web.clinic.scheduling.availability import clinic_zone, local_midnight
+
+STEP = 15  # minutes a row stands for
+DEFAULT_HOURS = (time(8), time(18))
+SLOT_EVERY = 30  # minutes between the empty slots offered for booking
+SHOWN = (
+    "kind", "status", "modality", "start", "end", "room_id", "practitioner_id", "patient_id",
+    "clinic_id", "patient__given_name", "patient__family_name",
+    "practitioner__display_name", "practitioner__clinic_id",
+)  # fmt: skip
+
+
+@dataclass
+class Block:
+    """Something on the grid: its rows (1 = the first row under the heading) and what it is."""
+
+    row: int
+    span: int
+    label: str = ""
+    appointment: Appointment | None = None
+    needs_outcome: bool = False
+    start: datetime | None = None
+    url: str = ""
+    move_url: str = ""
+
+
+@dataclass
+class Column:
+    key: int | None  # the practitioner's or room's id (None: appointments without a room)
+    title: str
+    number: int  # its grid column (2 = the first after the times)
+    hours: list[Block] = field(default_factory=list)
+    away: list[Block] = field(default_factory=list)
+    appointments: list[Block] = field(default_factory=list)
+    slots: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Day:
+    day: date
+    closed: str  # why nothing may be booked, or ""
+    columns: list[Column]
+    html: str = ""  # the grid, written by the page
+
+
+@dataclass
+class Diary:
+    first: date
+    days: list[Day]
+    times: list[tuple[int, str]]  # (row, "09:00") for each hour
+    rows: int
+    view: str
+    by: str
+    location: Location | None
+    locations: list[Location]
+    practitioners: list[StaffMember]
+    appointment_count: int
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _range(hours: list[tuple[time, time]], appts: list[Appointment]) -> tuple[int, int]:
+    """First and last minute of the day the grid shows: working hours and appointments, whole
+    hours."""
+    zone = clinic_zone()
+    starts = [_minutes(s) for s, _ in hours] + [
+        _minutes(a.start.astimezone(zone).time()) for a in appts
+    ]
+    ends = [_minutes(e) or 24 * 60 for _, e in hours] + [
+        _minutes(a.end.astimezone(zone).time()) or 24 * 60 for a in appts
+    ]
+    low = min(starts, default=_minutes(DEFAULT_HOURS[0]))
+    high = max(ends, default=_minutes(DEFAULT_HOURS[1]))
+    return (low // 60) * 60, min(24 * 60, -(-high // 60) * 60)
+
+
+def _practitioners(clinic: Clinic, location: Location | None, only: int | None):
+    rows = StaffMember.objects.filter(clinic=clinic, role__in=(Role.ADMIN, Role.PRACTITIONER))
+    if location is not None:
+        rows = rows.filter(
+            Q(locations=location) | Q(locations__isnull=True) | Q(working_hours__location=location)
+        ).distinct()
+    if only:
+        rows = rows.filter(pk=only)
+    return list(rows.order_by("display_name"))
+
+
+def build(
+    clinic: Clinic,
+    first: date,
+    *,
+    view: str = "day",
+    by: str = "practitioner",
+    location: Location | None = None,
+    practitioner: int | None = None,
+    now: datetime,
+) -> Diary:
+    days = [first + timedelta(days=i) for i in range(7 if view == "week" else 1)]
+    start, end = local_midnight(days[0]), local_midnight(days[-1] + timedelta(days=1))
+    locations = list(Location.objects.filter(clinic=clinic))
+    staff = _practitioners(clinic, location, practitioner)
+    staff_ids = [s.pk for s in staff]
+    appts = Appointment.objects.filter(clinic=clinic, start__lt=end, end__gt=start).exclude(
+        status=Appointment.Status.CANCELLED
+    )
+    if location is not None:
+        appts = appts.filter(Q(location=location) | Q(location__isnull=True))
+    rooms: list[Room] = []
+    if by == "room":
+        rooms = list(
+            Room.objects.filter(clinic=clinic, **({"location": location} if location else {}))
+        )
+        appts = appts.filter(Q(room__in=rooms) | Q(room__isnull=True))
+    else:
+        appts = appts.filter(practitioner_id__in=staff_ids)
+    # Only what the grid shows: a busy week holds thousands of rows.
+    appts = list(appts.select_related("patient", "practitioner").only(*SHOWN).order_by("start"))
+    hours_rows = WorkingHours.objects.filter(staff_id__in=staff_ids)
+    if location is not None:
+        hours_rows = hours_rows.filter(Q(location=location) | Q(location__isnull=True))
+    weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for sid, wd, s, e in hours_rows.values_list("staff_id", "weekday", "start", "end"):
+        weekly[sid][wd].append((s, e))
+    away: dict[int, list] = defaultdict(list)
+    for sid, s, e in TimeOff.objects.filter(
+        staff_id__in=staff_ids, start__lt=end, end__gt=start
+    ).values_list("staff_id", "start", "end"):
+        away[sid].append((s, e))
+    closed = closures.closed_by_location(clinic.pk, locations, days[0], days[-1])
+    closed_here = closed.get(location.pk if location else None, {})
+
+    all_hours = [h for by_day in weekly.values() for windows in by_day.values() for h in windows]
+    low, high = _range(all_hours if by == "practitioner" else [], appts)
+    rows = (high - low) // STEP
+    zone = clinic_zone()
+
+    def row_of(moment: datetime, day: date) -> int:
+        local = moment.astimezone(zone)
+        minutes = (local.date() - day).days * 24 * 60 + _minutes(local.time())
+        return max(1, min(rows + 1, (minutes - low) // STEP + 1))
+
+    def span(a: datetime, b: datetime, day: date) -> tuple[int, int]:
+        r1, r2 = row_of(a, day), row_of(b - timedelta(seconds=1), day) + 1
+        return r1, max(1, r2 - r1)
+
+    by_col: dict[tuple[date, int | None], list[Appointment]] = defaultdict(list)
+    for a in appts:
+        d = a.start.astimezone(zone).date()
+        by_col[(d, a.room_id if by == "room" else a.practitioner_id)].append(a)
+
+    out_days = []
+    for day in days:
+        why_closed = closed_here.get(day, "")
+        columns = []
+        heads = (
+            [(s.pk, s.display_name) for s in staff]
+            if by == "practitioner"
+            else [(r.pk, r.name) for r in rooms] + [(None, "No room")]
+        )
+        for i, (key, title) in enumerate(heads):
+            col = Column(key, title, i + 2)
+            for a in by_col.get((day, key), ()):
+                r, n = span(a.start, min(a.end, local_midnight(day + timedelta(1))), day)
+                col.appointments.append(
+                    Block(r, n, appointment=a, needs_outcome=lifecycle.needs_outcome(a, now))
+                )
+            windows = weekly.get(key, {}).get(day.weekday(), []) if by == "practitioner" else []
+            for s, e in windows:
+                s_at = datetime.combine(day, s, tzinfo=zone)
+                e_at = (
+                    datetime.combine(day, e, tzinfo=zone)
+                    if _minutes(e)
+                    else (local_midnight(day + timedelta(days=1)))
+                )
+                r, n = span(s_at, e_at, day)
+                col.hours.append(Block(r, n))
+                if not why_closed:
+                    _offer(col, s_at, e_at, day, row_of, now, away.get(key, ()))
+            if by == "practitioner":
+                for s, e in away.get(key, ()):
+                    s, e = max(s, local_midnight(day)), min(e, local_midnight(day + timedelta(1)))
+                    if s < e:
+                        r, n = span(s, e, day)
+                        col.away.append(Block(r, n, "Away"))
+            columns.append(col)
+        if by == "room" and not columns[-1].appointments:
+            columns.pop()
+        out_days.append(Day(day, why_closed, columns))
+    times = [(((m - low) // STEP) + 1, f"{m // 60:02d}:00") for m in range(low, high, 60)]
+    return Diary(
+        first=days[0],
+        days=out_days,
+        times=times,
+        rows=rows,
+        view=view,
+        by=by,
+        location=location,
+        locations=locations,
+        practitioners=staff,
+        appointment_count=len(appts),
+    )
+
+
+def _offer(col: Column, s_at, e_at, day, row_of, now, away) -> None:
+    """Empty slots to click within a working window: every half hour from now on, not away and
+    not under an appointment already listed for this column (the booking service decides)."""
+    taken = [(b.appointment.start, b.appointment.end) for b in col.appointments]
+    at = s_at
+    while at < e_at:
+        nxt = at + timedelta(minutes=SLOT_EVERY)
+        free = at >= now and not any(s < nxt and at < e for s, e in (*taken, *away))
+        if free:
+            r = row_of(at, day)
+            col.slots.append(Block(r, SLOT_EVERY // STEP, start=at))
+        at = nxt

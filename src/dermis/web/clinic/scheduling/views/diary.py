@@ -1,0 +1,201 @@
+"""The diary: day and week grids per practitioner or room, booking from an empty slot, and one
+appointment's page with its lifecycle steps.
+
+Server-rendered HTML on a CSS grid (no calendar library: placement is by classes from diary.css,
+so no inline styles); diary.js adds drag-to-move, which opens the reschedule preview (the same
+interval checks as the keyboard "Move" link). Booking and moving go through the scheduling
+services and their safety gate like every other door.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.http import QueryDict
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from dermis.web.clinic.access import ANY_STAFF, actor_of, clinic_object, staff_required
+from dermis.web.clinic.models import Appointment, Location, StaffMember, TreatmentSession
+from dermis.web.clinic.patients import selectors as patient_selectors
+from dermis.web.clinic.patients.filters import PatientFilter
+from dermis.web.clinic.scheduling import diary, lifecycle
+from dermis.web.clinic.scheduling.availability import clinic_zone
+from dermis.web.clinic.scheduling.views import diary_grid
+
+VIEWS = ("day", "week")
+BY = ("practitioner", "room")
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _params(request) -> dict:
+    q = request.GET
+    day = parse_date(q.get("date") or "") or timezone.localdate()
+    view = q.get("view") if q.get("view") in VIEWS else "day"
+    if view == "week":
+        day -= timedelta(days=day.weekday())
+    by = q.get("by") if q.get("by") in BY else "practitioner"
+    return {
+        "day": day,
+        "view": view,
+        "by": by,
+        "location": _int(q.get("location")),
+        "practitioner": _int(q.get("practitioner")),
+    }
+
+
+def _query(**params) -> str:
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    for k, v in params.items():
+        if isinstance(v, date):
+            params[k] = v.isoformat()
+    return urlencode(params)
+
+
+@staff_required(ANY_STAFF)
+def diary_page(request):
+    p = _params(request)
+    clinic = request.staff.clinic
+    location = (
+        Location.objects.filter(clinic=clinic, pk=p["location"]).first() if p["location"] else None
+    )
+    now = timezone.now()
+    d = diary.build(
+        clinic,
+        p["day"],
+        view=p["view"],
+        by=p["by"],
+        location=location,
+        practitioner=p["practitioner"],
+        now=now,
+    )
+    _link(d, p["location"], now)
+    for x in d.days:
+        x.html = diary_grid.day_html(d, x)
+    step = 7 if p["view"] == "week" else 1
+    keep = {
+        "view": p["view"],
+        "by": p["by"],
+        "location": p["location"],
+        "practitioner": p["practitioner"],
+    }
+    here = f"{reverse('diary')}?{_query(date=p['day'], **keep)}"
+    context = {
+        "diary": d,
+        "params": p,
+        "here": here,
+        "prev_url": f"?{_query(date=p['day'] - timedelta(days=step), **keep)}",
+        "next_url": f"?{_query(date=p['day'] + timedelta(days=step), **keep)}",
+        "today_url": f"?{_query(**keep)}",
+        "day_url": f"?{_query(date=p['day'], **{**keep, 'view': 'day'})}",
+        "week_url": f"?{_query(date=p['day'], **{**keep, 'view': 'week'})}",
+        "book_url": reverse("diary-book"),
+        "columns_class": f"cols-{max((len(x.columns) for x in d.days), default=1)}",
+        "row_class": f"rows-{d.rows}",
+    }
+    return render(request, "clinic/diary/diary.html", context)
+
+
+@staff_required(ANY_STAFF)
+def diary_book(request):
+    """From an empty slot: find the patient, then the booking form with the slot filled in."""
+    clinic = request.staff.clinic
+    who = StaffMember.objects.filter(
+        clinic=clinic, pk=_int(request.GET.get("practitioner"))
+    ).first()
+    start = parse_datetime(request.GET.get("start") or "")
+    if start is not None and timezone.is_naive(start):
+        start = start.replace(tzinfo=clinic_zone())
+    location = Location.objects.filter(clinic=clinic, pk=_int(request.GET.get("location"))).first()
+    q = (request.GET.get("q") or "").strip()
+    patients = []
+    if q:
+        found = patient_selectors.search(actor_of(request), PatientFilter(q=q))
+        patients = list(found[:20])
+    prefill = _query(
+        practitioner=who.pk if who else None,
+        start=timezone.localtime(start).strftime("%Y-%m-%dT%H:%M") if start else None,
+        location=location.pk if location else None,
+        next=request.GET.get("next") or reverse("diary"),
+    )
+    context = {
+        "who": who,
+        "start": start,
+        "location": location,
+        "q": q,
+        "patients": patients,
+        "prefill": prefill,
+        "keep": QueryDict(mutable=True),
+    }
+    for name in ("practitioner", "start", "location", "next"):
+        if request.GET.get(name):
+            context["keep"][name] = request.GET[name]
+    return render(request, "clinic/diary/book.html", context)
+
+
+@staff_required(ANY_STAFF)
+def appointment_detail(request, pk: int):
+    appointment = clinic_object(request, Appointment, pk)
+    now = timezone.now()
+    back = request.GET.get("next") or ""
+    if not back.startswith("/") or back.startswith("//"):
+        back = f"{reverse('diary')}?{_query(date=timezone.localtime(appointment.start).date())}"
+    session = TreatmentSession.objects.filter(appointment=appointment).first()
+    steps = [
+        (s, lifecycle.LABELS.get(s, s))
+        for s in lifecycle.next_steps(request.staff.role, appointment, now)
+    ]
+    context = {
+        "appointment": appointment,
+        "patient": appointment.patient,
+        "steps": steps,
+        "back": back,
+        "here": request.get_full_path(),
+        "needs_outcome": lifecycle.needs_outcome(appointment, now),
+        "session": session,
+        "can_chart": request.staff.is_clinical
+        and session is None
+        and appointment.kind in ("treatment", "maintenance")
+        and appointment.status not in ("cancelled", "no_show"),
+        "movable": appointment.is_open and appointment.start > now,
+    }
+    return render(request, "clinic/diary/appointment.html", context)
+
+
+def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
+    """Each empty slot's booking link and each appointment's page and move links."""
+    book = reverse("diary-book")
+    # One reverse() each, not one per appointment: a week can hold thousands.
+    detail = reverse("appointment-detail", args=[0]).replace("/0/", "/{}/")
+    move = reverse("appointment-reschedule", args=[0]).replace("/0/", "/{}/")
+    for day in d.days:
+        back = f"{reverse('diary')}?{_query(date=day.day, view=d.view, by=d.by, location=location)}"
+        suffix = "?" + _query(next=back)
+        for col in day.columns:
+            for b in col.slots:
+                local = timezone.localtime(b.start)
+                b.url = f"{book}?" + _query(
+                    practitioner=col.key,
+                    start=local.strftime("%Y-%m-%dT%H:%M"),
+                    location=location,
+                    next=back,
+                )
+                b.label = f"{local:%H:%M}"
+            for b in col.appointments:
+                a = b.appointment
+                b.url = detail.format(a.pk) + suffix
+                if a.is_open and a.start > now:
+                    b.move_url = move.format(a.pk)
+
+
+urlpatterns = [
+    path("diary/", diary_page, name="diary"),
+    path("diary/book/", diary_book, name="diary-book"),
+    path("appointments/<int:pk>/", appointment_detail, name="appointment-detail"),
+]

@@ -1,0 +1,160 @@
+"""The diary page: what it shows, booking from an empty slot, moving, and its query count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dermis.web.clinic.models import Appointment, Room, TimeOff
+from dermis.web.clinic.scheduling import services, setup
+from tests import factories
+
+
+@pytest.fixture
+def day(world):
+    factories.working_hours(world.pat)
+    factories.working_hours(world.alice)
+    return factories.next_weekday_at(9, days_ahead=7, weekday=1)
+
+
+def _diary(client, when, **more):
+    query = {"date": timezone.localtime(when).date().isoformat(), **more}
+    return client.get(reverse("diary"), query)
+
+
+def test_day_shows_each_practitioner_with_name_treatment_and_status(world, day, client_as):
+    a = factories.appointment(world.pat, world.nora, day + timedelta(hours=1), by=world.fran)
+    services.set_status(factories.actor(world.fran), a, "confirmed")
+    page = _diary(client_as("fran"), day).content.decode()
+    assert "Pat Practitioner" in page and "Alice Admin" in page
+    assert world.nora.full_name in page
+    assert "kind-consultation status-confirmed" in page
+    assert "Confirmed" in page
+    # working hours are shaded and free times are offered to book
+    assert "dg-hours" in page and "Book with Pat Practitioner" in page
+    # another clinic's diary shows nothing of Northgate's
+    assert world.nora.full_name not in _diary(client_as("oscar"), day).content.decode()
+
+
+def test_week_view_starts_on_monday_and_shows_seven_days(world, day, client_as):
+    page = _diary(client_as("fran"), day, view="week").content.decode()
+    monday = timezone.localtime(day).date() - timedelta(days=timezone.localtime(day).weekday())
+    assert f"week of {monday:%-d %B %Y}" in page
+    assert page.count('class="diary-day"') == 7
+
+
+def test_time_off_and_closures_are_blocked(world, day, client_as):
+    TimeOff.objects.create(staff=world.pat, start=day, end=day + timedelta(hours=2))
+    page = _diary(client_as("fran"), day).content.decode()
+    assert "dg-away" in page
+    setup.add_closure(
+        factories.actor(world.alice), timezone.localtime(day).date(), reason="staff training"
+    )
+    closed = _diary(client_as("fran"), day).content.decode()
+    assert "Closed: staff training" in closed
+    assert "Book with" not in closed
+
+
+def test_room_view_has_a_column_per_room(world, day, client_as):
+    place = world.northgate.locations.first()
+    setup.add_room(factories.actor(world.alice), "Treatment 1", place)
+    room = Room.objects.get(name="Treatment 1")
+    services.book_appointment(
+        factories.actor(world.fran),
+        world.nora,
+        practitioner=world.pat,
+        start=day,
+        end=day + timedelta(minutes=30),
+        kind="consultation",
+        room=room,
+    )
+    page = _diary(client_as("fran"), day, by="room").content.decode()
+    assert "Treatment 1" in page and world.nora.full_name in page
+    assert "with Pat Practitioner" in page
+
+
+def test_a_past_booked_appointment_needs_an_outcome(world, day, client_as):
+    a = factories.appointment(world.pat, world.nora, day, by=world.fran)
+    later = a.end + timedelta(days=1)
+    from unittest import mock
+
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        page = _diary(client_as("fran"), day).content.decode()
+    assert "needs-outcome" in page and "Needs an outcome" in page
+
+
+def test_booking_from_an_empty_slot(world, day, client_as):
+    client = client_as("fran")
+    page = _diary(client, day).content.decode()
+    start = timezone.localtime(day + timedelta(hours=2))
+    marker = f"practitioner={world.pat.pk}&amp;start={start:%Y-%m-%dT%H}%3A00"
+    assert marker in page
+    href = page[page.index(marker) - 40 : page.index(marker) + 200]
+    href = href[href.index("/diary/book/") : href.index('"', href.index("/diary/book/"))]
+    href = href.replace("&amp;", "&")
+    chooser = client.get(href, {"q": world.nora.family_name})
+    assert world.nora.full_name in chooser.content.decode()
+    query = parse_qs(urlparse(href).query)
+    form_url = reverse("appointment-create", args=[world.nora.pk])
+    form = client.get(
+        form_url,
+        {"practitioner": world.pat.pk, "start": query["start"][0], "next": query["next"][0]},
+    )
+    assert form.context["form"].initial["start"] == query["start"][0]
+    made = client.post(
+        f"{form_url}?next={query['next'][0]}",
+        {
+            "practitioner": world.pat.pk,
+            "kind": "consultation",
+            "start": query["start"][0],
+            "duration_minutes": 30,
+        },
+    )
+    assert made.status_code == 302 and made["Location"].startswith("/diary/")
+    booked = Appointment.objects.get(patient=world.nora)
+    assert timezone.localtime(booked.start) == start.replace(minute=0)
+
+
+def test_dropping_on_a_time_previews_the_move(world, day, client_as):
+    a = factories.appointment(world.pat, world.nora, day, by=world.fran)
+    page = _diary(client_as("fran"), day).content.decode()
+    assert f'data-move-url="{reverse("appointment-reschedule", args=[a.pk])}"' in page
+    new = timezone.localtime(day + timedelta(hours=3))
+    preview = client_as("fran").get(
+        reverse("appointment-reschedule", args=[a.pk]),
+        {"day": new.date().isoformat(), "time": f"{new:%H:%M}", "next": "/diary/"},
+    )
+    assert preview.status_code == 200
+    assert preview.context["preview"] is not None and preview.context["preview"].result.ok
+    a.refresh_from_db()
+    assert a.start == day  # nothing moved until confirmed
+
+
+def _queries(client, when) -> int:
+    with CaptureQueriesContext(connection) as seen:
+        assert _diary(client, when, view="week").status_code == 200
+    return len(seen)
+
+
+def test_query_count_does_not_grow_with_the_appointments(world, day, client_as):
+    client = client_as("fran")
+    client.get(reverse("diary"))  # session and first-request queries out of the way
+    patients = [world.nora, factories.patient(world.pat, "Bea", "Brown")]
+
+    def book(n: int, offset: int) -> None:
+        for i in range(n):
+            start = day + timedelta(days=i % 5, minutes=30 * (offset + i // 5))
+            factories.appointment(world.pat, patients[i % 2], start, minutes=30, by=world.fran)
+
+    book(2, 0)
+    few = _queries(client, day)
+    book(20, 2)
+    many = _queries(client, day)
+    assert Appointment.objects.count() == 22
+    assert few == many
