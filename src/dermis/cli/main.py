@@ -16,6 +16,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.demo",
     "dermis.cli.web",
     "dermis.cli.api_tokens",
+    "dermis.cli.backup",
 )
 
 
