@@ -60,7 +60,7 @@ def backup_command(args: argparse.Namespace) -> int:
     if args.encrypt and not key:
         print(f"dermis: error: {KEY_VARIABLE}: --encrypt needs a key", file=sys.stderr)
         return 2
-    if not _setup_django():
+    if not _setup_django(local_tool=True):
         return 2
     from django.conf import settings
     from django.db import connection
@@ -88,7 +88,7 @@ def backup_command(args: argparse.Namespace) -> int:
 
 
 def restore_command(args: argparse.Namespace) -> int:
-    if not _setup_django():
+    if not _setup_django(local_tool=True):
         return 2
     from django.conf import settings
     from django.db import connection

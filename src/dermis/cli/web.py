@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def manage_command(args: argparse.Namespace) -> int:
     """Pass the remaining arguments to Django's command-line utility."""
-    if not _setup_django():
+    if not _setup_django(local_tool=True):
         return 2
     from django.core.management import execute_from_command_line
 
@@ -181,8 +181,22 @@ def _seed_demo(url: str) -> bool:
     return True
 
 
-def _setup_django() -> bool:
+def local_tool_environment() -> None:
+    """Command-line tools (`manage`, `token`, `export-fhir`, `backup`, `restore`) default to the
+    development settings when neither DERMIS_ENV nor DERMIS_SECRET_KEY is set: that is a
+    workstation (a server's environment file sets both), and nothing they do is signed with the
+    key. With either set, the settings' own default (production) stands."""
+    if (
+        not os.environ.get("DERMIS_ENV", "").strip()
+        and not os.environ.get("DERMIS_SECRET_KEY", "").strip()
+    ):
+        os.environ["DERMIS_ENV"] = "development"
+
+
+def _setup_django(local_tool: bool = False) -> bool:
     """Load the settings and apps; on a configuration error print it and return False."""
+    if local_tool:
+        local_tool_environment()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
     import django
     from django.core.exceptions import ImproperlyConfigured
