@@ -112,6 +112,10 @@ def test_gunicorn_answers_fifty_simultaneous_clients_without_a_reset(production_
     assert css, body[:500]
     status, headers, _ = _get(port, css.group(1).decode(), HTTPS)
     assert status == 200 and "max-age=315360000" in headers["Cache-Control"]
+    # A missing static file, a traversal attempt and an unknown Host are 4xx, never 500.
+    assert _get(port, "/static/clinic/missing.css", HTTPS)[0] == 404
+    assert _get(port, "/static/../../etc/passwd", HTTPS)[0] == 404
+    assert _get(port, "/", {**HTTPS, "Host": "evil.example"})[0] == 400
     # Plain HTTP from the proxy is redirected to HTTPS; the health probe is not.
     assert _get(port, "/accounts/login/")[0] == 301
     assert _get(port, "/healthz")[0] == 200
