@@ -85,6 +85,9 @@ Day = Annotated[
     AfterValidator(_in_range),
     Field(json_schema_extra={"x-range": _RANGE, "pattern": ISO_DAY.pattern}),
 ]
+# A date of birth: ISO only; how old it may be is the patients service's rule (one message for
+# the page and the API).
+BirthDate = Annotated[date, _iso_only(ISO_DAY, "date (YYYY-MM-DD)")]
 Moment = Annotated[
     datetime,
     _iso_only(ISO_MOMENT, "date and time (YYYY-MM-DDTHH:MM)"),
@@ -146,7 +149,7 @@ class PatientQuery(PageQuery):
 class PatientIn(In):
     given_name: Text(100, 1)
     family_name: Text(100, 1)
-    date_of_birth: Day = Field(
+    date_of_birth: BirthDate = Field(
         description="checked by the patients service: not in the future, not over 120 years ago"
     )
     sex: Sex = "f"
@@ -161,7 +164,7 @@ class PatientIn(In):
 class PatientPatch(In):
     given_name: Text(100, 1) | None = None
     family_name: Text(100, 1) | None = None
-    date_of_birth: Day | None = None
+    date_of_birth: BirthDate | None = None
     sex: Sex | None = None
     fitzpatrick: Phototype | None = Field(None, description="clinical roles only")
     phone: Text(40) | None = None
