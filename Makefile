@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup run demo test lint format bench clean
+.PHONY: setup run demo test lint format bench bench-scale clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -78,6 +78,12 @@ format: setup
 bench: setup
 	.venv/bin/python benchmarks/bench_outcome.py
 	.venv/bin/python benchmarks/bench_slots.py
+
+# A clinic group on PostgreSQL served by gunicorn (DATABASE_URL names the server; the benchmark
+# makes its own database). SCALE=0.1 for a tenth of the group.
+SCALE ?= 1
+bench-scale: setup
+	.venv/bin/python benchmarks/scale.py --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .tools

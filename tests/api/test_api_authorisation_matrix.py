@@ -51,7 +51,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/appointments/{appointment_id}/cancel"): CLINIC_STAFF,
     ("POST", "/api/v1/appointments/{appointment_id}/status"): CLINIC_STAFF,
     ("GET", "/api/v1/plans/{plan_id}/slot-proposals"): CLINIC_STAFF,
-    ("GET", "/api/v1/recall"): {"alice", "pat", "oscar"},
+    ("GET", "/api/v1/recall"): ANY_STAFF,
+    ("GET", "/api/v1/recall/{patient_id}/contacts"): CLINIC_STAFF,
+    ("POST", "/api/v1/recall/{patient_id}/contacts"): CLINIC_STAFF,
+    ("GET", "/api/v1/recall/{patient_id}/proposals"): CLINIC_STAFF,
+    ("POST", "/api/v1/recall/{patient_id}/bookings"): CLINIC_STAFF,
     ("GET", "/api/v1/practitioners"): ANY_STAFF,
     ("GET", "/api/v1/directory"): EVERYONE,
     ("GET", "/api/v1/patients/{patient_id}/fhir"): CLINICAL,
@@ -158,6 +162,8 @@ def _bodies(world, record) -> dict[tuple[str, str], object]:
         ("POST", "/api/v1/sessions/{session_id}/addenda"): {"text": "Reviewed at follow-up."},
         ("POST", "/api/v1/outcomes/parameter-sets/refit"): {},
         ("POST", "/api/v1/outcomes/parameter-sets/revert"): {},
+        ("POST", "/api/v1/recall/{patient_id}/contacts"): {"outcome": "no_answer"},
+        ("POST", "/api/v1/recall/{patient_id}/bookings"): {"start": "2027-05-03T10:00:00+01:00"},
     }
 
 

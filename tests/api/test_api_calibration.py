@@ -13,7 +13,7 @@ SETS = "/api/v1/outcomes/parameter-sets"
 
 
 @pytest.fixture(autouse=True)
-def fast_report(settings):
+def fast_report(settings, db):
     settings.DERMIS_CALIBRATION_DRAWS = 100
     cache.clear()
     yield

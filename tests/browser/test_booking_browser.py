@@ -87,9 +87,11 @@ def test_book_a_series_in_one_step_then_move_session_2(page, world, plan, viewpo
 
 
 def test_availability_and_recall_pages_are_accessible(page, world, plan):
+    from dermis.web.clinic.scheduling import due_dates
     from tests.web.test_recall_worklist import forecast_patient
 
     forecast_patient(world, due_in=20)  # a maintenance row with a forecast sparkline
+    due_dates.refresh(world.nora)  # her plan (the `plan` fixture) was written directly
     login(page, "alice")
     page.goto("/schedule/availability/")
     page.get_by_text("Change the weekly hours of Pat Practitioner").click()  # open the details

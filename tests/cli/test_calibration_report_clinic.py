@@ -14,7 +14,7 @@ from tests.web.evidence_clinic import evidence_clinic
 
 
 @pytest.fixture(autouse=True)
-def fast_report(settings):
+def fast_report(settings, db):
     settings.DERMIS_CALIBRATION_DRAWS = 100
     cache.clear()
     yield

@@ -72,7 +72,7 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "aftercare-detail": ("GET", "session", CLINICAL),
     "aftercare-pdf": ("GET", "session", CLINICAL),
     "photo-file": ("GET", "photo", CLINICAL),
-    # scheduling: front desk books; the recall worklist shows forecasts, so it is clinical
+    # scheduling: front desk books and works the recall list (clinical detail: clinical roles)
     "availability": ("GET", None, ANY_STAFF),
     "availability-hours": ("POST", "staff_id=listed", {"alice"}),
     "availability-timeoff": ("POST", "staff_id=listed", {"alice", "pat"}),
@@ -81,8 +81,10 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "series-propose": ("GET", "plan_id=plan", CLINIC_STAFF),
     "appointment-reschedule": ("GET", "appointment", CLINIC_STAFF),
     "appointment-cancel": ("POST", "appointment", CLINIC_STAFF),
-    "recall-worklist": ("GET", None, {"alice", "pat", "oscar"}),
-    "recall-book": ("POST", "patient", CLINICAL),
+    "recall-worklist": ("GET", None, ANY_STAFF),
+    "recall-book": ("POST", "patient", CLINIC_STAFF),
+    "recall-patient": ("GET", "patient", CLINIC_STAFF),
+    "recall-contact": ("POST", "patient", CLINIC_STAFF),
     # the clinic's own evidence (its whole clinic, no record in the URL): clinical roles read it,
     # the admin refits, reverts and chooses the parameter set
     "calibration-report": ("GET", None, {"alice", "pat", "oscar"}),

@@ -204,8 +204,10 @@ SCHEDULING_MATRIX = {
     "series-propose": ("GET", "plan", CLINIC_STAFF),
     "appointment-reschedule": ("GET", "appointment", CLINIC_STAFF),
     "appointment-cancel": ("POST", "appointment", CLINIC_STAFF),
-    "recall-worklist": ("GET", None, {"alice", "pat", "oscar"}),
-    "recall-book": ("POST", "patient", {"alice", "pat"}),
+    "recall-worklist": ("GET", None, {"alice", "pat", "fran", "oscar"}),
+    "recall-book": ("POST", "patient", CLINIC_STAFF),
+    "recall-patient": ("GET", "patient", CLINIC_STAFF),
+    "recall-contact": ("POST", "patient", CLINIC_STAFF),
 }
 KWARGS = {"staff": "staff_id", "plan": "plan_id", "patient": "patient_id", "appointment": "pk"}
 

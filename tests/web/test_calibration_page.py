@@ -19,7 +19,7 @@ PAGE = "/outcomes/calibration/"
 
 
 @pytest.fixture(autouse=True)
-def fast_report(settings):
+def fast_report(settings, db):
     settings.DERMIS_CALIBRATION_DRAWS = 100
     cache.clear()
     yield

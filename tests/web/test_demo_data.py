@@ -246,6 +246,25 @@ class TestDemoWorld:
                 due += 1
         assert due >= 4
 
+    def test_the_stored_recall_list_is_the_computed_one(self, demo, db):
+        from dermis.web.clinic.scheduling import recall, recall_list
+
+        now = timezone.make_aware(datetime.combine(TODAY, time(12)))
+        for slug in SLUGS:
+            clinic = m.Clinic.objects.get(slug=slug)
+            computed = recall.worklist(clinic, TODAY, now)
+            stored = recall_list.worklist(clinic, TODAY, now)
+            assert computed.maintenance, slug  # the demo has patients due
+            assert [(r.patient, r.due, r.basis, r.why) for r in stored.maintenance] == [
+                (r.patient, r.due, r.basis, r.why) for r in computed.maintenance
+            ]
+            assert [(r.plan, r.course, r.counted, r.due) for r in stored.incomplete] == [
+                (r.plan, r.course, r.counted, r.last) for r in computed.incomplete
+            ]
+            assert [r.appointment for r in stored.follow_ups] == [
+                r.appointment for r in computed.follow_ups
+            ]
+
     def test_every_practitioner_has_appointments_today_and_no_overlaps(self, demo, db):
         start, end = _day(TODAY)
         diaries = defaultdict(list)

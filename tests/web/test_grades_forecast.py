@@ -30,7 +30,7 @@ SVG_NS = "{http://www.w3.org/2000/svg}svg"
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
+def fresh_cache(db):
     cache.clear()
     yield
     cache.clear()

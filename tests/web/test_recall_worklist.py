@@ -20,7 +20,7 @@ from dermis.web.clinic.models import (
     TreatmentSession,
 )
 from dermis.web.clinic.outcomes import forecasting
-from dermis.web.clinic.scheduling import recall
+from dermis.web.clinic.scheduling import due_dates, recall, recall_list
 from dermis.web.clinic.scheduling.booking import Booking, book
 from tests.web.test_series_booking import accepted_plan, weekday_hours
 
@@ -56,6 +56,7 @@ def _treated(patient, practitioner, last_day, sessions: int, plan=None, interval
         TreatmentSession.objects.filter(pk=s.pk).update(status=TreatmentSession.Status.FINAL)
     if plan is not None:
         _starts_on(plan, last_day - timedelta(days=interval * (sessions - 1)))
+    due_dates.refresh(patient)  # the rows above were written directly, not by the services
 
 
 def _starts_on(plan, day) -> None:
@@ -81,6 +82,7 @@ def forecast_patient(world, due_in: int) -> tuple[Patient, object]:
     for s in patient.sessions.all():
         TreatmentSession.objects.filter(pk=s.pk).update(performed_at=s.performed_at - shift)
     _starts_on(plan, today - shift - timedelta(days=28 * (course["sessions"] - 1)))
+    due_dates.refresh(patient)
     return patient, forecasting.below_noticeable_on(patient, today)
 
 
@@ -109,7 +111,7 @@ def test_maintenance_is_ordered_by_forecast_date_where_there_is_one_else_cadence
 ):
     response = client_as("pat").get(URL)
     assert response.status_code == 200
-    rows = [item["row"] for item in response.context["maintenance"]]
+    rows = response.context["maintenance"]
     fiona, fiona_due = due["fiona"]
     assert [r.patient.given_name for r in rows] == ["Bea", "Fiona", "Cal"]
     by_name = {r.patient.given_name: r for r in rows}
@@ -124,9 +126,27 @@ def test_maintenance_is_ordered_by_forecast_date_where_there_is_one_else_cadence
     text = response.content.decode()
     assert text.index("Bea Example") < text.index("Fiona Example") < text.index("Cal Example")
     assert reverse("patient-forecast", kwargs={"patient_id": fiona.pk}) in text
-    assert response.context["maintenance"][1]["spark"]["points"]  # Fiona's sparkline
+    assert rows[1].spark["points"]  # Fiona's sparkline
     seen = AuditEvent.objects.filter(action="view", summary="recall worklist")
     assert {e.patient_id_ref for e in seen} >= {fiona.pk, due["bea"].pk, due["cal"].pk}
+
+
+def test_the_forecast_chart_link_works_and_is_only_offered_where_there_is_a_forecast(
+    world, due, client_as
+):
+    """The link used to point every row at the chart, which is a 404 for a patient without a
+    forecast (Cal: no active plan). Now a row links to a chart only when one exists."""
+    fiona, _ = due["fiona"]
+    client = client_as("pat")
+    text = client.get(URL).content.decode()
+    for patient in (fiona, due["bea"]):
+        url = reverse("patient-forecast", kwargs={"patient_id": patient.pk})
+        assert url in text
+        chart = client.get(url)
+        assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
+    cal_url = reverse("patient-forecast", kwargs={"patient_id": due["cal"].pk})
+    assert cal_url not in text
+    assert "No forecast: there is no active treatment plan yet." in text
 
 
 def test_a_patient_with_a_booking_ahead_or_a_series_running_is_not_due(world, due):
@@ -135,30 +155,53 @@ def test_a_patient_with_a_booking_ahead_or_a_series_running_is_not_due(world, du
     start = now + timedelta(days=3)
     book(cal, Booking(start, start + timedelta(hours=1), world.alice))
     assert recall.maintenance_for(cal, today, now) is None
+    due_dates.refresh(cal)  # booked directly above, not through the services
+    stored = recall_list.worklist(world.northgate, today, now)
+    assert cal not in [r.patient for r in stored.maintenance]
+    # Once that appointment's time has passed with nobody marking it, Cal is due again.
+    later = start + timedelta(hours=2)
+    assert cal in [r.patient for r in recall_list.maintenance(world.northgate, today, later)]
     plan = accepted_plan(world.nora, world.pat)
     _treated(world.nora, world.pat, today - timedelta(days=400), 2, plan)  # 2 of 4 sessions
     assert recall.maintenance_for(world.nora, today, now) is None
     work = recall.worklist(world.northgate, today, now)
     assert [(r.patient, r.counted, r.planned) for r in work.incomplete] == [(world.nora, 2, 4)]
+    stored = recall_list.worklist(world.northgate, today, now)
+    assert [(r.patient, r.counted, r.planned) for r in stored.incomplete] == [(world.nora, 2, 4)]
 
 
-def test_one_click_books_maintenance_at_the_first_free_slot_from_the_due_day(world, due, client_as):
+def _slots(client, patient, **query):
+    response = client.get(reverse("recall-patient", kwargs={"patient_id": patient.pk}), query)
+    assert response.status_code == 200
+    return response, response.context["slots"]
+
+
+def test_propose_offers_free_slots_from_the_due_day_and_books_only_the_one_chosen(
+    world, due, client_as
+):
     fiona, fiona_due = due["fiona"]
-    response = client_as("pat").post(reverse("recall-book", kwargs={"patient_id": fiona.pk}))
-    assert response.status_code == 302
+    client = client_as("fran")
+    _, offered = _slots(client, fiona, propose="maintenance")
+    assert 2 <= len(offered) <= 5
+    assert not Appointment.objects.filter(patient=fiona).exists()  # proposing books nothing
+    days = [s["start"].date() for s in offered]
+    assert all(d >= fiona_due for d in days) and len(set(days)) == len(days)
+    chosen = offered[-1]  # the patient preferred the last one offered
+    data = {"what": "maintenance", "start": chosen["value"]}
+    data.update({k: chosen[k] for k in ("room", "equipment") if chosen[k]})
+    booked = client.post(reverse("recall-book", kwargs={"patient_id": fiona.pk}), data)
+    assert booked.status_code == 302
     made = Appointment.objects.get(patient=fiona, kind=Appointment.Kind.MAINTENANCE)
     assert made.practitioner == world.pat  # the last session's practitioner
-    local = timezone.localtime(made.start)
-    assert local.date() >= fiona_due and local.weekday() < 5 and local.hour >= 9
+    assert made.start == chosen["start"]
     assert (made.end - made.start) == timedelta(minutes=60)  # the protocol's session length
     assert Reminder.objects.filter(appointment=made).exists()
-    names = [i["row"].patient.given_name for i in client_as("pat").get(URL).context["maintenance"]]
-    assert "Fiona" not in names
+    assert fiona.recall_contacts.get().outcome == "booked"
+    names = [r.patient.given_name for r in client_as("pat").get(URL).context["maintenance"]]
+    assert "Fiona" not in names  # the booking service rewrote her row
 
 
-def test_incomplete_series_link_to_booking_and_overdue_follow_ups_book_in_one_click(
-    world, client_as
-):
+def test_incomplete_series_link_to_booking_and_overdue_follow_ups_are_proposed(world, client_as):
     weekday_hours(world.pat)
     plan = accepted_plan(world.nora, world.pat)
     past = timezone.now() - timedelta(days=10)
@@ -167,6 +210,7 @@ def test_incomplete_series_link_to_booking_and_overdue_follow_ups_book_in_one_cl
         Booking(past, past + timedelta(minutes=30), world.pat),
         kind=Appointment.Kind.FOLLOW_UP,
     )
+    due_dates.refresh(world.nora)  # the plan and the booking were written directly
     client = client_as("alice")
     response = client.get(URL)
     (row,) = response.context["incomplete"]
@@ -177,7 +221,8 @@ def test_incomplete_series_link_to_booking_and_overdue_follow_ups_book_in_one_cl
     (overdue,) = response.context["follow_ups"]
     assert overdue.appointment == missed
 
-    data = {"kind": "follow_up", "appointment": str(missed.pk)}
+    _, offered = _slots(client, world.nora, propose="follow_up", appointment=missed.pk)
+    data = {"what": "follow_up", "appointment": missed.pk, "start": offered[0]["value"]}
     booked = client.post(reverse("recall-book", kwargs={"patient_id": world.nora.pk}), data)
 
     assert booked.status_code == 302
@@ -186,21 +231,40 @@ def test_incomplete_series_link_to_booking_and_overdue_follow_ups_book_in_one_cl
     assert client.get(URL).context["follow_ups"] == []
 
 
-def test_a_booking_that_cannot_be_made_says_why(world, due, client_as):
+def test_a_proposal_that_cannot_be_made_says_why(world, due, client_as):
     world.pat.working_hours.all().delete()
     fiona, _ = due["fiona"]
-    response = client_as("pat").post(
-        reverse("recall-book", kwargs={"patient_id": fiona.pk}), follow=True
-    )
+    response, offered = _slots(client_as("pat"), fiona, propose="maintenance")
+    assert offered == []
     assert "Pat Practitioner has no working hours" in response.content.decode()
     assert not Appointment.objects.filter(patient=fiona).exists()
 
 
-def test_only_clinical_roles_of_the_clinic_use_the_worklist(world, due, client_as):
+def test_booking_a_slot_before_the_due_day_is_refused_naming_the_field(world, due, client_as):
+    fiona, fiona_due = due["fiona"]
+    early = timezone.make_aware(datetime.combine(fiona_due - timedelta(days=3), time(10)))
+    data = {"what": "maintenance", "start": early.isoformat()}
+    response = client_as("fran").post(reverse("recall-book", kwargs={"patient_id": fiona.pk}), data)
+    assert response.status_code == 400
+    assert "start" in response.context["book_form"].errors
+    assert "before the first possible day" in response.content.decode()
+    assert not Appointment.objects.filter(patient=fiona).exists()
+
+
+def test_staff_of_the_clinic_work_the_worklist_front_desk_without_clinical_detail(
+    world, due, client_as
+):
     fiona, _ = due["fiona"]
+    Patient.objects.filter(pk=fiona.pk).update(phone="07700 900111")
     book_url = reverse("recall-book", kwargs={"patient_id": fiona.pk})
-    assert client_as("fran").get(URL).status_code == 403
-    assert client_as("fran").post(book_url).status_code == 403
+    desk = client_as("fran").get(URL)
+    assert desk.status_code == 200 and not desk.context["clinical"]
+    text = desk.content.decode()
+    assert [r.patient.given_name for r in desk.context["maintenance"]] == ["Bea", "Fiona", "Cal"]
+    assert "07700 900111" in text and "fiona@example.org" in text
+    assert "Microneedling maintenance" in text
+    for clinical in ("forecast", "Forecast", "knowledge base", "noticeable", 'class="spark"'):
+        assert clinical not in text, clinical
     assert client_as("nobody").get(URL).status_code == 403
     other = client_as("oscar").get(URL)
     assert other.status_code == 200 and other.context["maintenance"] == []

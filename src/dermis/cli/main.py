@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.web",
     "dermis.cli.api_tokens",
     "dermis.cli.backup",
+    "dermis.cli.recall",
 )
 
 

@@ -229,6 +229,31 @@ def database_from_env() -> dict:
 
 
 DATABASES = {"default": database_from_env()}
+
+# --- Cache ----------------------------------------------------------------------------------
+
+# Forecasts and their charts are cached by their inputs and the parameter set's version, shared by
+# every worker process: in the database by default (the table `dermis_cache`, made by the
+# migrations and by `createcachetable`), in Redis when DERMIS_CACHE_URL (or REDIS_URL) is set
+# (`pip install dermis[redis]`).
+
+
+def cache_from_env() -> dict:
+    url = env_str("DERMIS_CACHE_URL", default="") or env_str("REDIS_URL", default="")
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ImproperlyConfigured(
+                "DERMIS_CACHE_URL must be a redis://, rediss:// or unix:// URL"
+            )
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "dermis_cache",
+        "OPTIONS": {"MAX_ENTRIES": int(env_str("DERMIS_CACHE_MAX_ENTRIES", default="5000"))},
+    }
+
+
+CACHES = {"default": cache_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dermis.web.api.routers import (
     exchange,
     outcomes,
     patients,
+    recall,
     records,
     scheduling,
     staff,
@@ -88,6 +89,7 @@ for module in (
     calibration,
     appointments,
     scheduling,
+    recall,
     staff,
     exchange,
 ):

@@ -35,3 +35,26 @@ def record(
         path=actor.path[:300],
         ip_address=actor.ip_address,
     )
+
+
+def record_many(
+    actor: Actor, action: str, patients: list[Patient], *, summary: str = ""
+) -> list[AuditEvent]:
+    """One event per patient in one INSERT (a list page that shows many patients' records)."""
+    prefix = "" if actor.channel == "web" else f"{actor.channel}: "
+    rows = [
+        AuditEvent(
+            clinic=actor.clinic,
+            user=actor.user,
+            username=actor.username,
+            patient_id_ref=p.pk,
+            action=action,
+            object_type="Patient",
+            object_id=str(p.pk),
+            summary=(prefix + summary)[:200],
+            path=actor.path[:300],
+            ip_address=actor.ip_address,
+        )
+        for p in patients
+    ]
+    return AuditEvent.objects.bulk_create(rows) if rows else []

@@ -1,12 +1,11 @@
-"""Slot proposals for a plan's series and the recall worklist: the web's scheduling, over the API.
+"""Slot proposals for a plan's series: the web's scheduling, over the API (the recall worklist is
+`recall.py`).
 
-Both call the same services as the pages (clinic.scheduling.series and recall), so a proposal here
-is the proposal the booking page shows.
+They call the same services as the pages (clinic.scheduling.series), so a proposal here is the
+proposal the booking page shows.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
@@ -15,9 +14,9 @@ from dermis.core.errors import InputError
 from dermis.web.api.auth import clinic_record, require_staff
 from dermis.web.api.errors import conflict, field_error
 from dermis.web.api.schemas import Day, PathId, Problem
-from dermis.web.clinic.access import ANY_STAFF, CLINICAL, audit
+from dermis.web.clinic.access import ANY_STAFF, audit
 from dermis.web.clinic.models import AuditEvent, StaffMember, TreatmentPlan
-from dermis.web.clinic.scheduling import recall, series
+from dermis.web.clinic.scheduling import series
 
 router = Router(tags=["scheduling"])
 
@@ -131,74 +130,4 @@ def slot_proposals(request, plan_id: PathId, query: Query[ProposalQuery]):
         "proposal": _series(result.proposal) if result.proposal else None,
         "alternatives": [_series(a) for a in result.alternatives],
         "notes": list(setup.notes),
-    }
-
-
-class MaintenanceOut(Schema):
-    patient_id: int
-    due: date
-    basis: str = Field(description="forecast or cadence")
-    why: str
-    last_session_id: int
-
-
-class IncompleteOut(Schema):
-    patient_id: int
-    plan_id: int
-    modality: str
-    planned: int
-    counted: int
-    last: date | None
-
-
-class FollowUpDueOut(Schema):
-    patient_id: int
-    appointment_id: int
-    missed_on: date
-
-
-class RecallOut(Schema):
-    maintenance: list[MaintenanceOut]
-    incomplete: list[IncompleteOut]
-    follow_ups: list[FollowUpDueOut]
-
-
-@router.get("/recall", response=RecallOut, summary="The recall worklist")
-def recall_list(request):
-    """Patients due for maintenance, soonest first, by the day their forecast improvement falls
-    below noticeable (`basis: forecast`) or the knowledge base's cadence (`basis: cadence`);
-    incomplete series; missed follow-ups."""
-    staff = require_staff(request, CLINICAL)
-    now = timezone.now()
-    work = recall.worklist(staff.clinic, timezone.localdate(), now)
-    return {
-        "maintenance": [
-            {
-                "patient_id": m.patient.pk,
-                "due": m.due,
-                "basis": m.basis,
-                "why": m.why,
-                "last_session_id": m.last_session.pk,
-            }
-            for m in work.maintenance
-        ],
-        "incomplete": [
-            {
-                "patient_id": r.patient.pk,
-                "plan_id": r.plan.pk,
-                "modality": r.modality,
-                "planned": r.planned,
-                "counted": r.counted,
-                "last": r.last,
-            }
-            for r in work.incomplete
-        ],
-        "follow_ups": [
-            {
-                "patient_id": f.patient.pk,
-                "appointment_id": f.appointment.pk,
-                "missed_on": timezone.localtime(f.appointment.start).date(),
-            }
-            for f in work.follow_ups
-        ],
     }

@@ -20,7 +20,7 @@ from django.utils import timezone
 from dermis.core import gate
 from dermis.core.charting_checks import Issue, errors
 from dermis.core.errors import InputError
-from dermis.web.clinic import clock, safety
+from dermis.web.clinic import clock, recall_sync, safety
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
@@ -314,6 +314,7 @@ def finalise_session(
         session.content_sha256 = content_sha256(session)
         session.save()
         record(actor, Action.SIGN, session, summary="session finalised")
+        recall_sync.changed(session.patient)
     return session
 
 

@@ -23,7 +23,7 @@ from dermis.core.planning import Plan
 from dermis.core.planning import plan as make_plan
 from dermis.core.recognition import Recognition, recognise
 from dermis.core.screening import screen
-from dermis.web.clinic import clock, safety
+from dermis.web.clinic import clock, recall_sync, safety
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.consultations.consent_texts import ConsentText, consent_for
@@ -295,6 +295,7 @@ def accept_plan(
         locked.save(update_fields=["status"])
         record(actor, Action.SIGN, record_, summary="consent signed")
         record(actor, Action.CREATE, plan, summary=f"plan version {plan.version} accepted")
+        recall_sync.changed(plan.patient)
         safety.recheck_bookings(actor, consultation.patient)
     consultation.status = locked.status
     return plan, adjusted
@@ -344,6 +345,7 @@ def revise_plan(
             created_by=user,
         )
         record(actor, Action.CREATE, revised, summary=f"plan version {revised.version} (revision)")
+        recall_sync.changed(revised.patient)
         safety.recheck_bookings(actor, plan.patient)
     return revised, adjusted
 
@@ -362,5 +364,6 @@ def complete_plan(actor: Actor, plan: TreatmentPlan) -> TreatmentPlan:
         locked.status = TreatmentPlan.Status.COMPLETED
         locked.save(update_fields=["status"])
         record(actor, Action.UPDATE, locked, summary=f"plan version {locked.version} completed")
+        recall_sync.changed(locked.patient)
     plan.status = locked.status
     return plan

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -25,9 +25,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from dermis.web.clinic import clock, recall_sync
 from dermis.web.clinic.demo.journeys import ClinicJourneys
 from dermis.web.clinic.demo.world import CLINICS, PER_CLINIC, StaffSpec
 from dermis.web.clinic.models import Clinic, Role, StaffMember
+from dermis.web.clinic.scheduling import due_dates
 
 Progress = Callable[[int, int], None]
 OPENED_DAYS_AGO = 3 * 365  # before the oldest history the journeys write
@@ -87,13 +89,18 @@ def build_demo(
                     DemoLogin(m.user.username, m.get_role_display(), clinic.name) for m in staff
                 ]
                 journeys = ClinicJourneys(clinic, staff, today, written)
-                if created:
-                    journeys.premises.furnish(spec, opened=today - timedelta(days=OPENED_DAYS_AGO))
-                    for _ in journeys.patients():
-                        done += 1
-                        if progress:
-                            progress(done, total)
-                journeys.premises.ensure_today(today)
+                # The recall rows are computed once, as of today, after the clinic's history.
+                with recall_sync.deferred(refresh=False):
+                    if created:
+                        opened = today - timedelta(days=OPENED_DAYS_AGO)
+                        journeys.premises.furnish(spec, opened=opened)
+                        for _ in journeys.patients():
+                            done += 1
+                            if progress:
+                                progress(done, total)
+                    journeys.premises.ensure_today(today)
+                with clock.frozen_at(timezone.make_aware(datetime.combine(today, time(12)))):
+                    due_dates.recompute([clinic])
     except BaseException:
         for path in written:  # the rows are rolled back; do not leave their files behind
             path.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionAre
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
 from dermis.web.clinic.models.patients import Patient
+from dermis.web.clinic.models.recall import RecallContact, RecallEntry
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
@@ -51,6 +52,8 @@ __all__ = [
     "OutcomeParameterSet",
     "Patient",
     "Photo",
+    "RecallContact",
+    "RecallEntry",
     "Reminder",
     "Role",
     "Room",

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dermis.core.errors import InputError
 from dermis.core.outcome.clinic_refit import Refit, refit_parameters
+from dermis.web.clinic import recall_sync
 from dermis.web.clinic.actors import ADMIN_ONLY, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.errors import ServiceError, conflict, not_found
@@ -43,6 +44,7 @@ def _activate(actor: Actor, row: OutcomeParameterSet | None) -> None:
     if row is not None and not row.active:
         row.active = True
         row.save(update_fields=["active"])
+    recall_sync.clinic_changed(actor.clinic)
 
 
 def _store(actor: Actor, result: Refit, now: datetime) -> OutcomeParameterSet:

@@ -14,7 +14,7 @@ from django.db import transaction
 from dermis.core.errors import InputError
 from dermis.core.grading import check_grade
 from dermis.core.planning import Plan
-from dermis.web.clinic import clock
+from dermis.web.clinic import clock, recall_sync
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import active_plan, knowledge
@@ -97,4 +97,5 @@ def record_grade(
             notes=notes,
         )
         record(actor, Action.CREATE, row, summary="follow-up grade")
+        recall_sync.changed(patient)
     return row

@@ -10,7 +10,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from dermis.web.clinic import clock
+from dermis.web.clinic import clock, recall_sync
 from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
@@ -99,6 +99,8 @@ def update_patient(actor: Actor, patient: Patient, **changes) -> Patient:
             patient,
             summary=f"demographics: {', '.join(changed)[:150] or 'no change'}",
         )
+        if {"fitzpatrick", "date_of_birth", "sex"} & set(changed):  # the forecast's inputs
+            recall_sync.changed(patient)
     return patient
 
 

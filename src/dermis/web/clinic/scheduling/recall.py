@@ -42,6 +42,9 @@ HORIZON_DAYS = 60  # maintenance due within this many days is listed (overdue al
 LIMIT = 100  # rows per section
 SEARCH_DAYS = 182  # how far the one-click booking looks for a free slot
 AHEAD = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
+# Statuses of an appointment that still holds its time (compared as strings: "confirmed" is the
+# diary's, and may not exist yet).
+HOLDING = ("booked", "confirmed")
 
 
 @dataclass(frozen=True)
@@ -93,21 +96,26 @@ def _cadence(protocols: list[Protocol]) -> tuple[int, int, list[str]]:
 
 
 def _has_booking_ahead(patient: Patient, now: datetime) -> bool:
-    return patient.appointments.filter(
-        kind__in=AHEAD, status=Appointment.Status.BOOKED, start__gte=now
-    ).exists()
+    return patient.appointments.filter(kind__in=AHEAD, status__in=HOLDING, start__gte=now).exists()
 
 
 def maintenance_for(patient: Patient, today: date, now: datetime) -> MaintenanceDue | None:
     """When the patient is due for maintenance, and why; None while a series is still running or
     something is booked, or without a signed session."""
+    if _has_booking_ahead(patient, now):
+        return None
+    return maintenance_unbooked(patient, today)
+
+
+def maintenance_unbooked(patient: Patient, today: date) -> MaintenanceDue | None:
+    """`maintenance_for` as if nothing were booked (what the stored due dates keep)."""
     last = (
         patient.sessions.filter(status=TreatmentSession.Status.FINAL)
         .select_related("practitioner", "appointment")
         .order_by("-performed_at", "-pk")
         .first()
     )
-    if last is None or _has_booking_ahead(patient, now):
+    if last is None:
         return None
     plan = active_plan(patient)
     if plan is not None and not series.not_bookable(plan):
@@ -122,7 +130,7 @@ def maintenance_for(patient: Patient, today: date, now: datetime) -> Maintenance
     minutes = max(p.session_minutes.max for p in protocols)
     last_day = timezone.localtime(last.performed_at).date()
     result = forecasting.patient_forecast(patient, today)
-    falls = forecasting.below_noticeable_on(patient, today)
+    falls = result.below_noticeable_on
     if falls is not None and falls > last_day:
         why = f"the typical improvement is forecast to fall below noticeable on {falls:%d %b %Y}"
         return MaintenanceDue(patient, falls, "forecast", why, last, minutes, result)
@@ -182,7 +190,7 @@ def overdue_follow_ups(clinic: Clinic, now: datetime) -> list[OverdueFollowUp]:
 def worklist(clinic: Clinic, today: date, now: datetime, horizon: int = HORIZON_DAYS) -> Worklist:
     """The three sections, each soonest (or most overdue) first."""
     ahead = Appointment.objects.filter(
-        patient=OuterRef("pk"), kind__in=AHEAD, status=Appointment.Status.BOOKED, start__gte=now
+        patient=OuterRef("pk"), kind__in=AHEAD, status__in=HOLDING, start__gte=now
     )
     patients = (
         Patient.objects.filter(clinic=clinic, sessions__status=TreatmentSession.Status.FINAL)
@@ -215,6 +223,25 @@ def first_free(
     equipment: tuple[Equipment, ...] = (),
 ) -> slots.Slot:
     """The first free slot from `earliest` (the slot finder's one-session series)."""
+    found = free_slots(
+        practitioner, minutes, earliest, now, location=location, rooms=rooms, equipment=equipment
+    )
+    return found[0]
+
+
+def free_slots(
+    practitioner: StaffMember,
+    minutes: int,
+    earliest: date,
+    now: datetime,
+    *,
+    location: Location | None = None,
+    rooms: tuple[Room, ...] = (),
+    equipment: tuple[Equipment, ...] = (),
+    count: int = 1,
+) -> list[slots.Slot]:
+    """The first free slot from `earliest`, then up to `count - 1` more on other days (other
+    weekdays first): the slot finder's one-session series and its alternatives."""
     request = slots.SeriesRequest(
         practitioner=availability.resource(practitioner),
         sessions=1,
@@ -233,10 +260,14 @@ def first_free(
     calendar = availability.build(
         [practitioner], start, end, rooms=rooms, equipment=equipment, location=location
     )
-    return slots.find_series(calendar, request, alternatives=0).best().slots[0]
+    result = slots.find_series(calendar, request, alternatives=count - 1)
+    if result.proposal is None:
+        result.best()  # raises the finder's reason
+    series_found = [result.proposal, *result.alternatives]
+    return sorted((p.slots[0] for p in series_found), key=lambda slot: slot.start)
 
 
-def _place(patient: Patient, location: Location | None) -> tuple[Location | None, tuple]:
+def place(patient: Patient, location: Location | None) -> tuple[Location | None, tuple]:
     location = location or patient.clinic.locations.order_by("pk").first()
     rooms = tuple(Room.objects.filter(location=location)) if location else ()
     return location, rooms
@@ -252,7 +283,7 @@ def book_maintenance(actor: Actor, patient: Patient, today: date, now: datetime)
     if due is None:
         raise ServiceError("patient", "not due for maintenance, or already booked")
     last = due.last_session
-    location, rooms = _place(patient, last.appointment.location if last.appointment else None)
+    location, rooms = place(patient, last.appointment.location if last.appointment else None)
     equipment = tuple(Equipment.objects.filter(clinic=patient.clinic, device=last.device))
     modality = (
         knowledge().devices[last.device].modality if last.device in knowledge().devices else ""
@@ -301,7 +332,7 @@ def book_maintenance(actor: Actor, patient: Patient, today: date, now: datetime)
 def book_follow_up(actor: Actor, missed: Appointment, today: date, now: datetime) -> Appointment:
     """Book the first free follow-up like the missed one: same practitioner, place and length."""
     minutes = round((missed.end - missed.start).total_seconds() / 60)
-    location, rooms = _place(missed.patient, missed.location)
+    location, rooms = place(missed.patient, missed.location)
     slot = first_free(
         missed.practitioner,
         minutes,

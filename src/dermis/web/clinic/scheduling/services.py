@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dermis.core import gate
 from dermis.core.planning import Plan
-from dermis.web.clinic import clock, safety
+from dermis.web.clinic import clock, recall_sync, safety
 from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import active_plan, knowledge
@@ -176,6 +176,7 @@ def book_appointment(
         except booking.SlotTaken as exc:
             raise slot_taken(exc) from None
         record(actor, Action.CREATE, made, summary=f"appointment ({made.kind})")
+        recall_sync.changed(made.patient)
     return made
 
 
@@ -215,6 +216,7 @@ def move_appointment(
         except booking.SlotTaken as exc:
             raise slot_taken(exc) from None
         record(actor, Action.UPDATE, appointment, summary="appointment moved")
+        recall_sync.changed(appointment.patient)
     return appointment
 
 
@@ -226,6 +228,7 @@ def cancel_appointment(actor: Actor, appointment: Appointment, reason: str = "")
         if not booking.cancel(appointment):
             raise conflict("status", "only a booked appointment can be cancelled")
         record(actor, Action.UPDATE, appointment, summary="appointment cancelled")
+        recall_sync.changed(appointment.patient)
     return appointment
 
 
@@ -257,6 +260,7 @@ def set_status(
             reminders.cancel_for_appointment(appointment)
         appointment.refresh_from_db()
         record(actor, Action.UPDATE, appointment, summary=f"status: {status}")
+        recall_sync.changed(appointment.patient)
     return appointment
 
 
@@ -311,6 +315,7 @@ def record_appointment(
             except booking.SlotTaken as exc:
                 raise slot_taken(exc) from None
         record(actor, Action.CREATE, made, summary=f"appointment recorded ({status})")
+        recall_sync.changed(made.patient)
     return made
 
 
@@ -332,6 +337,7 @@ def update_recorded_appointment(actor: Actor, appointment: Appointment, **fields
                 except booking.SlotTaken as exc:
                     raise slot_taken(exc) from None
                 record(actor, Action.UPDATE, appointment, summary="appointment moved (record)")
+                recall_sync.changed(appointment.patient)
     allowed = {"kind", "notes", "practitioner"}
     changed = {k: v for k, v in fields.items() if k in allowed and getattr(appointment, k) != v}
     with transaction.atomic():
@@ -352,5 +358,6 @@ def update_recorded_appointment(actor: Actor, appointment: Appointment, **fields
             record(
                 actor, Action.UPDATE, appointment, summary=f"changed {','.join(sorted(changed))}"
             )
+            recall_sync.changed(appointment.patient)
     appointment.refresh_from_db()
     return appointment

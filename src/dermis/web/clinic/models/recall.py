@@ -1,0 +1,102 @@
+"""The recall worklist's stored rows and the front desk's contact log.
+
+`RecallEntry` rows are derived data: `scheduling/due_dates.py` rewrites a patient's rows whenever
+what they depend on changes (a session signed, a grade recorded, a plan accepted, revised or
+completed, an appointment booked, moved or cancelled, the clinic's outcome parameters changed), in
+the same transaction as that change. The worklist reads a page of them; it never forecasts.
+
+`RecallContact` is what the front desk did about a patient on the list: one row per call, never
+changed or deleted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from dermis.web.clinic import clock
+
+
+class RecallEntry(models.Model):
+    class Section(models.TextChoices):
+        MAINTENANCE = "maintenance", "Due for maintenance"
+        SERIES = "series", "Series not fully booked"
+
+    class Basis(models.TextChoices):
+        FORECAST = "forecast", "Outcome forecast"
+        CADENCE = "cadence", "Maintenance interval"
+        SERIES = "series", "Plan"
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        "clinic.Patient", on_delete=models.CASCADE, related_name="recall_entries"
+    )
+    section = models.CharField(max_length=12, choices=Section.choices)
+    # Maintenance: the due day. Series: the last session done or booked (null: none yet).
+    due = models.DateField(null=True, blank=True)
+    basis = models.CharField(max_length=10, choices=Basis.choices)
+    modality = models.CharField(max_length=30, help_text="the kind of treatment due")
+    # Clinical detail (why, the forecast's sparkline): shown to clinical roles only.
+    why = models.TextField(blank=True)
+    spark = models.JSONField(null=True, blank=True)
+    chart = models.BooleanField(default=False, help_text="a forecast chart exists")
+    no_chart_reason = models.CharField(max_length=200, blank=True)
+    last_session = models.ForeignKey(
+        "clinic.TreatmentSession",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    minutes = models.PositiveIntegerField(default=0)
+    plan = models.ForeignKey(
+        "clinic.TreatmentPlan", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    course = models.PositiveSmallIntegerField(default=0)
+    planned = models.PositiveSmallIntegerField(default=0)
+    counted = models.PositiveSmallIntegerField(default=0)
+    # The latest start of a treatment or maintenance appointment still held (booked): while it
+    # is ahead the patient is not due.
+    booked_until = models.DateTimeField(null=True, blank=True)
+    version = models.CharField(max_length=120, help_text="the inputs' version")
+    computed_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["clinic", "section", "due", "pk"]
+        indexes = [
+            models.Index(fields=["clinic", "section", "due"], name="recall_clinic_due"),
+            models.Index(fields=["patient", "section"], name="recall_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section} {self.patient_id} {self.due}"
+
+
+class RecallContact(models.Model):
+    class Outcome(models.TextChoices):
+        CALLED = "called", "Called"
+        NO_ANSWER = "no_answer", "No answer"
+        LEFT_MESSAGE = "left_message", "Left a message"
+        BOOKED = "booked", "Booked"
+        DECLINED = "declined", "Declined"
+        SNOOZE = "snooze", "Snooze until"
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        "clinic.Patient", on_delete=models.CASCADE, related_name="recall_contacts"
+    )
+    outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    snooze_until = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=clock.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["patient", "-at"], name="recall_contact_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.patient_id} {self.at:%Y-%m-%d}"

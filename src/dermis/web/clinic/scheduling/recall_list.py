@@ -1,0 +1,129 @@
+"""Reading the recall worklist: one page of stored rows per section, a constant number of queries
+whatever the clinic's size (the rows are kept by `due_dates.py`; nothing is forecast here).
+
+A patient whose latest contact is "snooze until" a later day is left off every section until then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+
+from dermis.web.clinic.models import Appointment, Clinic, RecallContact, RecallEntry
+from dermis.web.clinic.scheduling.recall import HORIZON_DAYS, LIMIT, OverdueFollowUp
+
+Section = RecallEntry.Section
+MISSED = (Appointment.Status.BOOKED, Appointment.Status.NO_SHOW)
+HELD = (Appointment.Status.BOOKED, Appointment.Status.DONE)
+
+
+@dataclass(frozen=True)
+class Page:
+    maintenance: list[RecallEntry]
+    incomplete: list[RecallEntry]
+    follow_ups: list[OverdueFollowUp]
+
+    def patients(self) -> dict:
+        rows = [*self.maintenance, *self.incomplete, *self.follow_ups]
+        return {r.patient.pk: r.patient for r in rows}
+
+
+def _latest(field: str, patient_ref: str = "patient") -> Subquery:
+    contacts = RecallContact.objects.filter(patient=OuterRef(patient_ref)).order_by("-at", "-pk")
+    return Subquery(contacts.values(field)[:1])
+
+
+def _with_contact(rows, today: date):
+    """Rows annotated with the patient's latest contact, without the snoozed ones."""
+    rows = rows.annotate(
+        contact_outcome=_latest("outcome"),
+        contact_at=_latest("at"),
+        contact_by=_latest("by_name"),
+        contact_snooze=_latest("snooze_until"),
+    )
+    return rows.filter(_awake(today))
+
+
+def _awake(today: date) -> Q:
+    # Only a snooze has a day (the contact service sees to it): the latest contact's day, if any.
+    return Q(contact_snooze__isnull=True) | Q(contact_snooze__lte=today)
+
+
+def maintenance(
+    clinic: Clinic, today: date, now: datetime, horizon: int = HORIZON_DAYS, limit: int = LIMIT
+) -> list[RecallEntry]:
+    rows = RecallEntry.objects.filter(
+        clinic=clinic, section=Section.MAINTENANCE, due__lte=today + timedelta(days=horizon)
+    ).filter(Q(booked_until__isnull=True) | Q(booked_until__lt=now))
+    rows = _with_contact(rows, today).select_related("patient")
+    return list(rows.order_by("due", "patient__family_name", "patient_id")[:limit])
+
+
+def incomplete(clinic: Clinic, today: date, limit: int = LIMIT) -> list[RecallEntry]:
+    rows = _with_contact(RecallEntry.objects.filter(clinic=clinic, section=Section.SERIES), today)
+    order = (F("due").asc(nulls_last=True), "patient__family_name", "patient_id", "plan_id")
+    return list(rows.select_related("patient", "plan").order_by(*order, "course")[:limit])
+
+
+def follow_ups(clinic: Clinic, today: date, now: datetime, limit: int = LIMIT) -> list:
+    """Follow-ups whose time passed unattended with none after: each patient's earliest, in one
+    query (the computed list's rule, `recall.overdue_follow_ups`)."""
+    kind = Appointment.Kind.FOLLOW_UP
+
+    def overdue():
+        later = Appointment.objects.filter(
+            patient=OuterRef("patient"), kind=kind, start__gt=OuterRef("start"), status__in=HELD
+        )
+        return Appointment.objects.filter(kind=kind, end__lt=now, status__in=MISSED).filter(
+            ~Exists(later)
+        )
+
+    earlier = overdue().filter(
+        Q(start__lt=OuterRef("start")) | Q(start=OuterRef("start"), pk__lt=OuterRef("pk")),
+        patient=OuterRef("patient"),
+    )
+    rows = (
+        overdue()
+        .filter(clinic=clinic)
+        .filter(~Exists(earlier))
+        .annotate(
+            contact_outcome=_latest("outcome"),
+            contact_at=_latest("at"),
+            contact_by=_latest("by_name"),
+            contact_snooze=_latest("snooze_until"),
+        )
+        .filter(_awake(today))
+        .select_related("patient", "practitioner")
+        .order_by("start", "pk")[:limit]
+    )
+    return [_FollowUp(a.patient, a) for a in rows]
+
+
+@dataclass(frozen=True)
+class _FollowUp(OverdueFollowUp):
+    @property
+    def contact_outcome(self):
+        return getattr(self.appointment, "contact_outcome", None)
+
+    @property
+    def contact_at(self):
+        return getattr(self.appointment, "contact_at", None)
+
+    @property
+    def contact_by(self):
+        return getattr(self.appointment, "contact_by", "")
+
+    @property
+    def contact_label(self):
+        return getattr(self.appointment, "contact_label", "")
+
+
+def worklist(clinic: Clinic, today: date, now: datetime, horizon: int = HORIZON_DAYS) -> Page:
+    """The three sections, each soonest (or most overdue) first, at most LIMIT rows each."""
+    return Page(
+        maintenance(clinic, today, now, horizon),
+        incomplete(clinic, today),
+        follow_ups(clinic, today, now),
+    )

@@ -1,0 +1,166 @@
+"""One patient on the recall list: phone and email, what is due, the contact log, and "propose":
+free slots to offer, one of which the staff member books once the patient has chosen.
+
+Any staff member (the front desk make the calls); nothing clinical is shown here.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dermis.core.errors import InputError
+from dermis.web.clinic import form_errors
+from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_patient, staff_required
+from dermis.web.clinic.errors import ServiceError
+from dermis.web.clinic.models import RecallContact, RecallEntry
+from dermis.web.clinic.patients.forms import ErrorSummaryMixin
+from dermis.web.clinic.scheduling import recall_desk
+
+WHAT = [("maintenance", "Maintenance"), ("follow_up", "Follow-up")]
+
+
+class ContactForm(ErrorSummaryMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        label="What happened", choices=RecallContact.Outcome.choices, widget=forms.RadioSelect
+    )
+    snooze_until = forms.DateField(
+        label="Snooze until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Only for a snooze: the patient leaves the list until this day.",
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=recall_desk.NOTE_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class BookForm(ErrorSummaryMixin, forms.Form):
+    """One proposed slot, as its button posts it."""
+
+    what = forms.ChoiceField(choices=WHAT, widget=forms.HiddenInput)
+    appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    start = forms.DateTimeField(
+        label="Slot", input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M"]
+    )
+    room = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    equipment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+def _due(patient) -> list[RecallEntry]:
+    return list(patient.recall_entries.order_by("section", "due"))
+
+
+def _page(request, patient, *, contact_form=None, book_form=None, status=200):
+    what = request.GET.get("propose") or (book_form.data.get("what") if book_form else None)
+    appointment = request.GET.get("appointment") or (
+        book_form.data.get("appointment") if book_form else None
+    )
+    offer, found, why_not = None, [], ""
+    if what:
+        try:
+            offer, found = recall_desk.propose(
+                actor_of(request), patient, what, int(appointment) if appointment else None
+            )
+        except (InputError, ValueError) as err:
+            why_not = form_errors.sentence(getattr(err, "message", "") or "no such appointment")
+    context = {
+        "patient": patient,
+        "due": _due(patient),
+        "contacts": recall_desk.contacts(patient),
+        "contact_form": contact_form or ContactForm(),
+        "book_form": book_form,
+        "offer": offer,
+        "slots": [
+            {
+                "start": timezone.localtime(s.start),
+                "value": timezone.localtime(s.start).isoformat(),
+                "room": getattr(s.room, "pk", None),
+                "equipment": getattr(s.device, "pk", None),
+            }
+            for s in found
+        ],
+        "why_not": why_not,
+        "errors": [
+            *(contact_form.error_summary() if contact_form else []),
+            *(book_form.error_summary() if book_form else []),
+        ],
+        "what": what,
+        "appointment": appointment or "",
+    }
+    return render(request, "clinic/scheduling/recall_patient.html", context, status=status)
+
+
+@staff_required(ANY_STAFF)
+def recall_patient(request, patient_id: int):
+    patient = clinic_patient(request, patient_id)
+    audit(request, "view", patient, summary="recall contact log")
+    return _page(request, patient)
+
+
+@staff_required(ANY_STAFF)
+@require_POST
+def recall_contact(request, patient_id: int):
+    patient = clinic_patient(request, patient_id)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            recall_desk.log_contact(
+                actor_of(request),
+                patient,
+                outcome=data["outcome"],
+                snooze_until=data["snooze_until"],
+                note=data["note"],
+            )
+        except ServiceError as err:
+            form_errors.show(form, err)
+        else:
+            label = RecallContact.Outcome(data["outcome"]).label
+            messages.success(request, f"Logged for {patient.full_name}: {label.lower()}.")
+            return redirect("recall-patient", patient_id=patient.pk)
+    return _page(request, patient, contact_form=form, status=400)
+
+
+@staff_required(ANY_STAFF)
+@require_POST
+def recall_book(request, patient_id: int):
+    patient = clinic_patient(request, patient_id)
+    form = BookForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            made = recall_desk.book(
+                actor_of(request),
+                patient,
+                start=data["start"],
+                what=data["what"],
+                appointment=data["appointment"],
+                room=data["room"],
+                equipment=data["equipment"],
+            )
+        except ServiceError as err:
+            form_errors.show(form, err, aliases={"slot": "start"})
+        else:
+            messages.success(
+                request,
+                f"{made.get_kind_display()} booked for {patient.full_name} with "
+                f"{made.practitioner.display_name} on "
+                f"{timezone.localtime(made.start):%a %d %b %Y %H:%M}.",
+            )
+            return redirect("recall-worklist")
+    return _page(request, patient, book_form=form, status=400)
+
+
+urlpatterns = [
+    path("recall/<int:patient_id>/", recall_patient, name="recall-patient"),
+    path("recall/<int:patient_id>/contacts/", recall_contact, name="recall-contact"),
+    path("recall/<int:patient_id>/book/", recall_book, name="recall-book"),
+]
