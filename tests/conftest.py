@@ -28,6 +28,48 @@ def _fast_password_hasher():
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
+def pass_second_factor(client, user, *, always: bool = False) -> None:
+    """Where the second factor is required (admins, superusers, a clinic that asks it), give the
+    user a TOTP device and mark the client's session as having passed it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from dermis.web.clinic.accounts import two_factor
+    from dermis.web.clinic.models import StaffMember
+
+    staff = StaffMember.objects.filter(user=user).select_related("clinic").first()
+    if not (always or two_factor.required(user, staff)):
+        return
+    device = two_factor.confirmed_devices(user).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_the_audit_triggers():
+    """Tests that use real transactions are cleaned up by Django's flush (TRUNCATE on PostgreSQL,
+    DELETE on SQLite), which the audit table's append-only triggers refuse. Only here, in tests,
+    the flush lifts them for its own transaction and puts them back."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from dermis.web.clinic import audit_triggers
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        vendor = self.connection.vendor
+        lift = audit_triggers.statements(vendor, create=False)
+        restore = audit_triggers.statements(vendor, create=True)
+        return original(self, [*lift, *sql_list, *restore])
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original
+
+
 @pytest.fixture
 def world(db):
     """Two clinics and their people: see tests/personas.py."""
@@ -43,11 +85,27 @@ def client_as(world):
 
     def make(persona: str) -> Client:
         c = Client()
+        if persona in ("nora", "rhys"):  # patients, signed in to the portal
+            return portal_client(getattr(world, persona))
         if persona != "anonymous":
             c.force_login(world.user(persona))
+            pass_second_factor(c, world.user(persona))
         return c
 
     return make
+
+
+def portal_client(patient):
+    """A test client with `patient` signed in to the portal (as the one-time link leaves it)."""
+    from django.test import Client
+
+    from dermis.web.clinic.portal.signin import SESSION_KEY
+
+    c = Client()
+    session = c.session
+    session[SESSION_KEY] = patient.pk
+    session.save()
+    return c
 
 
 class ApiClient:
@@ -90,11 +148,14 @@ def token_for(world):
 
 
 @pytest.fixture
-def api_as(token_for):
-    """`api_as("pat")`: a client sending pat's token; "anonymous" sends none."""
+def api_as(world, token_for):
+    """`api_as("pat")`: a client sending pat's token; "anonymous" sends none; "nora" is the
+    patient signed in to the portal (a session cookie, no token)."""
     from django.test import Client
 
     def make(persona: str) -> ApiClient:
+        if persona in ("nora", "rhys"):
+            return ApiClient(portal_client(getattr(world, persona)), None)
         return ApiClient(Client(), None if persona == "anonymous" else token_for(persona))
 
     return make

@@ -206,3 +206,13 @@ def deferred_by_isotretinoin(staff: StaffMember, who, months_ago: int = 2):
     deferred until six months after it (an absolute, dated finding)."""
     last_dose = timezone.localdate() - timedelta(days=30 * months_ago)
     return consultation(staff, who, {"isotretinoin_last_dose": last_dose.isoformat()})
+
+
+def finalise_form(session, **fields) -> dict:
+    """What the session page's finalise form posts: the confirmation and the version of the
+    draft as the page shows it now."""
+    from dermis.web.clinic.charting.records import draft_version
+    from dermis.web.clinic.models import TreatmentSession
+
+    current = TreatmentSession.objects.get(pk=session.pk)
+    return {"confirm": "on", "version": draft_version(current), **fields}

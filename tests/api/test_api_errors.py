@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -69,3 +70,28 @@ def test_openapi_states_the_date_range(world, client_as):
     date_from = params["date_from"]
     text = str(date_from)
     assert "1900-01-01" in text and "2200-12-31" in text
+
+
+def test_a_method_an_address_does_not_take_is_a_405_problem(world, api_as):
+    pat = api_as("pat")
+    response = pat.delete(f"/api/v1/patients/{world.nora.pk}")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "PATCH"}
+    body = response.json()
+    assert body["status"] == 405 and "DELETE" in body["detail"]
+
+
+def test_an_error_made_outside_the_api_views_is_a_problem_too(rf):
+    from django.http import HttpResponseBadRequest, HttpResponseServerError
+
+    from dermis.web.api.middleware import ApiProblemMiddleware
+
+    for made in (HttpResponseBadRequest("<h1>Bad Request (400)</h1>"), HttpResponseServerError()):
+        answer = ApiProblemMiddleware(lambda request, made=made: made)
+        response = answer(rf.get("/api/v1/patients"))
+        assert response["Content-Type"] == "application/problem+json"
+        assert json.loads(response.content)["status"] == made.status_code
+        assert b"<h1>" not in response.content
+        page = answer(rf.get("/patients/"))
+        assert page is made  # the web pages keep their HTML error pages

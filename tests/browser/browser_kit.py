@@ -42,9 +42,39 @@ def submit_login(page: Page, username: str, password: str | None = None) -> Resp
     return posted.value
 
 
+TWO_FACTOR_PATH = "/accounts/two-factor/"
+CODE_LABEL = "Six-digit code from your authenticator app"
+
+
+def totp_code(username: str, *, confirmed: bool) -> str:
+    """The current code of the user's TOTP device (the one being set up, or a confirmed one)."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = (
+        TOTPDevice.objects.filter(user__username=username, confirmed=confirmed)
+        .order_by("-pk")
+        .first()
+    )
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+def pass_second_factor(page: Page, username: str) -> None:
+    """If the page asks for the second factor (setting one up, or a code), answer it."""
+    if TWO_FACTOR_PATH not in page.url:
+        return
+    setting_up = "/setup/" in page.url
+    page.get_by_label(CODE_LABEL).fill(totp_code(username, confirmed=not setting_up))
+    page.get_by_role("button", name="Turn on" if setting_up else "Continue").click()
+    page.wait_for_load_state()
+
+
 def login(page: Page, username: str, password: str | None = None) -> None:
-    """Log in through the login form as a persona (tests/web/personas.py); fail if refused."""
+    """Log in through the login form as a persona (tests/web/personas.py), passing the second
+    factor where it is asked for; fail if refused."""
     submit_login(page, username, password)
+    pass_second_factor(page, username)
     if page.url.split("?")[0].endswith(LOGIN_PATH) or page.locator("[role=alert]").count():
         pytest.fail(f"logging in as {username!r} failed; the page says: {_main_text(page)}")
 

@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from dermis.web.clinic.models import AuditEvent, Clinic, Location, StaffMember
+from tests.conftest import pass_second_factor
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def event(world):
 def root(world, client):
     user = get_user_model().objects.create_superuser("root", "root@example.org", "x-pass-9876")
     client.force_login(user)
+    pass_second_factor(client, user)
     return client
 
 
@@ -97,6 +99,7 @@ def test_superuser_can_set_up_a_clinic(root, world):
             "town": "Whitby",
             "postcode": "YO21 1AA",
             "screening_max_age_days": "90",
+            "idle_timeout_minutes": "30",
             "created_at_0": "2026-01-01",
             "created_at_1": "09:00:00",
             "locations-TOTAL_FORMS": "0",

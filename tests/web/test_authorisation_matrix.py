@@ -23,7 +23,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 ANY_STAFF = {"alice", "pat", "fran", "oscar"}
 CLINIC_STAFF = {"alice", "pat", "fran"}
 CLINICAL = {"alice", "pat"}
-EVERYONE = {"anonymous", "nobody", "alice", "pat", "fran", "oscar"}
+EVERYONE = {"anonymous", "nobody", "alice", "pat", "fran", "oscar", "nora"}
+# nora: Northgate's patient signed in to the portal (not a staff user: every staff page refuses
+# her as it refuses anyone not logged in). Portal pages have their own matrix below.
+PERSONAS = ("anonymous", "nobody", "fran", "pat", "alice", "oscar", "nora")
+# signed-in staff users (nora is a patient, not a staff user)
+LOGGED_IN = EVERYONE - {"anonymous", "nora"}
 
 # name -> (method, which Northgate record fills the URL ("keyword=record" when the keyword is not
 # the record's usual one), personas allowed)
@@ -35,6 +40,15 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "directory": ("GET", None, EVERYONE),
     "directory-practitioner": ("GET", "listed", EVERYONE),
     "calendar-feed": ("GET", "token", EVERYONE),
+    "password-reset": ("GET", None, EVERYONE),
+    "password-reset-done": ("GET", None, EVERYONE),
+    "password-reset-confirm": ("GET", "reset", EVERYONE),
+    "password-reset-complete": ("GET", None, EVERYONE),
+    # anyone logged in: their own account
+    "password-change": ("GET", None, LOGGED_IN),
+    "password-change-done": ("GET", None, LOGGED_IN),
+    "two-factor-verify": ("GET", None, LOGGED_IN),
+    "two-factor-setup": ("GET", None, LOGGED_IN),
     # any member of staff, own clinic
     "dashboard": ("GET", None, ANY_STAFF),
     "patient-list": ("GET", None, ANY_STAFF),
@@ -72,6 +86,9 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "aftercare-detail": ("GET", "session", CLINICAL),
     "aftercare-pdf": ("GET", "session", CLINICAL),
     "photo-file": ("GET", "photo", CLINICAL),
+    "check-in-acknowledge": ("POST", "check_in", CLINICAL),
+    "portal-answers": ("GET", "patient", CLINICAL),
+    "portal-answers-reviewed": ("POST", "portal_intake", CLINICAL),
     # scheduling: front desk books and works the recall list (clinical detail: clinical roles)
     "availability": ("GET", None, ANY_STAFF),
     "availability-hours": ("POST", "staff_id=listed", {"alice"}),
@@ -117,15 +134,18 @@ def _web_names() -> set[str]:
 
 
 def test_every_page_is_in_the_matrix(db):
-    missing = _web_names() - MATRIX.keys()
-    stale = MATRIX.keys() - _web_names()
+    from tests.web.portal.test_portal_matrix import PORTAL_MATRIX
+
+    known = MATRIX.keys() | PORTAL_MATRIX.keys()
+    missing = _web_names() - known
+    stale = known - _web_names()
     assert not missing, f"add these pages to MATRIX: {sorted(missing)}"
     assert not stale, f"these MATRIX rows name no page: {sorted(stale)}"
 
 
 @pytest.fixture
 def records(world, settings, tmp_path):
-    from dermis.web.clinic.models import CalendarFeed
+    from dermis.web.clinic.models import CalendarFeed, CheckIn, PortalIntake
     from tests.web.full_world import journey
 
     settings.PHOTO_ROOT = tmp_path / "photos"
@@ -135,7 +155,25 @@ def records(world, settings, tmp_path):
     CalendarFeed.objects.create(
         token_sha256=hashlib.sha256(token.encode()).hexdigest(), patient=world.nora
     )
-    return {**northgate, "patient": world.nora, "listed": world.pat, "token": token}
+    check_in = CheckIn.objects.create(
+        patient=world.nora,
+        session=northgate["session"],
+        day=1,
+        looks="worse",
+        feels="very_sore",
+        warnings=["infection"],
+    )
+    portal_intake = PortalIntake.objects.create(
+        patient=world.nora, answers={}, screening={"as_of": "2026-11-23", "findings": []}
+    )
+    return {
+        **northgate,
+        "portal_intake": portal_intake,
+        "patient": world.nora,
+        "listed": world.pat,
+        "token": token,
+        "check_in": check_in,
+    }
 
 
 def _url(name: str, record: str | None, records: dict) -> str:
@@ -143,6 +181,8 @@ def _url(name: str, record: str | None, records: dict) -> str:
         return reverse(name)
     if record == "token":
         return reverse(name, kwargs={"token": records["token"]})
+    if record == "reset":  # a reset link that does not work: the page says so
+        return reverse(name, kwargs={"uidb64": "MQ", "token": "not-a-token"})
     keyword, _, record = record.rpartition("=")
     return reverse(name, kwargs={keyword or KWARG.get(record, "pk"): records[record].pk})
 
@@ -172,13 +212,13 @@ def test_who_may_use_each_page(name, records, client_as):
     method, record, allowed = MATRIX[name]
     url = _url(name, record, records)
     seen = {}
-    for persona in ("anonymous", "nobody", "fran", "pat", "alice", "oscar"):
+    for persona in PERSONAS:
         seen[persona] = _outcome(_request(client_as(persona), method, url), name)
     assert {p for p, o in seen.items() if o == "allowed"} == allowed, seen
     for persona, outcome in seen.items():
         if persona in allowed:
             continue
-        if persona == "anonymous":
+        if persona in ("anonymous", "nora"):
             assert outcome == "login", (persona, seen)
         elif persona == "oscar" and record is not None:
             assert outcome == "404", (persona, seen)

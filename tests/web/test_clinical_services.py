@@ -119,12 +119,12 @@ def _screened_long_ago(world, days: int = 120):
 def test_a_stale_screening_asks_for_the_check_at_the_chair_then_finalises(world, client_as):
     draft = _screened_long_ago(world)
     c = client_as("pat")
-    refused = c.post(reverse("session-finalise", args=[draft.pk]), {"confirm": "on"})
+    refused = c.post(reverse("session-finalise", args=[draft.pk]), factories.finalise_form(draft))
     assert refused.status_code == 400 and 'id="recheck"' in refused.content.decode()
     recorded = c.post(reverse("session-recheck", args=[draft.pk]), {"note": ""})
     assert recorded.status_code == 302
     assert ScreeningRecheck.objects.get(patient=world.nora).changed is False
-    signed = c.post(reverse("session-finalise", args=[draft.pk]), {"confirm": "on"})
+    signed = c.post(reverse("session-finalise", args=[draft.pk]), factories.finalise_form(draft))
     assert signed.status_code == 302
     draft.refresh_from_db()
     assert draft.is_final

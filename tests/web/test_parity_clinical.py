@@ -126,8 +126,13 @@ def test_finalising_through_the_page_and_the_api(lot_number, world, client_as, a
         factories.consultation(world.pat, who)
         by[who.pk] = factories.session(world.pat, who, lot_number=lot_number)
     by_web, by_api = by[world.nora.pk], by[other.pk]
-    web = client_as("pat").post(reverse("session-finalise", args=[by_web.pk]), {"confirm": "on"})
-    api = api_as("pat").post(f"/api/v1/sessions/{by_api.pk}/finalise", {})
+    web = client_as("pat").post(
+        reverse("session-finalise", args=[by_web.pk]), factories.finalise_form(by_web)
+    )
+    api = api_as("pat").post(
+        f"/api/v1/sessions/{by_api.pk}/finalise",
+        {"version": factories.finalise_form(by_api)["version"]},
+    )
     if lot_number:
         assert web.status_code == 302 and api.status_code == 200
         assert {s.status for s in TreatmentSession.objects.all()} == {"final"}

@@ -116,7 +116,9 @@ def test_registration_errors_name_the_field(world, client_as):
 
 def test_editing_demographics(world, client_as):
     url = reverse("patient-edit", args=[world.nora.pk])
+    nora = world.nora
     data = {**NEW_PATIENT, "given_name": "Nora", "family_name": "Quinn-Smith"}
+    data |= {"phone": nora.phone, "email": nora.email}  # front desk keeps the contact details
     assert client_as("fran").post(url, data).status_code == 302
     world.nora.refresh_from_db()
     assert world.nora.family_name == "Quinn-Smith" and world.nora.clinic == world.northgate

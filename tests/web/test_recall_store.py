@@ -163,7 +163,14 @@ def test_the_worklist_makes_at_most_ten_queries_whatever_the_clinics_size(
     with CaptureQueriesContext(connection) as large:
         response = client.get(URL)
     assert len(response.context["maintenance"]) == 44
-    assert len(large) == len(small) <= 10, [q["sql"][:120] for q in large.captured_queries]
+    # Savepoints are the test's transaction, not queries: a request in production has none.
+    small_q, large_q = _queries(small), _queries(large)
+    assert len(large_q) == len(small_q) <= 10, "\n".join(q[:150] for q in large_q)
+
+
+def _queries(captured) -> list[str]:
+    sql = [q["sql"] for q in captured.captured_queries]
+    return [q for q in sql if not q.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
 
 
 def test_recompute_rewrites_every_row_with_a_progress_bar(world, capsys):

@@ -60,7 +60,6 @@ def test_serve_answers_healthz_on_a_fresh_database(clean_env, tmp_path):
         text=True,
     )
     try:
-        # Migrating a fresh database takes a while on a busy machine.
         body = _get_json(f"http://127.0.0.1:{port}/healthz", deadline=time.monotonic() + 90)
     finally:
         server.terminate()
@@ -131,7 +130,10 @@ def test_serve_demo_seeds_prints_the_logins_and_they_work(clean_env):
     [
         (["serve", "--demo"], {"DERMIS_ENV": "production"}),
         # Off a loopback address the settings default to production.
-        (["serve", "--demo", "--host", "0.0.0.0"], {"DERMIS_SECRET_KEY": "k" * 50}),
+        (
+            ["serve", "--demo", "--host", "0.0.0.0"],
+            {"DERMIS_SECRET_KEY": "k" * 50, "DERMIS_RECORD_KEY": "r" * 50},
+        ),
     ],
 )
 def test_serve_demo_is_refused_in_production(run_python, argv, env):

@@ -115,7 +115,9 @@ def test_charting_pages_are_for_clinical_staff_of_the_clinic(
     ):
         assert c.get(url).status_code == status, url
     if status != 200:
-        posted = c.post(reverse("session-finalise", args=[draft.pk]), {"confirm": "on"})
+        posted = c.post(
+            reverse("session-finalise", args=[draft.pk]), factories.finalise_form(draft)
+        )
         assert posted.status_code == status
         draft.refresh_from_db()
         assert not draft.is_final
@@ -251,7 +253,7 @@ def test_finalising_needs_a_confirmation_and_the_lot_number(client_as, draft):
     unconfirmed = c.post(url, {})
     assert unconfirmed.status_code == 400
     assert "tick to confirm" in unconfirmed.content.decode()
-    no_lot = c.post(url, {"confirm": "on"})
+    no_lot = c.post(url, factories.finalise_form(draft))
     assert no_lot.status_code == 400
     assert "Lot number: is required to finalise" in no_lot.content.decode()
     draft.refresh_from_db()
@@ -261,7 +263,7 @@ def test_finalising_needs_a_confirmation_and_the_lot_number(client_as, draft):
 def test_finalising_signs_the_record_with_a_hash_of_its_content(client_as, world, draft):
     TreatmentSession.objects.filter(pk=draft.pk).update(lot_number="LOT-42")
     response = client_as("pat").post(
-        reverse("session-finalise", args=[draft.pk]), {"confirm": "on"}
+        reverse("session-finalise", args=[draft.pk]), factories.finalise_form(draft)
     )
     assert response.status_code == 302
     draft.refresh_from_db()
@@ -273,7 +275,8 @@ def test_finalising_signs_the_record_with_a_hash_of_its_content(client_as, world
     assert record["lot_number"] == "LOT-42"
     assert AuditEvent.objects.filter(action="sign", object_id=str(draft.pk)).exists()
     page = client_as("pat").get(reverse("session-detail", args=[draft.pk])).content.decode()
-    assert "Record intact" in page and draft.content_sha256 in page
+    assert draft.seal_algorithm == "hmac-sha256" and len(draft.seal) == 64
+    assert "Record intact" in page and draft.seal in page
 
 
 def test_a_record_changed_behind_the_apps_back_no_longer_matches_its_hash(client_as, final):
@@ -292,7 +295,7 @@ def test_a_finalised_record_cannot_be_changed_even_by_a_direct_post(client_as, f
     response = c.post(edit, chart_post(depth_cheeks="0.5", notes="rewritten", lot_number="X"))
     assert response.status_code == 409
     assert "cannot be changed" in response.content.decode()
-    again = c.post(reverse("session-finalise", args=[final.pk]), {"confirm": "on"})
+    again = c.post(reverse("session-finalise", args=[final.pk]), factories.finalise_form(final))
     assert again.status_code == 409
     final.refresh_from_db()
     assert (charting.canonical_record(final), final.content_sha256) == before
@@ -320,7 +323,7 @@ def test_a_chart_that_breaks_a_limit_cannot_be_finalised(client_as, draft):
     draft.lot_number = "LOT-1"
     draft.save()
     response = client_as("pat").post(
-        reverse("session-finalise", args=[draft.pk]), {"confirm": "on"}
+        reverse("session-finalise", args=[draft.pk]), factories.finalise_form(draft)
     )
     assert response.status_code == 400
     assert "Depth for Cheeks (mm): 2.25 mm is above the maximum" in response.content.decode()

@@ -28,7 +28,7 @@ def test_django_starts_in_production_with_a_proper_key(run_python):
     key = secrets.token_urlsafe(37)
     assert len(key) == 50
 
-    result = run_python(SETUP, DERMIS_SECRET_KEY=key)
+    result = run_python(SETUP, DERMIS_SECRET_KEY=key, DERMIS_RECORD_KEY="r" * 40)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["production", "False", "True", key]
@@ -45,7 +45,8 @@ def test_production_refuses_a_short_or_development_key(load_settings, secret):
 
 
 def test_production_accepts_32_characters(load_settings):
-    assert load_settings(DERMIS_SECRET_KEY="k" * 32)["SECRET_KEY"] == "k" * 32
+    loaded = load_settings(DERMIS_SECRET_KEY="k" * 32, DERMIS_RECORD_KEY="r" * 32)
+    assert loaded["SECRET_KEY"] == "k" * 32
 
 
 @pytest.mark.parametrize(

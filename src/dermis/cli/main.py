@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.api_tokens",
     "dermis.cli.backup",
     "dermis.cli.recall",
+    "dermis.cli.audit",
 )
 
 

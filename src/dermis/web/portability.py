@@ -192,6 +192,9 @@ def subject_access(patient: m.Patient, *, include_photos: bool = False) -> dict:
         "photos": [_photo(p, include_photos) for p in patient.photos.order_by("taken_on")],
         "grades": [_fields(g) for g in patient.grades.order_by("graded_on")],
         "reminders": [_fields(r) for r in patient.reminders.order_by("due_at")],
+        "portal_answers": [_fields(i) for i in patient.portal_intakes.order_by("submitted_at")],
+        "check_ins": [_fields(c) for c in patient.check_ins.order_by("created_at")],
+        "erasure_requests": [_fields(r) for r in patient.erasure_requests.order_by("requested_at")],
         "calendar_feeds": [
             _fields(f, exclude=("token_sha256",)) for f in patient.feeds.order_by("created_at")
         ],

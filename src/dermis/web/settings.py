@@ -9,6 +9,8 @@ Environment variables (all optional except where production says otherwise):
 - ``DERMIS_SECRET_KEY``: required in production: at least 32 characters and not the development
   key, otherwise the settings raise ``ImproperlyConfigured``. In development and test the
   well-known ``DEVELOPMENT_SECRET_KEY`` is used unless a key is given.
+- ``DERMIS_RECORD_KEY``: the key of the tamper-evidence seals (records, consents, audit chain);
+  required in production (at least 32 characters, not the secret key), derived in development.
 - ``DERMIS_ALLOWED_HOSTS``: comma-separated host names; default ``localhost,127.0.0.1,[::1]``
   (Django's test set-up adds ``testserver`` itself).
 - ``DERMIS_CSRF_TRUSTED_ORIGINS``: comma-separated origins such as ``https://clinic.example``.
@@ -26,9 +28,13 @@ Environment variables (all optional except where production says otherwise):
   ``DERMIS_DATA_DIR/dermis.sqlite3``.
 - ``DERMIS_DATA_DIR``: where local data lives; default ``var/`` in the source checkout (or in the
   working directory for an installed package). Created if missing when SQLite is the default.
+- ``DERMIS_TRUSTED_PROXIES``: reverse proxies in front of the app that append to
+  X-Forwarded-For (default 0). ``DERMIS_SESSION_MAX_HOURS``: absolute session lifetime (12).
 - ``DERMIS_TIME_ZONE``: the clinic's time zone; default ``Europe/London``.
 - ``DERMIS_LOG_LEVEL``: default ``INFO``.
 - ``DERMIS_CALIBRATION_DRAWS``: draws per course of the clinic's calibration report; default 400.
+- ``DERMIS_FHIR_BASE``: the base URL of this installation's FHIR code systems and identifier
+  systems (e.g. ``https://clinic.example/fhir``); default ``https://dermis.invalid/fhir``.
 """
 
 from __future__ import annotations
@@ -111,6 +117,20 @@ if PRODUCTION:
 elif not SECRET_KEY:
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
+# Tamper evidence: finalised records, consents and the audit chain are sealed with HMAC-SHA256
+# under this key (not SECRET_KEY, so rotating sessions' key does not break old seals). Required
+# in production; in development and test it is derived from SECRET_KEY.
+DERMIS_RECORD_KEY = env_str("DERMIS_RECORD_KEY", default="")
+if PRODUCTION:
+    if len(DERMIS_RECORD_KEY) < MIN_SECRET_KEY_LENGTH or DERMIS_RECORD_KEY == SECRET_KEY:
+        raise ImproperlyConfigured(
+            f"DERMIS_RECORD_KEY must be a random string of at least {MIN_SECRET_KEY_LENGTH} "
+            "characters in production, different from DERMIS_SECRET_KEY. Keep it safe and never "
+            "change it: records and the audit trail sealed with it are verified with it."
+        )
+elif not DERMIS_RECORD_KEY:
+    DERMIS_RECORD_KEY = "derived:" + SECRET_KEY
+
 ALLOWED_HOSTS = env_list("DERMIS_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DERMIS_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -138,6 +158,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "dermis.web.clinic",
@@ -153,12 +175,19 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "dermis.web.middleware.NoStoreMiddleware",
+    # Any 4xx/5xx under /api/ (405s, unreadable requests, 500s) as problem+json.
+    "dermis.web.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # idle and absolute session limits, and the second factor where it is required
+    "dermis.web.clinic.accounts.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # 403 and 404 answered to staff on a page or API route are audited (clinic/audit_refusals.py)
+    "dermis.web.clinic.audit_refusals.AuditRefusalsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -276,7 +305,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = int(env_str("DERMIS_LOGIN_FAILURE_LIMIT", default="5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env_str("DERMIS_LOGIN_COOLOFF_MINUTES", default="15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked by account (any address) and by address (any account), each after AXES_FAILURE_LIMIT:
+# an account cannot be guessed by spreading tries over addresses, and one address cannot lock
+# every account (it is locked itself after the limit). The address is the client's, read
+# through DERMIS_TRUSTED_PROXIES reverse proxies (clinic/client_address.py).
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "dermis.web.clinic.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 AXES_VERBOSE = False
@@ -287,6 +321,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Accounts (clinic/accounts) ---------------------------------------------------------------
+
+# How many reverse proxies in front of the app each append the client's address to
+# X-Forwarded-For (0: none, the connection's address is the client's). Never more than there are:
+# an address a client wrote itself would then be believed.
+DERMIS_TRUSTED_PROXIES = int(env_str("DERMIS_TRUSTED_PROXIES", default="0"))
+# A session ends after this long whatever it does (the idle limit is a clinic setting).
+SESSION_COOKIE_AGE = int(env_str("DERMIS_SESSION_MAX_HOURS", default="12")) * 3600
+OTP_TOTP_ISSUER = "Dermis"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 
 # --- Security -------------------------------------------------------------------------------
 
@@ -343,6 +388,7 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
 # --- Clinical photos ------------------------------------------------------------------------
 
 # Outside any web root: photos are only ever sent by a view that checks who is asking.
+DERMIS_FHIR_BASE = env_str("DERMIS_FHIR_BASE", default="https://dermis.invalid/fhir")
 PHOTO_ROOT = Path(env_str("DERMIS_PHOTO_DIR", default=str(DATA_DIR / "photos"))).expanduser()
 PHOTO_MAX_BYTES = int(env_str("DERMIS_PHOTO_MAX_BYTES", default=str(10 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -372,6 +418,14 @@ DEFAULT_FROM_EMAIL = env_str("DERMIS_FROM_EMAIL", default="Dermis <no-reply@loca
 # backend prints messages (development); a clinic plugs in its provider's backend.
 SMS_BACKEND = env_str(
     "DERMIS_SMS_BACKEND", default="dermis.web.clinic.reminders.sms.ConsoleSMSBackend"
+)
+
+# --- Patient portal ------------------------------------------------------------------------
+
+# Every request for a sign-in link takes at least this long, so a known address and an unknown
+# one cannot be told apart by timing (0 in tests).
+PORTAL_SIGN_IN_SECONDS = float(
+    env_str("DERMIS_PORTAL_SIGN_IN_SECONDS", default="0" if ENVIRONMENT == "test" else "1.5")
 )
 
 # --- Outcome model -------------------------------------------------------------------------

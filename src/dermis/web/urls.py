@@ -6,6 +6,7 @@ from django.urls import path
 
 from dermis.web.api import fallback
 from dermis.web.api.api import api
+from dermis.web.clinic.accounts import views as accounts
 from dermis.web.clinic.audit_log import views as audit_log
 from dermis.web.clinic.charting.views import photos, sessions
 from dermis.web.clinic.consultations.views import consultation, plans
@@ -14,8 +15,16 @@ from dermis.web.clinic.documents import views as documents
 from dermis.web.clinic.outcomes import calibration_views
 from dermis.web.clinic.outcomes import views as followups
 from dermis.web.clinic.patients import views as patients
+from dermis.web.clinic.portal.views import aftercare as portal_aftercare
+from dermis.web.clinic.portal.views import athome as portal_athome
+from dermis.web.clinic.portal.views import booking as portal_booking
+from dermis.web.clinic.portal.views import data as portal_data
+from dermis.web.clinic.portal.views import forecast as portal_forecast
+from dermis.web.clinic.portal.views import plan as portal_plan
+from dermis.web.clinic.portal.views import signin as portal_signin
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
 from dermis.web.clinic.scheduling.views import availability as scheduling
+from dermis.web.fhir.rest import views as fhir_rest
 from dermis.web.health import healthz
 
 urlpatterns = [
@@ -28,9 +37,11 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *accounts.urlpatterns,
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("api/<path:rest>", fallback.unknown),
+    *fhir_rest.urlpatterns,
     *dashboard.urlpatterns,
     *patients.urlpatterns,
     *consultation.urlpatterns,
@@ -45,6 +56,13 @@ urlpatterns = [
     *audit_log.urlpatterns,
     *calendar_feeds.urlpatterns,
     *scheduling.urlpatterns,
+    *portal_signin.urlpatterns,
+    *portal_booking.urlpatterns,
+    *portal_aftercare.urlpatterns,
+    *portal_athome.urlpatterns,
+    *portal_forecast.urlpatterns,
+    *portal_plan.urlpatterns,
+    *portal_data.urlpatterns,
 ]
 
 # Error pages that never fail themselves (an unknown Host, a database that is down).

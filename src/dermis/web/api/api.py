@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI, Swagger
 
-from dermis.web.api import errors
+from dermis.web.api import errors, openapi_tidy
 from dermis.web.api.auth import TokenAuth
 from dermis.web.api.routers import (
     appointments,
@@ -16,6 +16,7 @@ from dermis.web.api.routers import (
     charting,
     consultations,
     exchange,
+    integrity,
     outcomes,
     patients,
     recall,
@@ -33,6 +34,7 @@ Every error is `application/problem+json` naming the fields that were wrong.
 """
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+LICENSE = {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
 
 
 def _problem(description: str) -> dict:
@@ -68,6 +70,11 @@ class DermisAPI(NinjaAPI):
                     wanted[400] = "The body is not JSON"
                 for code, description in wanted.items():
                     responses.setdefault(code, _problem(description))
+                # An operation open to anyone says so, rather than saying nothing.
+                operation.setdefault("security", [])
+        schema["info"]["license"] = LICENSE
+        schema["servers"] = [{"url": "/", "description": "this Dermis installation"}]
+        openapi_tidy.tidy(schema)
         return schema
 
 
@@ -92,6 +99,7 @@ for module in (
     recall,
     staff,
     exchange,
+    integrity,
 ):
     api.add_router("/v1/", module.router)
 api.add_router("/v1/", staff.public)

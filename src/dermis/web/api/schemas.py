@@ -293,6 +293,10 @@ class SessionOut(Schema):
     status: str
     finalised_at: datetime | None
     content_sha256: str
+    version: str | None = Field(description="a draft's version: send it back when finalising")
+    seal_algorithm: str | None = Field(
+        description="hmac-sha256 (keyed seal); null for a draft or a record signed before seals"
+    )
     areas: list[SessionAreaOut]
     addenda: list[AddendumOut]
 

@@ -72,6 +72,9 @@ class RecheckIn(In):
 
 
 class FinaliseIn(In):
+    version: Text(64, 1) = Field(
+        description="the draft's `version` as you read it; 409 when it has changed since"
+    )
     precare_done: bool = False
     override_reason: Text(1000) = ""
     recheck: RecheckIn | None = Field(

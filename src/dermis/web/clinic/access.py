@@ -22,19 +22,28 @@ from django.shortcuts import get_object_or_404
 
 from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, CLINICAL, Actor
 from dermis.web.clinic.audit import record
+from dermis.web.clinic.client_address import client_address
 from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
 
 __all__ = ["ADMIN_ONLY", "ANY_STAFF", "CLINICAL", "actor_of", "audit", "staff_required"]
+
+
+_UNSET = object()
 
 
 def staff_of(request: HttpRequest) -> StaffMember | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    try:
-        return user.staff
-    except StaffMember.DoesNotExist:
-        return None
+    cached = getattr(request, "_staff_member", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    # One query for the member of staff and their clinic, which every page asks for next.
+    staff = StaffMember.objects.select_related("clinic").filter(user=user).first()
+    if staff is not None:
+        user.staff = staff  # fills the user's cached relation: later `user.staff` asks nothing
+    request._staff_member = staff
+    return staff
 
 
 def staff_context(request: HttpRequest) -> dict:
@@ -80,9 +89,8 @@ def clinic_object(request: HttpRequest, model, pk: int, **filters):
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a proxy's X-Forwarded-For can be forged unless the proxy is configured
-    # to set it, which is a deployment decision (see README).
-    return request.META.get("REMOTE_ADDR") or None
+    # Through DERMIS_TRUSTED_PROXIES reverse proxies only: X-Forwarded-For is otherwise forgeable.
+    return client_address(request)
 
 
 def actor_of(request: HttpRequest, channel: str = "web") -> Actor:
@@ -100,6 +108,7 @@ def audit(
     *,
     patient: Patient | None = None,
     summary: str = "",
+    object_type: str = "",
 ) -> AuditEvent | None:
     """Record that the requesting user did `action` to `obj` (reads: views and downloads).
 
@@ -109,4 +118,6 @@ def audit(
     staff = staff_of(request)
     if staff is None:
         return None
-    return record(actor_of(request), action, obj, patient=patient, summary=summary)
+    return record(
+        actor_of(request), action, obj, patient=patient, summary=summary, object_type=object_type
+    )

@@ -15,6 +15,10 @@ from dermis.web.clinic.models import Clinic, Patient, Role, StaffMember
 CLINICAL = (Role.ADMIN, Role.PRACTITIONER)
 ANY_STAFF = (Role.ADMIN, Role.PRACTITIONER, Role.FRONT_DESK)
 ADMIN_ONLY = (Role.ADMIN,)
+# Not staff roles: a signed-in patient acting on their own record, and a member of the public
+# (booking a first consultation from the directory). No staff permission includes them.
+PATIENT = "patient"
+PUBLIC = "public"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Actor:
     channel: str = "web"  # web, api, cli, import, demo, system
     path: str = ""
     ip_address: str | None = None
+    portal_patient: Patient | None = None  # the signed-in patient (role PATIENT)
 
     @classmethod
     def of_staff(cls, staff: StaffMember, channel: str = "web", **where) -> Actor:
@@ -43,10 +48,35 @@ class Actor:
         """The clinic's own processes (reminder worker, import, demo): an admin without a user."""
         return cls(clinic=clinic, role=Role.ADMIN, channel=channel)
 
+    @classmethod
+    def of_patient(cls, patient: Patient, **where) -> Actor:
+        """The patient, signed in to the portal: may act on their own record only."""
+        return cls(
+            clinic=patient.clinic, role=PATIENT, channel="portal", portal_patient=patient, **where
+        )
+
+    @classmethod
+    def public(cls, clinic: Clinic, **where) -> Actor:
+        """Someone booking a first consultation with `clinic` from the public directory."""
+        return cls(clinic=clinic, role=PUBLIC, channel="portal", **where)
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == PATIENT
+
+    def require_self(self, patient: Patient) -> None:
+        """For a patient actor: 404 unless `patient` is the signed-in patient."""
+        if self.is_patient and (
+            self.portal_patient is None or self.portal_patient.pk != patient.pk
+        ):
+            raise not_found("patient")
+
     @property
     def username(self) -> str:
         if self.user is not None:
             return self.user.get_username()
+        if self.is_patient:
+            return f"(patient {self.portal_patient.pk})"
         return "(command line)" if self.channel == "cli" else f"({self.channel})"
 
     @property

@@ -34,6 +34,10 @@ from dermis.web.fhir import codes as c
 GENDER = {"f": "female", "m": "male", "x": "other"}
 APPOINTMENT_STATUS = {
     "booked": "booked",
+    "confirmed": "booked",
+    "arrived": "arrived",
+    "in_treatment": "checked-in",
+    "completed": "fulfilled",
     "done": "fulfilled",
     "cancelled": "cancelled",
     "no_show": "noshow",
@@ -343,9 +347,10 @@ def communication(r: m.Reminder, ref: Refs) -> Communication:
     )
 
 
-def patient_bundle(p: m.Patient) -> Bundle:
-    """Everything Dermis holds about `p`, as one FHIR Bundle of type collection."""
-    ref = Refs(p.clinic)
+def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
+    """Everything Dermis holds about `p`, as one FHIR Bundle of type collection (`ref`: how
+    resources refer to each other; urn:uuid full URLs unless given)."""
+    ref = ref or Refs(p.clinic)
     sessions = list(p.sessions.prefetch_related("areas", "addenda").order_by("performed_at", "pk"))
     appointments = list(p.appointments.order_by("start", "pk"))
     consultations = list(p.consultations.order_by("created_at", "pk"))

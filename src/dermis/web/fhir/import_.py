@@ -26,12 +26,20 @@ from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.patients import services as patients
 from dermis.web.clinic.scheduling import services as scheduling
 from dermis.web.fhir import codes as c
-from dermis.web.fhir.export import APPOINTMENT_STATUS, GENDER
+from dermis.web.fhir.export import GENDER
 
 IMPORTED = ("Patient", "Appointment")
 REFERENCE_ONLY = ("Practitioner", "PractitionerRole")
 SEX = {v: k for k, v in GENDER.items()} | {"unknown": "x"}
-STATUS = {v: k for k, v in APPOINTMENT_STATUS.items()} | {"pending": "booked"}
+# FHIR status -> Dermis status (the export maps several of ours onto one FHIR code; an import
+# takes the plainest of them).
+STATUS = {
+    "booked": "booked",
+    "fulfilled": "done",
+    "cancelled": "cancelled",
+    "noshow": "no_show",
+    "pending": "booked",
+}
 KINDS = frozenset(m.Appointment.Kind.values)
 MAX_ENTRIES = 2000
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)

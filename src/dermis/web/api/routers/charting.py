@@ -70,6 +70,8 @@ def session_out(s: TreatmentSession) -> dict:
         "appointment_id": s.appointment_id,
         "practitioner_id": s.practitioner_id,
         **{name: getattr(s, name) for name in fields},
+        "version": None if s.is_final else services.draft_version(s),
+        "seal_algorithm": s.seal_algorithm,
         "areas": [
             {
                 "area": a.area,
@@ -196,11 +198,12 @@ def update_session(request, session_id: PathId, payload: SessionPatch):
     summary="Finalise (sign and lock) a session",
 )
 def finalise_session(request, session_id: PathId, payload: FinaliseIn):
-    """Signs the record with the token's user and locks it (`content_sha256` is the hash of the
-    record as signed). Needs a treated area, the cartridge and its lot number, a chart within the
-    limits, and the safety gate's consent on the session's day: a screening older than the
-    clinic's limit needs the chair-side check (`recheck`, or 422 on field `recheck`). 409 when it
-    is already finalised."""
+    """Signs the record with the token's user and locks it, sealed with a keyed hash (check it
+    with `GET /sessions/{id}/integrity`). `version` is the draft's `version` as you read it: when
+    the draft has changed since, nothing is signed (409, field `version`). Needs a treated area,
+    the cartridge and its lot number, a chart within the limits, and the safety gate's consent
+    on the session's day: a screening older than the clinic's limit needs the chair-side check
+    (`recheck`, or 422 on field `recheck`). 409 when it is already finalised."""
     staff = require_staff(request, CLINICAL)
     session = clinic_record(staff, TreatmentSession, session_id)
     signed = services.finalise_session(
@@ -209,6 +212,7 @@ def finalise_session(request, session_id: PathId, payload: FinaliseIn):
         precare_done=payload.precare_done,
         override_reason=payload.override_reason,
         recheck=payload.recheck.model_dump() if payload.recheck else None,
+        version=payload.version,
     )
     return _session(signed)
 

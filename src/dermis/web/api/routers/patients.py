@@ -29,6 +29,9 @@ def list_patients(request, query: Query[PatientQuery]):
     staff = require_staff(request, ANY_STAFF)
     search = PatientFilter(q=query.q or "", date_of_birth=query.date_of_birth)
     patients = selectors.search(api_actor(request), search)
+    # who listed or searched, never for what
+    summary = "api: patient list or search"
+    audit(request, AuditEvent.Action.VIEW, summary=summary, object_type="PatientList")
     window = patients[query.offset : query.offset + query.limit]
     return {
         "count": patients.count(),

@@ -7,6 +7,8 @@ proposal the booking page shows.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
@@ -23,8 +25,8 @@ router = Router(tags=["scheduling"])
 
 class SlotOut(Schema):
     session: int
-    start: str
-    end: str
+    start: datetime
+    end: datetime
     practitioner_id: int
     room_id: int | None
     equipment_id: int | None
@@ -62,8 +64,8 @@ def _series(proposal) -> dict:
         "sessions": [
             {
                 "session": c.index + 1,
-                "start": c.slot.start.isoformat(),
-                "end": c.slot.end.isoformat(),
+                "start": c.slot.start,
+                "end": c.slot.end,
                 "practitioner_id": _pk(c.slot.practitioner),
                 "room_id": _pk(c.slot.room),
                 "equipment_id": _pk(c.slot.device),

@@ -230,6 +230,12 @@ class FinaliseForm(forms.Form):
         error_messages={"required": "tick to confirm before finalising"},
     )
     precare_done = forms.BooleanField(label="Pre-care was done", required=False)
+    # The draft's version as this page showed it: finalising refuses (409) if it has changed.
+    version = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={"required": "is missing: reload the page and finalise again"},
+    )
 
 
 class RecheckForm(forms.Form):

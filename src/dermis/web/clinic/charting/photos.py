@@ -1,7 +1,9 @@
 """Clinical photos: prove an upload is a JPEG or PNG, strip it, store it outside any web root.
 
 An upload is decoded in full with Pillow (a renamed text file, an SVG, a GIF or a truncated file
-is refused), capped in pixels before decoding (decompression bombs), turned upright from its EXIF
+is refused), capped in pixels from its header before any pixel is decoded (decompression bombs:
+a small PNG can claim tens of megapixels and take hundreds of megabytes to decode), turned
+upright from its EXIF
 orientation, converted to sRGB, and re-encoded with no metadata at all: no GPS position, camera,
 time, comment or colour profile leaves the clinic's server with a photo. The stored file gets a
 random name; the uploaded name is never used.
@@ -27,7 +29,9 @@ from dermis.core.errors import InputError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_PIXELS = 40_000_000  # 40 MP: above any clinic camera, far below a bomb
+# 25 MP: a 24-megapixel camera or a phone's full-resolution photo fits; decoding one in RGB takes
+# about 75 MB. A 39-megapixel PNG (about 120 MB decoded, a few hundred while re-encoding) does not.
+DEFAULT_MAX_PIXELS = 25_000_000
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 THUMB_PX = 480
 NAME = re.compile(r"^[0-9a-f]{16,64}\.(jpg|png)$")  # ours: 40 hex digits
@@ -49,6 +53,11 @@ def photo_root() -> Path:
 
 def max_pixels() -> int:
     return int(getattr(settings, "PHOTO_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+# Every Image.open in the process (thumbnails, PDFs) is bounded too: Pillow warns above this and
+# refuses at twice it, before decoding.
+Image.MAX_IMAGE_PIXELS = max(max_pixels(), DEFAULT_MAX_PIXELS)
 
 
 def _megabytes(n: int) -> str:
@@ -118,9 +127,11 @@ def _decode(data: bytes, field: str) -> tuple[Image.Image, str]:
     """The fully decoded image and its format; InputError for anything but a sound JPEG/PNG."""
     refuse = InputError(field, "is not a JPEG or PNG photo (or the file is damaged)")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow's own warning would stop Image.open before the size is known; the check below
+        # refuses the same images with their dimensions (its error, at twice the limit, stays).
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data))  # reads the header only: nothing decoded yet
             fmt = image.format
             if fmt not in FORMATS:
                 raise InputError(field, f"must be a JPEG or PNG photo, not {fmt or 'unknown'}")
@@ -136,7 +147,7 @@ def _decode(data: bytes, field: str) -> tuple[Image.Image, str]:
             image.load()  # decodes everything: a corrupt file fails here
         except InputError:
             raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        except Image.DecompressionBombError:
             limit = max_pixels() // 1_000_000
             raise InputError(
                 field, f"has too many pixels (the limit is {limit} megapixels)"

@@ -1,5 +1,6 @@
-"""The signed record of a session: its canonical content, the hash taken when it was finalised,
-and the model-layer guard that keeps a finalised session as it was signed.
+"""The signed record of a session: its canonical content, the keyed seal and hash taken when it
+was finalised, the draft's version (what the signer saw), and the model-layer guard that keeps a
+finalised session as it was signed.
 
 The guard (signal handlers) means no code path, not only the services, can change a finalised
 session or its areas: later corrections are addenda.
@@ -7,14 +8,13 @@ session or its areas: later corrections are addenda.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 
+from dermis.web.clinic import seals
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import SessionArea, TreatmentSession
 
@@ -68,18 +68,41 @@ def canonical_record(session: TreatmentSession) -> dict:
     }
 
 
+SEAL_PURPOSE = "session-record"
+
+
 def content_sha256(session: TreatmentSession) -> str:
-    text = json.dumps(
-        canonical_record(session), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    """The unkeyed hash of the record (a fingerprint; the keyed seal is the evidence)."""
+    return seals.unkeyed(canonical_record(session))
+
+
+def content_seal(session: TreatmentSession) -> str:
+    return seals.seal(SEAL_PURPOSE, canonical_record(session))
+
+
+def integrity(session: TreatmentSession) -> seals.Integrity:
+    """Whether a finalised record still matches its seal. A record finalised before keys has
+    only its unkeyed hash (algorithm "sha256"): weaker, as anyone can recompute it."""
+    if not session.is_final:
+        return seals.Integrity(None, "")
+    if session.seal_algorithm == seals.ALGORITHM:
+        return seals.Integrity(seals.same(content_seal(session), session.seal), seals.ALGORITHM)
+    return seals.Integrity(
+        seals.same(content_sha256(session), session.content_sha256), seals.LEGACY
     )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def record_intact(session: TreatmentSession) -> bool | None:
-    """Whether a finalised record still hashes to what was signed (None for a draft)."""
-    if not session.is_final:
-        return None
-    return content_sha256(session) == session.content_sha256
+    """Whether a finalised record still matches what was signed (None for a draft)."""
+    return integrity(session).intact
+
+
+def draft_version(session: TreatmentSession) -> str:
+    """The version of a draft as a form or an API client shows it: changes whenever anything
+    that finalising would sign changes (fields, areas, pre-care). Sent back when finalising so
+    nobody signs content changed after they read it."""
+    content = {**canonical_record(session), "precare_confirmed": session.precare_confirmed}
+    return seals.unkeyed(content)[:20]
 
 
 # --- Model-layer guard ----------------------------------------------------------------------

@@ -20,14 +20,17 @@ from django.utils import timezone
 from dermis.core import gate
 from dermis.core.charting_checks import Issue, errors
 from dermis.core.errors import InputError
-from dermis.web.clinic import clock, recall_sync, safety
+from dermis.web.clinic import clock, recall_sync, safety, seals
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.charting.records import (
     SessionLocked,
     canonical_record,
+    content_seal,
     content_sha256,
+    draft_version,
+    integrity,
     record_intact,
 )
 from dermis.web.clinic.charting.selectors import (
@@ -60,7 +63,9 @@ __all__ = [
     "check_chart",
     "content_sha256",
     "create_session",
+    "draft_version",
     "finalise_session",
+    "integrity",
     "issue_field",
     "planned_chart",
     "record_intact",
@@ -275,13 +280,23 @@ def finalise_session(
     precare_done: bool = False,
     override_reason: str = "",
     recheck: dict | None = None,
+    version: str | None = None,
 ) -> TreatmentSession:
-    """Sign and lock: status final, who and when, and the hash of the record as signed.
+    """Sign and lock: status final, who and when, and the keyed seal of the record as signed.
 
+    `version` is the draft's version the signer saw (`draft_version`): when the draft has changed
+    since, nothing is signed (409, field `version`). The web and API doors always send it.
     `recheck` ({"changed": bool, "answers": {...}, "note": ""}) records the chair-side check first,
     when the gate asks for one (a screening older than the clinic's limit)."""
     with transaction.atomic():
         session = _locked_draft(actor, session)
+        if version is not None and version != draft_version(session):
+            raise ServiceError(
+                "version",
+                "the session was changed after you opened it: read it again, then finalise",
+                status=409,
+                code="version-changed",
+            )
         if recheck is not None:
             record_recheck(
                 actor,
@@ -312,6 +327,8 @@ def finalise_session(
         session.finalised_at = clock.now()
         session.finalised_by = actor.user
         session.content_sha256 = content_sha256(session)
+        session.seal = content_seal(session)
+        session.seal_algorithm = seals.ALGORITHM
         session.save()
         record(actor, Action.SIGN, session, summary="session finalised")
         recall_sync.changed(session.patient)

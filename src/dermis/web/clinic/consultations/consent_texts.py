@@ -71,3 +71,25 @@ def consent_for(modalities: Iterable[str], version: str = CURRENT) -> ConsentTex
     sections = [texts[m].strip() for m in chosen]
     sections.append(texts["common"].format(name=" and ".join(chosen)).strip())
     return ConsentText(f"{version}/{'+'.join(chosen)}", "\n\n".join(sections) + "\n")
+
+
+# Photographs for the record, asked separately from the treatment (a patient may refuse photos
+# and still be treated). Versioned the same way: never edit a published text.
+PHOTO_VERSIONS: dict[str, str] = {
+    "photos-2026.1": """\
+I agree that the clinic may take photographs of the skin to be treated, before, during and after \
+my course, and keep them in my clinical record.
+
+The photographs are used only to plan my treatment and to see how my skin responds. They are not \
+shown to anyone outside the clinic, or used for advertising, unless I give separate written \
+consent.
+
+I may withdraw this consent at any time by telling the clinic. Photographs already taken stay in \
+my record for as long as the clinic must keep clinical records.
+""",
+}
+PHOTO_CURRENT = "photos-2026.1"
+
+
+def photo_consent(version: str = PHOTO_CURRENT) -> ConsentText:
+    return ConsentText(version, PHOTO_VERSIONS[version])

@@ -26,6 +26,7 @@ from dermis.core.screening import screen
 from dermis.web.clinic import clock, recall_sync, safety
 from dermis.web.clinic.actors import CLINICAL, Actor
 from dermis.web.clinic.audit import Action, record
+from dermis.web.clinic.consultations.consent_records import seal_consent
 from dermis.web.clinic.consultations.consent_texts import ConsentText, consent_for
 from dermis.web.clinic.core_inputs import core_assessment, core_patient, knowledge
 from dermis.web.clinic.errors import ServiceError, conflict
@@ -219,6 +220,18 @@ def _next_version(patient: Patient) -> TreatmentPlan | None:
     return TreatmentPlan.objects.filter(patient=patient).order_by("-version").first()
 
 
+def signed_at_home(consultation: Consultation, version: str) -> ConsentRecord | None:
+    """The consent to this consultation's plan the patient signed at home (no witness), for
+    the text version the plan needs."""
+    return (
+        ConsentRecord.objects.filter(
+            consultation=consultation, text_version=version, witnessed_by__isnull=True
+        )
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
 def accept_plan(
     actor: Actor,
     consultation: Consultation,
@@ -239,10 +252,14 @@ def accept_plan(
     proposal = Plan.from_dict(consultation.proposal)
     if proposal.status == "not_safe" or not proposal.courses:
         raise StateError("nothing can be planned safely from this consultation")
-    if not consent.signer_name.strip():
+    # No name and no signature: the patient signed this consultation's consent at home.
+    at_home = not consent.signer_name.strip() and not consent.signature_png
+    if not at_home and not consent.signer_name.strip():
         raise ServiceError("signer_name", "is required")
-    if not consent.signature_png and _folded(consent.signer_name) != _folded(
-        consultation.patient.full_name
+    if (
+        not at_home
+        and not consent.signature_png
+        and _folded(consent.signer_name) != _folded(consultation.patient.full_name)
     ):
         # A typed signature is the patient's own full name, as on the record.
         raise ServiceError(
@@ -256,7 +273,13 @@ def accept_plan(
     except InputError as err:
         raise ServiceError.of(err) from None
     text = consent_text_for(adjusted.content)
-    if consent.shown_version != text.version:
+    home = signed_at_home(consultation, text.version) if at_home else None
+    if at_home and home is None:
+        raise ServiceError(
+            "signer_name",
+            "is required: the patient has not signed this plan's consent text at home",
+        )
+    if home is None and consent.shown_version != text.version:
         raise ServiceError(
             "consent_version",
             "the consent text has changed since the page was opened: read the new text with "
@@ -267,7 +290,7 @@ def accept_plan(
         if locked.status != Consultation.Status.OPEN:
             raise StateError(f"this consultation is {locked.get_status_display().lower()}")
         latest = _next_version(consultation.patient)
-        record_ = ConsentRecord.objects.create(
+        record_ = home or ConsentRecord.objects.create(
             patient=consultation.patient,
             consultation=consultation,
             text_version=text.version,
@@ -278,6 +301,7 @@ def accept_plan(
             witnessed_by=user,
             ip_address=consent.ip_address,
         )
+        seal_consent(record_)
         if latest is not None and latest.status == TreatmentPlan.Status.ACTIVE:
             latest.status = TreatmentPlan.Status.SUPERSEDED
             latest.save(update_fields=["status"])
@@ -293,7 +317,8 @@ def accept_plan(
         )
         locked.status = Consultation.Status.ACCEPTED
         locked.save(update_fields=["status"])
-        record(actor, Action.SIGN, record_, summary="consent signed")
+        if home is None:
+            record(actor, Action.SIGN, record_, summary="consent signed")
         record(actor, Action.CREATE, plan, summary=f"plan version {plan.version} accepted")
         recall_sync.changed(plan.patient)
         safety.recheck_bookings(actor, consultation.patient)

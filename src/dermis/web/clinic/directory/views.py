@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from dermis.web.clinic.directory.selectors import listed, matches_place, places, treatment_names
 from dermis.web.clinic.models import MODALITIES
+from dermis.web.clinic.portal.selectors import portal_enabled
 
 
 class DirectoryFilter(forms.Form):
@@ -53,7 +54,12 @@ def practitioner(request, pk: int) -> HttpResponse:
     return render(
         request,
         "clinic/directory/practitioner.html",
-        {"practitioner": staff, "places": places(staff), "treatments": treatment_names(staff)},
+        {
+            "practitioner": staff,
+            "places": places(staff),
+            "treatments": treatment_names(staff),
+            "bookable": portal_enabled(staff.clinic),
+        },
     )
 
 

@@ -18,7 +18,7 @@ from dermis.core.aftercare import Aftercare, aftercare
 from dermis.core.errors import InputError
 from dermis.core.patient import input_error
 from dermis.web.clinic import safety
-from dermis.web.clinic.actors import CLINICAL, Actor
+from dermis.web.clinic.actors import CLINICAL, PATIENT, Actor
 from dermis.web.clinic.core_inputs import (
     core_intake,
     core_patient,
@@ -198,8 +198,9 @@ def check_issue(
 ) -> gate.Verdict:
     """Ask the gate whether this session's aftercare (or pre-care) may be given: its day, its
     modality and its areas; the session does not count against itself. ServiceError if not."""
-    actor.require(CLINICAL, "issuing aftercare")
+    actor.require((*CLINICAL, PATIENT), "issuing aftercare")
     actor.own(session, "session")
+    actor.require_self(session.patient)  # a patient reads their own sessions' aftercare only
     act = gate.Act(
         kind,
         session.modality,

@@ -7,11 +7,19 @@ at the time, with the knowledge-base version that said it. Models hold no clinic
 services of each context write them.
 """
 
-from dermis.web.clinic.models.audit import AuditEvent, AuditQuerySet
+from dermis.web.clinic.models.audit import AuditChainHead, AuditEvent, AuditQuerySet
 from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionArea, TreatmentSession
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
 from dermis.web.clinic.models.patients import Patient
+from dermis.web.clinic.models.portal import (
+    CheckIn,
+    ErasureRequest,
+    PortalIntake,
+    PortalLink,
+    PortalSettings,
+    PortalThrottle,
+)
 from dermis.web.clinic.models.recall import RecallContact, RecallEntry
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
@@ -40,18 +48,25 @@ __all__ = [
     "PHOTOTYPES",
     "SEXES",
     "Appointment",
+    "AuditChainHead",
     "AuditEvent",
     "AuditQuerySet",
     "CalendarFeed",
+    "CheckIn",
     "Clinic",
     "ConsentRecord",
     "Consultation",
     "Equipment",
+    "ErasureRequest",
     "FollowUpGrade",
     "Location",
     "OutcomeParameterSet",
     "Patient",
     "Photo",
+    "PortalIntake",
+    "PortalLink",
+    "PortalSettings",
+    "PortalThrottle",
     "RecallContact",
     "RecallEntry",
     "Reminder",

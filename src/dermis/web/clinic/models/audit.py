@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.audit_chain import GENESIS, link
 
 
 class AuditQuerySet(models.QuerySet):
@@ -14,6 +15,23 @@ class AuditQuerySet(models.QuerySet):
 
     def delete(self):
         raise PermissionError("the audit log is append-only")
+
+    def bulk_create(self, *args, **kwargs):
+        raise PermissionError("audit events are written one at a time, each chained to the last")
+
+    def bulk_update(self, *args, **kwargs):
+        raise PermissionError("the audit log is append-only")
+
+
+class AuditChainHead(models.Model):
+    """The last link of the audit chain (one row). Each writer locks it, takes the next number
+    and the previous hash, and moves it on in the same transaction as the event it writes."""
+
+    seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS)
+
+    def __str__(self) -> str:
+        return f"audit chain head {self.seq}"
 
 
 class AuditEvent(models.Model):
@@ -48,10 +66,21 @@ class AuditEvent(models.Model):
     path = models.CharField(max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
+    # The hash chain (audit_chain.py). Null only on a row not written by save(): verify flags it.
+    seq = models.BigIntegerField(null=True, blank=True)
+    chain_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (see seq)
+
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
+        constraints = [
+            # Partial, so that SQLite adds it as an index instead of rebuilding the table (which
+            # would drop its append-only triggers).
+            models.UniqueConstraint(
+                fields=["seq"], condition=models.Q(seq__isnull=False), name="audit_seq_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"
@@ -59,7 +88,37 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("the audit log is append-only")
-        super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using")):
+            head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+            if head is None:
+                head = AuditChainHead.objects.create(pk=1)
+            self.seq = head.seq + 1
+            self.chain_hash = link(head.last_hash, self)
+            super().save(*args, **kwargs)
+            head.seq, head.last_hash = self.seq, self.chain_hash
+            head.save(update_fields=["seq", "last_hash"])
+
+    @classmethod
+    def append_many(cls, events: list[AuditEvent]) -> list[AuditEvent]:
+        """Chain several new events in order and write them in one INSERT (a list page that shows
+        many patients' records): the head is locked once and moved past the last of them."""
+        if not events:
+            return []
+        with transaction.atomic():
+            head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+            if head is None:
+                head = AuditChainHead.objects.create(pk=1)
+            seq, last = head.seq, head.last_hash
+            for event in events:
+                if event.pk is not None:
+                    raise PermissionError("the audit log is append-only")
+                seq += 1
+                event.seq = seq
+                event.chain_hash = last = link(last, event)
+            written = models.QuerySet(model=cls).bulk_create(events)
+            head.seq, head.last_hash = seq, last
+            head.save(update_fields=["seq", "last_hash"])
+        return written
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit log is append-only")

@@ -61,6 +61,11 @@ class TreatmentSession(models.Model):
     content_sha256 = models.CharField(
         max_length=64, blank=True, help_text="hash of the record as finalised"
     )
+    # Nullable, so SQLite adds the columns without rebuilding the table.
+    # Tamper evidence (clinic/seals.py): a keyed HMAC of the record as finalised. Null: not
+    # sealed (a draft, or a record finalised before keys, checked by content_sha256 alone).
+    seal = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    seal_algorithm = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["-performed_at"]

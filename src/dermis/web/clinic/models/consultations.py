@@ -64,6 +64,11 @@ class ConsentRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # Nullable, so SQLite adds the columns without rebuilding the table.
+    # Tamper evidence (clinic/seals.py): a keyed HMAC of the whole record as signed (text,
+    # signature, signer, time). Null: signed before keys, checked by text_sha256 alone.
+    seal = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    seal_algorithm = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["-signed_at"]

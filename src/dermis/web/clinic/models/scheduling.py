@@ -179,6 +179,11 @@ class CalendarFeed(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the feed said when last fetched (a hash of its events) and since when: the feed's
+    # ETag and Last-Modified, so a calendar app that asks again gets a 304 when nothing changed.
+    # Nullable: SQLite adds such a column in place instead of rebuilding the table.
+    content_sha256 = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    content_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -40,6 +40,14 @@ class Clinic(models.Model):
         default=90,
         help_text="a screening older than this needs an 'anything changed?' check at the chair",
     )
+    # Accounts (clinic/accounts): admins always need a second factor; the clinic may ask it of
+    # every member of staff. A session idle this long is logged out.
+    require_two_factor = models.BooleanField(
+        default=False, help_text="every member of staff must use a second factor (TOTP)"
+    )
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="log out a session idle for this many minutes"
+    )
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from dermis.web.clinic import clock, recall_sync
-from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, Actor
+from dermis.web.clinic.actors import ADMIN_ONLY, ANY_STAFF, PUBLIC, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.errors import ServiceError, conflict, forbidden
@@ -74,13 +74,36 @@ def _validated(actor: Actor, data: Mapping, creating: bool) -> dict:
 
 
 def register_patient(actor: Actor, **data) -> Patient:
-    """A new patient of the actor's clinic. Any member of staff may register one."""
-    actor.require(ANY_STAFF, "registering patients")
+    """A new patient of the actor's clinic. Any member of staff may register one; so may a member
+    of the public booking a first consultation online, who must give an email and a phone."""
+    actor.require((*ANY_STAFF, PUBLIC), "registering patients")
     clean = _validated(actor, data, creating=True)
+    if actor.role == PUBLIC:
+        for name in ("email", "phone"):
+            if not clean.get(name):
+                raise ServiceError(name, "is required")
     with transaction.atomic():
         patient = Patient.objects.create(clinic=actor.clinic, created_by=actor.user, **clean)
         record(actor, Action.CREATE, patient, summary="patient registered")
     return patient
+
+
+CONTACT_FIELDS = ("email", "phone")
+
+
+def _guard_contact_change(actor: Actor, patient: Patient, clean: Mapping) -> None:
+    """Pre-care and aftercare advice goes to the patient's email and phone: front desk may fill
+    in a missing one, but replacing one needs a clinical role."""
+    if actor.is_clinical:
+        return
+    for name in CONTACT_FIELDS:
+        old = getattr(patient, name) or ""
+        if name in clean and old and (clean[name] or "") != old:
+            raise ServiceError(
+                name,
+                "can be changed only by a practitioner or the clinic admin once set: care "
+                "advice is sent to it (front desk may fill in a missing one)",
+            )
 
 
 def update_patient(actor: Actor, patient: Patient, **changes) -> Patient:
@@ -89,6 +112,7 @@ def update_patient(actor: Actor, patient: Patient, **changes) -> Patient:
     actor.own(patient, "patient")
     clean = _validated(actor, changes, creating=False)
     changed = sorted(k for k, v in clean.items() if getattr(patient, k) != v)
+    _guard_contact_change(actor, patient, clean)
     with transaction.atomic():
         for name, value in clean.items():
             setattr(patient, name, value)
@@ -118,6 +142,7 @@ def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
     try:
         with transaction.atomic():
             photos = list(patient.photos.values_list("storage_name", flat=True))
+            photos += [n for n in patient.check_ins.values_list("photo_name", flat=True) if n]
             # A finalised session is locked against every change (charting/records.py); erasure
             # is the one it must allow, so unlock with an update, which sends no signal.
             patient.sessions.update(status=TreatmentSession.Status.DRAFT)
@@ -131,6 +156,10 @@ def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
                 ("calendar_feeds", patient.feeds.all()),
                 ("rechecks", patient.rechecks.all()),
                 ("overrides", patient.safety_overrides.all()),
+                ("check_ins", patient.check_ins.all()),
+                ("portal_answers", patient.portal_intakes.all()),
+                ("portal_links", patient.portal_links.all()),
+                ("erasure_requests", patient.erasure_requests.all()),
             ):
                 counts[name] = rows.count()
                 rows.delete()

@@ -27,6 +27,8 @@ def patient_list(request):
     form = PatientSearchForm(request.GET or None)
     search = form.filter() if form.is_bound else PatientFilter()
     patients = selectors.search(actor_of(request), search) if search else Patient.objects.none()
+    # who listed or searched, never for what
+    audit(request, "view", summary="patient list or search", object_type="PatientList")
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     query = form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else ""
     context = {"form": form, "page": page, "query": query}

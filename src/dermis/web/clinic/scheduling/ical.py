@@ -70,15 +70,23 @@ def event(appointment: Appointment, audience: Audience, *, stamp: datetime) -> E
     return ev
 
 
-def calendar(appointments: Iterable[Appointment], audience: Audience, name: str) -> Calendar:
-    """A VCALENDAR (METHOD:PUBLISH) with one event per appointment."""
+def calendar(
+    appointments: Iterable[Appointment],
+    audience: Audience,
+    name: str,
+    *,
+    stamp: datetime | None = None,
+) -> Calendar:
+    """A VCALENDAR (METHOD:PUBLISH) with one event per appointment; `stamp` (DTSTAMP) is now
+    unless given (a feed gives the time its events last changed, so the same events give the
+    same bytes)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
-    stamp = datetime.now(UTC).replace(microsecond=0)
+    stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     for appointment in appointments:
         cal.add_component(event(appointment, audience, stamp=stamp))
     return cal

@@ -19,7 +19,7 @@ from dermis.core import gate, slots
 from dermis.core.errors import InputError
 from dermis.core.planning import Course, Plan
 from dermis.web.clinic import safety
-from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, Actor
+from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, PATIENT, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import conflict
@@ -261,8 +261,9 @@ def book(
 
     Raises SeriesChanged (a time is no longer free or no longer fits) or ServiceError (the gate,
     409 slot taken)."""
-    actor.require(ANY_STAFF, "booking")
+    actor.require((*ANY_STAFF, PATIENT), "booking")
     actor.own(s.plan, "plan")
+    actor.require_self(s.plan.patient)  # a patient books their own plan's sessions only
     if s.prefs.precare_done:
         actor.require(CLINICAL, "recording pre-care")
     rooms = {r.pk: r for r in s.rooms}

@@ -15,10 +15,10 @@ from django.utils import timezone
 from dermis.core import gate
 from dermis.core.planning import Plan
 from dermis.web.clinic import clock, recall_sync, safety
-from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, Actor
+from dermis.web.clinic.actors import ANY_STAFF, CLINICAL, PATIENT, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import active_plan, knowledge
-from dermis.web.clinic.errors import ServiceError, conflict
+from dermis.web.clinic.errors import ServiceError, conflict, forbidden
 from dermis.web.clinic.models import (
     Appointment,
     Equipment,
@@ -129,9 +129,13 @@ def book_appointment(
     override_reason: str = "",
     now: datetime | None = None,
 ) -> Appointment:
-    """Book one appointment: the rules, the gate for a treatment, then the database's referee."""
-    actor.require(ANY_STAFF, "booking")
+    """Book one appointment: the rules, the gate for a treatment, then the database's referee.
+    A patient (portal) books for themselves only, with no notes, pre-care or override."""
+    actor.require((*ANY_STAFF, PATIENT), "booking")
     actor.own(patient, "patient")
+    actor.require_self(patient)
+    if actor.is_patient and (notes or precare_done or override_reason):
+        raise forbidden("a patient books without notes, pre-care or overrides")
     if practitioner.clinic_id != actor.clinic.pk or not practitioner.is_clinical:
         raise ServiceError("practitioner", "is not a practitioner of this clinic")
     for obj, field in ((location, "location"), (room, "room"), (equipment, "equipment")):
@@ -222,8 +226,9 @@ def move_appointment(
 
 def cancel_appointment(actor: Actor, appointment: Appointment, reason: str = "") -> Appointment:
     """Cancel a booked appointment and its pending reminders."""
-    actor.require(ANY_STAFF, "cancelling appointments")
+    actor.require((*ANY_STAFF, PATIENT), "cancelling appointments")
     actor.own(appointment, "appointment")
+    actor.require_self(appointment.patient)  # the portal's notice period is checked there
     with transaction.atomic():
         if not booking.cancel(appointment):
             raise conflict("status", "only a booked appointment can be cancelled")
@@ -359,5 +364,9 @@ def update_recorded_appointment(actor: Actor, appointment: Appointment, **fields
                 actor, Action.UPDATE, appointment, summary=f"changed {','.join(sorted(changed))}"
             )
             recall_sync.changed(appointment.patient)
+        if "status" in changed:
+            # As for a booking: a booked one gets its reminders, a closed one loses pending ones.
+            appointment.refresh_from_db()
+            reminders.plan_for_appointment(appointment)
     appointment.refresh_from_db()
     return appointment

@@ -127,6 +127,10 @@ def create_feed(
     if (staff is None) == (patient is None):
         raise ServiceError("owner", "a feed is for one practitioner or one patient")
     actor.own(staff or patient, "staff" if staff else "patient")
+    if patient is not None:
+        actor.require_self(patient)  # a signed-in patient makes a feed of their own only
+    elif actor.is_patient:
+        raise ServiceError("owner", "a patient makes a feed of their own appointments only")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         feed = CalendarFeed.objects.create(
@@ -134,6 +138,19 @@ def create_feed(
         )
         record(actor, Action.CREATE, feed, patient=patient, summary="calendar feed")
     return feed, token
+
+
+def note_feed_content(feed: CalendarFeed, content_sha256: str) -> datetime:
+    """When the feed's events last changed: now if they differ from the last fetch's, else the
+    time kept. Only a hash is kept (no event text), and no audit event: nothing was done."""
+    if feed.content_sha256 == content_sha256 and feed.content_changed_at is not None:
+        return feed.content_changed_at
+    changed_at = clock.now().replace(microsecond=0)
+    CalendarFeed.objects.filter(pk=feed.pk).update(
+        content_sha256=content_sha256, content_changed_at=changed_at
+    )
+    feed.content_sha256, feed.content_changed_at = content_sha256, changed_at
+    return changed_at
 
 
 def revoke_feed(actor: Actor, feed: CalendarFeed) -> None:

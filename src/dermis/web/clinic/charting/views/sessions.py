@@ -198,6 +198,7 @@ def _label(field: str, session) -> str:
         "screening": "Screening",
         "modality": "Modality",
         "override_reason": "Override reason",
+        "version": "Version",
     }.get(field, field)
 
 
@@ -240,7 +241,8 @@ def _detail(
                 {"photo": p, "area": kb.areas[p.area].name if p.area in kb.areas else p.area}
                 for p in session.photos.all()
             ],
-            "finalise_form": finalise_form or FinaliseForm(),
+            "finalise_form": finalise_form
+            or FinaliseForm(initial={"version": charting.draft_version(session)}),
             "addendum_form": addendum_form or AddendumForm(),
             "recheck_form": recheck_form,
             "problems": problems,
@@ -269,7 +271,10 @@ def session_finalise(request, pk: int):
         return _detail(request, session, finalise_form=form, status=400)
     try:
         session = charting.finalise_session(
-            actor_of(request), session, precare_done=form.cleaned_data["precare_done"]
+            actor_of(request),
+            session,
+            precare_done=form.cleaned_data["precare_done"],
+            version=form.cleaned_data["version"],
         )
     except charting.SessionLocked:
         return _locked(request, session, "finalise")
@@ -282,6 +287,9 @@ def session_finalise(request, pk: int):
         return _detail(request, session, problems=problems, status=400)
     except ServiceError as exc:
         problems = [(_label(exc.field, session), exc.message)]
+        if exc.field == "version":  # changed since it was read: show it as it is now
+            session.refresh_from_db()
+            return _detail(request, session, problems=problems, status=exc.status)
         # the gate asks for the chair-side check: offer its form on the page
         recheck = RecheckForm() if exc.field == "recheck" else None
         return _detail(request, session, problems=problems, recheck_form=recheck, status=400)

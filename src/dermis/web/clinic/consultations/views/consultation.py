@@ -94,6 +94,7 @@ def _detail_context(request, consultation: Consultation, adjust_form=None, conse
                 adjust_rows=adjust_form.rows(cite=refs.cite),
                 consent_form=consent_form,
                 consent=text,
+                home_consent=writes.signed_at_home(consultation, text.version),
                 error_items=adjust_form.error_summary() + consent_form.error_summary(),
             )
     context["references"] = refs.listing()
@@ -122,6 +123,14 @@ def consultation_create(request, patient_id: int):
         initial = {"main": {"fitzpatrick": patient.fitzpatrick or None}}
         if previous is not None:
             initial = initial_from(previous.intake, previous.assessment, patient.fitzpatrick)
+        # "Start a consultation with these answers" from the patient's portal answers.
+        answered = str(request.GET.get("portal", ""))
+        from_portal = (
+            patient.portal_intakes.filter(pk=int(answered)).first() if answered.isdigit() else None
+        )
+        if from_portal is not None:
+            assessment = previous.assessment if previous is not None else None
+            initial = initial_from(from_portal.answers, assessment, patient.fitzpatrick)
         forms = ConsultationForms(kb, initial=initial)
         audit(request, "view", patient, summary="consultation form")
         status = 200
@@ -152,11 +161,14 @@ def consultation_accept(request, pk: int):
         return redirect("consultation-detail", pk=pk)
     adjust_form = AdjustForm(consultation.proposal, bounds, knowledge(), request.POST)
     consent_form = ConsentForm(request.POST)
-    if all([adjust_form.is_valid(), consent_form.is_valid()]):
+    # The patient signed this plan's consent at home: no second signature (the service checks
+    # that the text the plan needs is the one signed).
+    at_home = request.POST.get("use_home_consent") == "1"
+    if all([adjust_form.is_valid(), at_home or consent_form.is_valid()]):
         consent = writes.SignedConsent(
-            shown_version=consent_form.cleaned_data["consent_version"],
-            signer_name=consent_form.cleaned_data["signer_name"],
-            signature_png=consent_form.cleaned_data["signature"],
+            shown_version="" if at_home else consent_form.cleaned_data["consent_version"],
+            signer_name="" if at_home else consent_form.cleaned_data["signer_name"],
+            signature_png=b"" if at_home else consent_form.cleaned_data["signature"],
             ip_address=client_ip(request),
         )
         try:

@@ -13,6 +13,7 @@ from dermis.core.errors import InputError
 from dermis.web.clinic.access import CLINICAL, actor_of, audit, clinic_object, staff_required
 from dermis.web.clinic.consultations import selectors
 from dermis.web.clinic.consultations import services as writes
+from dermis.web.clinic.consultations.consent_records import consent_integrity
 from dermis.web.clinic.consultations.forms import AdjustForm
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.models import ConsentRecord, TreatmentPlan
@@ -103,6 +104,7 @@ def consent_detail(request, pk: int):
         "plans": consent.plans.order_by("version"),
         "consent_pdf": _url("consent-pdf", consent.pk),
         "hash_ok": hashlib.sha256(consent.text.encode("utf-8")).hexdigest() == consent.text_sha256,
+        "integrity": consent_integrity(consent),
     }
     return render(request, "clinic/plans/consent.html", context)
 

@@ -6,8 +6,9 @@ database does not hand out working feed addresses. What a feed says is decided i
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -15,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, re_path, reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,6 +35,7 @@ from dermis.web.clinic.scheduling import ical, setup
 
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=365)
+UNCHANGING = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _clinic_feeds(request: HttpRequest) -> QuerySet[CalendarFeed]:
@@ -121,10 +125,20 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     else:
         audience, name = ical.Audience.PATIENT, f"{found.patient.clinic.name} appointments"
         appointments = appointments.filter(patient=found.patient)
-    cal = ical.calendar(appointments.order_by("start"), audience, name)
-    response = HttpResponse(ical.to_bytes(cal), content_type="text/calendar; charset=utf-8")
+    appointments = list(appointments.order_by("start"))
+    # The events with a fixed DTSTAMP say whether anything changed since the last fetch.
+    events = ical.to_bytes(ical.calendar(appointments, audience, name, stamp=UNCHANGING))
+    changed_at = setup.note_feed_content(found, hashlib.sha256(events).hexdigest())
+    body = ical.to_bytes(ical.calendar(appointments, audience, name, stamp=changed_at))
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    response = get_conditional_response(
+        request, etag=etag, last_modified=int(changed_at.timestamp())
+    ) or HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(changed_at.timestamp())
     response["Content-Disposition"] = 'inline; filename="appointments.ics"'
-    response["Cache-Control"] = "private, no-store"
+    # Private (the address is a secret) and asked again every time: a 304 when unchanged.
+    response["Cache-Control"] = "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -1,0 +1,89 @@
+"""Session limits and the second factor, for every page a logged-in user asks for.
+
+- Idle: a session unused for the clinic's `idle_timeout_minutes` (default 30) is logged out.
+- Absolute: a session ends `SESSION_COOKIE_AGE` after logging in, whatever it does.
+- Second factor: admins (and superusers) always, everyone when their clinic requires it, and
+  anyone who has set one up, must pass it (django-otp, TOTP) before any other page: those
+  without a device are sent to set one up first.
+
+The API is left alone: it authenticates with bearer tokens, not sessions.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+
+from dermis.web.clinic import clock
+from dermis.web.clinic.access import staff_of
+from dermis.web.clinic.accounts import two_factor
+
+STARTED = "dermis_session_started"
+SEEN = "dermis_session_seen"
+SEEN_RESOLUTION = 60  # seconds: the session is saved at most once a minute for being seen
+DEFAULT_IDLE_MINUTES = 30
+UNGUARDED = ("/api/", "/static/", "/healthz")
+
+
+@receiver(user_logged_in, dispatch_uid="dermis-session-started")
+def _started(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        moment = clock.now().timestamp()
+        request.session[STARTED] = moment
+        request.session[SEEN] = moment
+
+
+def idle_limit_seconds(staff) -> int:
+    minutes = staff.clinic.idle_timeout_minutes if staff else DEFAULT_IDLE_MINUTES
+    return max(1, minutes) * 60
+
+
+class AccountMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or request.path.startswith(UNGUARDED):
+            return self.get_response(request)
+        staff = staff_of(request)
+        expired = self._expired(request, staff)
+        if expired:
+            logout(request)
+            query = urlencode({"next": request.get_full_path(), "ended": expired})
+            return redirect(f"{reverse('login')}?{query}")
+        detour = self._second_factor(request, user, staff)
+        return detour or self.get_response(request)
+
+    def _expired(self, request, staff) -> str:
+        session, now = request.session, clock.now().timestamp()
+        started = session.setdefault(STARTED, now)
+        seen = session.get(SEEN, now)
+        if now - started > settings.SESSION_COOKIE_AGE:
+            return "limit"
+        if now - seen > idle_limit_seconds(staff):
+            return "idle"
+        if now - seen >= SEEN_RESOLUTION or SEEN not in session:
+            session[SEEN] = now
+        return ""
+
+    def _second_factor(self, request, user, staff):
+        if getattr(user, "is_verified", lambda: False)():
+            return None
+        try:
+            name = resolve(request.path_info).url_name
+        except Resolver404:
+            name = None
+        if name in two_factor.OPEN_WHILE_UNVERIFIED:
+            return None
+        has_device = two_factor.has_device(user)
+        if not has_device and not two_factor.required(user, staff):
+            return None
+        target = "two-factor-verify" if has_device else "two-factor-setup"
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

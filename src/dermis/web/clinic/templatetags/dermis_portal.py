@@ -1,0 +1,42 @@
+"""`{% portal_alerts as alerts %}`: check-ins with a warning sign awaiting a practitioner."""
+
+from __future__ import annotations
+
+from django import template
+
+from dermis.web.clinic.portal import checkins
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def portal_alerts(context) -> list:
+    """Unacknowledged alerts of the staff member's clinic; nothing for non-clinical staff."""
+    staff = context.get("staff")
+    if staff is None or not staff.is_clinical:
+        return []
+    alerts = list(checkins.open_alerts(staff.clinic))
+    for c in alerts:
+        c.warning_texts = [checkins.WARNING_SIGNS.get(w, w) for w in c.warnings]
+    return alerts
+
+
+@register.simple_tag
+def patient_reported(patient) -> list[dict]:
+    """The patient's own impressions of change from their check-ins (newest first)."""
+    rows = patient.check_ins.exclude(improvement=None).order_by("-created_at", "-pk")[:10]
+    return [
+        {"row": c, "label": checkins.PGIC.get(c.improvement, ""), "score": c.improvement}
+        for c in rows
+    ]
+
+
+@register.simple_tag
+def portal_answers(patient) -> dict:
+    """How many portal answers the patient has, and how many await review."""
+    rows = patient.portal_intakes.all()
+    return {
+        "count": rows.count(),
+        "waiting": rows.filter(reviewed_at=None).count(),
+        "erasure": patient.erasure_requests.first(),
+    }
