@@ -108,7 +108,7 @@ def test_a_whole_journey_logs_no_patient_data(world, client_as, api_as, captured
             },
         )
     )
-    _ok(api.post(f"/api/v1/sessions/{session['id']}/finalise", {}))
+    _ok(api.post(f"/api/v1/sessions/{session['id']}/finalise", {"version": session["version"]}))
     _ok(
         api.post(
             f"/api/v1/patients/{pid}/grades",

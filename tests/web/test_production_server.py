@@ -61,6 +61,7 @@ def production_server(clean_env):
             **clean_env,
             "DERMIS_ENV": "production",
             "DERMIS_SECRET_KEY": SECRET,
+            "DERMIS_RECORD_KEY": SECRET[::-1],
             "DATABASE_URL": url,
             "DERMIS_WORKERS": "3",
             "DERMIS_PUBLIC_URL": "https://clinic.example",

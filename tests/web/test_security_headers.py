@@ -16,6 +16,7 @@ import dermis.web
 from dermis.web import error_pages
 
 SECRET = "settings-test-secret-key-0123456789-abcdefghijklmn"
+RECORD_KEY = "settings-test-record-key-0123456789-abcdefghijklmn"
 TEMPLATES = Path(dermis.web.__file__).parent / "clinic" / "templates"
 
 
@@ -25,6 +26,7 @@ def test_check_deploy_is_clean_with_production_settings(run_python):
         "call_command('check', deploy=True, fail_level='WARNING')",
         DERMIS_ENV="production",
         DERMIS_SECRET_KEY=SECRET,
+        DERMIS_RECORD_KEY=RECORD_KEY,
         DERMIS_PUBLIC_URL="https://clinic.example",
     )
 
@@ -37,6 +39,7 @@ def test_the_public_url_sets_hosts_origins_and_https(load_settings):
     s = load_settings(
         DERMIS_ENV="production",
         DERMIS_SECRET_KEY=SECRET,
+        DERMIS_RECORD_KEY=RECORD_KEY,
         DERMIS_PUBLIC_URL="https://clinic.example:8443/",
     )
 
@@ -51,7 +54,10 @@ def test_the_public_url_sets_hosts_origins_and_https(load_settings):
 
 def test_a_plain_http_address_turns_https_off_and_development_never_has_it(load_settings):
     trial = load_settings(
-        DERMIS_ENV="production", DERMIS_SECRET_KEY=SECRET, DERMIS_PUBLIC_URL="http://10.0.0.5"
+        DERMIS_ENV="production",
+        DERMIS_SECRET_KEY=SECRET,
+        DERMIS_RECORD_KEY=RECORD_KEY,
+        DERMIS_PUBLIC_URL="http://10.0.0.5",
     )
     dev = load_settings(DERMIS_ENV="development")
 
@@ -70,10 +76,16 @@ def test_a_public_url_that_is_not_an_origin_is_refused(load_settings, url):
 
 def test_production_keeps_database_connections_with_health_checks(load_settings):
     url = "postgres://dermis@db.internal:5432/dermis"
-    prod = load_settings(DERMIS_ENV="production", DERMIS_SECRET_KEY=SECRET, DATABASE_URL=url)
+    prod = load_settings(
+        DERMIS_ENV="production",
+        DERMIS_SECRET_KEY=SECRET,
+        DERMIS_RECORD_KEY=RECORD_KEY,
+        DATABASE_URL=url,
+    )
     pooled = load_settings(
         DERMIS_ENV="production",
         DERMIS_SECRET_KEY=SECRET,
+        DERMIS_RECORD_KEY=RECORD_KEY,
         DATABASE_URL=url,
         DERMIS_DB_PGBOUNCER="1",
         DERMIS_DB_CONN_MAX_AGE="300",
