@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from dermis.web.api.routers import patients
 
 
@@ -30,6 +32,44 @@ def test_an_unknown_api_address_is_a_problem_document(client):
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "2025-13-01", "1850-01-01"])
+def test_date_query_parameters_take_only_iso_dates_in_range(world, api_as, value):
+    api = api_as("pat")
+
+    answers = [
+        api.get("/api/v1/patients", date_of_birth=value),
+        api.get("/api/v1/appointments", date_from=value),
+        api.get("/api/v1/appointments", date_to=value),
+    ]
+
+    for response in answers:
+        assert response.status_code == 422, response.content
+        assert response.json()["errors"][0]["field"].startswith("query.")
+
+
+def test_a_unix_time_is_not_a_date_in_a_body_either(world, api_as):
+    body = {"given_name": "Ada", "family_name": "Byron", "date_of_birth": 0}
+
+    response = api_as("pat").post("/api/v1/patients", body)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0] == {
+        "field": "body.date_of_birth",
+        "message": "must be an ISO 8601 date (YYYY-MM-DD)",
+    }
+
+
+def test_openapi_states_the_date_range(world, client_as):
+    schema = client_as("anonymous").get("/api/openapi.json").json()
+    params = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/appointments"]["get"]["parameters"]
+    }
+
+    date_from = params["date_from"]
+    text = str(date_from)
+    assert "1900-01-01" in text and "2200-12-31" in text
 
 
 def test_a_method_an_address_does_not_take_is_a_405_problem(world, api_as):

@@ -186,3 +186,23 @@ def test_the_same_identifier_twice_in_one_bundle_is_an_error(world, api_as):
         "message": "appears twice in the bundle",
     } in (response.json()["errors"])
     assert _counts() == (2, 0, 0)
+
+
+def test_imported_identifiers_appear_in_the_fhir_and_subject_access_exports(world, api_as):
+    body = api_as("alice").post(URL, _bundle(world)).json()
+    pid = body["created"]["Patient"][0]
+    appointment_id = body["created"]["Appointment"][0]
+
+    bundle = api_as("pat").get(f"/api/v1/patients/{pid}/fhir").json()
+    access = api_as("alice").get(f"/api/v1/patients/{pid}/subject-access").json()
+
+    resources = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
+    assert {"system": OTHER, "value": "P-77"} in resources["Patient"]["identifier"]
+    assert {"system": f"{OTHER}/appts", "value": "A-1"} in resources["Appointment"]["identifier"]
+    imported = {
+        (i["kind"], i["system"], i["value"], i["object_id"]) for i in access["imported_identifiers"]
+    }
+    assert imported == {
+        ("patient", OTHER, "P-77", pid),
+        ("appointment", f"{OTHER}/appts", "A-1", appointment_id),
+    }

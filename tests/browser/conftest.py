@@ -127,6 +127,13 @@ def page(browser, live_server, viewport, request: pytest.FixtureRequest):
     context.route(lambda url: url.startswith(("http:", "https:", "ws:", "wss:")), only_own_server)
     page = context.new_page()
     page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    # A script, style or image the Content-Security-Policy refused: the page is broken for users.
+    page.on(
+        "console",
+        lambda msg: (
+            "Content Security Policy" in msg.text and problems.append(f"{page.url}: {msg.text}")
+        ),
+    )
     yield page
     if request.node.stash.get(_FAILED, False):
         screenshot(page, f"failed-{request.node.name}")

@@ -68,6 +68,8 @@ def test_serve_answers_healthz_on_a_fresh_database(clean_env, tmp_path):
     assert body["status"] == "ok", output
     assert (tmp_path / "var" / "dermis.sqlite3").is_file()
     assert "Applying auth.0001_initial... OK" in output
+    # It says which server it runs: not the production one.
+    assert "serving with Django's development server" in output and "not for production" in output
 
 
 DEMO_PASSWORD = "demo-serve-password-57"

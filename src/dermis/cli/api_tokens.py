@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def create_command(args: argparse.Namespace) -> int:
-    if not _setup_django():
+    if not _setup_django(local_tool=True):
         return 2
     from django.contrib.auth import get_user_model
 
@@ -68,7 +68,7 @@ def create_command(args: argparse.Namespace) -> int:
 
 
 def revoke_command(args: argparse.Namespace) -> int:
-    if not _setup_django():
+    if not _setup_django(local_tool=True):
         return 2
     from dermis.web.api.auth import revoke_token
     from dermis.web.api.models import ApiToken
@@ -83,7 +83,7 @@ def revoke_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    if not _setup_django():
+    if not _setup_django(local_tool=True):
         return 2
     from dermis.web.clinic.actors import Actor
     from dermis.web.clinic.audit import Action, record

@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = (
     "dermis.cli.web",
     "dermis.cli.api_tokens",
     "dermis.cli.worker",
+    "dermis.cli.backup",
     "dermis.cli.recall",
     "dermis.cli.audit",
 )
@@ -40,6 +41,8 @@ COMMANDS = {
     "recall": "dermis.cli.recall",
     "audit": "dermis.cli.audit",
     "worker": "dermis.cli.worker",
+    "backup": "dermis.cli.backup",
+    "restore": "dermis.cli.backup",
 }
 
 

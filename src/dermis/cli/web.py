@@ -1,7 +1,9 @@
 """`dermis manage` and `dermis serve`: the Django web app from the command line.
 
 Django is imported inside the command functions, so the other sub-commands start without it.
-`dermis serve --demo` also fills the database with the demo clinics and prints their logins.
+`dermis serve` runs gunicorn when DERMIS_ENV=production (after `collectstatic`) and Django's
+development server otherwise, and says which. `dermis serve --demo` also fills the database with
+the demo clinics and prints their logins.
 """
 
 from __future__ import annotations
@@ -36,10 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     serve = subparsers.add_parser(
         "serve",
-        help="apply database migrations and run the development web server",
-        description="Apply database migrations, then run Django's development server. On a "
-        "loopback address DERMIS_ENV defaults to development, so no secret key is needed; "
-        "any other address needs the production settings (DERMIS_SECRET_KEY).",
+        help="apply database migrations and run the web server",
+        description="Apply database migrations, then serve: with gunicorn when "
+        "DERMIS_ENV=production (static files collected first; workers, backlog and timeouts "
+        "from DERMIS_WORKERS, DERMIS_BACKLOG, DERMIS_TIMEOUT, see docs/deploy.md), otherwise "
+        "with Django's development server. On a loopback address DERMIS_ENV defaults to "
+        "development, so no secret key is needed; any other address needs the production "
+        "settings (DERMIS_SECRET_KEY).",
     )
     serve.add_argument(
         "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
@@ -53,12 +58,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="add two demo clinics with staff and 50 patients (idempotent), print the demo "
         "logins, then serve; refused when DERMIS_ENV=production",
     )
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not apply migrations first (several web machines: migrate once, by hand)",
+    )
     serve.set_defaults(func=serve_command)
 
 
 def manage_command(args: argparse.Namespace) -> int:
     """Pass the remaining arguments to Django's command-line utility."""
-    if not _setup_django():
+    if not _setup_django(local_tool=True):
         return 2
     from django.core.management import execute_from_command_line
 
@@ -90,17 +100,54 @@ def serve_command(args: argparse.Namespace) -> int:
     ipv6 = ":" in args.host
     address = f"[{args.host}]:{args.port}" if ipv6 else f"{args.host}:{args.port}"
     try:
-        call_command("migrate", interactive=False)
+        if not getattr(args, "no_migrate", False):
+            call_command("migrate", interactive=False)
     except DatabaseError as exc:
         print(f"dermis: error: database: {exc}", file=sys.stderr)
         return 2
+    if settings.PRODUCTION:
+        return _exec_gunicorn(address)
     if demo:
         host = "localhost" if args.host in ("0.0.0.0", "::") else address.rsplit(":", 1)[0]
         if not _seed_demo(f"http://{host}:{args.port}/"):
             return 2
+    print(
+        f"dermis: serving with Django's development server on {address} "
+        f"(DERMIS_ENV={settings.ENVIRONMENT}; not for production)",
+        file=sys.stderr,
+        flush=True,
+    )
     # `insecure_serving` lets the development server serve the admin's CSS with DEBUG off.
     call_command("runserver", address, use_reloader=False, use_ipv6=ipv6, insecure_serving=True)
     return 0
+
+
+def _exec_gunicorn(address: str) -> int:
+    """Collect the static files, then replace this process with gunicorn listening on `address`.
+
+    gunicorn takes this process's place (and id), so a service manager's stop signal reaches its
+    master, which lets the workers finish their requests (DERMIS_GRACEFUL_TIMEOUT).
+    """
+    from django.db import connections
+
+    from dermis.web import gunicorn_conf
+    from dermis.web.static_storage import collect_if_changed
+
+    if collect_if_changed():
+        print("dermis: static files collected", file=sys.stderr)
+    connections.close_all()  # nothing of this process's database connection reaches the workers
+    os.environ["DERMIS_BIND"] = address
+    print(
+        f"dermis: serving with gunicorn on {address} (DERMIS_ENV=production): "
+        f"{gunicorn_conf.workers} workers, backlog {gunicorn_conf.backlog}, "
+        f"timeout {gunicorn_conf.timeout}s",
+        file=sys.stderr,
+        flush=True,
+    )
+    sys.stdout.flush()
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:dermis.web.gunicorn_conf"]
+    os.execv(sys.executable, argv)
+    return 0  # not reached
 
 
 def _seed_demo(url: str) -> bool:
@@ -134,8 +181,22 @@ def _seed_demo(url: str) -> bool:
     return True
 
 
-def _setup_django() -> bool:
+def local_tool_environment() -> None:
+    """Command-line tools (`manage`, `token`, `export-fhir`, `backup`, `restore`) default to the
+    development settings when neither DERMIS_ENV nor DERMIS_SECRET_KEY is set: that is a
+    workstation (a server's environment file sets both), and nothing they do is signed with the
+    key. With either set, the settings' own default (production) stands."""
+    if (
+        not os.environ.get("DERMIS_ENV", "").strip()
+        and not os.environ.get("DERMIS_SECRET_KEY", "").strip()
+    ):
+        os.environ["DERMIS_ENV"] = "development"
+
+
+def _setup_django(local_tool: bool = False) -> bool:
     """Load the settings and apps; on a configuration error print it and return False."""
+    if local_tool:
+        local_tool_environment()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
     import django
     from django.core.exceptions import ImproperlyConfigured

@@ -20,6 +20,7 @@ import io
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
 from dermis.web.clinic.charting import photos as photo_store
 
@@ -202,6 +203,12 @@ def subject_access(patient: m.Patient, *, include_photos: bool = False) -> dict:
         "erasure_requests": [_fields(r) for r in patient.erasure_requests.order_by("requested_at")],
         "calendar_feeds": [
             _fields(f, exclude=("token_sha256",)) for f in patient.feeds.order_by("created_at")
+        ],
+        "imported_identifiers": [
+            _fields(i, exclude=("clinic",))
+            for i in ExternalId.of_patient(
+                patient, patient.appointments.values_list("pk", flat=True)
+            )
         ],
         "audit_trail": [
             _fields(e, exclude=("ip_address",))

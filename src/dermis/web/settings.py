@@ -14,6 +14,16 @@ Environment variables (all optional except where production says otherwise):
 - ``DERMIS_ALLOWED_HOSTS``: comma-separated host names; default ``localhost,127.0.0.1,[::1]``
   (Django's test set-up adds ``testserver`` itself).
 - ``DERMIS_CSRF_TRUSTED_ORIGINS``: comma-separated origins such as ``https://clinic.example``.
+- ``DERMIS_PUBLIC_URL``: the address patients and staff use, e.g. ``https://clinic.example``. Its
+  host is allowed, its origin trusted for CSRF; in production an ``https`` address (or none) turns
+  on the SSL redirect, HSTS and secure cookies. ``DERMIS_BEHIND_TLS_PROXY`` (default on when
+  HTTPS is in force) trusts the proxy's ``X-Forwarded-Proto``. ``DERMIS_HSTS_SECONDS`` (default one
+  year), ``DERMIS_HSTS_INCLUDE_SUBDOMAINS`` (default on), ``DERMIS_HSTS_PRELOAD`` (default off).
+- ``DERMIS_MAX_REQUEST_BYTES``: largest request body accepted (413 above it); default the photo
+  limit plus 1 MiB. ``DERMIS_LOG_FORMAT``: ``json`` (default in production) or ``plain``.
+- ``DERMIS_DB_CONN_MAX_AGE``: seconds a PostgreSQL connection is kept (default 60 in production,
+  with a health check before reuse; 0 elsewhere). ``DERMIS_DB_PGBOUNCER=1`` when a PgBouncer in
+  transaction mode sits between Dermis and PostgreSQL (turns off server-side cursors).
 - ``DATABASE_URL``: e.g. ``postgres://user:password@host:5432/dermis``; default SQLite at
   ``DERMIS_DATA_DIR/dermis.sqlite3``.
 - ``DERMIS_DATA_DIR``: where local data lives; default ``var/`` in the source checkout (or in the
@@ -32,9 +42,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from dermis.web.csp import CONTENT_SECURITY_POLICY  # noqa: F401 (a setting)
+from dermis.web.logs import logging_config
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -120,6 +134,20 @@ elif not DERMIS_RECORD_KEY:
 ALLOWED_HOSTS = env_list("DERMIS_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DERMIS_CSRF_TRUSTED_ORIGINS", default=[])
 
+# One address decides the host, the CSRF origin and whether HTTPS is enforced.
+PUBLIC_URL = env_str("DERMIS_PUBLIC_URL", default="").rstrip("/")
+_public = urlsplit(PUBLIC_URL)
+if PUBLIC_URL:
+    if _public.scheme not in ("https", "http") or not _public.hostname or _public.path:
+        raise ImproperlyConfigured(
+            f"DERMIS_PUBLIC_URL={PUBLIC_URL!r}: use the clinic's address, e.g. https://clinic.example"
+        )
+    if _public.hostname not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS = [*ALLOWED_HOSTS, _public.hostname]
+    CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, f"{_public.scheme}://{_public.netloc}"]
+# Production is HTTPS unless the public address says plain http (a trial on a private network).
+HTTPS = PRODUCTION and _public.scheme != "http"
+
 # --- Applications ---------------------------------------------------------------------------
 
 INSTALLED_APPS = [
@@ -140,7 +168,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request gets one log line, and an oversized body is refused before it is read.
+    "dermis.web.middleware.RequestLogMiddleware",
+    "dermis.web.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "dermis.web.middleware.NoStoreMiddleware",
     # Any 4xx/5xx under /api/ (405s, unreadable requests, 500s) as problem+json.
     "dermis.web.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,13 +240,19 @@ def database_from_env() -> dict:
         }
     try:
         # The parser's messages name the scheme at most, never the password.
-        # Connections close after each request unless DERMIS_DB_CONN_MAX_AGE says otherwise: the
-        # development server starts a thread per request and would otherwise keep one open each.
-        max_age = int(env_str("DERMIS_DB_CONN_MAX_AGE", default="0"))
+        # Production (gunicorn: one thread per worker) keeps its connection for a minute and checks
+        # it before reuse; elsewhere connections close after each request (the development server
+        # starts a thread per request and would otherwise keep one open each).
+        max_age = int(env_str("DERMIS_DB_CONN_MAX_AGE", default="60" if PRODUCTION else "0"))
         config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
     config = dict(config)
+    if env_bool("DERMIS_DB_PGBOUNCER", default=False):
+        # Transaction pooling hands each transaction any server connection: a cursor held open
+        # across transactions would be lost. (Django binds parameters client-side by default, so
+        # no prepared statements are left behind either.)
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     # One test database per test process, so two runs on one server do not drop each other's.
     config["TEST"] = {"NAME": f"test_{config.get('NAME') or 'dermis'}_{os.getpid()}"}
     return config
@@ -298,8 +338,19 @@ PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 
 # Production is served over HTTPS (a reverse proxy terminates TLS); development runs on plain
 # http://127.0.0.1, where secure-only cookies would make logging in impossible.
-SESSION_COOKIE_SECURE = PRODUCTION
-CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+# A load balancer's health probe speaks plain HTTP to the app itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(env_str("DERMIS_HSTS_SECONDS", default="31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DERMIS_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("DERMIS_HSTS_PRELOAD", default=False)
+if env_bool("DERMIS_BEHIND_TLS_PROXY", default=HTTPS):
+    # The proxy terminates TLS and says so; gunicorn listens on loopback only (docs/deploy.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Joining the browsers' preload list is the clinic's own decision (hstspreload.org), not a default.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -317,6 +368,23 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves them. Production serves what `collectstatic` (run by `dermis serve`) wrote,
+# under content-hashed names cached for a year; elsewhere straight from the apps' folders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "dermis.web.static_storage.DermisStaticStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br"),
+    *("swf", "flv", "woff", "woff2", "3gp", "3gpp", "mp4", "mpeg", "mov", "avi", "map"),
+)
 
 # --- Clinical photos ------------------------------------------------------------------------
 
@@ -326,6 +394,10 @@ PHOTO_ROOT = Path(env_str("DERMIS_PHOTO_DIR", default=str(DATA_DIR / "photos")))
 PHOTO_MAX_BYTES = int(env_str("DERMIS_PHOTO_MAX_BYTES", default=str(10 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Any body above this is refused with 413 before a byte of it is read (RequestBodyLimitMiddleware).
+MAX_REQUEST_BYTES = int(
+    env_str("DERMIS_MAX_REQUEST_BYTES", default=str(PHOTO_MAX_BYTES + 1024 * 1024))
+)
 
 # --- Background tasks and messages ---------------------------------------------------------
 
@@ -382,19 +454,8 @@ DEMO_PASSWORD = env_str("DERMIS_DEMO_PASSWORD", default="")
 
 # --- Logging --------------------------------------------------------------------------------
 
-# One console handler. Django's default `mail_admins` handler is left out: its reports carry the
-# request's POST data, which here would be patient data.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": env_str("DERMIS_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+# One console handler, JSON lines in production (dermis.web.logs says what is never logged).
+# Django's default `mail_admins` handler is left out: its reports carry the request's POST data,
+# which here would be patient data.
+LOG_FORMAT = env_choice("DERMIS_LOG_FORMAT", ("json", "plain"), "json" if PRODUCTION else "plain")
+LOGGING = logging_config(LOG_FORMAT, env_str("DERMIS_LOG_LEVEL", default="INFO"))

@@ -68,3 +68,9 @@ urlpatterns = [
     *reminder_views.urlpatterns,
     *waitlist.urlpatterns,
 ]
+
+# Error pages that never fail themselves (an unknown Host, a database that is down).
+handler400 = "dermis.web.error_pages.bad_request"
+handler403 = "dermis.web.error_pages.permission_denied"
+handler404 = "dermis.web.error_pages.page_not_found"
+handler500 = "dermis.web.error_pages.server_error"

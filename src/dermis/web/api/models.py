@@ -66,3 +66,13 @@ class ExternalId(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.system}|{self.value} -> {self.object_id}"
+
+    @classmethod
+    def of_patient(cls, patient, appointment_ids=()) -> list[ExternalId]:
+        """Imported identifiers of `patient` and of the given appointments, in one query."""
+        return list(
+            cls.objects.filter(clinic_id=patient.clinic_id).filter(
+                models.Q(kind=cls.Kind.PATIENT, object_id=patient.pk)
+                | models.Q(kind=cls.Kind.APPOINTMENT, object_id__in=list(appointment_ids))
+            )
+        )

@@ -6,13 +6,14 @@ dates are bounded so that no value a client can send overflows the database.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Path, Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 MAX_ID = 2**53  # larger ids cannot exist here, and SQLite integers stop at 2**63
 EARLIEST = date(1900, 1, 1)
@@ -53,6 +54,23 @@ def _in_range(value: date | datetime) -> date | datetime:
     return value
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_only(pattern: re.Pattern, shape: str):
+    """Refuse what pydantic would otherwise read as a Unix time (`0`, `1700000000`)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, date | datetime):
+            return value
+        if not isinstance(value, str) or not pattern.match(value.strip()):
+            raise ValueError(f"must be an ISO 8601 {shape}")
+        return value.strip()
+
+    return BeforeValidator(check)
+
+
 def Text(max_length: int, min_length: int = 0) -> Any:
     return Annotated[
         str, Field(min_length=min_length, max_length=max_length), AfterValidator(_clean_text)
@@ -60,8 +78,22 @@ def Text(max_length: int, min_length: int = 0) -> Any:
 
 
 Email = Annotated[str, Field(max_length=254), AfterValidator(_clean_text), AfterValidator(_email)]
-Day = Annotated[date, AfterValidator(_in_range)]
-Moment = Annotated[datetime, AfterValidator(_in_range)]
+_RANGE = f"between {EARLIEST} and {LATEST}"
+Day = Annotated[
+    date,
+    _iso_only(ISO_DAY, "date (YYYY-MM-DD)"),
+    AfterValidator(_in_range),
+    Field(json_schema_extra={"x-range": _RANGE, "pattern": ISO_DAY.pattern}),
+]
+# A date of birth: ISO only; how old it may be is the patients service's rule (one message for
+# the page and the API).
+BirthDate = Annotated[date, _iso_only(ISO_DAY, "date (YYYY-MM-DD)")]
+Moment = Annotated[
+    datetime,
+    _iso_only(ISO_MOMENT, "date and time (YYYY-MM-DDTHH:MM)"),
+    AfterValidator(_in_range),
+    Field(json_schema_extra={"x-range": _RANGE}),
+]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Path[int, {"ge": 1, "le": MAX_ID}]
 Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]
@@ -111,13 +143,13 @@ class PageQuery(Schema):
 
 class PatientQuery(PageQuery):
     q: Text(100) | None = Field(None, description="part of a name, the email or the phone")
-    date_of_birth: date | None = None
+    date_of_birth: Day | None = None
 
 
 class PatientIn(In):
     given_name: Text(100, 1)
     family_name: Text(100, 1)
-    date_of_birth: date = Field(
+    date_of_birth: BirthDate = Field(
         description="checked by the patients service: not in the future, not over 120 years ago"
     )
     sex: Sex = "f"
@@ -137,7 +169,7 @@ class PatientIn(In):
 class PatientPatch(In):
     given_name: Text(100, 1) | None = None
     family_name: Text(100, 1) | None = None
-    date_of_birth: date | None = None
+    date_of_birth: BirthDate | None = None
     sex: Sex | None = None
     fitzpatrick: Phototype | None = Field(None, description="clinical roles only")
     phone: Text(40) | None = None

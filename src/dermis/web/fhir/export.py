@@ -27,6 +27,7 @@ from fhir.resources.procedure import Procedure
 from fhir.resources.resource import Resource
 from fhir.resources.servicerequest import ServiceRequest
 
+from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
 from dermis.web.fhir import codes as c
 
@@ -69,13 +70,18 @@ def _depth(value) -> dict:
     }
 
 
-def patient(p: m.Patient, ref: Refs) -> FPatient:
+def _imported(rows) -> list[dict]:
+    """Another system's identifiers of a record, as they were imported."""
+    return [{"system": r.system, "value": r.value} for r in rows]
+
+
+def patient(p: m.Patient, ref: Refs, imported=()) -> FPatient:
     telecom = [{"system": "phone", "value": p.phone}] if p.phone else []
     telecom += [{"system": "email", "value": p.email}] if p.email else []
     return FPatient.model_validate(
         {
             "id": c.fhir_id(p.pk),
-            "identifier": _identifier(p.clinic, "patient", p.pk),
+            "identifier": _identifier(p.clinic, "patient", p.pk) + _imported(imported),
             "name": [{"family": p.family_name, "given": [p.given_name], "text": p.full_name}],
             "gender": GENDER.get(p.sex, "unknown"),
             "birthDate": p.date_of_birth.isoformat(),
@@ -123,11 +129,11 @@ def practitioner_role(s: m.StaffMember, ref: Refs) -> PractitionerRole:
     )
 
 
-def appointment(a: m.Appointment, ref: Refs) -> FAppointment:
+def appointment(a: m.Appointment, ref: Refs, imported=()) -> FAppointment:
     return FAppointment.model_validate(
         {
             "id": c.fhir_id(a.pk),
-            "identifier": _identifier(a.clinic, "appointment", a.pk),
+            "identifier": _identifier(a.clinic, "appointment", a.pk) + _imported(imported),
             "status": APPOINTMENT_STATUS[a.status],
             "appointmentType": c.concept("appointment-kind", a.kind, a.get_kind_display()),
             "start": a.start.isoformat(),
@@ -350,10 +356,18 @@ def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
     staff_ids = {a.practitioner_id for a in appointments} | {s.practitioner_id for s in sessions}
     staff_ids |= {c_.practitioner_id for c_ in consultations if c_.practitioner_id}
     staff = m.StaffMember.objects.filter(pk__in=staff_ids).select_related("user", "clinic")
-    resources: list[Resource] = [patient(p, ref), organization(p.clinic)]
+    imported: dict[tuple[str, int], list] = {}
+    for row in ExternalId.of_patient(p, [a.pk for a in appointments]):
+        imported.setdefault((row.kind, row.object_id), []).append(row)
+    resources: list[Resource] = [
+        patient(p, ref, imported.get(("patient", p.pk), ())),
+        organization(p.clinic),
+    ]
     for s in staff.order_by("pk"):
         resources += [practitioner(s), practitioner_role(s, ref)]
-    resources += [appointment(a, ref) for a in appointments]
+    resources += [
+        appointment(a, ref, imported.get(("appointment", a.pk), ())) for a in appointments
+    ]
     for plan in p.plans.order_by("version"):
         resources.append(care_plan(plan, sessions, ref))
         resources += [service_request(plan, *t, ref) for t in _treatments(plan)]

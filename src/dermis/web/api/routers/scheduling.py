@@ -7,7 +7,7 @@ proposal the booking page shows.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 from dermis.core.errors import InputError
 from dermis.web.api.auth import clinic_record, require_staff
 from dermis.web.api.errors import conflict, field_error
-from dermis.web.api.schemas import PathId, Problem
+from dermis.web.api.schemas import Day, PathId, Problem
 from dermis.web.clinic.access import ANY_STAFF, audit
 from dermis.web.clinic.models import AuditEvent, StaffMember, TreatmentPlan
 from dermis.web.clinic.scheduling import series
@@ -51,7 +51,7 @@ class ProposalOut(Schema):
 class ProposalQuery(Schema):
     practitioner_id: int | None = Field(None, description="default: the plan's author")
     weekdays: str = Field("", description="preferred weekdays, 0=Monday, e.g. 1,3")
-    earliest: date | None = None
+    earliest: Day | None = None
     course: int = Field(0, ge=0, description="which of the plan's courses")
 
 
