@@ -17,7 +17,7 @@ import vobject
 from django.urls import reverse
 
 from dermis.web.clinic.models import Appointment, Reminder
-from dermis.web.clinic.reminders.services import render
+from dermis.web.clinic.reminders.render import render
 from tests import factories
 
 SCRIPT = Path(__file__).with_name("parse_ics.js")

@@ -144,7 +144,7 @@ def test_the_generated_client_runs_the_whole_journey(client_package, live_server
     )
     session = ok("clinical_record", "create_session", patient_id=ada.id, body=body)
     final = ok("clinical_record", "finalise_session", session_id=session.id,
-               body=m.FinaliseIn.from_dict({}))  # fmt: skip
+               body=m.FinaliseIn.from_dict({"version": session.version}))  # fmt: skip
     assert final.status == "final"
     jpeg = types.File(payload=io.BytesIO(_jpeg()), file_name="cheek.jpg", mime_type="image/jpeg")
     body = m.UploadPhotoMultiPartBodyParams(

@@ -168,6 +168,7 @@ def test_production_refuses_the_console_sms_backend(clean_env, extra, refused):
         **clean_env,
         "DERMIS_ENV": "production",
         "DERMIS_SECRET_KEY": "x" * 50,
+        "DERMIS_RECORD_KEY": "r" * 50,
         "DATABASE_URL": "sqlite:///" + clean_env["DERMIS_DATA_DIR"] + "/none.sqlite3",
         **extra,
     }

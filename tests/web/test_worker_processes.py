@@ -99,7 +99,7 @@ def test_two_workers_at_once_send_each_message_once(world, smtp, worker_env):
 def test_a_slow_mail_server_does_not_delay_an_api_patch(world, smtp, worker_env, api_as):
     inbox, _ = smtp
     _due(world.nora, 1)
-    client = api_as("fran")
+    client = api_as("pat")  # a clinical role may replace a phone number
     # A first request loads the URLs and API schemas (seconds on a busy machine): not measured.
     warm = client.patch(f"/api/v1/patients/{world.nora.pk}", {"phone": "0113 496 0001"})
     assert warm.status_code == 200

@@ -11,6 +11,7 @@ The API is left alone: it authenticates with bearer tokens, not sessions.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,7 +21,6 @@ from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 
-from dermis.web.clinic import clock
 from dermis.web.clinic.access import staff_of
 from dermis.web.clinic.accounts import two_factor
 
@@ -34,7 +34,7 @@ UNGUARDED = ("/api/", "/static/", "/healthz")
 @receiver(user_logged_in, dispatch_uid="dermis-session-started")
 def _started(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
-        moment = clock.now().timestamp()
+        moment = time.time()  # wall-clock time: a session's age is real, never the services' clock
         request.session[STARTED] = moment
         request.session[SEEN] = moment
 
@@ -62,7 +62,7 @@ class AccountMiddleware:
         return detour or self.get_response(request)
 
     def _expired(self, request, staff) -> str:
-        session, now = request.session, clock.now().timestamp()
+        session, now = request.session, time.time()
         started = session.setdefault(STARTED, now)
         seen = session.get(SEEN, now)
         if now - started > settings.SESSION_COOKIE_AGE:
