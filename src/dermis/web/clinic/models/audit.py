@@ -33,6 +33,16 @@ class AuditChainHead(models.Model):
     def __str__(self) -> str:
         return f"audit chain head {self.seq}"
 
+    @classmethod
+    def locked(cls) -> AuditChainHead:
+        """The head row, locked for this transaction; made first if missing (two writers that
+        both find none insert one row between them, then both wait for its lock)."""
+        head = cls.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            cls.objects.bulk_create([cls(pk=1)], ignore_conflicts=True)
+            head = cls.objects.select_for_update().get(pk=1)
+        return head
+
 
 class AuditEvent(models.Model):
     """Who saw or changed what in a patient's record, when and from where. Append-only.
@@ -89,9 +99,7 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise PermissionError("the audit log is append-only")
         with transaction.atomic(using=kwargs.get("using")):
-            head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-            if head is None:
-                head = AuditChainHead.objects.create(pk=1)
+            head = AuditChainHead.locked()
             self.seq = head.seq + 1
             self.chain_hash = link(head.last_hash, self)
             super().save(*args, **kwargs)
@@ -105,9 +113,7 @@ class AuditEvent(models.Model):
         if not events:
             return []
         with transaction.atomic():
-            head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-            if head is None:
-                head = AuditChainHead.objects.create(pk=1)
+            head = AuditChainHead.locked()
             seq, last = head.seq, head.last_hash
             for event in events:
                 if event.pk is not None:
