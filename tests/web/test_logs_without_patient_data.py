@@ -44,13 +44,14 @@ def captured_logs():
     ).configure_formatter(logging_config("json", "INFO")["formatters"]["json"])
     stream = io.StringIO()
     old_stream, old_formatter, old_level = handler.stream, handler.formatter, root.level
-    handler.setStream(stream)
+    # Swap the stream without setStream(): that flushes the old one, which pytest may have closed.
+    handler.stream = stream
     handler.setFormatter(json_formatter)
     root.setLevel(logging.DEBUG)
     try:
         yield stream
     finally:
-        handler.setStream(old_stream)
+        handler.stream = old_stream
         handler.setFormatter(old_formatter)
         root.setLevel(old_level)
 
