@@ -84,3 +84,31 @@ def test_the_fhir_export_reads_a_constant_number_of_queries(world, record_of_siz
     entries = api.get(url).json()["entry"]
     assert sum(e["resource"]["resourceType"] == "Appointment" for e in entries) == 8
     assert small == large <= FHIR_EXPORT_MAX
+
+
+def test_the_availability_page_reads_a_constant_number_of_queries(world, client_as):
+    """One form per practitioner, each with a location choice per weekday: the locations, hours
+    and time off are read once for the page, not once per practitioner or per day."""
+    from datetime import time
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from dermis.web.clinic.models import Role, StaffMember, TimeOff, WorkingHours
+
+    client = client_as("alice")  # the admin: every practitioner's hours form
+    url = reverse("availability")
+    client.get(url)
+    small = _queries(lambda: client.get(url))
+    for k in range(4):
+        user = get_user_model().objects.create(username=f"extra-practitioner-{k}")
+        staff = StaffMember.objects.create(
+            user=user, clinic=world.northgate, role=Role.PRACTITIONER, display_name=f"P{k}"
+        )
+        WorkingHours.objects.create(staff=staff, weekday=k, start=time(9), end=time(17))
+        start = timezone.now() + timedelta(days=k + 1)
+        TimeOff.objects.create(staff=staff, start=start, end=start + timedelta(hours=2))
+    large = _queries(lambda: client.get(url))
+    page = client.get(url)
+    assert len(page.context["people"]) == 6  # alice, pat and the four added
+    assert small == large

@@ -31,7 +31,8 @@ Environment variables (all optional except where production says otherwise):
 - ``DERMIS_TRUSTED_PROXIES``: reverse proxies in front of the app that append to
   X-Forwarded-For (default 0). ``DERMIS_SESSION_MAX_HOURS``: absolute session lifetime (12).
 - ``DERMIS_TIME_ZONE``: the clinic's time zone; default ``Europe/London``.
-- ``DERMIS_LOG_LEVEL``: default ``INFO``.
+- ``DERMIS_LOG_LEVEL``: ``debug``, ``info`` (default), ``warning``, ``error`` or ``critical``, in
+  either case (gunicorn reads the same variable).
 - ``DERMIS_CALIBRATION_DRAWS``: draws per course of the clinic's calibration report; default 400.
 - ``DERMIS_FHIR_BASE``: the base URL of this installation's FHIR code systems and identifier
   systems (e.g. ``https://clinic.example/fhir``); default ``https://dermis.invalid/fhir``.
@@ -458,4 +459,5 @@ DEMO_PASSWORD = env_str("DERMIS_DEMO_PASSWORD", default="")
 # Django's default `mail_admins` handler is left out: its reports carry the request's POST data,
 # which here would be patient data.
 LOG_FORMAT = env_choice("DERMIS_LOG_FORMAT", ("json", "plain"), "json" if PRODUCTION else "plain")
-LOGGING = logging_config(LOG_FORMAT, env_str("DERMIS_LOG_LEVEL", default="INFO"))
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")  # in either case, as gunicorn reads it
+LOGGING = logging_config(LOG_FORMAT, env_choice("DERMIS_LOG_LEVEL", LOG_LEVELS, "info").upper())

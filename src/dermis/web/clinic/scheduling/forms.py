@@ -45,12 +45,18 @@ class HoursForm(ErrorSummaryMixin, forms.Form):
 
     WINDOWS = (("", "from", "until"), ("2", "then from", "until"))
 
-    def __init__(self, *args, staff: StaffMember, **kwargs):
+    def __init__(self, *args, staff: StaffMember, locations: list | None = None, **kwargs):
+        """`locations`: the clinic's locations, when the caller has them (a page with a form
+        per practitioner reads them once); `staff.working_hours` may be prefetched."""
         kwargs.setdefault("prefix", f"hours-{staff.pk}")
         super().__init__(*args, **kwargs)
         self.staff = staff
+        if locations is None:
+            locations = list(staff.clinic.locations.all())
+        self._locations = {loc.pk: loc for loc in locations}
+        choices = [("", "any location")] + [(loc.pk, loc.name) for loc in locations]
         rows: dict[int, list[WorkingHours]] = {}
-        for r in staff.working_hours.order_by("weekday", "start"):
+        for r in sorted(staff.working_hours.all(), key=lambda r: (r.weekday, r.start)):
             rows.setdefault(r.weekday, []).append(r)
         for day, name in enumerate(WEEKDAYS):
             windows = rows.get(day, [])
@@ -64,11 +70,13 @@ class HoursForm(ErrorSummaryMixin, forms.Form):
                     label=f"{name} {end_label}", required=False, widget=TimeInput(),
                     initial=row.end if row else None,
                 )  # fmt: skip
-            self.fields[f"location_{day}"] = forms.ModelChoiceField(
-                queryset=staff.clinic.locations.all(), required=False, label=f"{name} at",
-                empty_label="any location", initial=windows[0].location_id if windows else None,
+            self.fields[f"location_{day}"] = forms.TypedChoiceField(
+                choices=choices, coerce=self._location, empty_value=None, required=False,
+                label=f"{name} at", initial=windows[0].location_id if windows else None,
             )  # fmt: skip
-            self.fields[f"location_{day}"].label_from_instance = lambda loc: loc.name
+
+    def _location(self, value):
+        return self._locations[int(value)]
 
     def days(self):
         for day, name in enumerate(WEEKDAYS):

@@ -44,40 +44,66 @@ def place(appointment: Appointment) -> str:
     return f"{appointment.clinic.name}, {loc.address}, {loc.town} {loc.postcode}"
 
 
-def event(appointment: Appointment, audience: Audience, *, stamp: datetime) -> Event:
-    """One appointment as a VEVENT for `audience` (see the module docstring for what it says)."""
+def facts(appointment: Appointment, audience: Audience) -> tuple[str, ...]:
+    """Everything the event says about `appointment` for `audience` (see the module docstring),
+    as plain text: the same facts give the same event, so a feed's facts say whether it changed."""
     kind = appointment.get_kind_display()
     clinic = appointment.clinic
-    ev = Event()
-    ev.add("uid", uid(appointment))
-    ev.add("dtstamp", stamp)
-    ev.add("dtstart", appointment.start.astimezone(UTC))
-    ev.add("dtend", appointment.end.astimezone(UTC))
-    ev.add("status", "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED")
+    status = "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED"
     if audience == Audience.PATIENT:
-        ev.add("summary", f"{kind} at {clinic.name}")
         contact = f" on {clinic.phone}" if clinic.phone else ""
-        ev.add(
-            "description",
+        summary = f"{kind} at {clinic.name}"
+        description = (
             f"{kind} with {appointment.practitioner.display_name}.\n"
-            f"To change or cancel, contact {clinic.name}{contact}.",
+            f"To change or cancel, contact {clinic.name}{contact}."
         )
-        ev.add("location", place(appointment))
+        where = place(appointment)
     else:
-        ev.add("summary", f"{initials(appointment.patient)} · {kind}")
-        where = appointment.room.name if appointment.room else ""
-        ev.add("location", where or place(appointment))
+        summary, description = f"{initials(appointment.patient)} · {kind}", ""
+        where = (appointment.room.name if appointment.room else "") or place(appointment)
+    start = appointment.start.astimezone(UTC).isoformat()
+    end = appointment.end.astimezone(UTC).isoformat()
+    return (uid(appointment), start, end, status, summary, description, where)
+
+
+def event(appointment: Appointment, audience: Audience, *, stamp: datetime) -> Event:
+    """One appointment as a VEVENT for `audience`."""
+    return _event(facts(appointment, audience), stamp)
+
+
+def _event(said: tuple[str, ...], stamp: datetime) -> Event:
+    event_uid, start, end, status, summary, description, where = said
+    ev = Event()
+    ev.add("uid", event_uid)
+    ev.add("dtstamp", stamp)
+    ev.add("dtstart", datetime.fromisoformat(start))
+    ev.add("dtend", datetime.fromisoformat(end))
+    ev.add("status", status)
+    ev.add("summary", summary)
+    if description:
+        ev.add("description", description)
+    ev.add("location", where)
     return ev
 
 
+def fingerprint(name: str, events: Iterable[tuple[str, ...]]) -> str:
+    """The SHA-256 of a calendar's name and its events' facts (not of its bytes, which carry the
+    time it last changed)."""
+    digest = hashlib.sha256(name.encode())
+    for said in events:
+        digest.update(b"\x1e" + "\x1f".join(said).encode())
+    return digest.hexdigest()
+
+
 def calendar(
-    appointments: Iterable[Appointment],
+    appointments: Iterable[Appointment | tuple[str, ...]],
     audience: Audience,
     name: str,
     *,
     stamp: datetime | None = None,
 ) -> Calendar:
-    """A VCALENDAR (METHOD:PUBLISH) with one event per appointment; `stamp` (DTSTAMP) is now
+    """A VCALENDAR (METHOD:PUBLISH) with one event per appointment (or per appointment's
+    `facts`); `stamp` (DTSTAMP) is now
     unless given (a feed gives the time its events last changed, so the same events give the
     same bytes)."""
     cal = Calendar()
@@ -88,7 +114,8 @@ def calendar(
     cal.add("x-wr-calname", name)
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     for appointment in appointments:
-        cal.add_component(event(appointment, audience, stamp=stamp))
+        said = appointment if isinstance(appointment, tuple) else facts(appointment, audience)
+        cal.add_component(_event(said, stamp))
     return cal
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,7 +20,7 @@ from dermis.web.clinic.access import ANY_STAFF, actor_of, staff_required
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
-from dermis.web.clinic.models import Equipment, Room, StaffMember
+from dermis.web.clinic.models import Equipment, Room, StaffMember, TimeOff
 from dermis.web.clinic.scheduling import setup
 from dermis.web.clinic.scheduling.forms import (
     EquipmentForm,
@@ -39,18 +40,24 @@ def _people(request, bound: dict) -> list[dict]:
     me = request.staff
     now = timezone.now()
     people = []
-    for person in practitioners(me.clinic).prefetch_related("working_hours__location"):
+    locations = list(me.clinic.locations.all())
+    coming = Prefetch(
+        "time_off", TimeOff.objects.filter(end__gte=now).order_by("start"), to_attr="coming_off"
+    )
+    for person in practitioners(me.clinic).prefetch_related("working_hours__location", coming):
         row = {
             "staff": person,
             "hours": [
                 {"day": WEEKDAYS[h.weekday], "row": h}
                 for h in sorted(person.working_hours.all(), key=lambda h: (h.weekday, h.start))
             ],
-            "time_off": list(person.time_off.filter(end__gte=now).order_by("start")),
+            "time_off": person.coming_off,
             "can_add_off": me.is_admin or me.pk == person.pk,
         }
         if me.is_admin:
-            row["hours_form"] = bound.get(("hours", person.pk)) or HoursForm(staff=person)
+            row["hours_form"] = bound.get(("hours", person.pk)) or HoursForm(
+                staff=person, locations=locations
+            )
         if row["can_add_off"]:
             row["off_form"] = bound.get(("off", person.pk)) or TimeOffForm(staff=person)
         people.append(row)

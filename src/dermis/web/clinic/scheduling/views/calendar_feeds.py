@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -35,7 +36,7 @@ from dermis.web.clinic.scheduling import ical, setup
 
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=365)
-UNCHANGING = datetime(2000, 1, 1, tzinfo=UTC)
+FEED_CACHE_SECONDS = 24 * 3600
 
 
 def _clinic_feeds(request: HttpRequest) -> QuerySet[CalendarFeed]:
@@ -125,15 +126,18 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     else:
         audience, name = ical.Audience.PATIENT, f"{found.patient.clinic.name} appointments"
         appointments = appointments.filter(patient=found.patient)
-    appointments = list(appointments.order_by("start"))
-    # The events with a fixed DTSTAMP say whether anything changed since the last fetch.
-    events = ical.to_bytes(ical.calendar(appointments, audience, name, stamp=UNCHANGING))
-    changed_at = setup.note_feed_content(found, hashlib.sha256(events).hexdigest())
-    body = ical.to_bytes(ical.calendar(appointments, audience, name, stamp=changed_at))
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    events = [ical.facts(a, audience) for a in appointments.order_by("start")]
+    # What the events say tells whether anything changed since the last fetch; the calendar's
+    # bytes are built only when a client has not got them, and kept in the shared cache.
+    content = ical.fingerprint(name, events)
+    changed_at = setup.note_feed_content(found, content)
+    etag = f'"{hashlib.sha256(f"{content}{changed_at.isoformat()}".encode()).hexdigest()[:32]}"'
     response = get_conditional_response(
         request, etag=etag, last_modified=int(changed_at.timestamp())
-    ) or HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    ) or HttpResponse(
+        _body(f"dermis:ics:{found.pk}:{etag}", events, audience, name, changed_at),
+        content_type="text/calendar; charset=utf-8",
+    )
     response["ETag"] = etag
     response["Last-Modified"] = http_date(changed_at.timestamp())
     response["Content-Disposition"] = 'inline; filename="appointments.ics"'
@@ -141,6 +145,14 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _body(key: str, events, audience, name: str, changed_at: datetime) -> bytes:
+    body = cache.get(key)
+    if body is None:
+        body = ical.to_bytes(ical.calendar(events, audience, name, stamp=changed_at))
+        cache.set(key, body, FEED_CACHE_SECONDS)
+    return body
 
 
 urlpatterns = [
