@@ -94,7 +94,9 @@ def test_availability_and_recall_pages_are_accessible(page, world, plan):
     due_dates.refresh(world.nora)  # her plan (the `plan` fixture) was written directly
     login(page, "alice")
     page.goto("/schedule/availability/")
-    page.get_by_text("Change the weekly hours of Pat Practitioner").click()  # open the details
+    page.get_by_role("link", name="Change the weekly hours of Pat Practitioner").click()
+    page.wait_for_url(re.compile(r"\?edit=\d+"))  # one practitioner's hours form, opened
+    assert page.get_by_role("button", name="Save the hours of Pat Practitioner").is_visible()
     assert_no_serious_a11y(page, "availability")
     assert_fits_width(page)
     screenshot(page, "availability")

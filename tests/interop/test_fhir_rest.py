@@ -253,3 +253,34 @@ def test_a_search_page_costs_the_same_queries_however_many_it_holds(api_as, worl
     large, eight = cost()
     assert (two, eight) == (2, 8)
     assert large == small
+
+
+def test_a_patient_search_audits_every_patient_found_at_a_constant_cost(api_as, world):
+    """Each patient a search page shows gets a view event; 2 or 6 of them cost the same queries
+    (the events are chained and written together)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    pat = api_as("pat")
+    query = {"name": "walker"}
+    _get(pat.client, "Patient", data=query, headers=pat.headers)  # the token's first use
+
+    def cost() -> tuple[int, list[str]]:
+        before = AuditEvent.objects.count()
+        with CaptureQueriesContext(connection) as ctx:
+            body = _get(pat.client, "Patient", data=query, headers=pat.headers).json()
+        events = AuditEvent.objects.order_by("pk")[before:]
+        assert sorted(str(e.patient_id_ref) for e in events) == sorted(_ids(body))
+        saved = [q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+        return len(saved), _ids(body)
+
+    for i in range(2):
+        factories.patient(world.alice, given=f"Few{i}", family="Walker")
+    small, two = cost()
+    for i in range(4):
+        factories.patient(world.alice, given=f"More{i}", family="Walker")
+    large, six = cost()
+    assert (len(two), len(six)) == (2, 6)
+    assert large == small

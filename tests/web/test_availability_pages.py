@@ -34,13 +34,15 @@ def _week(prefix: str, days=range(5), start="09:00", end="17:00", location="") -
 def test_every_member_of_staff_sees_the_page_only_the_admin_gets_the_forms(world, client_as):
     WorkingHours.objects.create(staff=world.pat, weekday=0, start=time(9), end=time(13))
     for persona in ("alice", "pat", "fran"):
-        response = client_as(persona).get(PAGE)
+        response = client_as(persona).get(f"{PAGE}?edit={world.pat.pk}")
         assert response.status_code == 200, persona
         people = {row["staff"]: row for row in response.context["people"]}
         assert set(people) == {world.alice, world.pat}  # those who treat
         assert [h["day"] for h in people[world.pat]["hours"]] == ["Monday"]
         assert ("hours_form" in people[world.pat]) == (persona == "alice")
         assert ("room_form" in response.context) == (persona == "alice")
+    closed = client_as("alice").get(PAGE).context["people"]  # one form at a time, on asking
+    assert not any("hours_form" in row for row in closed)
     pat_view = client_as("pat").get(PAGE).context["people"]
     assert [("off_form" in row) for row in pat_view] == [False, True]  # alice, pat: own only
     other = client_as("oscar").get(PAGE)

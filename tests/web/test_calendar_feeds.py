@@ -206,3 +206,25 @@ def test_the_list_shows_your_feeds_and_an_admin_sees_the_clinics(world, client_a
     assert "Patient: Rhys Owen" in oscar_page and "Pat Practitioner" not in oscar_page
     assert pat_page.count("<h1") == 1
     assert 'aria-label="Revoke feed' in pat_page
+
+
+@pytest.mark.parametrize("audience", ["patient", "staff"])
+def test_a_feed_read_as_columns_says_what_the_appointment_says(world, audience):
+    """The feed reads appointments as one query's columns (`ROW_FIELDS`); emails build events from
+    the models. Both give the same event text, with and without a location or a room."""
+    from dermis.web.clinic.models import Room
+    from dermis.web.clinic.scheduling import ical
+
+    placed = _book(world, world.nora, world.pat, days=3, kind=Appointment.Kind.TREATMENT)
+    room = Room.objects.create(clinic=world.northgate, location=placed.location, name="Room 2")
+    Appointment.objects.filter(pk=placed.pk).update(room=room)
+    start = _at(5)
+    unplaced = book(world.nora, Booking(start, start + HOUR, world.pat))
+    assert unplaced.location is None
+    kind = ical.Audience(audience)
+    for appointment in (placed, unplaced):
+        model = Appointment.objects.get(pk=appointment.pk)
+        (row,) = Appointment.objects.filter(pk=appointment.pk).values(*ical.ROW_FIELDS)
+        assert ical.row_facts(row, kind) == ical.facts(model, kind)
+    said = ical.facts(Appointment.objects.get(pk=placed.pk), kind)
+    assert ("Room 2" in said[-1]) == (audience == "staff")  # rooms are internal

@@ -31,39 +31,78 @@ def uid(appointment: Appointment) -> str:
 
 
 def initials(patient: Patient) -> str:
-    parts = (patient.given_name, patient.family_name)
-    return " ".join(f"{p.strip()[0].upper()}." for p in parts if p.strip()) or "?"
+    return _initials(patient.given_name, patient.family_name)
+
+
+def _initials(given: str, family: str) -> str:
+    return " ".join(f"{p.strip()[0].upper()}." for p in (given, family) if p.strip()) or "?"
 
 
 def place(appointment: Appointment) -> str:
     """Where the appointment is: the clinic and its address (no room: rooms are internal)."""
-    loc = appointment.location
-    if loc is None:
-        clinic = appointment.clinic
-        return f"{clinic.name}, {clinic.town}"
-    return f"{appointment.clinic.name}, {loc.address}, {loc.town} {loc.postcode}"
+    return _place(_row(appointment))
+
+
+def _place(row: dict) -> str:
+    if row["location_id"] is None:
+        return f"{row['clinic__name']}, {row['clinic__town']}"
+    return (
+        f"{row['clinic__name']}, {row['location__address']}, "
+        f"{row['location__town']} {row['location__postcode']}"
+    )
+
+
+# What an event is made of, as one query's columns (a feed reads these, not whole models).
+ROW_FIELDS = (
+    "pk", "start", "end", "status", "kind", "clinic__name", "clinic__phone", "clinic__town",
+    "location_id", "location__address", "location__town", "location__postcode",
+    "practitioner__display_name", "patient__given_name", "patient__family_name", "room__name",
+)  # fmt: skip
+KINDS = dict(Appointment.Kind.choices)
+
+
+def _row(a: Appointment) -> dict:
+    clinic, loc = a.clinic, a.location
+    return {
+        "pk": a.pk, "start": a.start, "end": a.end, "status": a.status, "kind": a.kind,
+        "clinic__name": clinic.name, "clinic__phone": clinic.phone, "clinic__town": clinic.town,
+        "location_id": a.location_id,
+        "location__address": loc.address if loc else None,
+        "location__town": loc.town if loc else None,
+        "location__postcode": loc.postcode if loc else None,
+        "practitioner__display_name": a.practitioner.display_name,
+        "patient__given_name": a.patient.given_name,
+        "patient__family_name": a.patient.family_name,
+        "room__name": a.room.name if a.room else None,
+    }  # fmt: skip
 
 
 def facts(appointment: Appointment, audience: Audience) -> tuple[str, ...]:
     """Everything the event says about `appointment` for `audience` (see the module docstring),
     as plain text: the same facts give the same event, so a feed's facts say whether it changed."""
-    kind = appointment.get_kind_display()
-    clinic = appointment.clinic
-    status = "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED"
+    return row_facts(_row(appointment), audience)
+
+
+def row_facts(row: dict, audience: Audience) -> tuple[str, ...]:
+    """`facts` of an appointment read as `ROW_FIELDS` (`queryset.values(*ROW_FIELDS)`)."""
+    kind = str(KINDS.get(row["kind"], row["kind"]))
+    name = row["clinic__name"]
+    status = "CANCELLED" if row["status"] == "cancelled" else "CONFIRMED"
     if audience == Audience.PATIENT:
-        contact = f" on {clinic.phone}" if clinic.phone else ""
-        summary = f"{kind} at {clinic.name}"
+        contact = f" on {row['clinic__phone']}" if row["clinic__phone"] else ""
+        summary = f"{kind} at {name}"
         description = (
-            f"{kind} with {appointment.practitioner.display_name}.\n"
-            f"To change or cancel, contact {clinic.name}{contact}."
+            f"{kind} with {row['practitioner__display_name']}.\n"
+            f"To change or cancel, contact {name}{contact}."
         )
-        where = place(appointment)
+        where = _place(row)
     else:
-        summary, description = f"{initials(appointment.patient)} · {kind}", ""
-        where = (appointment.room.name if appointment.room else "") or place(appointment)
-    start = appointment.start.astimezone(UTC).isoformat()
-    end = appointment.end.astimezone(UTC).isoformat()
-    return (uid(appointment), start, end, status, summary, description, where)
+        who = _initials(row["patient__given_name"], row["patient__family_name"])
+        summary, description = f"{who} · {kind}", ""
+        where = row["room__name"] or _place(row)
+    start = row["start"].astimezone(UTC).isoformat()
+    end = row["end"].astimezone(UTC).isoformat()
+    return (f"appointment-{row['pk']}@dermis", start, end, status, summary, description, where)
 
 
 def event(appointment: Appointment, audience: Audience, *, stamp: datetime) -> Event:

@@ -20,7 +20,8 @@ from django.urls import re_path
 from dermis.web.api.auth import TokenAuth
 from dermis.web.api.errors import TokenRejected
 from dermis.web.clinic import clock
-from dermis.web.clinic.access import audit, staff_of
+from dermis.web.clinic.access import actor_of, audit, staff_of
+from dermis.web.clinic.audit import record_many
 from dermis.web.clinic.models import AuditEvent
 from dermis.web.fhir import export
 from dermis.web.fhir.rest import capability, r4
@@ -216,9 +217,9 @@ def search(request: HttpRequest, version: str, type_: str) -> HttpResponse:
     summary = f"fhir: search {type_} ({len(page)} of {total})"
     if len(patients) == 1:
         audit(request, AuditEvent.Action.VIEW, patient=patients.pop(), summary=summary)
-    else:
-        for patient in sorted(patients, key=lambda x: x.pk):
-            audit(request, AuditEvent.Action.VIEW, patient=patient, summary=summary)
+    elif patients:  # one event per patient, chained and written in one INSERT
+        ordered = sorted(patients, key=lambda x: x.pk)
+        record_many(actor_of(request), AuditEvent.Action.VIEW, ordered, summary=summary)
     body = _searchset(request, version, type_, query, total, resources, offset, count)
     return _response({k: v for k, v in body.items() if v is not None})
 

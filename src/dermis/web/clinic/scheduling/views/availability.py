@@ -38,6 +38,8 @@ from dermis.web.clinic.scheduling.views import series as scheduling_series
 
 def _people(request, bound: dict) -> list[dict]:
     me = request.staff
+    editing = request.GET.get("edit", "")
+    editing = int(editing) if editing.isdigit() else None
     now = timezone.now()
     people = []
     locations = list(me.clinic.locations.all())
@@ -54,7 +56,9 @@ def _people(request, bound: dict) -> list[dict]:
             "time_off": person.coming_off,
             "can_add_off": me.is_admin or me.pk == person.pk,
         }
-        if me.is_admin:
+        # An hours form is a week of fields: the admin opens one practitioner's at a time, so
+        # the page stays the same size whatever the number of practitioners.
+        if me.is_admin and (("hours", person.pk) in bound or editing == person.pk):
             row["hours_form"] = bound.get(("hours", person.pk)) or HoursForm(
                 staff=person, locations=locations
             )
