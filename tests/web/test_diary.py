@@ -158,3 +158,34 @@ def test_query_count_does_not_grow_with_the_appointments(world, day, client_as):
     many = _queries(client, day)
     assert Appointment.objects.count() == 22
     assert few == many
+
+
+def test_many_practitioners_are_shown_a_page_of_columns_at_a_time(world, day, client_as):
+    """Eight practitioners side by side, the next eight a link away: the page is one size (and
+    one number of queries) whatever the size of the clinic."""
+    from django.contrib.auth import get_user_model
+
+    from dermis.web.clinic.models import Role, StaffMember
+    from dermis.web.clinic.scheduling.diary import COLUMNS_PER_PAGE
+
+    client = client_as("fran")
+    client.get(reverse("diary"))
+    few = _queries(client, day)
+    for k in range(COLUMNS_PER_PAGE + 3):
+        StaffMember.objects.create(
+            user=get_user_model().objects.create(username=f"many-{k}"), clinic=world.northgate,
+            role=Role.PRACTITIONER, display_name=f"Zed {k:02d}",
+        )  # fmt: skip
+    many = _queries(client, day)
+    assert few == many
+    first = _diary(client, day)
+    titles = [c.title for c in first.context["diary"].days[0].columns]
+    assert len(titles) == COLUMNS_PER_PAGE
+    total = first.context["diary"].column_total
+    assert f"Practitioners 1–{COLUMNS_PER_PAGE} of {total}" in first.content.decode()
+    following = client.get(first.context["columns_nav"]["next"] and
+                           reverse("diary") + first.context["columns_nav"]["next"])  # fmt: skip
+    rest = [c.title for c in following.context["diary"].days[0].columns]
+    assert not set(rest) & set(titles)
+    assert len(titles) + len(rest) == total
+    assert following.context["columns_nav"]["next"] is False  # the last page

@@ -30,6 +30,7 @@ from dermis.web.clinic.scheduling.availability import clinic_zone, local_midnigh
 STEP = 15  # minutes a row stands for
 DEFAULT_HOURS = (time(8), time(18))
 SLOT_EVERY = 30  # minutes between the empty slots offered for booking
+COLUMNS_PER_PAGE = 8  # practitioners (or rooms) side by side; more are on the next page
 SHOWN = (
     "kind", "status", "modality", "start", "end", "room_id", "practitioner_id", "patient_id",
     "clinic_id", "patient__given_name", "patient__family_name",
@@ -82,6 +83,9 @@ class Diary:
     locations: list[Location]
     practitioners: list[StaffMember]
     appointment_count: int
+    column_page: int = 1  # which COLUMNS_PER_PAGE practitioners (or rooms) the page shows
+    column_pages: int = 1
+    column_total: int = 0
 
 
 def _minutes(t: time) -> int:
@@ -114,6 +118,13 @@ def _practitioners(clinic: Clinic, location: Location | None, only: int | None):
     return list(rows.order_by("display_name"))
 
 
+def _page_of(items: list, page: int) -> tuple[list, int, int]:
+    """The `page`th COLUMNS_PER_PAGE of `items` (1-based, kept in range), the page and the pages."""
+    pages = max(1, -(-len(items) // COLUMNS_PER_PAGE))
+    page = min(max(1, page), pages)
+    return items[(page - 1) * COLUMNS_PER_PAGE : page * COLUMNS_PER_PAGE], page, pages
+
+
 def build(
     clinic: Clinic,
     first: date,
@@ -122,12 +133,18 @@ def build(
     by: str = "practitioner",
     location: Location | None = None,
     practitioner: int | None = None,
+    columns_page: int = 1,
     now: datetime,
 ) -> Diary:
     days = [first + timedelta(days=i) for i in range(7 if view == "week" else 1)]
     start, end = local_midnight(days[0]), local_midnight(days[-1] + timedelta(days=1))
     locations = list(Location.objects.filter(clinic=clinic))
     staff = _practitioners(clinic, location, practitioner)
+    column_total = len(staff)
+    if by == "practitioner":
+        # A clinic of many practitioners is shown a page of columns at a time, so the page stays
+        # one size however large the clinic grows.
+        staff, columns_page, column_pages = _page_of(staff, columns_page)
     staff_ids = [s.pk for s in staff]
     appts = Appointment.objects.filter(clinic=clinic, start__lt=end, end__gt=start).exclude(
         status=Appointment.Status.CANCELLED
@@ -135,11 +152,15 @@ def build(
     if location is not None:
         appts = appts.filter(Q(location=location) | Q(location__isnull=True))
     rooms: list[Room] = []
+    last_page = True
     if by == "room":
         rooms = list(
             Room.objects.filter(clinic=clinic, **({"location": location} if location else {}))
         )
-        appts = appts.filter(Q(room__in=rooms) | Q(room__isnull=True))
+        column_total = len(rooms)
+        rooms, columns_page, column_pages = _page_of(rooms, columns_page)
+        last_page = columns_page == column_pages  # "No room" comes last
+        appts = appts.filter(Q(room__in=rooms) | (Q(room__isnull=True) if last_page else Q()))
     else:
         appts = appts.filter(practitioner_id__in=staff_ids)
     # Only what the grid shows: a busy week holds thousands of rows.
@@ -184,7 +205,7 @@ def build(
         heads = (
             [(s.pk, s.display_name) for s in staff]
             if by == "practitioner"
-            else [(r.pk, r.name) for r in rooms] + [(None, "No room")]
+            else [(r.pk, r.name) for r in rooms] + ([(None, "No room")] if last_page else [])
         )
         for i, (key, title) in enumerate(heads):
             col = Column(key, title, i + 2)
@@ -212,7 +233,7 @@ def build(
                         r, n = span(s, e, day)
                         col.away.append(Block(r, n, "Away"))
             columns.append(col)
-        if by == "room" and not columns[-1].appointments:
+        if by == "room" and last_page and not columns[-1].appointments:
             columns.pop()
         out_days.append(Day(day, why_closed, columns))
     times = [(((m - low) // STEP) + 1, f"{m // 60:02d}:00") for m in range(low, high, 60)]
@@ -227,6 +248,9 @@ def build(
         locations=locations,
         practitioners=staff,
         appointment_count=len(appts),
+        column_page=columns_page,
+        column_pages=column_pages,
+        column_total=column_total,
     )
 
 

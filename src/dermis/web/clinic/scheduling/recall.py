@@ -41,7 +41,7 @@ from dermis.web.clinic.scheduling import availability, series, services
 from dermis.web.clinic.scheduling.booking import Booking
 
 HORIZON_DAYS = 60  # maintenance due within this many days is listed (overdue always is)
-LIMIT = 100  # rows per section
+LIMIT = 50  # rows per section: the most urgent; a contact logged or a booking moves the next up
 SEARCH_DAYS = 182  # how far the one-click booking looks for a free slot
 AHEAD = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
 # Statuses of an appointment that still holds its time (compared as strings: "confirmed" is the

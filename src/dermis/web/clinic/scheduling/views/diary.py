@@ -47,6 +47,7 @@ def _params(request) -> dict:
         "by": by,
         "location": _int(q.get("location")),
         "practitioner": _int(q.get("practitioner")),
+        "cols": _int(q.get("cols")) or 1,
     }
 
 
@@ -73,6 +74,7 @@ def diary_page(request):
         by=p["by"],
         location=location,
         practitioner=p["practitioner"],
+        columns_page=p["cols"],
         now=now,
     )
     _link(d, p["location"], now)
@@ -84,8 +86,18 @@ def diary_page(request):
         "by": p["by"],
         "location": p["location"],
         "practitioner": p["practitioner"],
+        "cols": d.column_page if d.column_pages > 1 else None,
     }
     here = f"{reverse('diary')}?{_query(date=p['day'], **keep)}"
+    first_col = (d.column_page - 1) * diary.COLUMNS_PER_PAGE + 1
+    columns_nav = {
+        "shown": f"{first_col}–{first_col + len(d.days[0].columns if d.days else []) - 1}",
+        "of": d.column_total,
+        "previous": d.column_page > 1
+        and f"?{_query(date=p['day'], **{**keep, 'cols': d.column_page - 1})}",
+        "next": d.column_page < d.column_pages
+        and f"?{_query(date=p['day'], **{**keep, 'cols': d.column_page + 1})}",
+    }
     context = {
         "diary": d,
         "params": p,
@@ -96,6 +108,7 @@ def diary_page(request):
         "day_url": f"?{_query(date=p['day'], **{**keep, 'view': 'day'})}",
         "week_url": f"?{_query(date=p['day'], **{**keep, 'view': 'week'})}",
         "book_url": reverse("diary-book"),
+        "columns_nav": columns_nav if d.column_pages > 1 else None,
         "columns_class": f"cols-{max((len(x.columns) for x in d.days), default=1)}",
         "row_class": f"rows-{d.rows}",
     }
