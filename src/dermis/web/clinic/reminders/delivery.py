@@ -34,11 +34,13 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from dermis.web.clinic.models import ATTENDED_STATUSES, Reminder
+from dermis.web.clinic.portal.selectors import checkin_days
 from dermis.web.clinic.reminders.render import Message, render
 from dermis.web.clinic.reminders.services import (
-    CHECK_IN_DAYS,
+    CHECK_IN_KINDS,
     CONFIRM,
     UPCOMING,
+    check_in_day,
     message_id,
 )
 from dermis.web.clinic.reminders.sms import SMSError, get_sms_backend
@@ -89,11 +91,14 @@ def _instead(row: Reminder) -> tuple[str, str] | None:
     email = row.channel == Channel.EMAIL
     if not (patient.email_reminders if email else patient.sms_reminders):
         return Status.OPTED_OUT, ""
+    check_in = row.kind in CHECK_IN_KINDS
     if appt is not None and not row.key.startswith(CONFIRM):
         # Check-ins still go after the visit (booked or done); the rest only before it.
-        ok = (*UPCOMING, *ATTENDED_STATUSES) if row.kind in CHECK_IN_DAYS else UPCOMING
+        ok = (*UPCOMING, *ATTENDED_STATUSES) if check_in else UPCOMING
         if appt.status not in ok:
             return Status.CANCELLED, ""
+    if check_in and check_in_day(row) not in checkin_days(patient.clinic):
+        return Status.CANCELLED, "the clinic no longer asks for a check-in on that day"
     if not (patient.email if email else patient.phone):
         return Status.FAILED, "no e-mail address" if email else "no phone number"
     if not email and not settings.SMS_REMINDERS:
