@@ -22,7 +22,7 @@ from dermis.web.clinic.errors import ServiceError, conflict
 from dermis.web.clinic.models import CheckIn, Clinic, TreatmentSession
 from dermis.web.clinic.portal import selectors
 
-DEFAULT_PROMPT_DAYS = (1, 3)  # the days the portal asks for a check-in, unless the clinic chose
+# The days the portal asks for a check-in are the clinic's (`prompt_days`; 1 and 3 by default).
 FIRST_DAY = 1
 LAST_DAY = 14  # check-ins are taken up to two weeks after a session
 MAX_PROMPT_DAYS = 5
