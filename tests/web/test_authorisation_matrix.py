@@ -127,6 +127,7 @@ MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "reminder-send-again": ("POST", "reminder", {"alice", "fran"}),
     # the clinic admin
     "audit-log": ("GET", None, {"alice"}),
+    "portal-settings": ("GET", None, {"alice"}),
 }
 
 # URL keyword -> which record's id it takes, for each kind of record in MATRIX.

@@ -21,6 +21,7 @@ from dermis.web.clinic.portal.views import booking as portal_booking
 from dermis.web.clinic.portal.views import data as portal_data
 from dermis.web.clinic.portal.views import forecast as portal_forecast
 from dermis.web.clinic.portal.views import plan as portal_plan
+from dermis.web.clinic.portal.views import settings as portal_settings
 from dermis.web.clinic.portal.views import signin as portal_signin
 from dermis.web.clinic.reminders import views as reminder_views
 from dermis.web.clinic.scheduling.views import appointments, calendar_feeds, dashboard
@@ -59,6 +60,7 @@ urlpatterns = [
     *calendar_feeds.urlpatterns,
     *scheduling.urlpatterns,
     *portal_signin.urlpatterns,
+    *portal_settings.urlpatterns,
     *portal_booking.urlpatterns,
     *portal_aftercare.urlpatterns,
     *portal_athome.urlpatterns,

@@ -15,12 +15,16 @@ from dermis.web.clinic import clock
 from dermis.web.clinic.models import AuditEvent, PortalLink, PortalSettings
 from dermis.web.clinic.portal import signin
 from dermis.web.clinic.portal.views import signin as signin_views
+from dermis.web.clinic.reminders import delivery
 
-LINK = re.compile(r"http://testserver(/my/sign-in/[^/\s]+/)")
+LINK = re.compile(r"https?://[^/\s]+(/my/sign-in/[^/\s]+/)")
 
 
 def ask(client: Client, email: str, ip: str = "203.0.113.5"):
-    return client.post(reverse("portal-sign-in"), {"email": email}, REMOTE_ADDR=ip)
+    """Ask for a link, then run a worker round (the request only queues the email)."""
+    response = client.post(reverse("portal-sign-in"), {"email": email}, REMOTE_ADDR=ip)
+    delivery.run_round()
+    return response
 
 
 def link_in_mail() -> str:

@@ -9,6 +9,10 @@ from django.db import models
 from dermis.web.clinic import clock
 
 
+def default_checkin_days() -> list[int]:
+    return [1, 3]
+
+
 class PortalSettings(models.Model):
     """A clinic's portal choices. A clinic without a row has the portal on, with the defaults."""
 
@@ -21,6 +25,10 @@ class PortalSettings(models.Model):
     )
     out_of_hours_advice = models.TextField(
         blank=True, help_text="what a patient with a warning sign should do when the clinic is shut"
+    )
+    checkin_days = models.JSONField(
+        default=default_checkin_days,
+        help_text="days after a session on which patients are asked to check in (1-14)",
     )
 
     def __str__(self) -> str:

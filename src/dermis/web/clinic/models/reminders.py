@@ -19,9 +19,11 @@ class Reminder(models.Model):
         PRECARE = "precare", "Pre-care instructions"
         AFTERCARE_DAY1 = "aftercare_day1", "Aftercare check-in, day 1"
         AFTERCARE_DAY3 = "aftercare_day3", "Aftercare check-in, day 3"
+        AFTERCARE_DAY = "aftercare_day", "Aftercare check-in, a day the clinic chose"
         RECALL = "recall", "Maintenance recall"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist: a slot offered"
         WAITLIST_GONE = "waitlist_gone", "Waitlist: the slot has gone"
+        PORTAL_LINK = "portal_link", "Portal sign-in link"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"

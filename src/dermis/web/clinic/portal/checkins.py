@@ -20,9 +20,12 @@ from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.charting import photos
 from dermis.web.clinic.errors import ServiceError, conflict
 from dermis.web.clinic.models import CheckIn, Clinic, TreatmentSession
+from dermis.web.clinic.portal import selectors
 
-PROMPT_DAYS = (1, 3)  # the days the portal asks for a check-in
+# The days the portal asks for a check-in are the clinic's (`prompt_days`; 1 and 3 by default).
+FIRST_DAY = 1
 LAST_DAY = 14  # check-ins are taken up to two weeks after a session
+MAX_PROMPT_DAYS = 5
 LOOKS = {
     "as_expected": "Pink or red, like mild sunburn",
     "better": "Almost back to normal",
@@ -58,6 +61,15 @@ PGIC = {
 
 def day_of(session: TreatmentSession) -> int:
     return (clock.today() - timezone.localtime(session.performed_at).date()).days
+
+
+def prompt_days(clinic: Clinic) -> tuple[int, ...]:
+    """The days after a session on which `clinic` asks for a check-in (portal and messages)."""
+    return selectors.checkin_days(clinic)
+
+
+def is_prompt_day(session: TreatmentSession) -> bool:
+    return check_ins_open(session) and day_of(session) in prompt_days(session.patient.clinic)
 
 
 def check_ins_open(session: TreatmentSession) -> bool:

@@ -22,3 +22,8 @@ def portal_enabled(clinic: Clinic) -> bool:
 
 def out_of_hours(clinic: Clinic) -> str:
     return settings_of(clinic).out_of_hours_advice or DEFAULT_OUT_OF_HOURS
+
+
+def checkin_days(clinic: Clinic) -> tuple[int, ...]:
+    """The days after a session on which the clinic asks its patients to check in, in order."""
+    return tuple(sorted(settings_of(clinic).checkin_days))

@@ -3,7 +3,8 @@
 A link carries a random token; only its SHA-256 is stored. It works once, for 15 minutes, and
 only while the clinic has the portal on. Requests are limited per address and per client IP
 (both kept as SHA-256 only). An unknown address gets the same answer, after the same time, as
-a known one: the view pads every request to `PORTAL_SIGN_IN_SECONDS`.
+a known one: the request only queues the email on the outbox (`dermis worker` sends it, like the
+reminders), and the view pads every request to `PORTAL_SIGN_IN_SECONDS`.
 """
 
 from __future__ import annotations
@@ -13,22 +14,25 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.crypto import get_random_string
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.errors import ServiceError
-from dermis.web.clinic.models import Patient, PortalLink, PortalThrottle
+from dermis.web.clinic.models import Patient, PortalLink, PortalThrottle, Reminder
 from dermis.web.clinic.portal.selectors import portal_enabled
+from dermis.web.clinic.reminders.render import Message
 
 LINK_MINUTES = 15
 WINDOW = timedelta(minutes=15)
 PER_ADDRESS = 3
 PER_IP = 10
 SESSION_KEY = "portal_patient_id"
+KEY_PREFIX = "portal-link:"
 
 
 def sha256(text: str) -> str:
@@ -85,33 +89,61 @@ def issue_link(patient: Patient, now: datetime) -> str:
     return token
 
 
-def request_link(email: str, *, ip: str | None, link_for, path: str = "") -> int:
-    """Email a sign-in link for every portal record with this address; returns how many (for
-    tests only: the page says the same thing whatever the number). `link_for(token)` builds the
-    absolute URL. 429 when rate-limited; 422 when the address is not an address."""
+def request_link(email: str, *, ip: str | None, path: str = "") -> int:
+    """Queue a sign-in email for every portal record with this address; returns how many (for
+    tests only: the page says the same thing whatever the number). 429 when rate-limited; 422
+    when the address is not an address.
+
+    Nothing is sent here: a known address costs the request one outbox row, so it answers as
+    quickly as an unknown one however slow the mail server is. The worker issues the token and
+    sends the email (`link_message`)."""
     email = normalised(email)
     if "@" not in email or len(email) > 254:
         raise ServiceError("email", "enter the email address you gave the clinic")
     now = clock.now()
     _check_rate(email, ip, now)
-    sent = 0
+    queued = 0
     for patient in patients_with(email):
         with transaction.atomic():
-            token = issue_link(patient, now)
+            row = Reminder.objects.create(
+                key=f"{KEY_PREFIX}{patient.pk}:{get_random_string(24)}:email",
+                patient=patient,
+                kind=Reminder.Kind.PORTAL_LINK,
+                channel=Reminder.Channel.EMAIL,
+                due_at=now,
+                next_try_at=now,
+            )
             actor = Actor.public(patient.clinic, path=path, ip_address=ip)
-            record(actor, Action.CREATE, patient, summary="portal sign-in link sent")
-        body = render_to_string(
-            "clinic/portal/email/sign_in.txt",
-            {"clinic": patient.clinic, "url": link_for(token), "minutes": LINK_MINUTES},
-        )
-        EmailMessage(
-            f"Your sign-in link for {patient.clinic.name}",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [patient.email],
-        ).send(fail_silently=True)
-        sent += 1
-    return sent
+            record(actor, Action.CREATE, patient, summary=f"portal sign-in link queued ({row.pk})")
+        queued += 1
+    return queued
+
+
+def link_instead(row: Reminder) -> tuple[str, str] | None:
+    """(status, reason) when a queued sign-in email must not be sent now; None to send it.
+    A request older than the link's lifetime is dropped: the patient has asked again or given up.
+    The patient's choice about reminders does not apply: they asked for this email."""
+    Status = Reminder.Status
+    if row.created_at <= clock.now() - timedelta(minutes=LINK_MINUTES):
+        return Status.CANCELLED, "the request is more than 15 minutes old"
+    if not portal_enabled(row.patient.clinic):
+        return Status.CANCELLED, "the portal is off"
+    if not row.patient.email:
+        return Status.FAILED, "no e-mail address"
+    return None
+
+
+def link_message(row: Reminder) -> Message:
+    """A new link for the row's patient (its hash stored) and the email that carries it. Each
+    attempt issues its own link: a token exists in clear only in the message sent."""
+    patient = row.patient
+    token = issue_link(patient, clock.now())
+    url = settings.SITE_URL + reverse("portal-sign-in-link", args=[token])
+    body = render_to_string(
+        "clinic/portal/email/sign_in.txt",
+        {"clinic": patient.clinic, "url": url, "minutes": LINK_MINUTES},
+    )
+    return Message(f"Your sign-in link for {patient.clinic.name}", body)
 
 
 def redeem(token: str, *, ip: str | None = None, path: str = "") -> Patient:

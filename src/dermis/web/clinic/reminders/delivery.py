@@ -34,11 +34,14 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from dermis.web.clinic.models import ATTENDED_STATUSES, Reminder
+from dermis.web.clinic.portal import signin
+from dermis.web.clinic.portal.selectors import checkin_days
 from dermis.web.clinic.reminders.render import Message, render
 from dermis.web.clinic.reminders.services import (
-    CHECK_IN_DAYS,
+    CHECK_IN_KINDS,
     CONFIRM,
     UPCOMING,
+    check_in_day,
     message_id,
 )
 from dermis.web.clinic.reminders.sms import SMSError, get_sms_backend
@@ -85,15 +88,20 @@ def claim(*, now: datetime | None = None, batch: int = BATCH, ids=None) -> Claim
 
 def _instead(row: Reminder) -> tuple[str, str] | None:
     """(status, reason) when the row must not be sent now; None to send it."""
+    if row.kind == Reminder.Kind.PORTAL_LINK:
+        return signin.link_instead(row)
     patient, appt = row.patient, row.appointment
     email = row.channel == Channel.EMAIL
     if not (patient.email_reminders if email else patient.sms_reminders):
         return Status.OPTED_OUT, ""
+    check_in = row.kind in CHECK_IN_KINDS
     if appt is not None and not row.key.startswith(CONFIRM):
         # Check-ins still go after the visit (booked or done); the rest only before it.
-        ok = (*UPCOMING, *ATTENDED_STATUSES) if row.kind in CHECK_IN_DAYS else UPCOMING
+        ok = (*UPCOMING, *ATTENDED_STATUSES) if check_in else UPCOMING
         if appt.status not in ok:
             return Status.CANCELLED, ""
+    if check_in and check_in_day(row) not in checkin_days(patient.clinic):
+        return Status.CANCELLED, "the clinic no longer asks for a check-in on that day"
     if not (patient.email if email else patient.phone):
         return Status.FAILED, "no e-mail address" if email else "no phone number"
     if not email and not settings.SMS_REMINDERS:
@@ -145,6 +153,12 @@ def _send(row: Reminder, message: Message) -> str:
     return mid
 
 
+def _message(row: Reminder) -> Message | None:
+    if row.kind == Reminder.Kind.PORTAL_LINK:
+        return signin.link_message(row)
+    return render(row)
+
+
 def retry_at(attempts: int, now: datetime) -> datetime:
     return now + RETRY_AFTER * 2 ** (attempts - 1)
 
@@ -179,7 +193,7 @@ def process(pk: int, token: str) -> str:
     now = timezone.now()
     try:
         instead = _instead(row)
-        message = None if instead else render(row)
+        message = None if instead else _message(row)
         if instead or message is None:
             status, reason = instead or (Status.CANCELLED, "")
             _record(row, token, status=status, last_error=reason, next_try_at=None)

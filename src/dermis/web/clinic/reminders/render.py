@@ -19,7 +19,13 @@ from dermis.web.clinic.core_inputs import (
     latest_consultation,
 )
 from dermis.web.clinic.models import Appointment, Reminder, TreatmentSession, WaitlistOffer
-from dermis.web.clinic.reminders.services import CHECK_IN_DAYS, CONFIRM, UPCOMING, precare_items
+from dermis.web.clinic.reminders.services import (
+    CHECK_IN_KINDS,
+    CONFIRM,
+    UPCOMING,
+    check_in_day,
+    precare_items,
+)
 from dermis.web.clinic.scheduling import ical
 
 Kind, Channel = Reminder.Kind, Reminder.Channel
@@ -102,6 +108,7 @@ def _subject(name: str, reminder: Reminder) -> str:
         Kind.PRECARE: f"Before your appointment on {when}: what to stop and when",
         Kind.AFTERCARE_DAY1: f"{clinic}: how is your skin today?",
         Kind.AFTERCARE_DAY3: f"{clinic}: checking in, three days on",
+        Kind.AFTERCARE_DAY: f"{clinic}: checking in after your treatment",
         Kind.RECALL: f"{clinic}: time to book your maintenance session",
         Kind.WAITLIST_OFFER: f"{clinic}: an earlier appointment is free",
         Kind.WAITLIST_GONE: f"{clinic}: the earlier appointment has been taken",
@@ -132,8 +139,9 @@ def render(reminder: Reminder) -> Message | None:
         today = timezone.localdate()
         items = precare_items(appt)
         ctx["precare"] = [{"item": i, "now": i.from_date <= today} for i in items]
-    elif name in CHECK_IN_DAYS and appt is not None:
-        ctx.update(day=CHECK_IN_DAYS[name], check_in=_check_in(appt, CHECK_IN_DAYS[name]))
+    elif name in CHECK_IN_KINDS and appt is not None:
+        day = check_in_day(reminder)
+        ctx.update(day=day, check_in=_check_in(appt, day))
     if reminder.channel == Channel.SMS:
         return Message("", render_to_string(f"clinic/email/sms/{name}.txt", ctx).strip())
     body = render_to_string(f"clinic/email/{name}.txt", ctx)

@@ -36,6 +36,7 @@ from dermis.web.clinic.core_inputs import (
 )
 from dermis.web.clinic.errors import conflict
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, Patient, Reminder
+from dermis.web.clinic.portal.selectors import checkin_days
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,11 @@ Kind, Channel, Status = Reminder.Kind, Reminder.Channel, Reminder.Status
 # Messaging policy from the issue (not clinical rules): when each message goes out.
 APPOINTMENT_LEAD = timedelta(hours=48)
 MIN_PRECARE_LEAD_DAYS = 2
+# Check-ins go on the days the clinic chose (portal settings; days 1 and 3 unless it chose
+# others). Days 1 and 3 keep kinds of their own; any other day is AFTERCARE_DAY, its day in the key.
 CHECK_IN_DAYS = {Kind.AFTERCARE_DAY1: 1, Kind.AFTERCARE_DAY3: 3}
+CHECK_IN_KINDS = (Kind.AFTERCARE_DAY1, Kind.AFTERCARE_DAY3, Kind.AFTERCARE_DAY)
+CHECK_IN_LABEL = "aftercare_day"
 SEND_TIME = time(10, 0)  # check-ins, pre-care and recalls: mid-morning, clinic time
 # Rows planning may still change; sent and failed rows are history.
 REPLANNABLE = (Status.PENDING, Status.CANCELLED, Status.OPTED_OUT)
@@ -133,17 +138,31 @@ def _precare_due(appointment: Appointment, items: tuple, now: datetime) -> datet
     )
 
 
-def _schedule(appointment: Appointment, now: datetime) -> dict[str, datetime]:
-    due = {Kind.APPOINTMENT: appointment.start - APPOINTMENT_LEAD}
+def check_in_kind(day: int) -> str:
+    return next((k for k, d in CHECK_IN_DAYS.items() if d == day), Kind.AFTERCARE_DAY)
+
+
+def check_in_day(reminder: Reminder) -> int:
+    """The day after the session that a check-in message is for (key "appt:<pk>:<label>:<ch>",
+    the label "aftercare_day<N>")."""
+    if reminder.kind in CHECK_IN_DAYS:
+        return CHECK_IN_DAYS[reminder.kind]
+    return int(reminder.key.split(":")[2].removeprefix(CHECK_IN_LABEL))
+
+
+def _schedule(appointment: Appointment, now: datetime) -> dict[str, tuple[str, datetime]]:
+    """label (the kind, or "aftercare_day<N>" for a check-in) -> (kind, when it is due)."""
+    due = {Kind.APPOINTMENT: (Kind.APPOINTMENT, appointment.start - APPOINTMENT_LEAD)}
     if appointment.kind == Appointment.Kind.TREATMENT:
         if (items := precare_items(appointment)) and (
             when := _precare_due(appointment, items, now)
         ):
-            due[Kind.PRECARE] = when
+            due[Kind.PRECARE] = (Kind.PRECARE, when)
         day = timezone.localtime(appointment.start).date()
-        for kind, days in CHECK_IN_DAYS.items():
-            due[kind] = at_clinic_time(day + timedelta(days=days))
-    return {kind: when for kind, when in due.items() if when > now}
+        for days in checkin_days(appointment.clinic):
+            when = at_clinic_time(day + timedelta(days=days))
+            due[f"{CHECK_IN_LABEL}{days}"] = (check_in_kind(days), when)
+    return {label: (kind, when) for label, (kind, when) in due.items() if when > now}
 
 
 def plan_for_appointment(appointment: Appointment) -> list[Reminder]:
@@ -155,9 +174,9 @@ def plan_for_appointment(appointment: Appointment) -> list[Reminder]:
     now, patient = timezone.now(), appointment.patient
     wanted: dict[str, tuple[dict, str]] = {}
     if appointment.status in UPCOMING:
-        for kind, due_at in _schedule(appointment, now).items():
+        for label, (kind, due_at) in _schedule(appointment, now).items():
             for channel, accepted in channels(patient):
-                key = f"appt:{appointment.pk}:{kind}:{channel}"
+                key = f"appt:{appointment.pk}:{label}:{channel}"
                 fields = {"patient": patient, "appointment": appointment, "kind": kind}
                 fields.update(channel=channel, due_at=due_at)
                 wanted[key] = (fields, Status.PENDING if accepted else Status.OPTED_OUT)

@@ -107,7 +107,7 @@ def aftercare(request, pk: int):
             "session": session,
             "day": checkins.day_of(session),
             "check_in_open": checkins.check_ins_open(session),
-            "prompt": checkins.day_of(session) in checkins.PROMPT_DAYS,
+            "prompt": checkins.is_prompt_day(session),
             "check_ins": session.check_ins.all(),
         },
     )

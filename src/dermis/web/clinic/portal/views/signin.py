@@ -7,7 +7,7 @@ import time
 from django import forms
 from django.conf import settings
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.views.decorators.http import require_POST
 
 from dermis.web.clinic.access import client_ip
@@ -41,12 +41,7 @@ def request_link(request):
         if form.is_valid():
             try:
                 signin.request_link(
-                    form.cleaned_data["email"],
-                    ip=client_ip(request),
-                    link_for=lambda t: request.build_absolute_uri(
-                        reverse("portal-sign-in-link", args=[t])
-                    ),
-                    path=request.path,
+                    form.cleaned_data["email"], ip=client_ip(request), path=request.path
                 )
             except ServiceError as err:
                 show(form, err)
