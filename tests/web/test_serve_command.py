@@ -70,6 +70,27 @@ def test_serve_answers_healthz_on_a_fresh_database(clean_env, tmp_path):
     assert "Applying auth.0001_initial... OK" in output
     # It says which server it runs: not the production one.
     assert "serving with Django's development server" in output and "not for production" in output
+    # The worker runs beside it (sign-in links, reminders, background tasks) and stops with it.
+    assert "running `dermis worker` beside it" in output
+    assert not _processes_with(f"{tmp_path}", "worker")
+
+
+def _processes_with(*words: str) -> list[str]:
+    """Command lines of running processes whose environment or arguments hold every word."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            seen = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if all(w.encode() in seen for w in words):
+            found.append(seen.split(b"\0")[0].decode(errors="replace"))
+    return found
 
 
 DEMO_PASSWORD = "demo-serve-password-57"

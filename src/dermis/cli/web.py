@@ -63,6 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do not apply migrations first (several web machines: migrate once, by hand)",
     )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="development server only: do not run `dermis worker` beside it (the worker sends "
+        "sign-in links, reminders and offers, and runs background tasks)",
+    )
     serve.set_defaults(func=serve_command)
 
 
@@ -117,9 +123,34 @@ def serve_command(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    # `insecure_serving` lets the development server serve the admin's CSS with DEBUG off.
-    call_command("runserver", address, use_reloader=False, use_ipv6=ipv6, insecure_serving=True)
+    worker = None if getattr(args, "no_worker", False) else _start_worker()
+    try:
+        # `insecure_serving` lets the development server serve the admin's CSS with DEBUG off.
+        call_command("runserver", address, use_reloader=False, use_ipv6=ipv6, insecure_serving=True)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
     return 0
+
+
+def _start_worker():
+    """`dermis worker` beside the development server, so a sign-in link, a reminder or a
+    background task is handled as in production; it stops with the server (on Linux even if the
+    server is killed)."""
+    import subprocess
+
+    def stop_with_parent() -> None:
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    print("dermis: running `dermis worker` beside it (--no-worker: do not)", file=sys.stderr)
+    return subprocess.Popen([sys.executable, "-m", "dermis", "worker"], preexec_fn=stop_with_parent)
 
 
 def _exec_gunicorn(address: str) -> int:
