@@ -165,3 +165,16 @@ class SlotForm(forms.Form):
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = list(choices)
+
+
+class PractitionerChoice(forms.Form):
+    """On a location's booking page: whose free times to show."""
+
+    practitioner = forms.ChoiceField(label="Practitioner", required=False)
+
+    def __init__(self, *args, practitioners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].choices = [
+            ("", "Any practitioner"),
+            *((str(p.pk), p.display_name) for p in practitioners),
+        ]
