@@ -160,7 +160,13 @@ class DetailsForm(forms.Form):
 
 
 class SlotForm(forms.Form):
-    slot = forms.ChoiceField(label="Choose a time", widget=forms.RadioSelect)
+    slot = forms.ChoiceField(
+        label="Choose a time",
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": "That time is no longer free: choose one of the times shown."
+        },
+    )
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
