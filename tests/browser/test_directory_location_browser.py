@@ -51,7 +51,7 @@ def test_from_the_directory_to_a_consultation_at_a_location(page, world, viewpor
 
     page.get_by_role("link", name="Book a consultation").click()
     page.wait_for_url(re.compile(r"/my/book/location/\d+/$"))
-    page.get_by_label("Practitioner").select_option(label="Pat Practitioner")
+    page.get_by_label("Practitioner", exact=True).select_option(label="Pat Practitioner")
     page.get_by_role("button", name="Show their times").click()
     page.wait_for_url(re.compile(r"/my/book/location/\d+/\?practitioner=\d+$"))
     check(page, "portal-book-location")
