@@ -119,7 +119,7 @@ def public_location_ids(people=None) -> set[int]:
 
 
 def listed_at(location: Location) -> list[StaffMember]:
-    """The listed practitioners who work at `location` (none when its clinic's portal is off)."""
+    """The listed practitioners who work at `location`."""
     people = listed().filter(clinic_id=location.clinic_id)
     return [p for p in people if works_at(p, location)]
 
