@@ -31,6 +31,7 @@ PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "portal-sign-out": ("POST", None, EVERYONE),
     "portal-home": ("GET", None, PATIENTS),
     "portal-book": ("GET", "listed", EVERYONE),
+    "portal-book-location": ("GET", "location", EVERYONE),
     "portal-booked": ("GET", None, PATIENTS),
     "portal-aftercare-list": ("GET", None, PATIENTS),
     "portal-aftercare": ("GET", "session", OWN),
@@ -64,6 +65,7 @@ def records(world, settings, tmp_path):
     return {
         "token": "not-a-real-token",
         "listed": world.pat,
+        "location": world.northgate.locations.get(),
         "session": session,
         "appointment": appointment,
     }

@@ -12,7 +12,15 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from dermis.web.clinic.directory.selectors import listed, matches_place, places, treatment_names
+from dermis.web.clinic import clock
+from dermis.web.clinic.directory.selectors import (
+    listed,
+    location_page,
+    matches_place,
+    places,
+    public_location_ids,
+    treatment_names,
+)
 from dermis.web.clinic.models import MODALITIES
 from dermis.web.clinic.portal.selectors import portal_enabled
 
@@ -31,6 +39,7 @@ class DirectoryFilter(forms.Form):
 def directory(request) -> HttpResponse:
     form = DirectoryFilter(request.GET or None)
     people = list(listed())
+    public = public_location_ids(people)
     if form.is_valid():
         treatment, where = form.cleaned_data["treatment"], form.cleaned_data["where"].strip()
         if treatment:
@@ -42,7 +51,12 @@ def directory(request) -> HttpResponse:
     return render(
         request,
         "clinic/directory/directory.html",
-        {"form": form, "entries": entries, "filtered": form.is_bound and form.is_valid()},
+        {
+            "form": form,
+            "entries": entries,
+            "filtered": form.is_bound and form.is_valid(),
+            "public": public,
+        },
     )
 
 
@@ -59,11 +73,21 @@ def practitioner(request, pk: int) -> HttpResponse:
             "places": places(staff),
             "treatments": treatment_names(staff),
             "bookable": portal_enabled(staff.clinic),
+            "public": public_location_ids([staff]),
         },
     )
+
+
+@require_safe
+def location(request, pk: int) -> HttpResponse:
+    found = location_page(pk, clock.today())
+    if found is None:
+        raise Http404("no public page")
+    return render(request, "clinic/directory/location.html", {"page": found})
 
 
 urlpatterns = [
     path("directory/", directory, name="directory"),
     path("directory/<int:pk>/", practitioner, name="directory-practitioner"),
+    path("directory/locations/<int:pk>/", location, name="directory-location"),
 ]

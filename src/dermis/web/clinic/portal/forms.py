@@ -160,8 +160,27 @@ class DetailsForm(forms.Form):
 
 
 class SlotForm(forms.Form):
-    slot = forms.ChoiceField(label="Choose a time", widget=forms.RadioSelect)
+    slot = forms.ChoiceField(
+        label="Choose a time",
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": "That time is no longer free: choose one of the times shown."
+        },
+    )
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = list(choices)
+
+
+class PractitionerChoice(forms.Form):
+    """On a location's booking page: whose free times to show."""
+
+    practitioner = forms.ChoiceField(label="Practitioner", required=False)
+
+    def __init__(self, *args, practitioners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].choices = [
+            ("", "Any practitioner"),
+            *((str(p.pk), p.display_name) for p in practitioners),
+        ]
