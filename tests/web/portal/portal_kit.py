@@ -23,6 +23,7 @@ NO = {
         "hypertrophic_scar_history",
         "herpes_simplex_history",
         "rosacea",
+        "telangiectasia",
     )
 }
 ANSWERS = {**NO, "isotretinoin": "never", "diabetes": "none"}

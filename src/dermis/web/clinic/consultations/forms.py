@@ -15,11 +15,12 @@ from pydantic import ValidationError
 from dermis.core import patient as cp
 from dermis.core.adjust import Change
 from dermis.core.errors import InputError
+from dermis.core.intake_questions import asked
 from dermis.core.knowledge.schema import KnowledgeBase
+from dermis.web.clinic.consultations.intake_fields import intake_of, question_form, sections
 from dermis.web.clinic.consultations.services import decode_signature
 from dermis.web.clinic.patients.forms import DateInput, ErrorSummaryMixin
 
-YES_NO = {"required": False}
 PHOTOTYPES = [
     ("I", "I: always burns, never tans"),
     ("II", "II: usually burns, tans with difficulty"),
@@ -58,79 +59,9 @@ def _area_choices(kb: KnowledgeBase) -> list[tuple[str, str]]:
     return [(key, area.name) for key, area in kb.areas.items()]
 
 
-class ConsultationForm(ErrorSummaryMixin, forms.Form):
-    # Health and medicines
-    medical_history = forms.CharField(
-        label="Medical history",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One condition per line.",
-    )
-    medications = forms.CharField(
-        label="Medicines and supplements",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line.",
-    )
-    allergies = forms.CharField(
-        label="Allergies",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line: medicines, numbing creams, metals (nickel, gold...), latex.",
-    )
-    anticoagulants = forms.BooleanField(label="Takes blood thinners (anticoagulants)", **YES_NO)
-    immunosuppressed = forms.BooleanField(
-        label="Immune system weakened by illness or medicines", **YES_NO
-    )
-    diabetes = forms.ChoiceField(
-        label="Diabetes",
-        choices=[
-            ("none", "No diabetes"),
-            ("controlled", "Well controlled"),
-            ("uncontrolled", "Not well controlled"),
-        ],
-    )
-    isotretinoin_current = forms.BooleanField(
-        label="Taking isotretinoin (Roaccutane) now", **YES_NO
-    )
-    isotretinoin_last_dose = forms.DateField(
-        label="Last dose of isotretinoin (Roaccutane)",
-        required=False,
-        widget=DateInput(),
-        help_text="Leave empty if never taken.",
-    )
-    metal_allergy = forms.BooleanField(label="Allergic to nickel or other metals", **YES_NO)
-    # Pregnancy
-    pregnant = forms.BooleanField(label="Pregnant", **YES_NO)
-    breastfeeding = forms.BooleanField(label="Breastfeeding", **YES_NO)
-    # Skin history
-    keloid_history = forms.BooleanField(label="Has had keloid scars", **YES_NO)
-    hypertrophic_scar_history = forms.BooleanField(
-        label="Has had raised (hypertrophic) scars", **YES_NO
-    )
-    herpes_simplex_history = forms.BooleanField(label="Gets cold sores (herpes simplex)", **YES_NO)
-    rosacea = forms.BooleanField(label="Has rosacea", **YES_NO)
-    telangiectasia = forms.BooleanField(label="Has visible thread veins (telangiectasia)", **YES_NO)
-    recent_tan_or_sunburn = forms.DateField(
-        label="Most recent tan or sunburn on the areas to treat",
-        required=False,
-        widget=DateInput(),
-        help_text="Leave empty if none recently.",
-    )
-    # Today, in the treatment areas
-    active_infection_areas = forms.MultipleChoiceField(
-        label="Areas with an active skin infection (cold sore, warts, impetigo...)",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    active_acne_areas = forms.MultipleChoiceField(
-        label="Areas with active acne spots", required=False, widget=forms.CheckboxSelectMultiple
-    )
-    active_herpes_areas = forms.MultipleChoiceField(
-        label="Areas with an active cold sore today",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+class ConsultationForm(ErrorSummaryMixin, question_form("clinic", "ClinicQuestions")):
+    """The health questions as the practitioner asks them, then the skin assessment."""
+
     # Skin type and assessment
     fitzpatrick = forms.ChoiceField(
         label="Fitzpatrick skin type", choices=PHOTOTYPES, widget=forms.RadioSelect
@@ -160,8 +91,12 @@ class ConsultationForm(ErrorSummaryMixin, forms.Form):
 
     def __init__(self, *args, kb: KnowledgeBase, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("active_infection_areas", "active_acne_areas", "active_herpes_areas"):
-            self.fields[name].choices = _area_choices(kb)
+        for q in asked("clinic"):
+            if q.kind == "areas":
+                self.fields[q.name].choices = _area_choices(kb)
+
+    def question_sections(self) -> list[dict]:
+        return sections(self, "clinic")
 
 
 class ProcedureForm(forms.Form):
@@ -258,15 +193,7 @@ class ConsultationForms:
             if form.filled:
                 self._rows["concerns"].append(i)
                 concerns.append({k: form.cleaned_data[k] for k in ("area", "concern", "severity")})
-        intake_fields = set(cp.Intake.model_fields) - {"recent_procedures"}
-        try:
-            intake = cp.Intake(
-                **{k: d[k] for k in intake_fields if k not in TEXT_LISTS},
-                **{k: _lines(d[k]) for k in TEXT_LISTS},
-                recent_procedures=procedures,
-            )
-        except ValidationError as exc:
-            raise cp.input_error(exc, "intake.") from None
+        intake = intake_of(d, "intake.", recent_procedures=procedures)
         try:
             assessment = cp.Assessment(
                 glogau=d["glogau"] or None,
