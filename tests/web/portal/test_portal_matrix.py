@@ -23,7 +23,7 @@ EVERYONE = set(PERSONAS)
 PATIENTS = {"nora", "rhys"}
 OWN = {"nora"}
 
-# name -> (method, record kind or None, personas allowed)
+# name (the URL's, then " POST" for a second row) -> (method, record kind or None, personas allowed)
 PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "portal-sign-in": ("GET", None, EVERYONE),
     "portal-link-sent": ("GET", None, EVERYONE),
@@ -40,6 +40,8 @@ PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "portal-plan": ("GET", None, PATIENTS),
     "portal-series": ("GET", None, {"nora"}),  # rhys has no plan: 404
     "portal-cancel": ("POST", "appointment", OWN),
+    "portal-move": ("GET", "appointment", OWN),
+    "portal-move POST": ("POST", "appointment", OWN),
     "portal-calendar": ("GET", None, PATIENTS),
     "portal-data": ("GET", None, PATIENTS),
     "portal-data-download": ("GET", None, PATIENTS),
@@ -69,7 +71,8 @@ def records(world, settings, tmp_path):
     }
 
 
-def _url(name: str, record: str | None, records: dict) -> str:
+def _url(row: str, record: str | None, records: dict) -> str:
+    name = row.split()[0]
     if record is None:
         return reverse(name)
     if record == "token":
