@@ -12,7 +12,7 @@ from django.utils import timezone
 from dermis.web.clinic import clock
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.errors import ServiceError
-from dermis.web.clinic.models import Appointment, AuditEvent, Reminder
+from dermis.web.clinic.models import Appointment, AuditEvent, RecallEntry, Reminder
 from dermis.web.clinic.portal import moving
 from dermis.web.clinic.scheduling import lifecycle, reschedule, series
 from tests import factories
@@ -187,3 +187,17 @@ def test_the_patient_cannot_cancel_inside_the_notice_period_through_the_service(
     lifecycle.change_status(factories.actor(world.fran), soon, "cancelled", reason="called in")
     soon.refresh_from_db()
     assert soon.status == Appointment.Status.CANCELLED and soon.late_cancel
+
+
+def test_the_recall_rows_follow_the_move(world, booked):
+    for later in booked[2:]:  # half the series still booked: the patient is on the recall list
+        lifecycle.change_status(factories.actor(world.fran), later, "cancelled", reason="away")
+    second = booked[1]
+    rows = RecallEntry.objects.filter(patient=world.nora)
+    assert [r.due for r in rows] == [day(second.start)]  # the series row: last session booked
+    new = moving.offers(second, clock.now()).starts[-1]
+    assert new > second.start
+
+    move(as_patient(world.nora), second, new)
+
+    assert [r.due for r in rows.all()] == [day(new)]
