@@ -146,12 +146,20 @@ def test_a_middle_session_moves_only_within_its_neighbours_intervals(world, book
     second = booked[1]
     offers = moving.offers(second, clock.now())
     # 28 days after session 1 and 28 before session 3: only its own day keeps both intervals
-    assert all(day(s) == day(second.start) for s in offers.starts)
+    assert offers.starts and all(day(s) == day(second.start) for s in offers.starts)
+    assert second.start not in offers.starts
     with pytest.raises(ServiceError) as refused:
         move(as_patient(world.nora), second, second.start + timedelta(days=7))
     assert refused.value.message == reschedule.SPACING
     assert [a.start for a in Appointment.objects.filter(patient=world.nora).order_by("start")] == [
         a.start for a in booked
+    ]
+    move(as_patient(world.nora), second, offers.starts[0])  # a later time the same day
+    after = list(Appointment.objects.filter(patient=world.nora).order_by("start"))
+    assert [a.start for a in after] == [
+        booked[0].start,
+        offers.starts[0],
+        *(a.start for a in booked[2:]),
     ]
 
 

@@ -280,10 +280,12 @@ def free_times(
                 result = slots.find_series(calendar, one, alternatives=0)
             except InputError:  # no working hours
                 return FreeTimes((), None)
+            if result.proposal is not None and result.proposal.slots[0].start == appointment.start:
+                # its own time: offer the next one that day instead
+                after = dataclasses.replace(one, not_before=appointment.end)
+                result = slots.find_series(calendar, after, alternatives=0)
             if result.proposal is not None:
-                when = result.proposal.slots[0].start
-                if when != appointment.start:
-                    found.append(when)
+                found.append(result.proposal.slots[0].start)
         day += timedelta(days=1)
     return FreeTimes(tuple(found), day if day <= latest else None)
 
