@@ -20,6 +20,7 @@ from dermis.web.clinic.portal.views import athome as portal_athome
 from dermis.web.clinic.portal.views import booking as portal_booking
 from dermis.web.clinic.portal.views import data as portal_data
 from dermis.web.clinic.portal.views import forecast as portal_forecast
+from dermis.web.clinic.portal.views import move as portal_move
 from dermis.web.clinic.portal.views import plan as portal_plan
 from dermis.web.clinic.portal.views import settings as portal_settings
 from dermis.web.clinic.portal.views import signin as portal_signin
@@ -66,6 +67,7 @@ urlpatterns = [
     *portal_athome.urlpatterns,
     *portal_forecast.urlpatterns,
     *portal_plan.urlpatterns,
+    *portal_move.urlpatterns,
     *portal_data.urlpatterns,
     *reminder_views.urlpatterns,
     *waitlist.urlpatterns,

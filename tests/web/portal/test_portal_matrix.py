@@ -41,6 +41,7 @@ PORTAL_MATRIX: dict[str, tuple[str, str | None, set[str]]] = {
     "portal-plan": ("GET", None, PATIENTS),
     "portal-series": ("GET", None, {"nora"}),  # rhys has no plan: 404
     "portal-cancel": ("POST", "appointment", OWN),
+    "portal-move": ("GET", "appointment", OWN),
     "portal-calendar": ("GET", None, PATIENTS),
     "portal-data": ("GET", None, PATIENTS),
     "portal-data-download": ("GET", None, PATIENTS),
@@ -71,6 +72,19 @@ def records(world, settings, tmp_path):
     }
 
 
+# Pages whose POST is checked as well as their GET: name -> (record kind, personas allowed)
+PORTAL_POSTS: dict[str, tuple[str, set[str]]] = {
+    "portal-move": ("appointment", OWN),
+}
+ROWS = {
+    **{
+        (name, method): (record, allowed)
+        for name, (method, record, allowed) in PORTAL_MATRIX.items()
+    },
+    **{(name, "POST"): row for name, row in PORTAL_POSTS.items()},
+}
+
+
 def _url(name: str, record: str | None, records: dict) -> str:
     if record is None:
         return reverse(name)
@@ -92,9 +106,9 @@ def _outcome(response) -> str:
     return "allowed"
 
 
-@pytest.mark.parametrize("name", sorted(PORTAL_MATRIX))
-def test_who_may_use_each_portal_page(name, records, client_as):
-    method, record, allowed = PORTAL_MATRIX[name]
+@pytest.mark.parametrize(("name", "method"), sorted(ROWS))
+def test_who_may_use_each_portal_page(name, method, records, client_as):
+    record, allowed = ROWS[name, method]
     url = _url(name, record, records)
     seen = {}
     for persona in PERSONAS:

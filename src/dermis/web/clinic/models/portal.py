@@ -14,15 +14,13 @@ def default_checkin_days() -> list[int]:
 
 
 class PortalSettings(models.Model):
-    """A clinic's portal choices. A clinic without a row has the portal on, with the defaults."""
+    """A clinic's portal choices. A clinic without a row has the portal on, with the defaults.
+    Online cancelling and moving keep to the clinic's `cancel_notice_hours`."""
 
     clinic = models.OneToOneField(
         "clinic.Clinic", on_delete=models.CASCADE, related_name="portal_settings"
     )
     enabled = models.BooleanField(default=True)
-    notice_hours = models.PositiveSmallIntegerField(
-        default=24, help_text="patients may move or cancel online until this many hours before"
-    )
     out_of_hours_advice = models.TextField(
         blank=True, help_text="what a patient with a warning sign should do when the clinic is shut"
     )

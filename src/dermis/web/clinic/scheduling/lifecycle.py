@@ -7,10 +7,12 @@ slip (arrived by mistake, a no-show who turns up). Who may set each status:
 - front desk: confirmed, arrived, no-show, cancelled (and back to booked or confirmed);
 - practitioner: all of those, and in treatment, completed;
 - admin: all;
-- a patient (portal): cancelled, their own appointment only.
+- a patient (portal): cancelled, their own appointment only, and not inside the notice period.
 
 A cancellation records its reason, who cancelled and when; it is late when it comes inside the
 clinic's notice period (`Clinic.cancel_notice_hours`, 24 hours unless the clinic sets another).
+`inside_notice` is that rule, for every door: a staff cancellation inside it is late; a patient
+may neither cancel nor move online inside it (`call_the_clinic` says what to do instead).
 """
 
 from __future__ import annotations
@@ -91,9 +93,23 @@ def needs_outcome(appointment: Appointment, now: datetime | None = None) -> bool
     return appointment.status in (S.BOOKED, S.CONFIRMED) and appointment.end <= (now or clock.now())
 
 
-def is_late(appointment: Appointment, now: datetime) -> bool:
-    notice = timedelta(hours=appointment.clinic.cancel_notice_hours)
-    return appointment.start - now < notice
+def notice(clinic) -> timedelta:
+    """The clinic's notice period."""
+    return timedelta(hours=clinic.cancel_notice_hours)
+
+
+def inside_notice(appointment: Appointment, now: datetime) -> bool:
+    """Whether `appointment` starts within the clinic's notice period from `now`."""
+    return appointment.start - now < notice(appointment.clinic)
+
+
+def call_the_clinic(clinic) -> str:
+    """What a patient is told inside the notice period, in plain words."""
+    phone = f" on {clinic.phone}" if clinic.phone else ""
+    return (
+        f"It is less than {clinic.cancel_notice_hours} hours before this appointment: "
+        f"please call {clinic.name}{phone}."
+    )
 
 
 def _too_early(appointment: Appointment, status: str, now: datetime) -> str | None:
@@ -147,6 +163,8 @@ def change_status(
         )
     if why := _too_early(appointment, status, now):
         raise ServiceError("status", why)
+    if actor.is_patient and inside_notice(appointment, now):
+        raise ServiceError("status", call_the_clinic(appointment.clinic))
     reason = reason.strip()
     if status == S.CANCELLED and not reason:
         raise ServiceError("reason", "give a reason for cancelling")
@@ -156,7 +174,7 @@ def change_status(
             cancel_reason=reason[:200],
             cancelled_by=actor.user,
             cancelled_at=now,
-            late_cancel=is_late(appointment, now),
+            late_cancel=inside_notice(appointment, now),
         )
     summary = f"status: {appointment.status} -> {status}"
     with transaction.atomic():

@@ -8,8 +8,9 @@ overlap that slips between the two (`SlotTaken`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,11 +18,11 @@ from django.utils import timezone
 from dermis.core import gate, slots
 from dermis.core.errors import InputError
 from dermis.core.planning import Course, Plan, course_interval_range
-from dermis.web.clinic import safety
-from dermis.web.clinic.actors import ANY_STAFF, Actor
+from dermis.web.clinic import recall_sync, safety
+from dermis.web.clinic.actors import ANY_STAFF, PATIENT, Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import knowledge
-from dermis.web.clinic.errors import conflict
+from dermis.web.clinic.errors import ServiceError, conflict
 from dermis.web.clinic.models import (
     ATTENDED_STATUSES,
     OPEN_STATUSES,
@@ -29,7 +30,7 @@ from dermis.web.clinic.models import (
     Equipment,
     Room,
 )
-from dermis.web.clinic.scheduling import availability
+from dermis.web.clinic.scheduling import availability, lifecycle
 from dermis.web.clinic.scheduling.booking import KEEP, Move, SlotTaken, move_series
 from dermis.web.clinic.scheduling.series import SeriesChanged
 
@@ -216,6 +217,79 @@ def suggestions(appointment: Appointment, now: datetime, count: int = 6) -> list
     return sorted(p.slots[0].start for p in (result.proposal, *result.alternatives))
 
 
+@dataclass(frozen=True)
+class FreeTimes:
+    """Free starts for one session, one a day, and the day to look from for later ones."""
+
+    starts: tuple[datetime, ...]
+    later_from: date | None  # None: no later day keeps the series' intervals
+
+
+def free_times(
+    appointment: Appointment,
+    now: datetime,
+    *,
+    first: date,
+    not_before: datetime,
+    count: int = 8,
+    days: int = 84,
+    horizon: date,
+    day_allowed: Callable[[date], bool] = lambda day: True,
+) -> FreeTimes:
+    """The first free start, from the slot finder, on each day from `first` until `count` are
+    found, over at most `days` days and not after `horizon`, at the session's practitioner,
+    location, rooms and devices. Only days that keep the interval after the previous session and
+    before the next one (so no other session has to move), and that `day_allowed` (the safety
+    gate's answer)."""
+    m = _moving(appointment, now)
+    req = m.request
+    low, high = req.min_interval_days, req.max_interval_days
+    earliest, latest = max(first, timezone.localtime(not_before).date()), horizon
+    if m.index:
+        prev = timezone.localtime(m.series[m.index - 1].start).date()
+        earliest, latest = (
+            max(earliest, prev + timedelta(days=low)),
+            min(latest, prev + timedelta(days=high)),
+        )
+    if m.index + 1 < len(m.series):
+        nxt = timezone.localtime(m.series[m.index + 1].start).date()
+        earliest, latest = (
+            max(earliest, nxt - timedelta(days=high)),
+            min(latest, nxt - timedelta(days=low)),
+        )
+    if latest < earliest:
+        return FreeTimes((), None)
+    stop = min(latest, earliest + timedelta(days=days - 1))
+    start, end = availability.window_for(earliest, stop)
+    calendar = m.calendar(start, end)
+    found: list[datetime] = []
+    day = earliest
+    while day <= stop and len(found) < count:
+        if day_allowed(day):
+            one = dataclasses.replace(
+                req,
+                sessions=1,
+                earliest_start=day,
+                latest_date=day,
+                target_interval_days=None,
+                min_interval_days=1,
+                max_interval_days=1,
+                not_before=max(req.not_before, not_before) if req.not_before else not_before,
+            )
+            try:
+                result = slots.find_series(calendar, one, alternatives=0)
+            except InputError:  # no working hours
+                return FreeTimes((), None)
+            if result.proposal is not None and result.proposal.slots[0].start == appointment.start:
+                # its own time: offer the next one that day instead
+                after = dataclasses.replace(one, not_before=appointment.end)
+                result = slots.find_series(calendar, after, alternatives=0)
+            if result.proposal is not None:
+                found.append(result.proposal.slots[0].start)
+        day += timedelta(days=1)
+    return FreeTimes(tuple(found), day if day <= latest else None)
+
+
 def _rooms(series: list[Appointment]) -> list[Room]:
     """The rooms at the locations the series uses, its own first (none if it uses no room)."""
     own = [a.room for a in series if a.room_id]
@@ -253,14 +327,28 @@ def apply(
     """Apply the previewed move and shifts, all or nothing, re-timing their reminders, after the
     safety gate for every treatment that moves.
 
+    A patient (the portal) may move only their own booked or confirmed appointment, outside the
+    clinic's notice period, to a time outside it that keeps the series' intervals without moving
+    any other session.
+
     Raises SeriesChanged when the calendar no longer gives the previewed result, or ServiceError
     (the gate; 409 when a slot was taken)."""
-    actor.require(ANY_STAFF, "moving appointments")
+    actor.require((*ANY_STAFF, PATIENT), "moving appointments")
     actor.own(appointment, "appointment")
+    actor.require_self(appointment.patient)
+    appointment.refresh_from_db(fields=["status", "start", "end"])
+    if appointment.status not in OPEN_STATUSES:
+        raise conflict(
+            "status", f"a {appointment.get_status_display().lower()} appointment cannot move"
+        )
+    if actor.is_patient:
+        _patient_may_move(appointment, new_start, now)
     with transaction.atomic():
         fresh = preview(appointment, new_start, now)
         if not fresh.result.ok:
             raise SeriesChanged(list(fresh.result.problems))
+        if actor.is_patient and fresh.result.moved:
+            raise ServiceError("start", SPACING)
         if fresh.fingerprint() != fingerprint:
             raise SeriesChanged(["the calendar changed since the preview: check the new proposal"])
         for m in fresh.moves():
@@ -276,4 +364,18 @@ def apply(
             raise conflict("start", str(exc), code="slot-taken") from None
         for m in fresh.moves():
             record(actor, Action.UPDATE, m.appointment, summary="rescheduled")
+        recall_sync.changed(appointment.patient)
     return fresh
+
+
+SPACING = (
+    "that time is too close to, or too far from, your other sessions: please choose another time"
+)
+
+
+def _patient_may_move(appointment: Appointment, new_start: datetime, now: datetime) -> None:
+    if lifecycle.inside_notice(appointment, now):
+        raise ServiceError("start", lifecycle.call_the_clinic(appointment.clinic))
+    if new_start - now < lifecycle.notice(appointment.clinic):
+        hours = appointment.clinic.cancel_notice_hours
+        raise ServiceError("start", f"choose a time at least {hours} hours from now")

@@ -219,8 +219,8 @@ def cancel_appointment(
     actor: Actor, appointment: Appointment, reason: str = "", now: datetime | None = None
 ) -> Appointment:
     """Cancel a booked or confirmed appointment and its pending reminders (a reason is needed;
-    late when inside the clinic's notice period). A patient may cancel their own (the portal
-    checks its notice period first). The freed slot is offered to the waitlist."""
+    late when inside the clinic's notice period). A patient may cancel their own, outside the
+    notice period. The freed slot is offered to the waitlist."""
     return lifecycle.change_status(
         actor, appointment, Appointment.Status.CANCELLED, reason=reason, now=now
     )

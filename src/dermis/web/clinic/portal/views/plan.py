@@ -1,5 +1,5 @@
 """The patient's plan in plain words; booking the rest of their series within the interval rules
-and the safety gate; cancelling within the clinic's notice period; their calendar feed."""
+and the safety gate; cancelling outside the clinic's notice period; their calendar feed."""
 
 from __future__ import annotations
 
@@ -20,11 +20,10 @@ from dermis.web.clinic.core_inputs import active_plan, knowledge, latest_consult
 from dermis.web.clinic.directory.selectors import places
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
-from dermis.web.clinic.models import Appointment
+from dermis.web.clinic.models import OPEN_STATUSES
 from dermis.web.clinic.portal import plain
 from dermis.web.clinic.portal.access import patient_actor, patient_required
-from dermis.web.clinic.portal.selectors import settings_of
-from dermis.web.clinic.scheduling import series, setup
+from dermis.web.clinic.scheduling import lifecycle, series, setup
 from dermis.web.clinic.scheduling import services as scheduling
 
 ALTERNATIVES = 2
@@ -102,11 +101,10 @@ def my_plan(request):
     patient = request.patient
     plan = active_plan(patient)
     now = clock.now()
-    notice = timedelta(hours=settings_of(patient.clinic).notice_hours)
     appointments = [
-        {"row": a, "may_cancel": a.start - now >= notice}
-        for a in patient.appointments.filter(start__gte=now, status=Appointment.Status.BOOKED)
-        .select_related("practitioner", "location")
+        {"row": a, "may_change": not lifecycle.inside_notice(a, now)}
+        for a in patient.appointments.filter(start__gte=now, status__in=OPEN_STATUSES)
+        .select_related("clinic", "practitioner", "location")
         .order_by("start")
     ]
     return render(
@@ -117,7 +115,7 @@ def my_plan(request):
             "plan": plan,
             "courses": _courses(plan) if plan else [],
             "appointments": appointments,
-            "notice_hours": settings_of(patient.clinic).notice_hours,
+            "notice_hours": patient.clinic.cancel_notice_hours,
         },
     )
 
@@ -163,14 +161,8 @@ def cancel(request, pk: int):
     appointment = patient.appointments.filter(pk=pk).first()
     if appointment is None:
         raise Http404("no such appointment")
-    hours = settings_of(patient.clinic).notice_hours
-    if appointment.start - clock.now() < timedelta(hours=hours):
-        phone = f" on {patient.clinic.phone}" if patient.clinic.phone else ""
-        messages.error(
-            request,
-            f"It is less than {hours} hours before this appointment: please call "
-            f"{patient.clinic.name}{phone}.",
-        )
+    if lifecycle.inside_notice(appointment, clock.now()):
+        messages.error(request, lifecycle.call_the_clinic(patient.clinic))
         return redirect("portal-plan")
     try:
         scheduling.cancel_appointment(patient_actor(request), appointment, "by the patient")

@@ -81,7 +81,7 @@ def appointment_cancel(request, pk: int):
         "patient": appointment.patient,
         "form": form,
         "next": _back(request, appointment),
-        "late": lifecycle.is_late(appointment, timezone.now()),
+        "late": lifecycle.inside_notice(appointment, timezone.now()),
         "cancellable": appointment.is_open,
     }
     return render(request, "clinic/diary/cancel.html", context, status=status)
