@@ -83,6 +83,9 @@ def offers(appointment: Appointment, now: datetime, first: date | None = None) -
     return Offers(found.starts, found.later_from)
 
 
+TAKEN = "That time is no longer free. Please choose another time."
+
+
 def refusal(err: ServiceError) -> str:
     """A service's refusal of a move, for the patient: no citation keys, no clinical shorthand."""
     if err.code.startswith("unsafe:"):
@@ -96,5 +99,5 @@ def refusal(err: ServiceError) -> str:
             f"{when} Please choose another time, or call the clinic."
         )
     if err.code == "slot-taken":
-        return "That time has just been taken. Please choose another time."
+        return TAKEN
     return sentence(err.message)

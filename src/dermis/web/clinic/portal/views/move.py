@@ -41,7 +41,7 @@ def _move(request, appointment, start: datetime, now: datetime) -> str:
         proposed = reschedule.preview(appointment, start, now)
         reschedule.apply(patient_actor(request), appointment, start, proposed.fingerprint(), now)
     except SeriesChanged:
-        return "That time is no longer free. Please choose another time."
+        return moving.TAKEN  # someone booked it, or the series around it changed
     except InputError as err:  # a service's refusal, or the core's (a time in the past)
         return moving.refusal(ServiceError.of(err))
     return ""
