@@ -281,14 +281,17 @@ def _credentials(user) -> tuple[str, str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
-    from dermis.web.api.auth import issue_token
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.tenancy.tokens import issue_token
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
-    _, token = issue_token(user.username, days=1, name="scale benchmark")
+    _, token = issue_token(
+        Actor.operator("cli"), username=user.username, days=1, name="scale benchmark"
+    )
     return session.session_key, token
 
 
