@@ -142,7 +142,8 @@ def _credentials(user) -> tuple[str, str]:
     from django.contrib.sessions.backends.db import SessionStore
     from django_otp import DEVICE_ID_SESSION_KEY
 
-    from dermis.web.api.auth import issue_token
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.tenancy.tokens import issue_token
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -150,7 +151,9 @@ def _credentials(user) -> tuple[str, str]:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[DEVICE_ID_SESSION_KEY] = _device(user).persistent_id
     session.create()
-    _, token = issue_token(user.username, days=1, name="scale benchmark")
+    _, token = issue_token(
+        Actor.operator("cli"), username=user.username, days=1, name="scale benchmark"
+    )
     return session.session_key, token
 
 

@@ -139,10 +139,12 @@ class ApiClient:
 @pytest.fixture
 def token_for(world):
     """`token_for("pat")`: a new bearer token for that persona."""
-    from dermis.web.api.auth import issue_token
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.tenancy import tokens
 
     def make(persona: str, **options) -> str:
-        return issue_token(world.user(persona).get_username(), **options)[1]
+        username = world.user(persona).get_username()
+        return tokens.issue_token(Actor.operator("cli"), username=username, **options)[1]
 
     return make
 

@@ -9,16 +9,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from dermis.core import patient as cp
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.consultations import services as consultations
 from dermis.web.clinic.consultations.consent_texts import consent_for
-from dermis.web.clinic.models import Appointment, StaffMember, TreatmentPlan
+from dermis.web.clinic.models import Appointment, Location, StaffMember, TreatmentPlan
 from dermis.web.clinic.patients import services as patients
 from dermis.web.clinic.scheduling import services as scheduling
 from dermis.web.clinic.scheduling import setup
+from dermis.web.clinic.tenancy import services as tenancy
 
 SCARS = {
     "skin_thickness": "normal",
@@ -33,6 +35,22 @@ def actor(staff: StaffMember, channel: str = "web") -> Actor:
 
 def admin_of(staff: StaffMember) -> StaffMember:
     return StaffMember.objects.filter(clinic=staff.clinic, role="admin").first() or staff
+
+
+def location(staff: StaffMember, name: str, **fields) -> Location:
+    """A new location of `staff`'s clinic, added by the clinic's admin."""
+    fields = {"address": "1 High Street", "town": "Leeds", "postcode": "LS1 1AA", **fields}
+    return tenancy.add_location(actor(admin_of(staff)), name=name, **fields)
+
+
+def staff_member(
+    staff: StaffMember, username: str, role: str, display_name: str, *, password=None, **fields
+) -> StaffMember:
+    """A new account made a member of `staff`'s clinic by the clinic's admin."""
+    user = get_user_model().objects.create_user(username, password=password)
+    return tenancy.add_staff(
+        actor(admin_of(staff)), user=user, role=role, display_name=display_name, **fields
+    )
 
 
 def working_hours(

@@ -3,6 +3,10 @@
 Northgate Skin Clinic: alice (admin), pat (practitioner), fran (front desk); patient Nora Quinn.
 Riverside Aesthetics: oscar (practitioner); patient Rhys Owen.
 nobody: a user with no clinic. Anonymous: no user at all.
+
+The two clinics, their locations and staff are stored directly, as `stored_patient` stores the
+patients, so that every test starts from an empty audit trail; tests that add clinics, places or
+staff use `tests/factories.py` (tenancy's services).
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dermis.web.clinic.directory.selectors import postcode_matches
-from dermis.web.clinic.models import Location, Role, StaffMember
+from dermis.web.clinic.models import Role, StaffMember
+from dermis.web.clinic.tenancy import services as tenancy
+from tests import factories
 from tests.personas import PASSWORD
 
 
@@ -20,10 +21,7 @@ def more_staff(world):
     """A listed front-desk user, an unlisted practitioner, and a listed but deactivated one."""
 
     def add(username, role, name, **extra):
-        user = get_user_model().objects.create_user(username, password=PASSWORD)
-        return StaffMember.objects.create(
-            user=user, clinic=world.northgate, role=role, display_name=name, **extra
-        )
+        return factories.staff_member(world.alice, username, role, name, password=PASSWORD, **extra)
 
     add("fred", Role.FRONT_DESK, "Fred Frontdesk", listed_in_directory=True)
     add("una", Role.PRACTITIONER, "Una Unlisted", treatments=["microneedling"])
@@ -38,14 +36,8 @@ def more_staff(world):
         listed_in_directory=True,
         bio="Ten years of skin care.",
     )
-    outer = Location.objects.create(
-        clinic=world.northgate,
-        name="Headingley",
-        address="5 Otley Rd",
-        town="Leeds",
-        postcode="LS6 3AA",
-    )
-    lucy.locations.add(outer)
+    outer = factories.location(world.alice, "Headingley", address="5 Otley Rd", postcode="LS6 3AA")
+    tenancy.update_staff(factories.actor(world.alice), lucy, locations=[outer])
     return {"lucy": lucy, "gone": gone}
 
 

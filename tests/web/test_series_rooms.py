@@ -7,15 +7,16 @@ from datetime import time
 
 from django.utils import timezone
 
-from dermis.web.clinic.models import Location, Room, WorkingHours
+from dermis.web.clinic.models import Room, WorkingHours
 from dermis.web.clinic.scheduling import availability, series
+from tests import factories
 from tests.web.test_series_booking import accepted_plan
 
 
 def _second_location(world) -> tuple[Room, Room]:
     here = world.northgate.locations.get()
-    there = Location.objects.create(
-        clinic=world.northgate, name="Harbour", address="2 Quay", town="Whitby", postcode="YO21"
+    there = factories.location(
+        world.alice, "Harbour", address="2 Quay", town="Whitby", postcode="YO21"
     )
     return (
         Room.objects.create(clinic=world.northgate, location=here, name="Room here"),

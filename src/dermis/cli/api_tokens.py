@@ -46,17 +46,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def create_command(args: argparse.Namespace) -> int:
     if not _setup_django(local_tool=True):
         return 2
-    from django.contrib.auth import get_user_model
-
-    from dermis.web.api.auth import issue_token
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.errors import ServiceError
+    from dermis.web.clinic.tenancy import tokens
 
     try:
-        row, token = issue_token(args.username, days=args.days, name=args.name)
-    except get_user_model().DoesNotExist:
-        print(f"dermis: error: username: no user {args.username!r}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"dermis: error: {exc}", file=sys.stderr)
+        row, token = tokens.issue_token(
+            Actor.operator("cli"), username=args.username, days=args.days, name=args.name
+        )
+    except ServiceError as err:
+        detail = f"no user {args.username!r}" if err.field == "username" else err.message
+        print(f"dermis: error: {err.field}: {detail}", file=sys.stderr)
         return 2
     print(token)
     print(
@@ -70,12 +70,13 @@ def create_command(args: argparse.Namespace) -> int:
 def revoke_command(args: argparse.Namespace) -> int:
     if not _setup_django(local_tool=True):
         return 2
-    from dermis.web.api.auth import revoke_token
-    from dermis.web.api.models import ApiToken
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.errors import ServiceError
+    from dermis.web.clinic.tenancy import tokens
 
     try:
-        row = revoke_token(args.id)
-    except ApiToken.DoesNotExist:
+        row = tokens.revoke_token(Actor.operator("cli"), args.id)
+    except ServiceError:
         print(f"dermis: error: id: no token {args.id}", file=sys.stderr)
         return 2
     print(f"token {row.pk} ({row.prefix}...) revoked at {row.revoked_at:%Y-%m-%d %H:%M}")

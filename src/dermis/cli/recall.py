@@ -1,7 +1,9 @@
 """`dermis recall recompute [--clinic ID]`: rewrite every stored recall row (with a progress bar).
 
-The rows are kept current by the services; this is for after an upgrade, a change to the knowledge
-base, or to check nothing drifted. Progress goes to stderr as counts only, never patient data.
+The rows are kept current by the services (a parameter-set change recomputes them in the
+background, run by `dermis worker`); this is for after an upgrade, a change to the knowledge base,
+an interrupted background recomputation, or to check nothing drifted. Progress goes to stderr as
+counts only, never patient data.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ def recompute_command(args: argparse.Namespace) -> int:
         return 2
     from tqdm import tqdm
 
+    from dermis.web.clinic import clock
     from dermis.web.clinic.models import Clinic
-    from dermis.web.clinic.scheduling import due_dates
+    from dermis.web.clinic.scheduling import due_dates, recompute
 
     clinics = Clinic.objects.order_by("pk")
     if args.clinic is not None:
@@ -42,9 +45,11 @@ def recompute_command(args: argparse.Namespace) -> int:
             return 2
     clinics = list(clinics)
     total = sum(due_dates.candidates(c).count() for c in clinics)
+    began = clock.now()
     with tqdm(
         total=total, unit="patient", file=sys.stderr, disable=args.quiet, desc="recall"
     ) as bar:
         patients, rows = due_dates.recompute(clinics, progress=bar.update)
+    recompute.settle(clinics, began)
     print(f"recomputed {patients} patients in {len(clinics)} clinic(s): {rows} recall rows")
     return 0

@@ -1,64 +1,29 @@
 """Bearer tokens and the web app's access rules (dermis.web.clinic.access), for the API.
 
 A token is "drm_" + 43 random characters; only its SHA-256 is stored, so a leaked database does
-not leak working tokens. A request with a usable token runs as the token's user: the same clinic
-and role rules, and the same audit trail, as that user's pages.
+not leak working tokens (issued and revoked by `clinic/tenancy/tokens.py`). A request with a
+usable token runs as the token's user: the same clinic and role rules, and the same audit trail,
+as that user's pages.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
 from dermis.web.api.errors import TokenRejected, forbidden, not_found
-from dermis.web.api.models import DEFAULT_TOKEN_DAYS, ApiToken
+from dermis.web.api.models import ApiToken
 from dermis.web.clinic.access import client_ip, staff_of
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.errors import PatientMerged
 from dermis.web.clinic.models import Patient, StaffMember
 from dermis.web.clinic.patients.selectors import merged_into
-
-TOKEN_PREFIX = "drm_"
-MAX_TOKEN_DAYS = 366
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(username: str, *, days: int = DEFAULT_TOKEN_DAYS, name: str = "") -> tuple:
-    """Create a token for `username`: (ApiToken, the token itself, to show once)."""
-    if not 1 <= days <= MAX_TOKEN_DAYS:
-        raise ValueError(f"--days must be between 1 and {MAX_TOKEN_DAYS}")
-    user = get_user_model().objects.get(username=username)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    now = timezone.now()
-    row = ApiToken.objects.create(
-        user=user,
-        name=name[:100],
-        prefix=token[:8],
-        token_sha256=token_hash(token),
-        created_at=now,
-        expires_at=now + timedelta(days=days),
-    )
-    return row, token
-
-
-def revoke_token(token_id: int) -> ApiToken:
-    """Revoke a token (idempotent); raises ApiToken.DoesNotExist."""
-    row = ApiToken.objects.get(pk=token_id)
-    if row.revoked_at is None:
-        row.revoked_at = timezone.now()
-        row.save(update_fields=["revoked_at"])
-    return row
+from dermis.web.clinic.tenancy.tokens import TOKEN_PREFIX, token_hash
 
 
 class TokenAuth(HttpBearer):

@@ -19,6 +19,9 @@ ADMIN_ONLY = (Role.ADMIN,)
 # (booking a first consultation from the directory). No staff permission includes them.
 PATIENT = "patient"
 PUBLIC = "public"
+# The installation's operator (the command line, a bootstrap), acting for no clinic: may create
+# clinics and issue any user's API token (`tenancy/services.py`), nothing else.
+OPERATOR = "operator"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,15 @@ class Actor:
     def system(cls, clinic: Clinic, channel: str = "system") -> Actor:
         """The clinic's own processes (reminder worker, import, demo): an admin without a user."""
         return cls(clinic=clinic, role=Role.ADMIN, channel=channel)
+
+    @classmethod
+    def operator(cls, channel: str = "cli") -> Actor:
+        """The installation's operator, for the writes that belong to no clinic yet."""
+        return cls(clinic=None, role=OPERATOR, channel=channel)  # type: ignore[arg-type]
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == OPERATOR
 
     @classmethod
     def of_patient(cls, patient: Patient, **where) -> Actor:

@@ -2,7 +2,9 @@
 
 Clinic staff work in the app's own pages; the admin is the operator's tool for setting up
 clinics and people. Patient records are deliberately not registered here: the admin would show
-them without the clinic scoping and auditing every clinical page has.
+them without the clinic scoping and auditing every clinical page has. Its writes do not go
+through tenancy's services (`clinic/tenancy/`), which every other door uses: it is the
+superuser's own tool, outside the clinics' roles.
 """
 
 from __future__ import annotations

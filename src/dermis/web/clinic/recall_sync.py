@@ -1,8 +1,9 @@
 """The services' one line to keep the recall worklist's stored rows current.
 
 Every write a patient's recall rows depend on calls `changed(patient)` inside its transaction
-(see `scheduling/due_dates.py`). The import is deferred: the scheduling services that call this
-are themselves imported by the recall computation.
+(see `scheduling/due_dates.py`); a change of the clinic's outcome parameters calls
+`clinic_changed(clinic)`, which queues a background recomputation. The import is deferred: the
+scheduling services that call this are themselves imported by the recall computation.
 
 A bulk writer (the demo seeder) may wrap its work in `deferred()`: each patient's rows are then
 rewritten once at the end instead of after every write.
@@ -30,9 +31,11 @@ def changed(patient) -> None:
 
 
 def clinic_changed(clinic) -> None:
-    from dermis.web.clinic.scheduling import due_dates
+    """The clinic's outcome parameters changed: its rows are recomputed in the background
+    (queued when the caller's transaction commits; `scheduling/recompute.py`)."""
+    from dermis.web.clinic.scheduling import recompute
 
-    due_dates.clinic_changed(clinic)
+    recompute.request(clinic)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from dermis.web.api.schemas import PathId, Problem
 from dermis.web.clinic.access import ANY_STAFF
 from dermis.web.clinic.audit import Action, record_many
 from dermis.web.clinic.models import AuditEvent, RecallContact
-from dermis.web.clinic.scheduling import recall_desk, recall_list
+from dermis.web.clinic.scheduling import recall_desk, recall_list, recompute
 
 router = Router(tags=["recall"])
 
@@ -61,7 +61,16 @@ class FollowUpDueOut(Schema):
     last_contact: LastContactOut | None
 
 
+class RecomputingOut(Schema):
+    done: int = Field(description="patients whose due dates are recomputed so far")
+    total: int
+    version: str = Field(description="the inputs' version being computed")
+
+
 class RecallOut(Schema):
+    recomputing: RecomputingOut | None = Field(
+        description="set while due dates are being recomputed for a new parameter set"
+    )
     maintenance: list[MaintenanceOut]
     incomplete: list[IncompleteOut]
     follow_ups: list[FollowUpDueOut]
@@ -87,7 +96,13 @@ def recall_worklist(request):
     work = recall_list.worklist(staff.clinic, timezone.localdate(now), now)
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
     clinical = actor.is_clinical
+    running = recompute.pending(staff.clinic)
     return {
+        "recomputing": (
+            {"done": running.done, "total": running.total, "version": running.version}
+            if running
+            else None
+        ),
         "maintenance": [
             {
                 "patient_id": m.patient.pk,

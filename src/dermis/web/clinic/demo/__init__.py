@@ -1,8 +1,9 @@
 """The demo world: two clinics, their staff and 50 patients at every stage of the journey.
 
-`build_demo()` makes it in one transaction. The clinics, their locations and staff accounts are
-set up here directly (tenancy has no service yet); everything else is done by the demo's staff
-through the same services as the web and the API, each act at the moment it happened
+`build_demo()` makes it in one transaction. The clinics are created by the operator and their
+first admin by the clinic's system actor; the admin adds the other staff and the locations
+(tenancy's services; the user accounts are made here). Everything else is done by the demo's
+staff through the same services as the web and the API, each act at the moment it happened
 (`clock.frozen_at`), so the safety gate, the booking rules and the audit trail apply to the demo
 as they would in a clinic.
 
@@ -26,10 +27,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from dermis.web.clinic import clock, recall_sync
+from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.demo.journeys import ClinicJourneys
 from dermis.web.clinic.demo.world import CLINICS, PER_CLINIC, StaffSpec
 from dermis.web.clinic.models import Clinic, Role, StaffMember
 from dermis.web.clinic.scheduling import due_dates
+from dermis.web.clinic.tenancy import services as tenancy
 
 Progress = Callable[[int, int], None]
 OPENED_DAYS_AGO = 3 * 365  # before the oldest history the journeys write
@@ -74,17 +77,25 @@ def build_demo(
     try:
         with transaction.atomic():
             for spec in CLINICS:
-                clinic, created = Clinic.objects.get_or_create(
-                    slug=spec.slug,
-                    defaults={
-                        "name": spec.name,
-                        "town": spec.town,
-                        "postcode": spec.postcode,
-                        "phone": spec.phone,
-                        "email": f"hello@{spec.slug}.example",
-                    },
-                )
-                staff = [_staff(clinic, member, hashed) for member in spec.staff]
+                clinic = Clinic.objects.filter(slug=spec.slug).first()
+                created = clinic is None
+                if created:
+                    clinic = tenancy.create_clinic(
+                        Actor.operator("demo"),
+                        slug=spec.slug,
+                        name=spec.name,
+                        town=spec.town,
+                        postcode=spec.postcode,
+                        phone=spec.phone,
+                        email=f"hello@{spec.slug}.example",
+                    )
+                # The first admin is set up by the clinic's system actor; the admin adds the rest.
+                by = Actor.system(clinic, channel="demo")
+                staff = []
+                for member in spec.staff:
+                    staff.append(_staff(by, member, hashed))
+                    if by.staff is None and staff[-1].role == Role.ADMIN:
+                        by = Actor.of_staff(staff[-1], channel="demo")
                 logins += [
                     DemoLogin(m.user.username, m.get_role_display(), clinic.name) for m in staff
                 ]
@@ -118,7 +129,8 @@ def format_logins(result: DemoResult) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _staff(clinic: Clinic, spec: StaffSpec, hashed: str) -> StaffMember:
+def _staff(by: Actor, spec: StaffSpec, hashed: str) -> StaffMember:
+    clinic = by.clinic
     user, created = get_user_model().objects.get_or_create(
         username=spec.username, defaults={"email": f"{spec.username}@{clinic.slug}.example"}
     )
@@ -129,16 +141,14 @@ def _staff(clinic: Clinic, spec: StaffSpec, hashed: str) -> StaffMember:
     user.password = hashed
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
-    member, _ = StaffMember.objects.update_or_create(
-        user=user,
-        defaults={
-            "clinic": clinic,
-            "role": spec.role,
-            "display_name": spec.name,
-            "credentials": spec.credentials,
-            "treatments": list(spec.treatments),
-            "bio": spec.bio,
-            "listed_in_directory": spec.role == Role.PRACTITIONER,
-        },
-    )
-    return member
+    profile = {
+        "role": spec.role,
+        "display_name": spec.name,
+        "credentials": spec.credentials,
+        "treatments": list(spec.treatments),
+        "bio": spec.bio,
+        "listed_in_directory": spec.role == Role.PRACTITIONER,
+    }
+    if current is None:
+        return tenancy.add_staff(by, user=user, **profile)
+    return tenancy.update_staff(by, current, **profile)

@@ -22,7 +22,6 @@ from dermis.web.clinic.models import (
     Appointment,
     Clinic,
     Equipment,
-    Location,
     Patient,
     Room,
     StaffMember,
@@ -30,6 +29,7 @@ from dermis.web.clinic.models import (
 )
 from dermis.web.clinic.scheduling import availability, series, setup
 from dermis.web.clinic.scheduling import services as scheduling
+from dermis.web.clinic.tenancy import services as tenancy
 
 DEVICES = (("microneedling", "automated_pen", "Pen"), ("microdermabrasion", "diamond_tip", "Tip"))
 OPENS, CLOSES = time(9), time(18)
@@ -62,23 +62,19 @@ class Premises:
         self.devices: dict[tuple[int, str], Equipment] = {}
 
     def furnish(self, spec: ClinicSpec, opened: date) -> None:
-        """On the day the clinic opened: its locations (tenancy, set up with the clinic), then,
-        by its admin, a room, a pen and a diamond-tip machine per practitioner and their hours."""
+        """On the day the clinic opened, by its admin: its locations, where each practitioner
+        works, a room, a pen and a diamond-tip machine per practitioner, and their hours."""
         admin = acting(self.admin)
         with clock.frozen_at(aware(opened, time(8))):
             locations = [
-                Location.objects.create(
-                    clinic=self.clinic,
-                    name=name,
-                    address=address,
-                    town=spec.town,
-                    postcode=postcode,
+                tenancy.add_location(
+                    admin, name=name, address=address, town=spec.town, postcode=postcode
                 )
                 for name, address, postcode in spec.locations
             ]
             for i, member in enumerate(self.practitioners):
                 where = locations[i % len(locations)]
-                member.locations.set(locations if i == 0 else [where])
+                tenancy.update_staff(admin, member, locations=locations if i == 0 else [where])
                 self.rooms[member.pk] = setup.add_room(admin, f"Treatment room {i + 1}", where)
                 for modality, device, label in DEVICES:
                     self.devices[(member.pk, modality)] = setup.add_equipment(

@@ -20,7 +20,7 @@ from dermis.web.clinic.models.portal import (
     PortalSettings,
     PortalThrottle,
 )
-from dermis.web.clinic.models.recall import RecallContact, RecallEntry
+from dermis.web.clinic.models.recall import RecallContact, RecallEntry, RecallRecompute
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
@@ -78,6 +78,7 @@ __all__ = [
     "PortalThrottle",
     "RecallContact",
     "RecallEntry",
+    "RecallRecompute",
     "Reminder",
     "Role",
     "Room",

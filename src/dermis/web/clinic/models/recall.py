@@ -5,6 +5,9 @@ what they depend on changes (a session signed, a grade recorded, a plan accepted
 completed, an appointment booked, moved or cancelled, the clinic's outcome parameters changed), in
 the same transaction as that change. The worklist reads a page of them; it never forecasts.
 
+`RecallRecompute` is one row per clinic: the background recomputation of its rows after its
+outcome parameters changed (`scheduling/recompute.py`), and how far it has got.
+
 `RecallContact` is what the front desk did about a patient on the list: one row per call, never
 changed or deleted.
 """
@@ -100,3 +103,28 @@ class RecallContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.patient_id} {self.at:%Y-%m-%d}"
+
+
+class RecallRecompute(models.Model):
+    """A clinic's background recomputation of its recall rows. `generation` grows with each
+    request, so a task queued for an older one stops; `last_patient_id` is where the last
+    committed batch ended, so a re-run continues from there."""
+
+    clinic = models.OneToOneField(
+        "clinic.Clinic", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    generation = models.PositiveIntegerField(default=0)
+    version = models.CharField(max_length=120, help_text="the inputs' version it computes")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    last_patient_id = models.BigIntegerField(default=0)
+    requested_at = models.DateTimeField(default=clock.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recall recompute {self.clinic_id} #{self.generation}: {self.done}/{self.total}"
+
+    @property
+    def pending(self) -> bool:
+        return self.finished_at is None

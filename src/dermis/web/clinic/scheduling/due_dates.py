@@ -3,9 +3,10 @@
 The worklist used to forecast every candidate patient on every view. Now the services call
 `changed(patient)` inside the transaction of every write the rows depend on (a session signed, a
 grade recorded, a plan accepted, revised or completed, an appointment booked, moved, cancelled or
-given a status) and `clinic_changed(clinic)` when the clinic's outcome parameters change; the
-rows are rewritten from `recall.py`'s own computation, so the stored list says what the computed
-one would. The worklist then reads one page of rows (`recall_list.py`).
+given a status), and a change of the clinic's outcome parameters queues a recomputation of all
+its rows (`recompute.py`, in the background); the rows are rewritten from `recall.py`'s own
+computation, so the stored list says what the computed one would. The worklist then reads one
+page of rows (`recall_list.py`).
 
 Time alone does not change a row: the due date is a date, and "booked" is kept as the latest start
 of an appointment still held, which the worklist compares with now. A change to the knowledge
@@ -166,11 +167,6 @@ def recompute(
             if progress:
                 progress(1)
     return patients, rows
-
-
-def clinic_changed(clinic: Clinic) -> None:
-    """The clinic's outcome parameters changed: every forecast-based row may move."""
-    recompute([clinic])
 
 
 def stale(clinic: Clinic) -> int:

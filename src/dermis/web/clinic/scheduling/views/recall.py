@@ -15,7 +15,7 @@ from django.utils import timezone
 from dermis.web.clinic.access import ANY_STAFF, actor_of, staff_required
 from dermis.web.clinic.audit import Action, record_many
 from dermis.web.clinic.models import RecallContact
-from dermis.web.clinic.scheduling import recall, recall_list
+from dermis.web.clinic.scheduling import recall, recall_list, recompute
 from dermis.web.clinic.scheduling.views import recall_patient
 
 
@@ -39,6 +39,7 @@ def recall_worklist(request):
         "clinical": actor.is_clinical,
         "horizon": recall.HORIZON_DAYS,
         "today": today,
+        "recomputing": recompute.pending(actor.clinic),
     }
     return render(request, "clinic/scheduling/recall.html", context)
 

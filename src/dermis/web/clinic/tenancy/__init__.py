@@ -1,0 +1,1 @@
+"""Tenancy: clinics, their locations and staff, and API tokens (services and selectors)."""
