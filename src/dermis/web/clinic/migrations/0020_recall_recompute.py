@@ -8,7 +8,7 @@ import dermis.web.clinic.clock
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0017_patient_search"),
+        ("clinic", "0019_one_notice_period"),
     ]
 
     operations = [
