@@ -152,6 +152,34 @@ def test_a_newer_change_wins_and_a_rerun_continues_after_the_last_batch(
     ) == {timezone.localdate()}
 
 
+def test_a_task_works_a_slice_then_queues_the_rest_so_reminders_get_their_round(
+    world, django_capture_on_commit_callbacks
+):
+    """With its time spent after one batch, the task queues its own continuation (to run a
+    second later: the worker's next round sends reminders first) and the continuation finishes."""
+    from django_tasks_db.models import DBTaskResult
+
+    _treated_patients(world, 9, "Pat")
+    with django_capture_on_commit_callbacks(execute=False):
+        calibration.revert(factories.actor(world.alice))
+    row = RecallRecompute.objects.get(clinic=world.northgate)
+    queued = DBTaskResult.objects.count()
+
+    said = recompute.run(world.northgate.pk, row.generation, batch=4, budget=0)
+
+    row.refresh_from_db()
+    assert said == f"4 of {row.total} patients; continues"
+    assert (row.done, row.finished_at) == (4, None)
+    (later,) = DBTaskResult.objects.order_by("-enqueued_at")[
+        : DBTaskResult.objects.count() - queued
+    ]
+    assert later.task_path.endswith("recompute_recall") and later.run_after > timezone.now()
+    assert recompute.run(world.northgate.pk, row.generation, batch=4) == (
+        f"recomputed {row.total} patients"
+    )
+    assert due_dates.stale(world.northgate) == 0
+
+
 @pytest.fixture
 def task_worker_env(clean_env):
     """The environment of a `dermis worker` process working on this test's database."""

@@ -11,11 +11,17 @@ with the progress it made, so a crash leaves no half-written batch and running t
 continues after the last committed one. A newer request (a second activation) bumps the
 generation: the older task stops at its next batch and the newer one starts from the first
 patient. The worklist shows "N of M done" until the row is finished.
+
+The worker also sends reminders: a task works for at most `SLICE_SECONDS`, then queues its own
+continuation a second later and returns, so the worker's next round sends what fell due meanwhile
+before the recompute goes on.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -28,6 +34,7 @@ from dermis.web.clinic.scheduling import due_dates
 log = logging.getLogger(__name__)
 
 BATCH = 200  # patients per transaction: short locks, little lost to a crash
+SLICE_SECONDS = 20.0  # a task's share of the worker before reminders get a round
 
 
 def request(clinic: Clinic) -> RecallRecompute:
@@ -67,9 +74,11 @@ def _claim_batch(clinic_id: int, generation: int) -> RecallRecompute | None:
     return row
 
 
-def run(clinic_id: int, generation: int, batch: int = BATCH) -> str:
-    """Recompute the clinic's rows for `generation`, continuing after the last committed batch.
+def run(clinic_id: int, generation: int, batch: int = BATCH, budget: float | None = None) -> str:
+    """Recompute the clinic's rows for `generation`, continuing after the last committed batch;
+    with a `budget` (seconds), stop after the batch that spends it and queue the rest.
     Returns what happened (counts only, never patient data)."""
+    began = time.monotonic()
     clinic = Clinic.objects.filter(pk=clinic_id).first()
     if clinic is None:
         return "no such clinic"
@@ -104,9 +113,13 @@ def run(clinic_id: int, generation: int, batch: int = BATCH) -> str:
         if row.finished_at is not None:
             log.info("recall rows recomputed: clinic %s, %s patients", clinic_id, row.done)
             return f"recomputed {row.done} patients"
+        if budget is not None and time.monotonic() - began >= budget:
+            later = recompute_recall.using(run_after=clock.now() + timedelta(seconds=1))
+            later.enqueue(clinic_id, generation)
+            return f"{row.done} of {row.total} patients; continues"
 
 
 @task()
 def recompute_recall(clinic_id: int, generation: int) -> str:
-    """Recompute a clinic's recall rows for a parameter-set change (`run`)."""
-    return run(clinic_id, generation)
+    """Recompute a clinic's recall rows for a parameter-set change (`run`), a slice at a time."""
+    return run(clinic_id, generation, budget=SLICE_SECONDS)
