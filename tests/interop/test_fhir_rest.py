@@ -284,3 +284,22 @@ def test_a_patient_search_audits_every_patient_found_at_a_constant_cost(api_as, 
     large, six = cost()
     assert (len(two), len(six)) == (2, 6)
     assert large == small
+
+
+def test_a_name_search_ignores_case_and_accents_and_matches_the_start_of_a_name(api_as, world):
+    """FHIR string search: "lukas" finds Łukasiewicz, "ngu" finds Nguyễn; not the middle of one."""
+    from tests import factories
+
+    polish = factories.patient(world.alice, given="Zofia", family="Łukasiewicz")
+    vietnamese = factories.patient(world.alice, given="Thi Mai", family="Nguyễn")
+    pat = api_as("pat")
+
+    def found(name: str) -> set[str]:
+        return set(
+            _ids(_get(pat.client, "Patient", data={"name": name}, headers=pat.headers).json())
+        )
+
+    assert found("lukas") == {str(polish.pk)}
+    assert found("NGU") == {str(vietnamese.pk)}
+    assert found("mai") == {str(vietnamese.pk)}  # the second of her given names
+    assert found("kasiewicz") == set()

@@ -257,3 +257,33 @@ def test_who_may_use_each_scheduling_page(name, records, client_as):
         if persona == "oscar" and record is not None:
             expected = "404"
         assert outcome == expected, (persona, seen)
+
+
+def test_many_practitioners_are_shown_ten_at_a_time_with_the_one_being_edited(world, client_as):
+    from django.contrib.auth import get_user_model
+
+    from dermis.web.clinic.models import Role, StaffMember
+    from dermis.web.clinic.scheduling.views.availability import PER_PAGE
+
+    extra = [
+        StaffMember.objects.create(
+            user=get_user_model().objects.create(username=f"many-{k}"),
+            clinic=world.northgate,
+            role=Role.PRACTITIONER,
+            display_name=f"Zed {k:02d}",
+        )  # fmt: skip
+        for k in range(PER_PAGE + 2)
+    ]
+    client = client_as("alice")
+    first = client.get(PAGE)
+    assert len(first.context["people"]) == PER_PAGE
+    assert first.context["paging"]["of"] == len(extra) + 2  # and alice and pat
+    second = client.get(PAGE, {"page": 2})
+    names = {r["staff"] for r in first.context["people"]} | {
+        r["staff"] for r in second.context["people"]
+    }
+    assert len(names) == len(extra) + 2
+    last = extra[-1]  # sorted last: on the second page, whatever page was asked for
+    editing = client.get(PAGE, {"edit": last.pk, "page": 1})
+    assert editing.context["paging"]["page"] == 2
+    assert any(r["staff"] == last and "hours_form" in r for r in editing.context["people"])

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 
 from dermis.web.clinic import models as m
 from dermis.web.clinic.actors import ANY_STAFF, CLINICAL
+from dermis.web.clinic.patients import normalise
 from dermis.web.fhir import codes as c
 from dermis.web.fhir import export
 from dermis.web.fhir.rest import params as p
@@ -83,8 +84,10 @@ def _patient_search(staff, query):
     for value in query.get("identifier", []):
         q &= Q(pk=_pk(p.token("identifier", value, system)) or 0)
     for value in query.get("name", []):
-        word = value.strip()
-        q &= Q(given_name__istartswith=word) | Q(family_name__istartswith=word)
+        # FHIR string search: case- and accent-insensitive, matching the start of a name part.
+        # The folded `search_name` ("given family") and its trigram index serve it.
+        for word in normalise.fold(value).split():
+            q &= Q(search_name__startswith=word) | Q(search_name__contains=f" {word}")
     if "birthdate" in query:
         q &= p.date_filter("birthdate", query["birthdate"], "date_of_birth", is_datetime=False)
     return m.Patient.objects.filter(q).select_related("clinic").order_by("family_name", "pk")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -35,18 +35,45 @@ from dermis.web.clinic.scheduling.views import lifecycle as scheduling_lifecycle
 from dermis.web.clinic.scheduling.views import recall as scheduling_recall
 from dermis.web.clinic.scheduling.views import series as scheduling_series
 
+PER_PAGE = 10  # practitioners a page shows
 
-def _people(request, bound: dict) -> list[dict]:
+
+def _shown(request, staff: list, focus: int | None) -> tuple[list, dict]:
+    """The page of practitioners to show: the one holding `focus` (a form being edited or with
+    errors), else `?page=`; PER_PAGE at a time, so the page is one size however large the
+    clinic."""
+    ids = [s.pk for s in staff]
+    pages = max(1, -(-len(staff) // PER_PAGE))
+    raw = request.GET.get("page", "")
+    page = ids.index(focus) // PER_PAGE + 1 if focus in ids else int(raw) if raw.isdigit() else 1
+    page = min(max(1, page), pages)
+    first = (page - 1) * PER_PAGE
+    shown = staff[first : first + PER_PAGE]
+    paging = {
+        "page": page,
+        "pages": pages,
+        "shown": f"{first + 1}–{first + len(shown)}",
+        "of": len(staff),
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if page < pages else None,
+    }
+    return shown, paging
+
+
+def _people(request, bound: dict) -> tuple[list[dict], dict]:
     me = request.staff
     editing = request.GET.get("edit", "")
     editing = int(editing) if editing.isdigit() else None
+    focus = editing or next((key[1] for key in bound if isinstance(key, tuple)), None)
     now = timezone.now()
     people = []
     locations = list(me.clinic.locations.all())
     coming = Prefetch(
         "time_off", TimeOff.objects.filter(end__gte=now).order_by("start"), to_attr="coming_off"
     )
-    for person in practitioners(me.clinic).prefetch_related("working_hours__location", coming):
+    shown, paging = _shown(request, list(practitioners(me.clinic)), focus)
+    prefetch_related_objects(shown, "working_hours__location", coming)
+    for person in shown:
         row = {
             "staff": person,
             "hours": [
@@ -65,7 +92,7 @@ def _people(request, bound: dict) -> list[dict]:
         if row["can_add_off"]:
             row["off_form"] = bound.get(("off", person.pk)) or TimeOffForm(staff=person)
         people.append(row)
-    return people
+    return people, paging
 
 
 def _page(request, bound: dict | None = None, status: int = 200):
@@ -76,8 +103,10 @@ def _page(request, bound: dict | None = None, status: int = 200):
         {"item": e, "kind": kb.devices[e.device].name if e.device in kb.devices else e.device}
         for e in Equipment.objects.filter(clinic=clinic).order_by("name")
     ]
+    people, paging = _people(request, bound)
     context = {
-        "people": _people(request, bound),
+        "people": people,
+        "paging": paging if paging["pages"] > 1 else None,
         "rooms": Room.objects.filter(clinic=clinic).select_related("location"),
         "equipment": equipment,
         "is_admin": request.staff.is_admin,
