@@ -33,6 +33,7 @@ from dermis.web.clinic.models.scheduling import (
     Room,
     TimeOff,
     WorkingHours,
+    overlapping,
 )
 from dermis.web.clinic.models.tenancy import (
     CLINICAL_ROLES,
@@ -93,4 +94,5 @@ __all__ = [
     "WaitlistEntry",
     "WaitlistOffer",
     "WorkingHours",
+    "overlapping",
 ]

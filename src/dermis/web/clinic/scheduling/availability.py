@@ -30,6 +30,7 @@ from dermis.web.clinic.models import (
     StaffMember,
     TimeOff,
     WorkingHours,
+    overlapping,
 )
 from dermis.web.clinic.scheduling import closures
 
@@ -89,20 +90,19 @@ def build(
     who = {p.pk: resource(p) for p in practitioners}
     room_ids = {r.pk: resource(r) for r in rooms}
     device_ids = {e.pk: resource(e) for e in equipment}
-    overlapping = (
+    busy_rows = (
         Appointment.objects.filter(
             Q(practitioner_id__in=list(who))
             | Q(room_id__in=list(room_ids))
             | Q(equipment_id__in=list(device_ids)),
-            start__lt=end,
-            end__gt=start,
+            overlapping(start, end),
         )
         .exclude(status=Appointment.Status.CANCELLED)
         .exclude(pk__in=list(exclude))
     )
     busy: list[slots.Busy] = []
     kinds = slots.ResourceKind
-    for staff_id, room_id, device_id, s, e in overlapping.values_list(
+    for staff_id, room_id, device_id, s, e in busy_rows.values_list(
         "practitioner_id", "room_id", "equipment_id", "start", "end"
     ):
         if staff_id in who:

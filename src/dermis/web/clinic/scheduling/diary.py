@@ -23,6 +23,7 @@ from dermis.web.clinic.models import (
     StaffMember,
     TimeOff,
     WorkingHours,
+    overlapping,
 )
 from dermis.web.clinic.scheduling import closures, lifecycle
 from dermis.web.clinic.scheduling.availability import clinic_zone, local_midnight
@@ -146,7 +147,7 @@ def build(
         # one size however large the clinic grows.
         staff, columns_page, column_pages = _page_of(staff, columns_page)
     staff_ids = [s.pk for s in staff]
-    appts = Appointment.objects.filter(clinic=clinic, start__lt=end, end__gt=start).exclude(
+    appts = Appointment.objects.filter(overlapping(start, end), clinic=clinic).exclude(
         status=Appointment.Status.CANCELLED
     )
     if location is not None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dermis.web.clinic.models import Appointment, StaffMember
+from dermis.web.clinic.models import Appointment, StaffMember, overlapping
 
 
 def clash(practitioner: StaffMember, start: datetime, end: datetime) -> Appointment | None:
     """The practitioner's first appointment overlapping [start, end), if any (not cancelled)."""
     return (
-        Appointment.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start)
+        Appointment.objects.filter(overlapping(start, end), practitioner=practitioner)
         .exclude(status=Appointment.Status.CANCELLED)
         .order_by("start")
         .first()
