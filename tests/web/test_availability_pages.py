@@ -271,7 +271,7 @@ def test_many_practitioners_are_shown_ten_at_a_time_with_the_one_being_edited(wo
             clinic=world.northgate,
             role=Role.PRACTITIONER,
             display_name=f"Zed {k:02d}",
-        )  # fmt: skip
+        )
         for k in range(PER_PAGE + 2)
     ]
     client = client_as("alice")

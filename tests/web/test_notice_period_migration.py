@@ -11,8 +11,18 @@ BEFORE = [("clinic", "0018_portal_checkin_days")]
 AFTER = [("clinic", "0019_one_notice_period")]
 
 
+@pytest.fixture
+def back_to_the_latest():
+    """The test migrates back and forth: leave the database at the latest migrations again, for
+    the tests that run after it in this process."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_portal_notice_moves_to_clinics_still_on_the_default():
+def test_the_portal_notice_moves_to_clinics_still_on_the_default(back_to_the_latest):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps

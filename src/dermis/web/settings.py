@@ -459,5 +459,6 @@ DEMO_PASSWORD = env_str("DERMIS_DEMO_PASSWORD", default="")
 # Django's default `mail_admins` handler is left out: its reports carry the request's POST data,
 # which here would be patient data.
 LOG_FORMAT = env_choice("DERMIS_LOG_FORMAT", ("json", "plain"), "json" if PRODUCTION else "plain")
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")  # in either case, as gunicorn reads it
+# In either case, as gunicorn reads the same variable.
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 LOGGING = logging_config(LOG_FORMAT, env_choice("DERMIS_LOG_LEVEL", LOG_LEVELS, "info").upper())
