@@ -31,6 +31,8 @@ Environment variables (all optional except where production says otherwise):
 - ``DERMIS_TRUSTED_PROXIES``: reverse proxies in front of the app that append to
   X-Forwarded-For (default 0). ``DERMIS_SESSION_MAX_HOURS``: absolute session lifetime (12).
 - ``DERMIS_TIME_ZONE``: the clinic's time zone; default ``Europe/London``.
+- ``DERMIS_EMAIL_BACKEND``: Django's mail backend; SMTP (``DERMIS_EMAIL_HOST`` and friends), or
+  in development with no ``DERMIS_EMAIL_HOST``, files under ``DATA_DIR/mail``.
 - ``DERMIS_LOG_LEVEL``: ``debug``, ``info`` (default), ``warning``, ``error`` or ``critical``, in
   either case (gunicorn reads the same variable).
 - ``DERMIS_CALIBRATION_DRAWS``: draws per course of the clinic's calibration report; default 400.
@@ -406,9 +408,15 @@ MAX_REQUEST_BYTES = int(
 # message survives a restart of the web app or the worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
+# In development with no mail server configured, messages are written as files under
+# DATA_DIR/mail (a sign-in link can be opened from there), never printed: they hold patient data.
+_LOCAL_MAIL = ENVIRONMENT == "development" and not env_str("DERMIS_EMAIL_HOST", default="")
 EMAIL_BACKEND = env_str(
-    "DERMIS_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+    "DERMIS_EMAIL_BACKEND",
+    default="django.core.mail.backends."
+    + ("filebased.EmailBackend" if _LOCAL_MAIL else "smtp.EmailBackend"),
 )
+EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_HOST = env_str("DERMIS_EMAIL_HOST", default="localhost")
 EMAIL_PORT = int(env_str("DERMIS_EMAIL_PORT", default="25"))
 EMAIL_HOST_USER = env_str("DERMIS_EMAIL_USER", default="")
