@@ -60,7 +60,7 @@ def test_serve_answers_healthz_on_a_fresh_database(clean_env, tmp_path):
         text=True,
     )
     try:
-        body = _get_json(f"http://127.0.0.1:{port}/healthz", deadline=time.monotonic() + 90)
+        body = _get_json(f"http://127.0.0.1:{port}/healthz", deadline=time.monotonic() + 240)
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=10)
@@ -130,7 +130,7 @@ def test_serve_demo_seeds_prints_the_logins_and_they_work(clean_env):
         text=True,
     )
     try:
-        body = _get_json(f"{base}/healthz", deadline=time.monotonic() + 90)
+        body = _get_json(f"{base}/healthz", deadline=time.monotonic() + 240)
         login = _log_in(base, "ng.priya", DEMO_PASSWORD)
         refused = _log_in(base, "ng.tom", "not-the-demo-password")
     finally:
