@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from dermis.core import patient as cp
+from dermis.web.clinic import clock
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.consultations import services as consultations
 from dermis.web.clinic.consultations.consent_texts import consent_for
@@ -120,6 +121,20 @@ def next_weekday_at(hour: int, days_ahead: int = 1, weekday: int | None = None) 
     while weekday is not None and day.weekday() != weekday:
         day += timedelta(days=1)
     return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def soon_within_hours(after: timedelta = timedelta(hours=1)) -> datetime:
+    """The first whole hour at least `after` from now at which a one-hour appointment fits the
+    default working hours (07:00-21:00): at most `after` + 12 hours away, whatever the time of
+    day the test runs."""
+    at = timezone.localtime(clock.now() + after)
+    if at.minute or at.second or at.microsecond:
+        at = at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    if at.hour < 7:
+        at = at.replace(hour=8)
+    elif at.hour > 20:
+        at = (at + timedelta(days=1)).replace(hour=8)
+    return timezone.make_aware(datetime.combine(at.date(), at.time()))
 
 
 def appointment(

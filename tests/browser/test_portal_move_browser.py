@@ -5,7 +5,6 @@ finds nothing serious on either page. The phone run leaves docs/screenshots/port
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -41,18 +40,6 @@ def sign_in(page) -> None:
     page.wait_for_url("**/my/")
 
 
-def _soon():
-    """A time inside the 24-hour notice period and inside the working hours (07:00-21:00),
-    whatever the time of day the test runs."""
-    now = timezone.localtime(clock.now())
-    soon = (now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
-    soon += timedelta(hours=1)
-    if not 7 <= soon.hour <= 19:
-        morning = now + timedelta(days=1 if now.hour >= 7 else 0)
-        soon = morning.replace(hour=8, minute=0, second=0, microsecond=0)
-    return soon
-
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"], indirect=True)
 def test_the_patient_moves_an_appointment(page, world, viewport):
     factories.working_hours(world.pat)
@@ -62,7 +49,8 @@ def test_the_patient_moves_an_appointment(page, world, viewport):
         appointment = factories.appointment(
             world.pat, world.nora, factories.next_weekday_at(10, days_ahead=6)
         )
-        factories.appointment(world.pat, world.nora, _soon())  # inside the notice period
+        soon = factories.soon_within_hours()  # inside the notice period
+        factories.appointment(world.pat, world.nora, soon)
     sign_in(page)
 
     page.goto("/my/plan/")

@@ -76,7 +76,7 @@ def test_an_absolute_finding_gets_no_treatment_slot_online(world):
 
 def test_cancelling_respects_the_notice_period(world):
     factories.working_hours(world.pat)
-    soon = factories.appointment(world.pat, world.nora, clock.now() + timedelta(hours=3))
+    soon = factories.appointment(world.pat, world.nora, factories.soon_within_hours())
     later = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=5))
     client = portal_client(world.nora)
     page = client.get(reverse("portal-plan")).content.decode()
