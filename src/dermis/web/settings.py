@@ -305,7 +305,7 @@ PASSWORD_HASHERS = [
 # address, further attempts are refused for the cool-off time, even with the right password.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "dermis.web.clinic.accounts.backends.StaffModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(env_str("DERMIS_LOGIN_FAILURE_LIMIT", default="5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env_str("DERMIS_LOGIN_COOLOFF_MINUTES", default="15")))

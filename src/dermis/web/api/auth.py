@@ -19,6 +19,7 @@ from ninja.security import HttpBearer
 from dermis.web.api.errors import TokenRejected, forbidden, not_found
 from dermis.web.api.models import ApiToken
 from dermis.web.clinic.access import client_ip, staff_of
+from dermis.web.clinic.accounts.backends import WITH_STAFF, read_with_user
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.errors import PatientMerged
 from dermis.web.clinic.models import Patient, StaffMember
@@ -32,14 +33,19 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise TokenRejected()
-        row = ApiToken.objects.select_related("user").filter(token_sha256=token_hash(token)).first()
+        # the token, its user and their place on the staff in one query (as the sign-in backend)
+        row = (
+            ApiToken.objects.select_related(*(f"user__{path}" for path in WITH_STAFF))
+            .filter(token_sha256=token_hash(token))
+            .first()
+        )
         now = timezone.now()
         if row is None or not row.usable(now):
             raise TokenRejected()
         # One write per minute at most, so a busy client does not write on every request.
         if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        request.user = row.user
+        request.user = read_with_user(row.user)
         return row
 
 

@@ -40,10 +40,14 @@ def staff_of(request: HttpRequest) -> StaffMember | None:
     cached = getattr(request, "_staff_member", _UNSET)
     if cached is not _UNSET:
         return cached
-    # One query for the member of staff and their clinic, which every page asks for next.
-    staff = StaffMember.objects.select_related("clinic").filter(user=user).first()
-    if staff is not None:
-        user.staff = staff  # fills the user's cached relation: later `user.staff` asks nothing
+    if user._state.fields_cache.keys() >= {"staff"}:
+        # read with the user by the sign-in backend (`accounts.backends`): no query
+        staff = getattr(user, "staff", None)
+    else:
+        # One query for the member of staff and their clinic, which every page asks for next.
+        staff = StaffMember.objects.select_related("clinic").filter(user=user).first()
+        if staff is not None:
+            user.staff = staff  # fills the user's cached relation: later `user.staff` asks nothing
     request._staff_member = staff
     return staff
 

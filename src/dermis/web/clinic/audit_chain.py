@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import UTC
+from functools import lru_cache
 
 from dermis.web.clinic import seals
 
@@ -19,6 +20,7 @@ GENESIS = "0" * 64
 PURPOSE = "audit-chain"
 
 
+@lru_cache(maxsize=1024)  # a page may audit a hundred events from one address
 def _ip(value: str | None) -> str | None:
     if not value:
         return None

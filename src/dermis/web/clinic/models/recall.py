@@ -111,7 +111,10 @@ class RecallRecompute(models.Model):
     committed batch ended, so a re-run continues from there."""
 
     clinic = models.OneToOneField(
-        "clinic.Clinic", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "clinic.Clinic",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="recall_recompute",
     )
     generation = models.PositiveIntegerField(default=0)
     version = models.CharField(max_length=120, help_text="the inputs' version it computes")

@@ -28,6 +28,7 @@ from django.db.models import F
 from django_tasks import task
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.accounts.backends import READ_WITH_USER
 from dermis.web.clinic.models import Clinic, RecallEntry, RecallRecompute
 from dermis.web.clinic.scheduling import due_dates
 
@@ -54,7 +55,11 @@ def request(clinic: Clinic) -> RecallRecompute:
 
 
 def pending(clinic: Clinic) -> RecallRecompute | None:
-    """The clinic's unfinished recomputation, if any (one query by primary key)."""
+    """The clinic's unfinished recomputation, if any: read with the signed-in user
+    (`accounts.backends`), or one query by primary key."""
+    if getattr(clinic, READ_WITH_USER, False):
+        row = getattr(clinic, "recall_recompute", None)
+        return row if row is not None and row.finished_at is None else None
     return RecallRecompute.objects.filter(clinic=clinic, finished_at__isnull=True).first()
 
 
