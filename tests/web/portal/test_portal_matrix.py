@@ -8,13 +8,10 @@ signed in) and rhys (Riverside's patient, signed in). Records in URLs are Nora's
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from dermis.web.clinic import clock
 from tests import factories
 
 STAFF = ("anonymous", "nobody", "fran", "pat", "alice", "oscar")
@@ -62,7 +59,9 @@ def records(world, settings, tmp_path):
     settings.PHOTO_ROOT = tmp_path / "photos"
     session = treated_yesterday(world)
     factories.working_hours(world.pat)
-    appointment = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=9))
+    appointment = factories.appointment(
+        world.pat, world.nora, factories.next_weekday_at(10, days_ahead=9)
+    )
     return {
         "token": "not-a-real-token",
         "listed": world.pat,

@@ -113,9 +113,11 @@ def test_inside_the_notice_period_the_patient_is_told_to_call(world):
 
 def test_a_new_time_inside_the_notice_period_is_refused(world):
     factories.working_hours(world.pat)
-    later = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=5))
+    later = factories.appointment(
+        world.pat, world.nora, factories.next_weekday_at(10, days_ahead=5)
+    )
     with pytest.raises(ServiceError, match="at least 24 hours from now"):
-        move(as_patient(world.nora), later, clock.now() + timedelta(hours=6))
+        move(as_patient(world.nora), later, factories.soon_within_hours())
 
 
 def test_a_time_the_gate_defers_is_not_offered_and_is_refused(world, settings, tmp_path):

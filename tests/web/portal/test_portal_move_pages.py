@@ -31,7 +31,9 @@ def _offered(response) -> list[str]:
 
 def test_the_patient_moves_an_appointment_and_sees_the_new_time(world):
     factories.working_hours(world.pat)
-    appointment = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=6))
+    appointment = factories.appointment(
+        world.pat, world.nora, factories.next_weekday_at(10, days_ahead=6)
+    )
     client = portal_client(world.nora)
     plan = _text(client.get(reverse("portal-plan")))
     assert _url(appointment) in plan and "move or cancel an appointment online up to 24" in plan
@@ -58,7 +60,9 @@ def test_the_patient_moves_an_appointment_and_sees_the_new_time(world):
 
 def test_later_times_follow_the_first_page(world):
     factories.working_hours(world.pat)
-    appointment = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=6))
+    appointment = factories.appointment(
+        world.pat, world.nora, factories.next_weekday_at(10, days_ahead=6)
+    )
     client = portal_client(world.nora)
     first = client.get(_url(appointment))
     later_from = _text(first).split('href="?from=')[1].split('"')[0]
@@ -89,7 +93,9 @@ def test_inside_the_notice_period_the_page_says_call_the_clinic(world):
 
 def test_a_taken_or_invalid_time_is_refused_in_plain_words(world):
     factories.working_hours(world.pat)
-    appointment = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=6))
+    appointment = factories.appointment(
+        world.pat, world.nora, factories.next_weekday_at(10, days_ahead=6)
+    )
     client = portal_client(world.nora)
     chosen = timezone.datetime.fromisoformat(_offered(client.get(_url(appointment)))[0])
     other = factories.patient(world.pat, given="Ned", family="Hart")
@@ -106,7 +112,9 @@ def test_a_taken_or_invalid_time_is_refused_in_plain_words(world):
 
 def test_another_patients_appointment_is_not_found_and_staff_sign_in(world, client_as):
     factories.working_hours(world.pat)
-    appointment = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=6))
+    appointment = factories.appointment(
+        world.pat, world.nora, factories.next_weekday_at(10, days_ahead=6)
+    )
     start = appointment.start + timedelta(days=1)
     rhys = portal_client(world.rhys)
     assert rhys.get(_url(appointment)).status_code == 404

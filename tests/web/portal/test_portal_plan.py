@@ -4,12 +4,10 @@ within the notice period, and the calendar feed."""
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
-from dermis.web.clinic import clock
 from dermis.web.clinic.models import Appointment, AuditEvent, CalendarFeed
 from tests import factories
 from tests.conftest import portal_client
@@ -77,7 +75,9 @@ def test_an_absolute_finding_gets_no_treatment_slot_online(world):
 def test_cancelling_respects_the_notice_period(world):
     factories.working_hours(world.pat)
     soon = factories.appointment(world.pat, world.nora, factories.soon_within_hours())
-    later = factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=5))
+    later = factories.appointment(
+        world.pat, world.nora, factories.next_weekday_at(10, days_ahead=5)
+    )
     client = portal_client(world.nora)
     page = client.get(reverse("portal-plan")).content.decode()
     assert "please call" in page
@@ -94,7 +94,7 @@ def test_cancelling_respects_the_notice_period(world):
 
 def test_the_calendar_feed_is_the_patients_own(world):
     factories.working_hours(world.pat)
-    factories.appointment(world.pat, world.nora, clock.now() + timedelta(days=5))
+    factories.appointment(world.pat, world.nora, factories.next_weekday_at(10, days_ahead=5))
     client = portal_client(world.nora)
     page = client.post(reverse("portal-calendar")).content.decode()
     feed = CalendarFeed.objects.get()
