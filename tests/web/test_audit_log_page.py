@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -161,3 +162,24 @@ def test_page_is_read_only(world, client_as):
     assert 'method="post"' not in main
     assert client.post(reverse("audit-log")).status_code == 405
     assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.parametrize(
+    ("data", "index"),
+    [({}, "audit_clinic_newest"), ({"user": "pat"}, "audit_clinic_user_newest")],
+)
+def test_on_postgresql_a_page_reads_the_clinics_newest_events_by_index(world, data, index):
+    """A small clinic's page, or one user's, is read from the clinic's own index, not by walking
+    every clinic's events newest first."""
+    from dermis.web.clinic.audit_log.views import filtered, keyset_page
+
+    events = filtered(AuditEvent.objects.filter(clinic=world.northgate), data)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        page = events.order_by("-at", "-id")[:51]
+        sql, params = page.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
+    assert keyset_page(events, None, None)["events"] == list(page[:50])

@@ -84,6 +84,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [
+            # The audit log page reads a clinic's newest events, or one user's, a page at a time.
+            models.Index(fields=["clinic", "-at", "-id"], name="audit_clinic_newest"),
+            models.Index(
+                fields=["clinic", "username", "-at", "-id"], name="audit_clinic_user_newest"
+            ),
+        ]
         constraints = [
             # Partial, so that SQLite adds it as an index instead of rebuilding the table (which
             # would drop its append-only triggers).
