@@ -13,7 +13,7 @@ from django.urls import reverse
 from dermis.web.clinic.models import Appointment, SessionArea, TreatmentSession
 from tests.web.full_world import journey
 
-RECORD_PAGE_MAX = 40
+RECORD_PAGE_MAX = 34  # each panel reads its own rows; the active plan is read once
 FHIR_EXPORT_MAX = 22  # with the API request's own (token, staff, audit)
 
 
@@ -112,3 +112,19 @@ def test_the_availability_page_reads_a_constant_number_of_queries(world, client_
     page = client.get(url)
     assert len(page.context["people"]) == 6  # alice, pat and the four added
     assert small == large
+
+
+def test_read_once_reads_the_active_plan_once_and_forgets_it_after(world, record_of_size):
+    from dermis.web.clinic.core_inputs import active_plan, read_once
+
+    def counted() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            active_plan(patient)
+        return len(captured)
+
+    record_of_size(2)
+    patient = world.nora
+    with read_once(patient):
+        first, again = counted(), counted()
+    assert (first, again, counted()) == (1, 0, 1)
+    assert active_plan(patient) == patient.plans.get(status="active")

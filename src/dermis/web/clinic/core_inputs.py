@@ -6,6 +6,8 @@ all ask the core the same question about the same patient.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 
@@ -38,8 +40,36 @@ def core_patient(patient: Patient, on: date) -> cp.Patient:
         raise cp.input_error(exc) from None
 
 
+_READ_ONCE = "_dermis_read_once"
+
+
+@contextmanager
+def read_once(patient: Patient) -> Iterator[None]:
+    """Within it, `active_plan` and `latest_consultation` of this patient object are read once:
+    for a page that only reads (the record page's panels each ask for the active plan). Nothing
+    that writes may run inside it, since what it remembers would not follow the write."""
+    setattr(patient, _READ_ONCE, {})
+    try:
+        yield
+    finally:
+        patient.__dict__.pop(_READ_ONCE, None)
+
+
+def _once(patient: Patient, key: str, read: Callable):
+    memo = getattr(patient, _READ_ONCE, None)
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def latest_consultation(patient: Patient) -> Consultation | None:
-    return patient.consultations.order_by("-created_at", "-pk").first()
+    return _once(
+        patient,
+        "latest_consultation",
+        lambda: patient.consultations.order_by("-created_at", "-pk").first(),
+    )
 
 
 def core_intake(consultation: Consultation | None) -> cp.Intake:
@@ -54,7 +84,13 @@ def core_assessment(consultation: Consultation) -> cp.Assessment:
 
 
 def active_plan(patient: Patient) -> TreatmentPlan | None:
-    return patient.plans.filter(status=TreatmentPlan.Status.ACTIVE).order_by("-version").first()
+    return _once(
+        patient,
+        "active_plan",
+        lambda: (
+            patient.plans.filter(status=TreatmentPlan.Status.ACTIVE).order_by("-version").first()
+        ),
+    )
 
 
 def core_session(session: TreatmentSession) -> cp.Session:

@@ -5,19 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0021_recall_recompute_of_the_clinic'),
+        ("clinic", "0021_recall_recompute_of_the_clinic"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['clinic', '-at', '-id'], name='audit_clinic_newest'),
+            model_name="auditevent",
+            index=models.Index(fields=["clinic", "-at", "-id"], name="audit_clinic_newest"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['clinic', 'username', '-at', '-id'], name='audit_clinic_user_newest'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["clinic", "username", "-at", "-id"], name="audit_clinic_user_newest"
+            ),
         ),
     ]

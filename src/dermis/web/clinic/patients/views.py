@@ -16,7 +16,7 @@ from dermis.web.clinic.access import (
     clinic_patient,
     staff_required,
 )
-from dermis.web.clinic.core_inputs import active_plan, knowledge
+from dermis.web.clinic.core_inputs import active_plan, knowledge, read_once
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Patient, TreatmentPlan
@@ -111,6 +111,11 @@ def _clinical_context(patient: Patient) -> dict:
 def patient_detail(request, patient_id: int):
     patient = clinic_patient(request, patient_id)
     audit(request, "view", patient, summary="record page")
+    with read_once(patient):  # the panels below each ask for the active plan
+        return _record_page(request, patient)
+
+
+def _record_page(request, patient: Patient):
     now = timezone.now()
     appointments = Appointment.objects.filter(patient=patient).select_related(
         "practitioner", "location"
