@@ -6,7 +6,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup run demo test lint format bench bench-scale clean
+.PHONY: setup run demo test screenshots lint format bench bench-scale clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -26,6 +26,10 @@ JOBS ?= auto
 
 test: setup browser-deps
 	.venv/bin/pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# The browser tests again, writing the screenshots the documentation shows into docs/screenshots/.
+screenshots: setup browser-deps
+	DERMIS_DOC_SCREENSHOTS=1 .venv/bin/pytest -n $(JOBS) tests/browser
 
 # --- Real-browser tests (tests/browser): Debian's Chromium, and axe-core pinned in package-lock.json.
 # Playwright's own browser download cannot work on a closed network, so the tests drive Debian's

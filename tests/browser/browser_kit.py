@@ -6,6 +6,7 @@ Import from test modules in tests/browser: `from browser_kit import login, asser
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -137,6 +138,18 @@ def assert_fits_width(page: Page) -> None:
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide in a {widths[1]}px viewport"
+
+
+def docs_screenshot(page: Page, filename: str) -> Path:
+    """A screenshot the documentation shows: written to docs/screenshots/ when
+    DERMIS_DOC_SCREENSHOTS=1 (`make screenshots`), else beside the other artifacts, so that a
+    test run leaves the checkout as it found it."""
+    folder = REPO / "docs" / "screenshots"
+    if os.environ.get("DERMIS_DOC_SCREENSHOTS") != "1":
+        folder = ARTIFACTS / "docs"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / filename), full_page=True)
+    return folder / filename
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -21,10 +20,10 @@ from tests.browser.browser_kit import (
     TABLET_LANDSCAPE,
     assert_fits_width,
     assert_no_serious_a11y,
+    docs_screenshot,
     login,
 )
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SIZES = {"phone": (390, 844), "tablet": (1024, 768), "desktop": (1440, 900)}
 
 
@@ -135,7 +134,7 @@ def test_the_front_desks_day_and_the_practitioners_chart(page, world, day, api_a
         page.set_viewport_size({"width": w, "height": h})
         assert_no_serious_a11y(page, f"diary-{name}")
         assert_fits_width(page)
-        page.screenshot(path=str(DOCS / f"diary-{name}.png"), full_page=True)
+        docs_screenshot(page, f"diary-{name}.png")
     page.set_viewport_size(TABLET_LANDSCAPE)
     _open(page, missed)
     page.get_by_role("button", name="No-show").click()

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from dermis.web.clinic.models import Patient
 from tests import factories
-from tests.browser.browser_kit import assert_fits_width, assert_no_serious_a11y, screenshot
+from tests.browser.browser_kit import (
+    assert_fits_width,
+    assert_no_serious_a11y,
+    docs_screenshot,
+    screenshot,
+)
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -47,7 +50,7 @@ def test_from_the_directory_to_a_consultation_at_a_location(page, world, viewpor
     assert "0113 496 0000" in page.locator("main").inner_text()
     check(page, "directory-location")
     if viewport == PHONE:
-        page.screenshot(path=str(DOCS / "directory-location.png"), full_page=True)
+        docs_screenshot(page, "directory-location.png")
 
     page.get_by_role("link", name="Book a consultation").click()
     page.wait_for_url(re.compile(r"/my/book/location/\d+/$"))

@@ -5,7 +5,6 @@ finds nothing serious on either page. The phone run leaves docs/screenshots/port
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -14,11 +13,10 @@ from django.utils import timezone
 from dermis.web.clinic import clock
 from dermis.web.clinic.reminders import delivery
 from tests import factories
-from tests.browser.browser_kit import assert_fits_width, assert_no_serious_a11y
+from tests.browser.browser_kit import assert_fits_width, assert_no_serious_a11y, docs_screenshot
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -61,8 +59,7 @@ def test_the_patient_moves_an_appointment(page, world, viewport):
     assert_no_serious_a11y(page, "portal-move")
     assert_fits_width(page)
     if viewport == PHONE:
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS / "portal-move.png"), full_page=True)
+        docs_screenshot(page, "portal-move.png")
 
     page.get_by_role("link", name="Later times").click()
     page.wait_for_url(re.compile(r"/move/\?from=\d{4}-\d\d-\d\d$"))
