@@ -24,6 +24,8 @@ from dermis.web.clinic.scheduling.recall import HORIZON_DAYS, LIMIT, OverdueFoll
 Section = RecallEntry.Section
 MISSED = (*OPEN_STATUSES, Appointment.Status.NO_SHOW)
 HELD = (*OPEN_STATUSES, *ATTENDED_STATUSES)
+# A row shows its plan's version and links to it: the plan's content is not read.
+PLAN_UNREAD = ("plan__content", "plan__adjustments", "plan__note")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ def maintenance(
 def incomplete(clinic: Clinic, today: date, limit: int = LIMIT) -> list[RecallEntry]:
     rows = _with_contact(RecallEntry.objects.filter(clinic=clinic, section=Section.SERIES), today)
     order = (F("due").asc(nulls_last=True), "patient__family_name", "patient_id", "plan_id")
-    return list(rows.select_related("patient", "plan").order_by(*order, "course")[:limit])
+    rows = rows.select_related("patient", "plan").defer(*PLAN_UNREAD)
+    return list(rows.order_by(*order, "course")[:limit])
 
 
 def follow_ups(clinic: Clinic, today: date, now: datetime, limit: int = LIMIT) -> list:
