@@ -145,3 +145,20 @@ def test_a_damaged_archive_or_a_wrong_key_is_refused(clinic, target, tmp_path, p
 
     assert not out.exists() or not any(out.iterdir())
     assert backup._require_empty(target, backup._vendor(target)) is None
+
+
+def test_damage_anywhere_is_refused_with_a_message(clinic, target, tmp_path, photo_root):
+    """Whatever the damage breaks (the gzip header, a deflate block, a checksum, a tar header or
+    a member), restoring says the archive is damaged; nothing is written."""
+    plain = tmp_path / "p.tar.gz"
+    backup.create_backup(plain, connection.settings_dict, photo_root, None)
+    data = plain.read_bytes()
+    out = tmp_path / "restored-photos"
+    damaged = tmp_path / "damaged.tar.gz"
+    for i in range(1, 120):
+        position = len(data) * i // 120
+        for fill in (b"\xff", b"\x5a"):
+            damaged.write_bytes(data[:position] + fill * 32 + data[position + 32 :])
+            with pytest.raises(backup.BackupError, match="archive"):
+                backup.restore_backup(damaged, target, out, None)
+            assert not out.exists() or not any(out.iterdir())

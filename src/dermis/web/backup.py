@@ -31,6 +31,7 @@ import struct
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -191,11 +192,14 @@ def _extract_checked(plain: Path, into: Path) -> dict:
         with tarfile.open(plain, "r:gz") as tar:
             try:
                 manifest = json.load(tar.extractfile(MANIFEST))
-            except (KeyError, TypeError, json.JSONDecodeError):
+            except (KeyError, TypeError, ValueError):  # missing, not a file, not JSON text
                 raise BackupError("archive: no readable manifest.json") from None
-            if manifest.get("format") != FORMAT:
-                raise BackupError(f"archive: unknown format {manifest.get('format')!r}")
-            files: dict[str, str] = manifest["files"]
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                found = manifest.get("format") if isinstance(manifest, dict) else None
+                raise BackupError(f"archive: unknown format {found!r}")
+            files: dict[str, str] = manifest.get("files")
+            if not isinstance(files, dict):
+                raise BackupError("archive: manifest.json lists no files")
             seen = set()
             for member in tar:
                 if member.name == MANIFEST:
@@ -213,7 +217,7 @@ def _extract_checked(plain: Path, into: Path) -> dict:
                 if digest.hexdigest() != files[name]:
                     raise BackupError(f"archive: {name} does not match its checksum")
                 seen.add(name)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:  # a damaged gzip stream
         raise BackupError(f"archive: unreadable ({exc.__class__.__name__})") from None
     missing = sorted(set(files) - seen)
     if missing:
