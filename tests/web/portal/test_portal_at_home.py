@@ -34,6 +34,9 @@ def test_health_questions_are_screened_and_kept_for_review(world, client_as):
     page = client_as("pat").get(reverse("portal-answers", args=[world.nora.pk]))
     text = page.content.decode()
     assert "warfarin 5 mg" in text and "Read from the patient's own words" in text
+    # each answer under its question in the practitioner's words, not the field's name
+    assert "<dt>Medicines and supplements</dt><dd>warfarin 5 mg; vitamin D</dd>" in text
+    assert "<dt>Medications</dt>" not in text
     assert "not yet reviewed" in text
     record_page = client_as("pat").get(reverse("patient-detail", args=[world.nora.pk]))
     assert "1 set of answers to review" in record_page.content.decode()

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from dermis.core import intake_questions
 from dermis.core.errors import InputError
 from dermis.core.screening import Screening
 from dermis.web.clinic.access import (
@@ -142,14 +143,21 @@ def _answers(stored: dict) -> list[tuple[str, str]]:
     for key, value in stored.items():
         if not value or value == "none":
             continue
+        question = _ASKED_FOR.get(key)
+        choices = {c.value: c.clinic for c in question.choices} if question else {}
         if value is True:
             text = "yes"
         elif isinstance(value, list):
             text = "; ".join(str(v) for v in value)
         else:
-            text = str(value)
-        out.append((key.replace("_", " "), text))
+            text = choices.get(value, str(value))
+        label = (question.clinic or question.patient) if question else None
+        out.append((label or key.replace("_", " "), text))
     return out
+
+
+# Each screening input with the question that asks it, in the practitioner's words.
+_ASKED_FOR = {q.screens: q for q in intake_questions.QUESTIONS if q.screens}
 
 
 @staff_required(CLINICAL)
