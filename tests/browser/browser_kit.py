@@ -23,6 +23,8 @@ BLOCKING_IMPACTS = ("serious", "critical")
 LOGIN_PATH = "/accounts/login/"
 TABLET_LANDSCAPE = {"width": 1024, "height": 768}
 TABLET_PORTRAIT = {"width": 768, "height": 1024}
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def submit_login(page: Page, username: str, password: str | None = None) -> Response:
@@ -138,6 +140,13 @@ def assert_fits_width(page: Page) -> None:
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide in a {widths[1]}px viewport"
+
+
+def check(page: Page, name: str) -> None:
+    """No serious accessibility finding, nothing wider than the viewport; kept as an artifact."""
+    assert_no_serious_a11y(page, name)
+    assert_fits_width(page)
+    screenshot(page, name)
 
 
 def docs_screenshot(page: Page, filename: str) -> Path:

@@ -150,3 +150,11 @@ def world(transactional_db):
     from tests.personas import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def generous_timeouts(page):
+    """Room for a busy machine: the slot finder and the forecast chart run on page loads, and
+    the first request loads the whole site (`pytestmark = usefixtures("generous_timeouts")`)."""
+    page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(90_000)

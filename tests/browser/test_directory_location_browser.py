@@ -13,27 +13,13 @@ from django.utils import timezone
 from dermis.web.clinic.models import Patient
 from tests import factories
 from tests.browser.browser_kit import (
-    assert_fits_width,
-    assert_no_serious_a11y,
+    DESKTOP,
+    PHONE,
+    check,
     docs_screenshot,
-    screenshot,
 )
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(autouse=True)
-def patient_timeouts(page):
-    """Room for a busy machine: the slot finder runs on the booking page's load."""
-    page.set_default_timeout(30_000)
-    page.set_default_navigation_timeout(90_000)
-
-
-def check(page, name: str) -> None:
-    assert_no_serious_a11y(page, name)
-    assert_fits_width(page)
-    screenshot(page, name)
+pytestmark = pytest.mark.usefixtures("generous_timeouts")
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"], indirect=True)

@@ -10,10 +10,14 @@ import pytest
 from playwright.sync_api import expect
 
 from dermis.web.clinic.models import Patient
-from tests.browser.browser_kit import assert_fits_width, assert_no_serious_a11y, login, screenshot
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+from tests.browser.browser_kit import (
+    DESKTOP,
+    PHONE,
+    assert_fits_width,
+    assert_no_serious_a11y,
+    login,
+    screenshot,
+)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"], indirect=True)

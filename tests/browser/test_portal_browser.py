@@ -20,28 +20,17 @@ from dermis.web.clinic.models import Appointment, CheckIn, ConsentRecord, Patien
 from dermis.web.clinic.reminders import delivery
 from tests import factories
 from tests.browser.browser_kit import (
+    DESKTOP,
+    PHONE,
     assert_fits_width,
     assert_no_serious_a11y,
+    check,
     login,
     screenshot,
 )
 from tests.web.portal.portal_kit import treated_yesterday
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(autouse=True)
-def patient_timeouts(page):
-    """Room for a busy machine: the slot finder and the forecast chart run on page loads."""
-    page.set_default_timeout(30_000)
-    page.set_default_navigation_timeout(90_000)
-
-
-def check(page, name: str) -> None:
-    assert_no_serious_a11y(page, name)
-    assert_fits_width(page)
-    screenshot(page, name)
+pytestmark = pytest.mark.usefixtures("generous_timeouts")
 
 
 def link_from_worker() -> str:

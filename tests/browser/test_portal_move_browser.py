@@ -1,6 +1,7 @@
 """The patient moves an appointment in a real browser, at phone size and on a desktop: from their
 plan to the move page, a free time chosen, the new time on the plan and the home page; axe-core
-finds nothing serious on either page. The phone run leaves docs/screenshots/portal-move.png."""
+finds nothing serious on either page. The phone run makes docs/screenshots/portal-move.png
+(`make screenshots`)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,15 @@ from django.utils import timezone
 from dermis.web.clinic import clock
 from dermis.web.clinic.reminders import delivery
 from tests import factories
-from tests.browser.browser_kit import assert_fits_width, assert_no_serious_a11y, docs_screenshot
+from tests.browser.browser_kit import (
+    DESKTOP,
+    PHONE,
+    assert_fits_width,
+    assert_no_serious_a11y,
+    docs_screenshot,
+)
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(autouse=True)
-def patient_timeouts(page):
-    """Room for a busy machine: the slot finder runs on the move page's load."""
-    page.set_default_timeout(30_000)
-    page.set_default_navigation_timeout(90_000)
+pytestmark = pytest.mark.usefixtures("generous_timeouts")
 
 
 def sign_in(page) -> None:

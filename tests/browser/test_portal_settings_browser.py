@@ -7,21 +7,15 @@ import pytest
 
 from dermis.web.clinic.portal import selectors
 from tests.browser.browser_kit import (
+    DESKTOP,
+    PHONE,
     assert_fits_width,
     assert_no_serious_a11y,
     login,
     screenshot,
 )
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(autouse=True)
-def slow_machine_timeouts(page):
-    """Room for a busy machine: the first request loads the whole site."""
-    page.set_default_timeout(30_000)
-    page.set_default_navigation_timeout(90_000)
+pytestmark = pytest.mark.usefixtures("generous_timeouts")
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"], indirect=True)

@@ -9,15 +9,14 @@ import pytest
 
 from tests.browser.browser_kit import (
     CODE_LABEL,
+    DESKTOP,
+    PHONE,
     assert_fits_width,
     assert_no_serious_a11y,
     screenshot,
     submit_login,
     totp_code,
 )
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"], indirect=True)
