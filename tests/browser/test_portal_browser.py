@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from dermis.core import patient as cp
 from dermis.web.clinic import clock
@@ -178,7 +179,7 @@ def test_day_1_check_in_with_a_warning_sign_alerts_the_practitioner(
         screenshot(desk, "portal-dashboard-alert")
         alerts.get_by_role("button", name=re.compile("Acknowledge")).click()
         desk.wait_for_url(re.compile(r"/$"))
-        assert desk.get_by_role("region", name="Patients reporting warning signs").count() == 0
+        expect(desk.get_by_role("region", name="Patients reporting warning signs")).to_have_count(0)
     finally:
         staff.close()
     made.refresh_from_db()

@@ -7,12 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from dermis.web.clinic.models import Appointment, RecallContact
-from tests.browser.browser_kit import assert_fits_width, assert_no_serious_a11y, login, screenshot
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+from tests.browser.browser_kit import (
+    DESKTOP,
+    PHONE,
+    assert_fits_width,
+    assert_no_serious_a11y,
+    login,
+    screenshot,
+)
 
 
 @pytest.fixture
@@ -47,9 +52,10 @@ def test_front_desk_logs_a_call_proposes_and_books_the_chosen_slot(page, world, 
     assert RecallContact.objects.get(patient=fiona).outcome == "no_answer"
 
     page.get_by_role("link", name="Propose maintenance slots").click()
+    page.wait_for_url(re.compile(r"propose=maintenance"))
     offers = page.get_by_role("region", name="Free slots to offer")
     buttons = offers.get_by_role("button", name=re.compile("^Book "))
-    assert buttons.count() >= 2
+    expect(buttons.nth(1)).to_be_visible()  # at least two offers, once the page has loaded
     assert not Appointment.objects.filter(patient=fiona).exists()  # offering books nothing
     assert_no_serious_a11y(page, "recall-patient")
     assert_fits_width(page)

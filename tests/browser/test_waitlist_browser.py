@@ -16,14 +16,13 @@ from dermis.web.clinic.scheduling import services as scheduling
 from dermis.web.clinic.waitlist import services as waitlist
 from tests import factories
 from tests.browser.browser_kit import (
+    PHONE,
     TABLET_LANDSCAPE,
     assert_fits_width,
     assert_no_serious_a11y,
     login,
     screenshot,
 )
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.mark.parametrize(
