@@ -30,6 +30,14 @@ def changed(patient) -> None:
     due_dates.changed(patient)
 
 
+def contacts_moved(patient) -> None:
+    """The patient's recall contact log gained contacts from elsewhere (a merge): their newest
+    contact is looked for again."""
+    from dermis.web.clinic.scheduling import recall_desk
+
+    recall_desk.keep_latest_contact(getattr(patient, "pk", patient))
+
+
 def clinic_changed(clinic) -> None:
     """The clinic's outcome parameters changed: its rows are recomputed in the background
     (queued when the caller's transaction commits; `scheduling/recompute.py`)."""

@@ -20,7 +20,12 @@ from dermis.web.clinic.models.portal import (
     PortalSettings,
     PortalThrottle,
 )
-from dermis.web.clinic.models.recall import RecallContact, RecallEntry, RecallRecompute
+from dermis.web.clinic.models.recall import (
+    LatestRecallContact,
+    RecallContact,
+    RecallEntry,
+    RecallRecompute,
+)
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
@@ -68,6 +73,7 @@ __all__ = [
     "Equipment",
     "ErasureRequest",
     "FollowUpGrade",
+    "LatestRecallContact",
     "Location",
     "OutcomeParameterSet",
     "Patient",

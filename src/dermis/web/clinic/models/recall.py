@@ -9,7 +9,9 @@ the same transaction as that change. The worklist reads a page of them; it never
 outcome parameters changed (`scheduling/recompute.py`), and how far it has got.
 
 `RecallContact` is what the front desk did about a patient on the list: one row per call, never
-changed or deleted.
+changed or deleted. `LatestRecallContact` points at each patient's newest one (kept by the contact
+service, `recall_desk.log_contact`, and by a merge): the worklist joins it instead of looking for
+the newest contact of every row.
 """
 
 from __future__ import annotations
@@ -103,6 +105,21 @@ class RecallContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.patient_id} {self.at:%Y-%m-%d}"
+
+
+class LatestRecallContact(models.Model):
+    """Derived: the patient's newest `RecallContact` (by `at`, then id)."""
+
+    patient = models.OneToOneField(
+        "clinic.Patient",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="latest_recall_contact",
+    )
+    contact = models.OneToOneField(RecallContact, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"latest recall contact of {self.patient_id}: {self.contact_id}"
 
 
 class RecallRecompute(models.Model):

@@ -247,8 +247,9 @@ MERGED_RELATIONS: dict[str, str] = {
     "erasure_requests": MOVED,
     "waitlist_entries": MOVED,
     "recall_entries": "derived: dropped, and the kept record's rows computed again",
+    "latest_recall_contact": "derived: dropped, and the kept record's newest contact found again",
 }
-DERIVED = ("recall_entries",)
+DERIVED = ("recall_entries", "latest_recall_contact")
 FILLED_IN = ("phone", "email", "address", "fitzpatrick")
 
 
@@ -314,6 +315,7 @@ def merge_patients(actor: Actor, keep: Patient, merge_away: Patient) -> dict:
         )
         away.delete()
         recall_sync.changed(keep)  # its sessions, plans and bookings changed
+        recall_sync.contacts_moved(keep)
     return {"kept_id": keep.pk, "merged_id": away_pk, "moved": dict(counts), "filled_in": filled}
 
 

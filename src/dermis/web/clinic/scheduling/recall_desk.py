@@ -23,6 +23,7 @@ from dermis.web.clinic.errors import ServiceError, conflict, not_found
 from dermis.web.clinic.models import (
     Appointment,
     Equipment,
+    LatestRecallContact,
     Location,
     Patient,
     RecallContact,
@@ -73,7 +74,28 @@ def log_contact(
             by_name=actor.username[:150],
         )
         record(actor, Action.CREATE, row, summary=f"recall contact ({outcome})")
+        keep_latest_contact(patient.pk)
     return row
+
+
+def keep_latest_contact(patient_id: int) -> None:
+    """Point the patient's `LatestRecallContact` at their newest contact (none: no row). Called
+    inside the writer's transaction: after a contact is logged, and after a merge moved some."""
+    newest = (
+        RecallContact.objects.filter(patient_id=patient_id)
+        .order_by("-at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if newest is None:
+        LatestRecallContact.objects.filter(patient_id=patient_id).delete()
+        return
+    LatestRecallContact.objects.bulk_create(
+        [LatestRecallContact(patient_id=patient_id, contact_id=newest)],
+        update_conflicts=True,
+        unique_fields=["patient"],
+        update_fields=["contact"],
+    )
 
 
 def contacts(patient: Patient, limit: int = 20) -> list[RecallContact]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q
 
 from dermis.web.clinic.models import (
     ATTENDED_STATUSES,
     OPEN_STATUSES,
     Appointment,
     Clinic,
-    RecallContact,
+    LatestRecallContact,
     RecallEntry,
 )
 from dermis.web.clinic.scheduling.recall import HORIZON_DAYS, LIMIT, OverdueFollowUp
@@ -39,25 +39,28 @@ class Page:
         return {r.patient.pk: r.patient for r in rows}
 
 
-def _latest(field: str, patient_ref: str = "patient") -> Subquery:
-    contacts = RecallContact.objects.filter(patient=OuterRef(patient_ref)).order_by("-at", "-pk")
-    return Subquery(contacts.values(field)[:1])
-
-
-def _with_contact(rows, today: date):
-    """Rows annotated with the patient's latest contact, without the snoozed ones."""
-    rows = rows.annotate(
-        contact_outcome=_latest("outcome"),
-        contact_at=_latest("at"),
-        contact_by=_latest("by_name"),
-        contact_snooze=_latest("snooze_until"),
-    )
-    return rows.filter(_awake(today))
+LATEST = "patient__latest_recall_contact__contact"
 
 
 def _awake(today: date) -> Q:
     # Only a snooze has a day (the contact service sees to it): the latest contact's day, if any.
-    return Q(contact_snooze__isnull=True) | Q(contact_snooze__lte=today)
+    snooze = f"{LATEST}__snooze_until"
+    return Q(**{f"{snooze}__isnull": True}) | Q(**{f"{snooze}__lte": today})
+
+
+def _with_contact(rows: list) -> list:
+    """Each row given its patient's latest contact as `contact_outcome`, `contact_at`,
+    `contact_by` and `contact_snooze` (read with the row: `LATEST` is select_related)."""
+    for row in rows:
+        try:
+            contact = row.patient.latest_recall_contact.contact
+        except LatestRecallContact.DoesNotExist:
+            contact = None
+        row.contact_outcome = contact.outcome if contact else None
+        row.contact_at = contact.at if contact else None
+        row.contact_by = contact.by_name if contact else ""
+        row.contact_snooze = contact.snooze_until if contact else None
+    return rows
 
 
 def maintenance(
@@ -66,15 +69,17 @@ def maintenance(
     rows = RecallEntry.objects.filter(
         clinic=clinic, section=Section.MAINTENANCE, due__lte=today + timedelta(days=horizon)
     ).filter(Q(booked_until__isnull=True) | Q(booked_until__lt=now))
-    rows = _with_contact(rows, today).select_related("patient")
-    return list(rows.order_by("due", "patient__family_name", "patient_id")[:limit])
+    rows = rows.filter(_awake(today)).select_related("patient", LATEST)
+    rows = list(rows.order_by("due", "patient__family_name", "patient_id")[:limit])
+    return _with_contact(rows)
 
 
 def incomplete(clinic: Clinic, today: date, limit: int = LIMIT) -> list[RecallEntry]:
-    rows = _with_contact(RecallEntry.objects.filter(clinic=clinic, section=Section.SERIES), today)
+    rows = RecallEntry.objects.filter(clinic=clinic, section=Section.SERIES).filter(_awake(today))
     order = (F("due").asc(nulls_last=True), "patient__family_name", "patient_id", "plan_id")
-    rows = rows.select_related("patient", "plan").defer(*PLAN_UNREAD)
-    return list(rows.order_by(*order, "course")[:limit])
+    rows = rows.select_related("patient", "plan", LATEST).defer(*PLAN_UNREAD)
+    rows = list(rows.order_by(*order, "course")[:limit])
+    return _with_contact(rows)
 
 
 def follow_ups(clinic: Clinic, today: date, now: datetime, limit: int = LIMIT) -> list:
@@ -98,17 +103,11 @@ def follow_ups(clinic: Clinic, today: date, now: datetime, limit: int = LIMIT) -
         overdue()
         .filter(clinic=clinic)
         .filter(~Exists(earlier))
-        .annotate(
-            contact_outcome=_latest("outcome"),
-            contact_at=_latest("at"),
-            contact_by=_latest("by_name"),
-            contact_snooze=_latest("snooze_until"),
-        )
         .filter(_awake(today))
-        .select_related("patient", "practitioner")
+        .select_related("patient", "practitioner", LATEST)
         .order_by("start", "pk")[:limit]
     )
-    return [_FollowUp(a.patient, a) for a in rows]
+    return [_FollowUp(a.patient, a) for a in _with_contact(list(rows))]
 
 
 @dataclass(frozen=True)
