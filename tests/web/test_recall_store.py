@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from dermis.cli.main import main
 from dermis.web.clinic.consultations import services as consultations
-from dermis.web.clinic.models import Appointment, Patient, RecallEntry
+from dermis.web.clinic.models import Appointment, AuditEvent, Patient, RecallEntry
 from dermis.web.clinic.outcomes import calibration
 from dermis.web.clinic.scheduling import due_dates, recall, recall_list, recompute
 from dermis.web.clinic.scheduling import services as scheduling
@@ -169,12 +169,40 @@ def test_the_worklist_makes_at_most_ten_queries_whatever_the_clinics_size(
         _treated(p, world.pat, timezone.localdate() - timedelta(days=CADENCE_DAYS - i % 30), 1)
     with CaptureQueriesContext(connection) as large:
         response = client.get(URL)
-    assert len(response.context["maintenance"]) == 44
+    assert len(response.context["maintenance"]) == recall.PAGE_ROWS == 25  # a page of 44
+    with CaptureQueriesContext(connection) as second:
+        response = client.get(URL, {"page": 2})
+    assert len(response.context["maintenance"]) == 44 - 25
     # Savepoints are the test's transaction, not queries: a request in production has none.
     # The recomputation notice is read with the signed-in user and their clinic (no query).
-    small_q, large_q = _queries(small), _queries(large)
-    assert len(large_q) == len(small_q) <= 10, "\n".join(q[:150] for q in large_q)
+    small_q, large_q, second_q = _queries(small), _queries(large), _queries(second)
+    assert len(large_q) == len(small_q) == len(second_q) <= 10, "\n".join(q[:150] for q in large_q)
     assert not any(q.startswith('SELECT "clinic_recallrecompute"') for q in large_q)
+
+
+def test_the_worklist_pages_through_every_due_patient_in_order(world, client_as):
+    _clinic_of_many(world, extra=28)  # 32 due for maintenance
+    client = client_as("fran")
+    computed = [m[0] for m in _computed(world, timezone.localdate(), timezone.now())[0]]
+    assert len(computed) == 32
+    first = client.get(URL)
+    assert [r.patient.pk for r in first.context["maintenance"]] == computed[:25]
+    html = first.content.decode()
+    assert 'href="?page=2" rel="next"' in html and 'rel="prev"' not in html
+    second = client.get(URL, {"page": "2"})
+    assert [r.patient.pk for r in second.context["maintenance"]] == computed[25:]
+    html = second.content.decode()
+    assert 'href="?page=1" rel="prev"' in html and 'rel="next"' not in html
+    assert "each section from its row 26" in html
+    # Only the shown patients are audited as viewed: 25, then 7 (and Nora's other sections).
+    shown = {r.patient.pk for r in second.context["maintenance"]}
+    viewed = AuditEvent.objects.filter(summary="recall worklist", action="view")
+    assert shown <= set(viewed.order_by("-seq").values_list("patient_id_ref", flat=True)[:10])
+    for junk in ("0", "-1", "x", "99999999"):
+        assert client.get(URL, {"page": junk}).context["page"] == 1
+    beyond = client.get(URL, {"page": "9"})
+    assert beyond.status_code == 200 and beyond.context["maintenance"] == []
+    assert 'rel="prev"' in beyond.content.decode()
 
 
 def _queries(captured) -> list[str]:
@@ -211,3 +239,33 @@ def test_a_bulk_writer_can_defer_the_rewrite_to_the_end(world):
     with recall_sync.deferred(refresh=False):
         consultations.complete_plan(factories.actor(world.pat), plan)
     assert RecallEntry.objects.filter(patient=world.nora).get() == row  # left to the caller
+
+
+def test_overdue_follow_ups_page_by_patient_when_one_has_several(world):
+    """A patient's later missed follow-ups are skipped for their earliest, even where they fill
+    the first batch read: every page matches the computed list's."""
+    weekday_hours(world.pat)
+    now = timezone.now()
+    for patient, days_ago in ((world.nora, (40, 30, 20, 10)), (world.rhys, (35,))):
+        for days in days_ago:
+            missed = now - timedelta(days=days)
+            made = book(
+                patient,
+                Booking(missed, missed + timedelta(minutes=30), world.pat),
+                kind=Appointment.Kind.FOLLOW_UP,
+            )
+            Appointment.objects.filter(pk=made.pk).update(status=Appointment.Status.NO_SHOW)
+    ula = _patient(world, "Ula")
+    missed = now - timedelta(days=5)
+    book(ula, Booking(missed, missed + timedelta(minutes=30), world.pat), kind="follow_up")
+    today = timezone.localdate()
+    computed = [
+        (f.patient.pk, f.appointment.pk) for f in recall.overdue_follow_ups(world.northgate, now)
+    ]
+    assert [pk for pk, _ in computed] == [world.nora.pk, ula.pk]  # Rhys is Riverside's
+    for limit in (1, 2, 5):
+        for offset in (0, 1, 2):
+            page = recall_list.follow_ups(world.northgate, today, now, limit, offset)
+            assert [(f.patient.pk, f.appointment.pk) for f in page] == computed[
+                offset : offset + limit
+            ], (limit, offset)

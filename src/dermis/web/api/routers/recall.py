@@ -88,7 +88,7 @@ def _reach(row, patient) -> dict:
 def recall_worklist(request):
     """Patients due for maintenance, soonest first, by the day their forecast improvement falls
     below noticeable (`basis: forecast`) or the knowledge base's cadence (`basis: cadence`);
-    incomplete series; missed follow-ups. At most 100 of each; a snoozed patient is left off
+    incomplete series; missed follow-ups. At most 50 of each; a snoozed patient is left off
     until the day the snooze ends."""
     staff = require_staff(request, ANY_STAFF)
     actor = api_actor(request)

@@ -42,6 +42,7 @@ from dermis.web.clinic.scheduling.booking import Booking
 
 HORIZON_DAYS = 60  # maintenance due within this many days is listed (overdue always is)
 LIMIT = 50  # rows per section: the most urgent; a contact logged or a booking moves the next up
+PAGE_ROWS = 25  # rows per section on a page of the worklist (`?page=2` for the next)
 SEARCH_DAYS = 182  # how far the one-click booking looks for a free slot
 AHEAD = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
 # Statuses of an appointment that still holds its time (compared as strings: "confirmed" is the

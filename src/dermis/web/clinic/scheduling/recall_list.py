@@ -33,6 +33,7 @@ class Page:
     maintenance: list[RecallEntry]
     incomplete: list[RecallEntry]
     follow_ups: list[OverdueFollowUp]
+    more: bool = False  # a later page has rows
 
     def patients(self) -> dict:
         rows = [*self.maintenance, *self.incomplete, *self.follow_ups]
@@ -64,50 +65,62 @@ def _with_contact(rows: list) -> list:
 
 
 def maintenance(
-    clinic: Clinic, today: date, now: datetime, horizon: int = HORIZON_DAYS, limit: int = LIMIT
+    clinic: Clinic,
+    today: date,
+    now: datetime,
+    horizon: int = HORIZON_DAYS,
+    limit: int = LIMIT,
+    offset: int = 0,
 ) -> list[RecallEntry]:
     rows = RecallEntry.objects.filter(
         clinic=clinic, section=Section.MAINTENANCE, due__lte=today + timedelta(days=horizon)
     ).filter(Q(booked_until__isnull=True) | Q(booked_until__lt=now))
     rows = rows.filter(_awake(today)).select_related("patient", LATEST)
-    rows = list(rows.order_by("due", "patient__family_name", "patient_id")[:limit])
-    return _with_contact(rows)
+    rows = rows.order_by("due", "patient__family_name", "patient_id")
+    return _with_contact(list(rows[offset : offset + limit]))
 
 
-def incomplete(clinic: Clinic, today: date, limit: int = LIMIT) -> list[RecallEntry]:
+def incomplete(
+    clinic: Clinic, today: date, limit: int = LIMIT, offset: int = 0
+) -> list[RecallEntry]:
     rows = RecallEntry.objects.filter(clinic=clinic, section=Section.SERIES).filter(_awake(today))
     order = (F("due").asc(nulls_last=True), "patient__family_name", "patient_id", "plan_id")
     rows = rows.select_related("patient", "plan", LATEST).defer(*PLAN_UNREAD)
-    rows = list(rows.order_by(*order, "course")[:limit])
-    return _with_contact(rows)
+    return _with_contact(list(rows.order_by(*order, "course")[offset : offset + limit]))
 
 
-def follow_ups(clinic: Clinic, today: date, now: datetime, limit: int = LIMIT) -> list:
-    """Follow-ups whose time passed unattended with none after: each patient's earliest, in one
-    query (the computed list's rule, `recall.overdue_follow_ups`)."""
+def follow_ups(
+    clinic: Clinic, today: date, now: datetime, limit: int = LIMIT, offset: int = 0
+) -> list:
+    """Follow-ups whose time passed unattended with none after: each patient's earliest (the
+    computed list's rule, `recall.overdue_follow_ups`). Read in (start, id) order, a patient's
+    first row is their earliest: later ones are skipped here, reading a batch with room for them
+    (one query unless a page's patients have more than `limit` other overdue follow-ups)."""
     kind = Appointment.Kind.FOLLOW_UP
-
-    def overdue():
-        later = Appointment.objects.filter(
-            patient=OuterRef("patient"), kind=kind, start__gt=OuterRef("start"), status__in=HELD
-        )
-        return Appointment.objects.filter(kind=kind, end__lt=now, status__in=MISSED).filter(
-            ~Exists(later)
-        )
-
-    earlier = overdue().filter(
-        Q(start__lt=OuterRef("start")) | Q(start=OuterRef("start"), pk__lt=OuterRef("pk")),
-        patient=OuterRef("patient"),
+    later = Appointment.objects.filter(
+        patient=OuterRef("patient"), kind=kind, start__gt=OuterRef("start"), status__in=HELD
     )
     rows = (
-        overdue()
-        .filter(clinic=clinic)
-        .filter(~Exists(earlier))
+        Appointment.objects.filter(clinic=clinic, kind=kind, end__lt=now, status__in=MISSED)
+        .filter(~Exists(later))
         .filter(_awake(today))
         .select_related("patient", "practitioner", LATEST)
-        .order_by("start", "pk")[:limit]
+        .order_by("start", "pk")
     )
-    return [_FollowUp(a.patient, a) for a in _with_contact(list(rows))]
+    wanted, batch = offset + limit, 2 * (offset + limit)
+    seen: set[int] = set()
+    out: list[Appointment] = []
+    read = 0
+    while len(out) < wanted:
+        chunk = list(rows[read : read + batch])
+        read += len(chunk)
+        for a in chunk:
+            if a.patient_id not in seen:
+                seen.add(a.patient_id)
+                out.append(a)
+        if len(chunk) < batch:
+            break
+    return [_FollowUp(a.patient, a) for a in _with_contact(out[offset:wanted])]
 
 
 @dataclass(frozen=True)
@@ -129,10 +142,23 @@ class _FollowUp(OverdueFollowUp):
         return getattr(self.appointment, "contact_label", "")
 
 
-def worklist(clinic: Clinic, today: date, now: datetime, horizon: int = HORIZON_DAYS) -> Page:
-    """The three sections, each soonest (or most overdue) first, at most LIMIT rows each."""
-    return Page(
-        maintenance(clinic, today, now, horizon),
-        incomplete(clinic, today),
-        follow_ups(clinic, today, now),
+def worklist(
+    clinic: Clinic,
+    today: date,
+    now: datetime,
+    horizon: int = HORIZON_DAYS,
+    *,
+    size: int = LIMIT,
+    page: int = 1,
+) -> Page:
+    """The three sections, each soonest (or most overdue) first: page `page` of `size` rows each
+    (the rows after the first `size * (page - 1)`). `more` says whether any section goes on; each
+    section reads one row past the page to know, and drops it."""
+    offset, extra = size * (page - 1), size + 1
+    sections = (
+        maintenance(clinic, today, now, horizon, extra, offset),
+        incomplete(clinic, today, extra, offset),
+        follow_ups(clinic, today, now, extra, offset),
     )
+    more = any(len(rows) > size for rows in sections)
+    return Page(*(rows[:size] for rows in sections), more=more)

@@ -24,7 +24,8 @@ def recall_worklist(request):
     actor = actor_of(request)
     now = timezone.now()
     today = timezone.localdate(now)
-    work = recall_list.worklist(actor.clinic, today, now)
+    page = _page_number(request.GET.get("page"))
+    work = recall_list.worklist(actor.clinic, today, now, size=recall.PAGE_ROWS, page=page)
     # The page shows each listed patient's contact details (and, to clinical roles, forecasts):
     # one audit entry each, in one insert.
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
@@ -40,8 +41,21 @@ def recall_worklist(request):
         "horizon": recall.HORIZON_DAYS,
         "today": today,
         "recomputing": recompute.pending(actor.clinic),
+        "page": page,
+        "first_row": recall.PAGE_ROWS * (page - 1) + 1,
+        "per_page": recall.PAGE_ROWS,
+        "more": work.more,
     }
     return render(request, "clinic/scheduling/recall.html", context)
+
+
+def _page_number(raw: str | None) -> int:
+    """`?page=N` (1 if missing or not a whole number from 1 to 10,000)."""
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return number if 1 <= number <= 10_000 else 1
 
 
 urlpatterns = [
