@@ -84,11 +84,13 @@ def staff_required(roles: Iterable[str] = ANY_STAFF) -> Callable:
 def clinic_patient(request: HttpRequest, patient_id: int) -> Patient:
     """The patient with this id in the requesting staff member's clinic, else 404 (or, when
     reading a record merged into another, `PatientMerged`: the middleware redirects)."""
-    patient = Patient.objects.filter(pk=patient_id, clinic=request.staff.clinic).first()
+    clinic = request.staff.clinic
+    patient = Patient.objects.filter(pk=patient_id, clinic=clinic).first()
     if patient is not None:
+        patient.clinic = clinic  # the same row, read with the staff member: no second read
         return patient
     if request.method in ("GET", "HEAD"):
-        kept = merged_into(request.staff.clinic, patient_id)
+        kept = merged_into(clinic, patient_id)
         if kept is not None:
             raise PatientMerged(patient_id, kept)
     raise Http404("not found")

@@ -18,7 +18,13 @@ from dermis.core import patient as cp
 from dermis.core.errors import InputError
 from dermis.core.knowledge import load_knowledge
 from dermis.core.knowledge.schema import KnowledgeBase
-from dermis.web.clinic.models import Consultation, Patient, TreatmentPlan, TreatmentSession
+from dermis.web.clinic.models import (
+    Consultation,
+    FollowUpGrade,
+    Patient,
+    TreatmentPlan,
+    TreatmentSession,
+)
 
 
 @lru_cache(maxsize=1)
@@ -45,9 +51,10 @@ _READ_ONCE = "_dermis_read_once"
 
 @contextmanager
 def read_once(patient: Patient) -> Iterator[None]:
-    """Within it, `active_plan` and `latest_consultation` of this patient object are read once:
-    for a page that only reads (the record page's panels each ask for the active plan). Nothing
-    that writes may run inside it, since what it remembers would not follow the write."""
+    """Within it, `active_plan`, `latest_consultation`, `sessions` and `grades` of this patient
+    object are read once: for a page that only reads (the record page's panels each ask for the
+    active plan, the sessions and the grades). Nothing that writes may run inside it, since what
+    it remembers would not follow the write."""
     setattr(patient, _READ_ONCE, {})
     try:
         yield
@@ -91,6 +98,24 @@ def active_plan(patient: Patient) -> TreatmentPlan | None:
             patient.plans.filter(status=TreatmentPlan.Status.ACTIVE).order_by("-version").first()
         ),
     )
+
+
+def sessions(patient: Patient) -> list[TreatmentSession] | None:
+    """Inside `read_once`: every session of the patient (draft and signed) with its areas, oldest
+    first (by time, then id), read once for all the panels. Outside it: None, and each caller
+    reads what it needs itself."""
+    if getattr(patient, _READ_ONCE, None) is None:
+        return None
+    return _once(
+        patient,
+        "sessions",
+        lambda: list(patient.sessions.prefetch_related("areas").order_by("performed_at", "pk")),
+    )
+
+
+def grades(patient: Patient) -> list[FollowUpGrade]:
+    """The patient's follow-up grades, oldest first (by day, then id); once within `read_once`."""
+    return _once(patient, "grades", lambda: list(patient.grades.order_by("graded_on", "pk")))
 
 
 def core_session(session: TreatmentSession) -> cp.Session:

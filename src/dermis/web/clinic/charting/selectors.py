@@ -156,14 +156,18 @@ def stored_chart(session: TreatmentSession) -> Chart:
     )
 
 
-def course_progress(patient: Patient, plan_row: TreatmentPlan | None) -> list[dict]:
+def course_progress(
+    patient: Patient, plan_row: TreatmentPlan | None, read: list | None = None
+) -> list[dict]:
     """Per course of the active plan: its modality, sessions signed for it and planned
-    (`dermis.core.progress`: finalised visits of its modality since its earliest start)."""
+    (`dermis.core.progress`: finalised visits of its modality since its earliest start).
+    `read`: the patient's sessions if the caller has them already."""
     if plan_row is None:
         return []
+    if read is None:
+        read = patient.sessions.only("patient", "modality", "performed_at", "status")
     sessions = [
-        SessionDone(s.modality, timezone.localtime(s.performed_at).date(), s.is_final)
-        for s in patient.sessions.only("patient", "modality", "performed_at", "status")
+        SessionDone(s.modality, timezone.localtime(s.performed_at).date(), s.is_final) for s in read
     ]
     return [
         {

@@ -183,7 +183,10 @@ def today_for(session: TreatmentSession, today: date) -> dict:
     }
 
 
-def recent_sessions(patient, days: int = 14):
+RECENT_DAYS = 14  # the record page shows aftercare for sessions of the last fortnight
+
+
+def recent_sessions(patient, days: int = RECENT_DAYS):
     now = timezone.now()
     return (
         patient.sessions.filter(performed_at__gte=now - timedelta(days=days), performed_at__lte=now)

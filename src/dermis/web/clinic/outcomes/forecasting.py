@@ -50,6 +50,7 @@ from dermis.core.outcome import (
 )
 from dermis.core.plan_records import Course, Plan, Treatment
 from dermis.core.progress import SessionDone, next_session_earliest, remaining_sessions
+from dermis.web.clinic import core_inputs
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import FollowUpGrade, Patient, TreatmentPlan, TreatmentSession
 from dermis.web.clinic.outcomes.parameter_sets import active_parameters
@@ -196,16 +197,21 @@ def _inputs(patient: Patient, today: date) -> dict | str:
     plan_row = active_plan(patient)
     if plan_row is None:
         return "there is no active treatment plan yet"
-    signed = list(
-        patient.sessions.filter(status=TreatmentSession.Status.FINAL)
-        .prefetch_related("areas")
-        .order_by("performed_at", "pk")
+    read = core_inputs.sessions(patient)  # the record page reads them once for its panels
+    signed = (
+        [s for s in read if s.status == TreatmentSession.Status.FINAL]
+        if read is not None
+        else list(
+            patient.sessions.filter(status=TreatmentSession.Status.FINAL)
+            .prefetch_related("areas")
+            .order_by("performed_at", "pk")
+        )
     )
     course = _course(Plan.from_dict(plan_row.content), signed[-1] if signed else None)
     if course is None:
         return "the plan has no course of treatment"
     modality = course.modality
-    grades = list(patient.grades.order_by("graded_on", "pk"))
+    grades = core_inputs.grades(patient)
     t = _treatment(course, grades)
     if t.concern not in CONCERNS:
         return f"the outcome model does not cover {t.concern.replace('_', ' ')}"

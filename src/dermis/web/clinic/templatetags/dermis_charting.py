@@ -11,6 +11,7 @@ from datetime import datetime, time
 from django import template
 from django.utils import timezone
 
+from dermis.web.clinic import core_inputs
 from dermis.web.clinic.charting.selectors import course_progress
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment
@@ -33,7 +34,12 @@ def _area(key: str) -> str:
 def patient_sessions_panel(context, patient) -> dict:
     if not _clinical(context):
         return {}
-    sessions = list(patient.sessions.prefetch_related("areas").order_by("-performed_at", "-pk"))
+    read = core_inputs.sessions(patient)  # inside the record page's read_once: read once
+    sessions = (
+        read[::-1]
+        if read is not None
+        else list(patient.sessions.prefetch_related("areas").order_by("-performed_at", "-pk"))
+    )
     today = timezone.localdate()
     start_of_today = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
     upcoming = (
@@ -46,7 +52,7 @@ def patient_sessions_panel(context, patient) -> dict:
         .select_related("practitioner")
         .order_by("start")[:5]
     )
-    progress = course_progress(patient, active_plan(patient))
+    progress = course_progress(patient, active_plan(patient), sessions)
     return {
         "sessions": [
             {"row": s, "areas": ", ".join(_area(a.area) for a in s.areas.all())} for s in sessions
@@ -93,7 +99,7 @@ def patient_grades_panel(context, patient) -> dict:
         return {}
     kb = knowledge()
     rows, scales = [], {}
-    for g in patient.grades.order_by("-graded_on", "-pk"):
+    for g in reversed(core_inputs.grades(patient)):
         concern = kb.concerns.get(g.concern)
         scale = kb.scales.get(concern.scale) if concern else None
         if scale:

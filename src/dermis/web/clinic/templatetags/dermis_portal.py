@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.db.models import Count, Q
 
 from dermis.web.clinic.portal import checkins
 
@@ -34,9 +35,7 @@ def patient_reported(patient) -> list[dict]:
 @register.simple_tag
 def portal_answers(patient) -> dict:
     """How many portal answers the patient has, and how many await review."""
-    rows = patient.portal_intakes.all()
-    return {
-        "count": rows.count(),
-        "waiting": rows.filter(reviewed_at=None).count(),
-        "erasure": patient.erasure_requests.first(),
-    }
+    counts = patient.portal_intakes.aggregate(
+        count=Count("pk"), waiting=Count("pk", filter=Q(reviewed_at=None))
+    )
+    return {**counts, "erasure": patient.erasure_requests.first()}
