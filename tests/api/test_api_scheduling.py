@@ -49,7 +49,7 @@ def test_no_working_hours_is_a_problem_naming_the_practitioner(world, api_as):
 def test_the_recall_list_is_per_clinic(world, api_as):
     assert api_as("fran").get("/api/v1/recall").status_code == 200
     body = api_as("pat").get("/api/v1/recall").json()
-    assert set(body) == {"maintenance", "incomplete", "follow_ups", "recomputing"}
+    assert set(body) == {"maintenance", "incomplete", "follow_ups", "recomputing", "page", "more"}
     assert body["recomputing"] is None  # no parameter-set change being worked through
     plan = accepted_plan(world.nora, world.pat)
     due_dates.refresh(world.nora)  # the plan was written directly, not by the services

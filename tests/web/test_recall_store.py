@@ -269,3 +269,20 @@ def test_overdue_follow_ups_page_by_patient_when_one_has_several(world):
             assert [(f.patient.pk, f.appointment.pk) for f in page] == computed[
                 offset : offset + limit
             ], (limit, offset)
+
+
+def test_the_api_pages_the_worklist_too(world, api_as, monkeypatch):
+    _clinic_of_many(world)
+    computed = [m[0] for m in _computed(world, timezone.localdate(), timezone.now())[0]]
+    assert len(computed) == 4
+    monkeypatch.setattr(recall, "LIMIT", 3)  # the API's rows per section a page
+    api = api_as("fran")
+    first = api.get("/api/v1/recall").json()
+    assert [m["patient_id"] for m in first["maintenance"]] == computed[:3]
+    assert (first["page"], first["more"]) == (1, True)
+    second = api.get("/api/v1/recall?page=2").json()
+    assert [m["patient_id"] for m in second["maintenance"]] == computed[3:] != []
+    assert (second["page"], second["more"]) == (2, False)
+    refused = api.get("/api/v1/recall?page=0")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "query.page"

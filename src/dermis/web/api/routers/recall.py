@@ -17,7 +17,7 @@ from dermis.web.api.schemas import PathId, Problem
 from dermis.web.clinic.access import ANY_STAFF
 from dermis.web.clinic.audit import Action, record_many
 from dermis.web.clinic.models import AuditEvent, RecallContact
-from dermis.web.clinic.scheduling import recall_desk, recall_list, recompute
+from dermis.web.clinic.scheduling import recall, recall_desk, recall_list, recompute
 
 router = Router(tags=["recall"])
 
@@ -74,6 +74,12 @@ class RecallOut(Schema):
     maintenance: list[MaintenanceOut]
     incomplete: list[IncompleteOut]
     follow_ups: list[FollowUpDueOut]
+    page: int
+    more: bool = Field(description="a later page (`?page=` one more) has rows in some section")
+
+
+class RecallQuery(Schema):
+    page: int = Field(1, ge=1, le=10_000, description="the page, from 1: 50 rows of each section")
 
 
 def _reach(row, patient) -> dict:
@@ -85,15 +91,17 @@ def _reach(row, patient) -> dict:
 
 
 @router.get("/recall", response=RecallOut, summary="The recall worklist")
-def recall_worklist(request):
+def recall_worklist(request, query: Query[RecallQuery]):
     """Patients due for maintenance, soonest first, by the day their forecast improvement falls
     below noticeable (`basis: forecast`) or the knowledge base's cadence (`basis: cadence`);
-    incomplete series; missed follow-ups. At most 50 of each; a snoozed patient is left off
-    until the day the snooze ends."""
+    incomplete series; missed follow-ups. 50 of each a page (`page`, from 1; `more` says whether
+    another follows); a snoozed patient is left off until the day the snooze ends."""
     staff = require_staff(request, ANY_STAFF)
     actor = api_actor(request)
     now = timezone.now()
-    work = recall_list.worklist(staff.clinic, timezone.localdate(now), now)
+    today = timezone.localdate(now)
+    page = query.page
+    work = recall_list.worklist(staff.clinic, today, now, size=recall.LIMIT, page=page)
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
     clinical = actor.is_clinical
     running = recompute.pending(staff.clinic)
@@ -127,6 +135,8 @@ def recall_worklist(request):
             }
             for r in work.incomplete
         ],
+        "page": page,
+        "more": work.more,
         "follow_ups": [
             {
                 "patient_id": f.patient.pk,
