@@ -166,6 +166,12 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["practitioner", "start"]),
             models.Index(fields=["clinic", "start"]),
+            # The recall worklist's overdue follow-ups: those still booked or missed, in order.
+            models.Index(
+                fields=["clinic", "start"],
+                condition=models.Q(kind="follow_up", status__in=["booked", "confirmed", "no_show"]),
+                name="appointment_follow_up_open",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
