@@ -271,18 +271,23 @@ def test_overdue_follow_ups_page_by_patient_when_one_has_several(world):
             ], (limit, offset)
 
 
-def test_the_api_pages_the_worklist_too(world, api_as, monkeypatch):
+def test_the_api_pages_the_worklist_as_the_page_does(world, api_as, client_as, monkeypatch):
     _clinic_of_many(world)
     computed = [m[0] for m in _computed(world, timezone.localdate(), timezone.now())[0]]
     assert len(computed) == 4
-    monkeypatch.setattr(recall, "LIMIT", 3)  # the API's rows per section a page
-    api = api_as("fran")
-    first = api.get("/api/v1/recall").json()
-    assert [m["patient_id"] for m in first["maintenance"]] == computed[:3]
-    assert (first["page"], first["more"]) == (1, True)
-    second = api.get("/api/v1/recall?page=2").json()
-    assert [m["patient_id"] for m in second["maintenance"]] == computed[3:] != []
-    assert (second["page"], second["more"]) == (2, False)
+    monkeypatch.setattr(recall, "PAGE_ROWS", 3)  # rows per section a page, web and API
+    api, web = api_as("fran"), client_as("fran")
+    for page, rows, more in ((1, computed[:3], True), (2, computed[3:], False)):
+        body = api.get(f"/api/v1/recall?page={page}").json()
+        assert [m["patient_id"] for m in body["maintenance"]] == rows != []
+        assert (body["page"], body["more"]) == (page, more)
+        shown = web.get(URL, {"page": page}).context
+        assert [r.patient.pk for r in shown["maintenance"]] == rows
+        for section in ("incomplete", "follow_ups"):
+            assert [r["patient_id"] for r in body[section]] == [
+                r.patient.pk for r in shown[section]
+            ]
+        assert shown["more"] == more
     refused = api.get("/api/v1/recall?page=0")
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "query.page"

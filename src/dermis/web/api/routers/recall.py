@@ -79,7 +79,9 @@ class RecallOut(Schema):
 
 
 class RecallQuery(Schema):
-    page: int = Field(1, ge=1, le=10_000, description="the page, from 1: 50 rows of each section")
+    page: int = Field(
+        1, ge=1, le=10_000, description="the page, from 1: 25 rows of each section, as on the page"
+    )
 
 
 def _reach(row, patient) -> dict:
@@ -94,14 +96,15 @@ def _reach(row, patient) -> dict:
 def recall_worklist(request, query: Query[RecallQuery]):
     """Patients due for maintenance, soonest first, by the day their forecast improvement falls
     below noticeable (`basis: forecast`) or the knowledge base's cadence (`basis: cadence`);
-    incomplete series; missed follow-ups. 50 of each a page (`page`, from 1; `more` says whether
-    another follows); a snoozed patient is left off until the day the snooze ends."""
+    incomplete series; missed follow-ups. 25 of each a page, the same rows as the worklist page of
+    that number (`page`, from 1; `more` says whether another follows); a snoozed patient is left
+    off until the day the snooze ends."""
     staff = require_staff(request, ANY_STAFF)
     actor = api_actor(request)
     now = timezone.now()
     today = timezone.localdate(now)
     page = query.page
-    work = recall_list.worklist(staff.clinic, today, now, size=recall.LIMIT, page=page)
+    work = recall_list.worklist(staff.clinic, today, now, size=recall.PAGE_ROWS, page=page)
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
     clinical = actor.is_clinical
     running = recompute.pending(staff.clinic)
