@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
+from dermis.web.clinic.choice_fields import RowChoiceField
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import MODALITIES, Appointment, Location, Patient, StaffMember
@@ -124,10 +125,8 @@ class AppointmentForm(ErrorSummaryMixin, forms.Form):
     """Book one appointment. The scheduling service applies the booking rules and, for a
     treatment, the safety gate; the database referees double-booking."""
 
-    practitioner = forms.ModelChoiceField(queryset=StaffMember.objects.none(), label="Practitioner")
-    location = forms.ModelChoiceField(
-        queryset=Location.objects.none(), label="Location", required=False
-    )
+    practitioner = RowChoiceField(queryset=StaffMember.objects.none(), label="Practitioner")
+    location = RowChoiceField(queryset=Location.objects.none(), label="Location", required=False)
     kind = forms.ChoiceField(choices=Appointment.Kind.choices, label="Kind of appointment")
     modality = forms.ChoiceField(
         choices=[("", "As the plan says"), *MODALITIES],

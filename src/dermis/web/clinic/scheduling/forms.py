@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from dermis.core.slots_calendar import WEEKDAYS
+from dermis.web.clinic.choice_fields import RowChoiceField
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.models import (
     Clinic,
@@ -180,8 +181,8 @@ class PreferencesForm(ErrorSummaryMixin, forms.Form):
     """Who, where and when the patient prefers: what the slot finder is asked to honour."""
 
     course = forms.TypedChoiceField(label="Course", coerce=int, initial=0)
-    practitioner = forms.ModelChoiceField(queryset=StaffMember.objects.none(), label="Practitioner")
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Location")
+    practitioner = RowChoiceField(queryset=StaffMember.objects.none(), label="Practitioner")
+    location = RowChoiceField(queryset=Location.objects.none(), label="Location")
     weekdays = forms.MultipleChoiceField(
         label="Preferred days",
         choices=WEEKDAY_CHOICES,

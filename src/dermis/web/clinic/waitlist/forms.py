@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from dermis.web.clinic.choice_fields import RowChoiceField
 from dermis.web.clinic.models import MODALITIES, Appointment, Location, StaffMember, TreatmentPlan
 from dermis.web.clinic.patients.forms import ErrorSummaryMixin
 
@@ -27,17 +28,17 @@ class DateInput(forms.DateInput):
 
 
 class WaitlistForm(ErrorSummaryMixin, forms.Form):
-    practitioner = forms.ModelChoiceField(
+    practitioner = RowChoiceField(
         queryset=StaffMember.objects.none(), required=False, empty_label="Any practitioner"
     )
-    location = forms.ModelChoiceField(
+    location = RowChoiceField(
         queryset=Location.objects.none(), required=False, empty_label="Any location"
     )
     kind = forms.ChoiceField(choices=Appointment.Kind.choices, label="Kind of appointment")
     modality = forms.ChoiceField(
         choices=[("", "As the plan says"), *MODALITIES], label="Treatment", required=False
     )
-    plan = forms.ModelChoiceField(
+    plan = RowChoiceField(
         queryset=TreatmentPlan.objects.none(),
         required=False,
         empty_label="No plan",

@@ -22,6 +22,7 @@ from dermis.web.clinic.access import (
 )
 from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.charting import services as charting
+from dermis.web.clinic.choice_fields import RowChoiceField
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import Photo, TreatmentSession
@@ -40,7 +41,7 @@ class PhotoUploadForm(forms.Form):
     taken_on = forms.DateField(
         label="Date taken", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    session = forms.ModelChoiceField(
+    session = RowChoiceField(
         label="Session (optional)", queryset=TreatmentSession.objects.none(), required=False
     )
     consent_for_record = forms.BooleanField(

@@ -12,6 +12,7 @@ from django.urls import path
 from django.utils import timezone
 
 from dermis.web.clinic.access import ADMIN_ONLY, actor_of, staff_required
+from dermis.web.clinic.choice_fields import RowChoiceField
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import ClosureDay, Location
@@ -21,7 +22,7 @@ from dermis.web.clinic.scheduling.forms import DateInput
 
 class ClosureForm(forms.Form):
     day = forms.DateField(label="Day", widget=DateInput())
-    location = forms.ModelChoiceField(
+    location = RowChoiceField(
         queryset=Location.objects.none(), required=False, empty_label="Every location"
     )
     reason = forms.CharField(max_length=100, required=False, label="Reason (shown in the diary)")

@@ -1,0 +1,40 @@
+"""A form's select of rows (practitioners, locations …) reads them once, in one plain query: not
+once per listing through a server-side cursor (Django's ModelChoiceField on PostgreSQL)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dermis.web.clinic.choice_fields import RowChoiceField
+from dermis.web.clinic.models import StaffMember
+
+
+class _Form(forms.Form):
+    who = RowChoiceField(queryset=StaffMember.objects.none(), empty_label="Anyone")
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["who"].queryset = StaffMember.objects.filter(clinic=clinic).order_by("pk")
+        self.fields["who"].label_from_instance = lambda s: s.display_name
+
+
+def test_the_choices_are_read_once_and_listed_in_order(world):
+    form = _Form(clinic=world.northgate)
+    with CaptureQueriesContext(connection) as seen:
+        html = str(form["who"]) + str(form["who"])  # listed twice
+        listed = list(form.fields["who"].choices)
+    staff = list(StaffMember.objects.filter(clinic=world.northgate).order_by("pk"))
+    assert [label for _, label in listed] == ["Anyone", *(s.display_name for s in staff)]
+    assert len(form.fields["who"].choices) == len(staff) + 1
+    assert all(f'value="{s.pk}"' in html for s in staff)
+    sql = [q["sql"] for q in seen.captured_queries]
+    assert len(sql) == 1 and sql[0].startswith("SELECT"), sql
+
+
+def test_a_chosen_row_is_checked_against_the_clinics_rows(world):
+    other = StaffMember.objects.exclude(clinic=world.northgate).first()
+    assert not _Form({"who": other.pk}, clinic=world.northgate).is_valid()
+    form = _Form({"who": world.pat.pk}, clinic=world.northgate)
+    assert form.is_valid() and form.cleaned_data["who"] == world.pat
