@@ -148,6 +148,7 @@ class RoomForm(ErrorSummaryMixin, forms.ModelForm):
         model = Room
         fields = ["name", "location"]
         labels = {"name": "Room name", "location": "Location"}
+        field_classes = {"location": RowChoiceField}
 
     def __init__(self, *args, clinic: Clinic, **kwargs):
         super().__init__(*args, **kwargs)
