@@ -70,12 +70,14 @@ def api_actor(request: HttpRequest) -> Actor:
 
 def clinic_patient(staff: StaffMember, patient_id: int) -> Patient:
     """A patient of the staff member's clinic; another clinic's is a 404, like a missing one."""
-    patient = Patient.objects.filter(pk=patient_id, clinic=staff.clinic).first()
+    clinic = staff.clinic
+    patient = Patient.objects.filter(pk=patient_id, clinic=clinic).first()
     if patient is None:
-        kept = merged_into(staff.clinic, patient_id)
+        kept = merged_into(clinic, patient_id)
         if kept is not None:
             raise PatientMerged(patient_id, kept)
         raise not_found()
+    patient.clinic = clinic  # the same row, read with the staff member: no second read
     return patient
 
 
