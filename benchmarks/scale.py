@@ -185,21 +185,29 @@ def _queries(cookie: str, path: str, token: str, how: str) -> int:
     return sum(1 for q in seen.captured_queries if not q["sql"].startswith(control))
 
 
-def _time(port: int, path: str, headers: dict, n: int) -> tuple[list[float], float]:
-    """n timed requests after two to warm the workers; also the first (cold) one's time."""
-    out = []
+def _once(port: int, path: str, headers: dict) -> float:
+    """One request on a new connection, in milliseconds."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    began = time.perf_counter()
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    elapsed = (time.perf_counter() - began) * 1000
+    conn.close()
+    if response.status != 200:
+        raise SystemExit(f"scale.py: {path} answered {response.status}")
+    return elapsed
+
+
+def _time_together(port: int, asks: list[tuple[str, dict]], n: int) -> list[tuple[list, float]]:
+    """n timed requests of each (path, headers), taken in turn (the first, then the second, …)
+    so that a machine slowing down or speeding up meanwhile weighs on each alike; two rounds to
+    warm the workers first. For each: its times and its first (cold) request's."""
+    out: list[list[float]] = [[] for _ in asks]
     for _i in range(n + 2):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        began = time.perf_counter()
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        elapsed = (time.perf_counter() - began) * 1000
-        conn.close()
-        if response.status != 200:
-            raise SystemExit(f"scale.py: {path} answered {response.status}")
-        out.append(elapsed)
-    return out[2:], out[0]
+        for times, (path, headers) in zip(out, asks, strict=True):
+            times.append(_once(port, path, headers))
+    return [(times[2:], times[0]) for times in out]
 
 
 def _free_port() -> int:
@@ -261,6 +269,7 @@ def _target(clinic) -> dict:
 
 
 def measure(a: argparse.Namespace) -> tuple[dict[str, dict[str, tuple]], dict[str, float]]:
+    """Every page of both clinics, the two clinics' requests of a page taken in turn."""
     from dermis.web.clinic.models import Clinic
 
     results: dict[str, dict[str, tuple]] = {}
@@ -268,20 +277,30 @@ def measure(a: argparse.Namespace) -> tuple[dict[str, dict[str, tuple]], dict[st
     port = _free_port()
     server = _serve(a, port)
     try:
+        clinics = []
         for slug in ("bench-0", "bench-1"):
             t = _target(Clinic.objects.get(slug=slug))
             cookie, token = _credentials(t["admin"])
             label = f"{t['n']:,} patients"
             results[label] = {}
-            for name, path, how in _pages(t):
+            clinics.append((label, t, cookie, token))
+        pages = [_pages(t) for _, t, _, _ in clinics]
+        for row in zip(*pages, strict=True):
+            name = row[0][0]
+            asks = []
+            for (_, path, how), (_, _, cookie, token) in zip(row, clinics, strict=True):
                 headers = {
                     "api": {"Authorization": f"Bearer {token}"},
                     "web": {"Cookie": f"sessionid={cookie}"},
                     "none": {},
                 }[how]
-                # The floor is a millisecond or two: more requests steady its p95.
-                times = a.requests * 5 if name == FLOOR else a.requests
-                ms, first = _time(port, path, headers, times)
+                asks.append((path, headers))
+            # The floor is a millisecond or two: more requests steady its p95.
+            times = a.requests * 5 if name == FLOOR else a.requests
+            timed = _time_together(port, asks, times)
+            for (label, _, cookie, token), (_, path, how), (ms, first) in zip(
+                clinics, row, timed, strict=True
+            ):
                 p50, p95 = statistics.median(ms), statistics.quantiles(ms, n=20)[18]
                 results[label][name] = (p50, p95, _queries(cookie, path, token, how))
                 if name == "forecast chart":

@@ -208,6 +208,23 @@ def test_the_list_shows_your_feeds_and_an_admin_sees_the_clinics(world, client_a
     assert 'aria-label="Revoke feed' in pat_page
 
 
+def test_an_admin_pages_through_the_clinics_feeds_newest_first(world, client_as):
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.scheduling import setup
+    from dermis.web.clinic.scheduling.views.calendar_feeds import FEEDS_PER_PAGE
+
+    made = [
+        setup.create_feed(Actor.of_staff(world.fran), patient=world.nora)[0]
+        for _ in range(FEEDS_PER_PAGE + 2)
+    ]
+    admin = client_as("alice")
+    first, second = admin.get(LIST), admin.get(LIST, {"page": 2})
+    assert [f.pk for f, _ in first.context["rows"]] == [f.pk for f in made[::-1][:FEEDS_PER_PAGE]]
+    assert [f.pk for f, _ in second.context["rows"]] == [f.pk for f in made[::-1][FEEDS_PER_PAGE:]]
+    assert 'href="?page=2">Next page' in first.text and "Page 2 of 2" in second.text
+    assert admin.get(LIST, {"page": "x"}).context["page"].number == 1
+
+
 @pytest.mark.parametrize("audience", ["patient", "staff"])
 def test_a_feed_read_as_columns_says_what_the_appointment_says(world, audience):
     """The feed reads appointments as one query's columns (`ROW_FIELDS`); emails build events from

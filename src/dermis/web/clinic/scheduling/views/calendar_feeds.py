@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,6 +38,7 @@ from dermis.web.clinic.scheduling import ical, setup
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=365)
 FEED_CACHE_SECONDS = 24 * 3600
+FEEDS_PER_PAGE = 25  # an admin sees every feed of the clinic, patients' too: a page at a time
 
 
 def _clinic_feeds(request: HttpRequest) -> QuerySet[CalendarFeed]:
@@ -65,8 +67,11 @@ def feed_list(request: HttpRequest) -> HttpResponse:
     feeds = _clinic_feeds(request)
     if not request.staff.is_admin:
         feeds = feeds.filter(Q(staff=request.staff) | Q(created_by=request.user))
-    rows = [(feed, _may_manage(request, feed)) for feed in feeds.order_by("-created_at")]
-    return render(request, "clinic/calendar/feed_list.html", {"rows": rows})
+    page = Paginator(feeds.order_by("-created_at", "-pk"), FEEDS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(feed, _may_manage(request, feed)) for feed in page]
+    return render(request, "clinic/calendar/feed_list.html", {"rows": rows, "page": page})
 
 
 @staff_required(CLINICAL)
