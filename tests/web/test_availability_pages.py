@@ -45,6 +45,15 @@ def test_every_member_of_staff_sees_the_page_only_the_admin_gets_the_forms(world
     assert not any("hours_form" in row for row in closed)
     pat_view = client_as("pat").get(PAGE).context["people"]
     assert [("off_form" in row) for row in pat_view] == [False, True]  # alice, pat: own only
+    # The admin opens one time-off form at a time too, from a link.
+    admin_page = client_as("alice").get(PAGE)
+    assert not any("off_form" in row for row in admin_page.context["people"])
+    assert f'href="?off={world.pat.pk}#staff-{world.pat.pk}">Add time off for' in admin_page.text
+    asked = client_as("alice").get(PAGE, {"off": world.pat.pk}).context["people"]
+    assert [("off_form" in row, row.get("off_open")) for row in asked] == [
+        (False, None),
+        (True, True),
+    ]
     other = client_as("oscar").get(PAGE)
     assert [row["staff"] for row in other.context["people"]] == [world.oscar]
     assert client_as("nobody").get(PAGE).status_code == 403

@@ -64,7 +64,9 @@ def _people(request, bound: dict) -> tuple[list[dict], dict]:
     me = request.staff
     editing = request.GET.get("edit", "")
     editing = int(editing) if editing.isdigit() else None
-    focus = editing or next((key[1] for key in bound if isinstance(key, tuple)), None)
+    adding = request.GET.get("off", "")
+    adding = int(adding) if adding.isdigit() else None
+    focus = editing or adding or next((key[1] for key in bound if isinstance(key, tuple)), None)
     now = timezone.now()
     people = []
     locations = list(me.clinic.locations.all())
@@ -89,8 +91,12 @@ def _people(request, bound: dict) -> tuple[list[dict], dict]:
             row["hours_form"] = bound.get(("hours", person.pk)) or HoursForm(
                 staff=person, locations=locations
             )
-        if row["can_add_off"]:
+        # Likewise the time-off form: the admin opens one at a time ("Add time off for …"); a
+        # practitioner, who may add only their own, has theirs on the page.
+        asked = ("off", person.pk) in bound or adding == person.pk
+        if row["can_add_off"] and (asked or not me.is_admin):
             row["off_form"] = bound.get(("off", person.pk)) or TimeOffForm(staff=person)
+            row["off_open"] = asked
         people.append(row)
     return people, paging
 
