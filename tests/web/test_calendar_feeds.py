@@ -245,3 +245,42 @@ def test_a_feed_read_as_columns_says_what_the_appointment_says(world, audience):
         assert ical.row_facts(row, kind) == ical.facts(model, kind)
     said = ical.facts(Appointment.objects.get(pk=placed.pk), kind)
     assert ("Room 2" in said[-1]) == (audience == "staff")  # rooms are internal
+
+
+def test_an_unchanged_feed_is_answered_without_building_its_events(world, client_as, monkeypatch):
+    """Whether a feed changed is told from its columns; its events are built only when it did."""
+    from dermis.web.clinic.scheduling import ical
+
+    _book(world, world.nora, world.pat, days=3)
+    token = _token(client_as("pat").post(STAFF_NEW))
+    anonymous = client_as("anonymous")
+    first = _feed(anonymous, token)
+    assert len(_parse(first).walk("VEVENT")) == 1
+
+    def built(*args, **kwargs):
+        raise AssertionError("the events were built again")
+
+    monkeypatch.setattr(ical, "row_facts", built)
+    again = _feed(anonymous, token)
+    assert (again.content, again["ETag"]) == (first.content, first["ETag"])
+
+
+def test_a_renamed_practitioner_changes_a_patient_feed(world, client_as):
+    """A column an event shows (here the practitioner's name in a patient's feed) is a change:
+    a new tag, a new time of change and the new text, with nothing else booked or moved."""
+    from dermis.web.clinic.models import StaffMember
+
+    _book(world, world.nora, world.pat, days=3, kind=Appointment.Kind.CONSULTATION)
+    url = reverse("calendar-feed-create-patient", kwargs={"patient_id": world.nora.pk})
+    token = _token(client_as("fran").post(url))
+    anonymous = client_as("anonymous")
+    first = _feed(anonymous, token)
+    assert "Consultation with Pat Practitioner." in str(
+        _parse(first).walk("VEVENT")[0]["DESCRIPTION"]
+    )
+
+    StaffMember.objects.filter(pk=world.pat.pk).update(display_name="Dr Pat Quill")
+    changed = _feed(anonymous, token)
+    assert changed["ETag"] != first["ETag"]
+    (event,) = _parse(changed).walk("VEVENT")
+    assert "Consultation with Dr Pat Quill." in str(event["DESCRIPTION"])

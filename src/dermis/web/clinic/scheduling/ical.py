@@ -13,8 +13,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
 from icalendar import Calendar, Event
 
+import dermis
 from dermis.web.clinic.models import Appointment, Patient
 
 PRODID = "-//Dermis//Dermis clinic calendar//EN"
@@ -131,6 +134,21 @@ def fingerprint(name: str, events: Iterable[tuple[str, ...]]) -> str:
     digest = hashlib.sha256(name.encode())
     for said in events:
         digest.update(b"\x1e" + "\x1f".join(said).encode())
+    return digest.hexdigest()
+
+
+def columns_fingerprint(name: str, audience: Audience, appointments: QuerySet) -> str:
+    """The SHA-256 of a calendar's name and of the `ROW_FIELDS` its events are made of, as the
+    database holds them (times as text, rows as tuples), so whether a feed changed is known
+    without parsing a time or building an event. It changes whenever an event would (and, more
+    rarely, when a column changes that no event shows, such as a full name behind the same
+    initials); the release is part of it, so a new way of writing events is a change too."""
+    digest = hashlib.sha256(f"{dermis.__version__}\x1e{audience}\x1e{name}".encode())
+    said = appointments.annotate(
+        start_text=Cast("start", CharField()), end_text=Cast("end", CharField())
+    ).values_list("start_text", "end_text", *(f for f in ROW_FIELDS if f not in ("start", "end")))
+    for row in said:
+        digest.update(repr(row).encode())
     return digest.hexdigest()
 
 

@@ -131,17 +131,17 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     else:
         audience, name = ical.Audience.PATIENT, f"{found.patient.clinic.name} appointments"
         appointments = appointments.filter(patient=found.patient)
-    rows = appointments.order_by("start", "pk").values(*ical.ROW_FIELDS)
-    events = [ical.row_facts(row, audience) for row in rows]
-    # What the events say tells whether anything changed since the last fetch; the calendar's
-    # bytes are built only when a client has not got them, and kept in the shared cache.
-    content = ical.fingerprint(name, events)
+    rows = appointments.order_by("start", "pk")
+    # What the events are made of tells whether anything changed since the last fetch; the
+    # events and the calendar's bytes are built only when a client has not got them, and kept
+    # in the shared cache.
+    content = ical.columns_fingerprint(name, audience, rows)
     changed_at = setup.note_feed_content(found, content)
     etag = f'"{hashlib.sha256(f"{content}{changed_at.isoformat()}".encode()).hexdigest()[:32]}"'
     response = get_conditional_response(
         request, etag=etag, last_modified=int(changed_at.timestamp())
     ) or HttpResponse(
-        _body(f"dermis:ics:{found.pk}:{etag}", events, audience, name, changed_at),
+        _body(f"dermis:ics:{found.pk}:{etag}", rows, audience, name, changed_at),
         content_type="text/calendar; charset=utf-8",
     )
     response["ETag"] = etag
@@ -153,9 +153,10 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-def _body(key: str, events, audience, name: str, changed_at: datetime) -> bytes:
+def _body(key: str, rows: QuerySet, audience, name: str, changed_at: datetime) -> bytes:
     body = cache.get(key)
     if body is None:
+        events = [ical.row_facts(row, audience) for row in rows.values(*ical.ROW_FIELDS)]
         body = ical.to_bytes(ical.calendar(events, audience, name, stamp=changed_at))
         cache.set(key, body, FEED_CACHE_SECONDS)
     return body
