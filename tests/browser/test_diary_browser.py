@@ -34,11 +34,18 @@ def day(world):
     factories.working_hours(world.pat, time(0, 0), time(23, 59))
     plan = factories.accepted_plan(world.pat, world.nora)
     now = timezone.localtime()
-    later = (now + timedelta(minutes=90)).replace(minute=0, second=0, microsecond=0)
+    # The next quarter hour at least ten minutes away, for an hour or what is left of the day
+    # (Pat's hours end at 23:59): late in the evening the treatment is shorter, still today.
+    soon = now + timedelta(minutes=10)
+    later = soon.replace(second=0, microsecond=0) + timedelta(minutes=-soon.minute % 15)
+    minutes = min(60, (23 * 60 + 59 - later.hour * 60 - later.minute) // 15 * 15)
+    if later.date() != now.date() or minutes < 15:
+        pytest.skip("the scenario needs a treatment later today: run it before 23:30")
     treatment = factories.appointment(
         world.pat,
         world.nora,
         later,
+        minutes=minutes,
         kind=Appointment.Kind.TREATMENT,
         plan=plan,
         modality="microneedling",
