@@ -189,3 +189,26 @@ def test_many_practitioners_are_shown_a_page_of_columns_at_a_time(world, day, cl
     assert not set(rest) & set(titles)
     assert len(titles) + len(rest) == total
     assert following.context["columns_nav"]["next"] is False  # the last page
+
+
+@pytest.mark.parametrize("by", ["practitioner", "room"])
+def test_names_on_the_grid_are_escaped(world, day, client_as, by):
+    """The grid is written without the template engine: what staff typed stays text."""
+    place = world.northgate.locations.first()
+    setup.add_room(factories.actor(world.alice), "<i>Room</i> & 'B'", place)
+    room = Room.objects.get(clinic=world.northgate)
+    eve = factories.patient(world.fran, given="<b>Eve</b>", family='"O\'Neil"')
+    services.book_appointment(
+        factories.actor(world.fran),
+        eve,
+        practitioner=world.pat,
+        start=day,
+        end=day + timedelta(minutes=30),
+        kind="consultation",
+        room=room,
+    )
+    page = _diary(client_as("fran"), day, by=by).content.decode()
+    assert "&lt;b&gt;Eve&lt;/b&gt; &quot;O&#x27;Neil&quot;" in page
+    assert "<b>Eve</b>" not in page and "<i>Room</i>" not in page
+    if by == "room":
+        assert "&lt;i&gt;Room&lt;/i&gt; &amp; &#x27;B&#x27;" in page

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 
 from dermis.web.clinic.models import (
+    OPEN_STATUSES,
     Appointment,
     Clinic,
     Location,
@@ -33,10 +34,35 @@ DEFAULT_HOURS = (time(8), time(18))
 SLOT_EVERY = 30  # minutes between the empty slots offered for booking
 COLUMNS_PER_PAGE = 8  # practitioners (or rooms) side by side; more are on the next page
 SHOWN = (
-    "kind", "status", "modality", "start", "end", "room_id", "practitioner_id", "patient_id",
-    "clinic_id", "patient__given_name", "patient__family_name",
-    "practitioner__display_name", "practitioner__clinic_id",
+    "pk", "kind", "status", "modality", "start", "end", "room_id", "practitioner_id",
+    "patient__given_name", "patient__family_name", "practitioner__display_name",
 )  # fmt: skip
+
+
+@dataclass(slots=True)
+class Shown:
+    """What the grid says of an appointment, read as one query's columns (`SHOWN`): a busy week
+    holds hundreds, and a model with its patient and practitioner costs three objects each."""
+
+    pk: int
+    kind: str
+    status: str
+    modality: str
+    start: datetime
+    end: datetime
+    room_id: int | None
+    practitioner_id: int
+    given_name: str
+    family_name: str
+    practitioner_name: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def patient_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
 
 
 @dataclass
@@ -46,7 +72,7 @@ class Block:
     row: int
     span: int
     label: str = ""
-    appointment: Appointment | None = None
+    appointment: Shown | None = None
     needs_outcome: bool = False
     start: datetime | None = None
     url: str = ""
@@ -93,7 +119,7 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
-def _range(hours: list[tuple[time, time]], appts: list[Appointment]) -> tuple[int, int]:
+def _range(hours: list[tuple[time, time]], appts: list[Shown]) -> tuple[int, int]:
     """First and last minute of the day the grid shows: working hours and appointments, whole
     hours."""
     zone = clinic_zone()
@@ -165,7 +191,7 @@ def build(
     else:
         appts = appts.filter(practitioner_id__in=staff_ids)
     # Only what the grid shows: a busy week holds thousands of rows.
-    appts = list(appts.select_related("patient", "practitioner").only(*SHOWN).order_by("start"))
+    appts = [Shown(*row) for row in appts.order_by("start").values_list(*SHOWN)]
     hours_rows = WorkingHours.objects.filter(staff_id__in=staff_ids)
     if location is not None:
         hours_rows = hours_rows.filter(Q(location=location) | Q(location__isnull=True))
@@ -194,7 +220,7 @@ def build(
         r1, r2 = row_of(a, day), row_of(b - timedelta(seconds=1), day) + 1
         return r1, max(1, r2 - r1)
 
-    by_col: dict[tuple[date, int | None], list[Appointment]] = defaultdict(list)
+    by_col: dict[tuple[date, int | None], list[Shown]] = defaultdict(list)
     for a in appts:
         d = a.start.astimezone(zone).date()
         by_col[(d, a.room_id if by == "room" else a.practitioner_id)].append(a)

@@ -191,14 +191,19 @@ def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
         back = f"{reverse('diary')}?{_query(date=day.day, view=d.view, by=d.by, location=location)}"
         suffix = "?" + _query(next=back)
         for col in day.columns:
+            # One encoding of what every slot of the column shares; only the time differs.
+            head = f"{book}?" + "&".join(
+                part
+                for part in (
+                    _query(practitioner=col.key),
+                    "{}",
+                    _query(location=location, next=back),
+                )
+                if part
+            )
             for b in col.slots:
                 local = timezone.localtime(b.start)
-                b.url = f"{book}?" + _query(
-                    practitioner=col.key,
-                    start=local.strftime("%Y-%m-%dT%H:%M"),
-                    location=location,
-                    next=back,
-                )
+                b.url = head.format(_query(start=local.strftime("%Y-%m-%dT%H:%M")))
                 b.label = f"{local:%H:%M}"
             for b in col.appointments:
                 a = b.appointment

@@ -1,10 +1,11 @@
 """One day of the diary as HTML: the grid's cells written out directly (a week of a large clinic
 has well over a thousand of them, too many for the template engine's per-cell cost). Every value
-from the database is escaped; the markup is the one diary.css and diary.js expect."""
+from the database is escaped (quotes too); the markup is the one diary.css and diary.js expect."""
 
 from __future__ import annotations
 
-from django.utils.html import escape
+from html import escape  # the standard library's: Django's adds a lazy-string check per call
+
 from django.utils.safestring import SafeString, mark_safe
 
 from dermis.web.clinic.models import Appointment
@@ -58,7 +59,7 @@ def day_html(diary: Diary, day: Day) -> SafeString:
             )
             status = "Needs an outcome" if b.needs_outcome else STATUSES.get(a.status, a.status)
             room = (
-                f' <span class="what">with {escape(a.practitioner.display_name)}</span>'
+                f' <span class="what">with {escape(a.practitioner_name)}</span>'
                 if diary.by == "room"
                 else ""
             )
@@ -66,7 +67,7 @@ def day_html(diary: Diary, day: Day) -> SafeString:
                 f'<a class="{cls}" href="{escape(b.url)}" data-appointment="{a.pk}" '
                 f'data-column="{c.key}"{move}><span class="when">'
                 f"{a.start.astimezone(zone):%H:%M}</span> "
-                f'<span class="who">{escape(a.patient.full_name)}</span> '
+                f'<span class="who">{escape(a.patient_name)}</span> '
                 f'<span class="what">{what}</span> <span class="st">{status}</span>{room}</a>'
             )
     if day.closed:
