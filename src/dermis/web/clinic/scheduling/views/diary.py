@@ -203,7 +203,7 @@ def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
             )
             for b in col.slots:
                 local = timezone.localtime(b.start)
-                b.url = head.format(_query(start=local.strftime("%Y-%m-%dT%H:%M")))
+                b.url = head.format(f"start={local:%Y-%m-%dT%H}%3A{local:%M}")  # urlencoded
                 b.label = f"{local:%H:%M}"
             for b in col.appointments:
                 a = b.appointment
