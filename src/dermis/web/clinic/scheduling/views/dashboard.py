@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, IntegerField, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -24,13 +26,21 @@ def dashboard(request):
     now = timezone.now()
     today = Appointment.objects.filter(
         clinic=request.staff.clinic, start__gte=start, start__lt=start + timedelta(days=1)
-    ).select_related("patient", "practitioner")
-    appointments = list(today.order_by("start", "pk")[: ROWS + 1])
-    total = len(appointments)
-    if total > ROWS:  # a busy day: what is still to come or still open, then the diary
-        total = today.count()
-        attention = Q(end__gte=now) | Q(status__in=OPEN_STATUSES)
-        appointments = list(today.filter(attention).order_by("start", "pk")[:ROWS])
+    )
+    # One query whatever the day: the day's count rides along (a subquery the database counts
+    # once), and when it is over ROWS only what is still to come or still open is listed.
+    counted = Subquery(
+        today.order_by().values("clinic").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
+    shown = Q(LessThanOrEqual(counted, ROWS)) | Q(end__gte=now) | Q(status__in=OPEN_STATUSES)
+    appointments = list(
+        today.filter(shown)
+        .annotate(day_total=Coalesce(counted, 0))
+        .select_related("patient", "practitioner")
+        .order_by("start", "pk")[:ROWS]
+    )
+    total = appointments[0].day_total if appointments else today.count()
     context = {"day": day, "appointments": appointments, "now": now, "total": total}
     if request.staff.role in (Role.ADMIN, Role.FRONT_DESK):
         context["failed_reminders"] = recent_failures(request.staff.clinic)
