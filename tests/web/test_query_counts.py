@@ -13,7 +13,7 @@ from django.urls import reverse
 from dermis.web.clinic.models import Appointment, SessionArea, TreatmentSession
 from tests.web.full_world import journey
 
-RECORD_PAGE_MAX = 27  # the panels share one read of the plan, sessions and grades (read_once)
+RECORD_PAGE_MAX = 24  # the panels share one read of the plan, consultations, sessions and grades
 FHIR_EXPORT_MAX = 20  # with the API request's own (token, staff, audit)
 
 

@@ -79,6 +79,14 @@ def latest_consultation(patient: Patient) -> Consultation | None:
     )
 
 
+def remember_latest_consultation(patient: Patient, consultation: Consultation | None) -> None:
+    """Inside `read_once`, for a page that has read every consultation newest first (by
+    `created_at`, then id, as `latest_consultation` orders them): the first of them, or None."""
+    memo = getattr(patient, _READ_ONCE, None)
+    if memo is not None:
+        memo["latest_consultation"] = consultation
+
+
 def core_intake(consultation: Consultation | None) -> cp.Intake:
     """The stored intake (an empty questionnaire when there is no consultation yet)."""
     if consultation is None:

@@ -16,7 +16,12 @@ from dermis.web.clinic.access import (
     clinic_patient,
     staff_required,
 )
-from dermis.web.clinic.core_inputs import active_plan, knowledge, read_once
+from dermis.web.clinic.core_inputs import (
+    active_plan,
+    knowledge,
+    read_once,
+    remember_latest_consultation,
+)
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Patient, TreatmentPlan
@@ -91,9 +96,13 @@ def patient_edit(request, patient_id: int):
 def _clinical_context(patient: Patient) -> dict:
     """Consultations with their screening, the active plan and every version (clinical only)."""
     refs = References(knowledge())
+    records = list(
+        patient.consultations.select_related("practitioner").order_by("-created_at", "-pk")
+    )
+    remember_latest_consultation(patient, records[0] if records else None)
     consultations = [
         {"record": c, "screening": present(c.screening, refs), "status": c.proposal["status"]}
-        for c in patient.consultations.select_related("practitioner").order_by("-created_at", "-pk")
+        for c in records
     ]
     plan = active_plan(patient)
     return {
@@ -101,7 +110,7 @@ def _clinical_context(patient: Patient) -> dict:
         "active_plan": plan,
         "active_content": present(plan.content, refs) if plan else None,
         "plan_versions": TreatmentPlan.objects.filter(patient=patient)
-        .select_related("created_by")
+        .select_related("created_by__staff")
         .order_by("-version"),
         "references": refs.listing(),
     }
