@@ -215,6 +215,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's own, with select menus written in Python (dermis/web/form_renderer.py).
+FORM_RENDERER = "dermis.web.form_renderer.FormRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 
 _CHECKOUT = Path(__file__).resolve().parents[3]
