@@ -20,7 +20,6 @@ unit may do the same directly. Variables (all optional):
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 
@@ -60,19 +59,6 @@ loglevel = os.environ.get("DERMIS_LOG_LEVEL", "info").strip().lower() or "info"
 # The proxy on this machine tells the scheme and client address; nobody else is believed.
 forwarded_allow_ips = os.environ.get("DERMIS_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "dermis"
-
-
-def post_worker_init(worker) -> None:
-    """The worker has loaded the app: import every view (the URLconf) now, then move what is
-    loaded out of the garbage collector's sight (`gc.freeze`). Those objects live as long as the
-    worker; left in view, each full collection walked all of them (about 200,000: 130–160 ms,
-    one request in a few hundred)."""
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018 (imports every view module and what it uses)
-    gc.collect()
-    gc.freeze()
-
 
 if os.environ.get("DERMIS_LOG_FORMAT", "").strip().lower() != "plain":
     logconfig_dict = {
