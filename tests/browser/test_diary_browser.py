@@ -34,13 +34,13 @@ def day(world):
     factories.working_hours(world.pat, time(0, 0), time(23, 59))
     plan = factories.accepted_plan(world.pat, world.nora)
     now = timezone.localtime()
-    # The next quarter hour at least ten minutes away, for an hour or what is left of the day
+    # The next five minutes at least five minutes away, for an hour or what is left of the day
     # (Pat's hours end at 23:59): late in the evening the treatment is shorter, still today.
-    soon = now + timedelta(minutes=10)
-    later = soon.replace(second=0, microsecond=0) + timedelta(minutes=-soon.minute % 15)
-    minutes = min(60, (23 * 60 + 59 - later.hour * 60 - later.minute) // 15 * 15)
-    if later.date() != now.date() or minutes < 15:
-        pytest.skip("the scenario needs a treatment later today: run it before 23:30")
+    soon = now + timedelta(minutes=5)
+    later = soon.replace(second=0, microsecond=0) + timedelta(minutes=-soon.minute % 5)
+    minutes = min(60, (23 * 60 + 59 - later.hour * 60 - later.minute) // 5 * 5)
+    if later.date() != now.date() or minutes < 5:
+        pytest.skip("the scenario needs a treatment later today: run it before 23:45")
     treatment = factories.appointment(
         world.pat,
         world.nora,
