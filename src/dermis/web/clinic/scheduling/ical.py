@@ -128,15 +128,6 @@ def _event(said: tuple[str, ...], stamp: datetime) -> Event:
     return ev
 
 
-def fingerprint(name: str, events: Iterable[tuple[str, ...]]) -> str:
-    """The SHA-256 of a calendar's name and its events' facts (not of its bytes, which carry the
-    time it last changed)."""
-    digest = hashlib.sha256(name.encode())
-    for said in events:
-        digest.update(b"\x1e" + "\x1f".join(said).encode())
-    return digest.hexdigest()
-
-
 def columns_fingerprint(name: str, audience: Audience, appointments: QuerySet) -> str:
     """The SHA-256 of a calendar's name and of the `ROW_FIELDS` its events are made of, as the
     database holds them (times as text, rows as tuples), so whether a feed changed is known
