@@ -123,6 +123,15 @@ def next_weekday_at(hour: int, days_ahead: int = 1, weekday: int | None = None) 
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
+def earlier_today(minutes: int) -> datetime:
+    """A clinic-time moment `minutes` ago, on the minute, but never before today's midnight: a
+    session charted "a few minutes ago" stays on the day its plan starts, even just after
+    midnight."""
+    now = timezone.localtime(clock.now())
+    midnight = timezone.make_aware(datetime.combine(now.date(), time()))
+    return max(now - timedelta(minutes=minutes), midnight).replace(second=0, microsecond=0)
+
+
 def soon_within_hours(after: timedelta = timedelta(hours=1)) -> datetime:
     """The first whole hour at least `after` from now at which a one-hour appointment fits the
     default working hours (07:00-21:00): at most `after` + 12 hours away, whatever the time of

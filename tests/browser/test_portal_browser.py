@@ -63,11 +63,11 @@ def test_a_new_patient_from_the_directory_to_their_series(page, world, viewport)
     page.get_by_label("Which treatment are you interested in?").select_option("microneedling")
     # the follow-up appears only when its question says yes
     last_dose = page.get_by_label("When was your last dose?")
-    assert not last_dose.is_visible()
+    expect(last_dose).to_be_hidden()
     page.get_by_role("group", name=re.compile("isotretinoin")).get_by_label(
         "Yes, in the past"
     ).check()
-    assert last_dose.is_visible()
+    expect(last_dose).to_be_visible()
     last_dose.fill(two_months_ago().isoformat())
     page.get_by_role("button", name="Book my consultation").click()
     page.wait_for_url("**/my/booked/")
@@ -115,9 +115,9 @@ def test_a_new_patient_from_the_directory_to_their_series(page, world, viewport)
     page.get_by_role("link", name="Book your remaining sessions").click()
     until = next(f["until"] for f in consult.screening["findings"] if f["rule"] == "isotretinoin")
     day = date.fromisoformat(until)
-    assert page.get_by_role(
-        "heading", name=f"Your first session can be from {day.day} {day:%B %Y}"
-    ).is_visible()
+    expect(
+        page.get_by_role("heading", name=f"Your first session can be from {day.day} {day:%B %Y}")
+    ).to_be_visible()
     check(page, "portal-series-deferred")
     page.get_by_role("button", name="Book these sessions").click()
     page.wait_for_url("**/my/plan/")
@@ -161,7 +161,7 @@ def test_day_1_check_in_with_a_warning_sign_alerts_the_practitioner(
             group.get_by_label("No").check()
     page.get_by_label("A little better").check()
     page.get_by_role("button", name="Send to the clinic").click()
-    assert page.get_by_role("heading", name="Please call the clinic now").is_visible()
+    expect(page.get_by_role("heading", name="Please call the clinic now")).to_be_visible()
     assert "0113 496 0000" in page.locator("main").inner_text()
     check(page, "portal-check-in-warning")
     made = CheckIn.objects.get()

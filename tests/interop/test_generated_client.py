@@ -10,11 +10,12 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
+from django.utils import timezone
 from openapi_spec_validator import validate
 from PIL import Image
 
@@ -135,7 +136,7 @@ def test_the_generated_client_runs_the_whole_journey(client_package, live_server
             "modality": course["modality"],
             "device": treatment["device"],
             "plan_id": plan.id,
-            "performed_at": (datetime.now().astimezone() - timedelta(minutes=5)).isoformat(),
+            "performed_at": factories.earlier_today(minutes=5).isoformat(),
             "areas": [{"area": treatment["area"], "depth_mm": treatment.get("depth_mm")}],
             "precare_done": True,
             "lot_number": "LOT-7",
@@ -146,9 +147,10 @@ def test_the_generated_client_runs_the_whole_journey(client_package, live_server
     final = ok("clinical_record", "finalise_session", session_id=session.id,
                body=m.FinaliseIn.from_dict({"version": session.version}))  # fmt: skip
     assert final.status == "final"
+    today = timezone.localdate()
     jpeg = types.File(payload=io.BytesIO(_jpeg()), file_name="cheek.jpg", mime_type="image/jpeg")
     body = m.UploadPhotoMultiPartBodyParams(
-        file=jpeg, area=treatment["area"], taken_on=date.today(), session_id=session.id,
+        file=jpeg, area=treatment["area"], taken_on=today, session_id=session.id,
         consent_for_record=True,
     )  # fmt: skip
     photo = ok("clinical_record", "upload_photo", patient_id=ada.id, body=body)
@@ -156,7 +158,7 @@ def test_the_generated_client_runs_the_whole_journey(client_package, live_server
     assert image.payload.read()[:2] == b"\xff\xd8"  # the JPEG, as uploaded
 
     # Book the rest of the series where the slot finder proposes it.
-    proposals = ok("scheduling", "slot_proposals", plan_id=plan.id, earliest=date.today())
+    proposals = ok("scheduling", "slot_proposals", plan_id=plan.id, earliest=today)
     assert proposals.ok, proposals.reason
     for slot in proposals.proposal.sessions:
         body = m.AppointmentIn(

@@ -93,7 +93,7 @@ def test_a_whole_journey_logs_no_patient_data(world, client_as, api_as, captured
             },
         )
     )
-    performed = (timezone.localtime() - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    performed = factories.earlier_today(minutes=30)
     session = _ok(
         api.post(
             f"/api/v1/patients/{pid}/sessions",

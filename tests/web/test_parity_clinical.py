@@ -66,7 +66,7 @@ def test_a_grade_through_the_page_and_the_api(case, world, client_as, api_as):
 
 
 def _chart_bodies(areas: dict[str, float]) -> tuple[dict, dict]:
-    when = timezone.localtime() - timedelta(minutes=5)
+    when = factories.earlier_today(minutes=5)
     web = {
         "modality": "microneedling",
         "performed_at": when.strftime("%Y-%m-%dT%H:%M"),
