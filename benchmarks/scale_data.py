@@ -99,6 +99,7 @@ def _history(patients, practitioners, location, today: date, rng: random.Random)
     slots_each = n * APPOINTMENTS_PER_PATIENT // len(practitioners) + 1
     days = slots_each // DAY_SLOTS + 1
     first = today - timedelta(days=round(days * 7 / 5 * 7 / 8))
+    first -= timedelta(days=first.weekday())  # a Monday: the five working days are Monday-Friday
     appointments, sessions, recall = [], [], []
     slot = 0
     for p in patients:

@@ -30,7 +30,7 @@ from dermis.web.clinic.models import (
     Room,
     StaffMember,
 )
-from dermis.web.clinic.scheduling import services
+from dermis.web.clinic.scheduling import selectors, services
 
 router = Router(tags=["appointments"])
 
@@ -85,8 +85,13 @@ def list_appointments(request, query: Query[AppointmentQuery]):
     if query.status:
         rows = rows.filter(status=query.status)
     window = rows[query.offset : query.offset + query.limit]
+    filters = (query.date_from, query.date_to, query.patient_id, query.practitioner_id)
+    if any(f is not None for f in filters):
+        count = rows.count()  # a few days', a patient's or a practitioner's: a short count
+    else:  # the clinic's whole history (by status): the tally, not a count of every row
+        count = selectors.appointment_count(staff.clinic, query.status)
     return {
-        "count": rows.count(),
+        "count": count,
         "limit": query.limit,
         "offset": query.offset,
         "items": [appointment_out(a) for a in window],

@@ -188,6 +188,26 @@ class Appointment(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class AppointmentTally(models.Model):
+    """How many appointments a clinic has in each status, kept by the database itself: triggers
+    on `clinic_appointment` (migration 0025) add and take away as rows are inserted, deleted or
+    change clinic or status, in the same transaction, whatever wrote them (a service, a bulk
+    load, a cascade). The API's appointment list reads its count here instead of counting the
+    clinic's whole history on every page. Nothing in Python writes it."""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "status"], name="appointment_tally_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.n} {self.status} appointments of clinic {self.clinic_id}"
+
+
 # Still to happen (the slot is held and it may move or be cancelled).
 OPEN_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dermis.web.clinic.models import Appointment, StaffMember, overlapping
+from django.db.models import Sum
+
+from dermis.web.clinic.models import (
+    Appointment,
+    AppointmentTally,
+    Clinic,
+    StaffMember,
+    overlapping,
+)
 
 
 def clash(practitioner: StaffMember, start: datetime, end: datetime) -> Appointment | None:
@@ -15,3 +23,12 @@ def clash(practitioner: StaffMember, start: datetime, end: datetime) -> Appointm
         .order_by("start")
         .first()
     )
+
+
+def appointment_count(clinic: Clinic, status: str | None = None) -> int:
+    """How many appointments the clinic has (in `status`, if given), from the tally the database
+    keeps (`AppointmentTally`): one indexed read however long the clinic's history."""
+    rows = AppointmentTally.objects.filter(clinic=clinic)
+    if status is not None:
+        rows = rows.filter(status=status)
+    return rows.aggregate(n=Sum("n"))["n"] or 0
