@@ -16,7 +16,7 @@ Then it starts gunicorn (`gunicorn dermis.web.wsgi`, 2 workers) and, for the sma
 clinic, requests each page and API list `--requests` times as the clinic's admin, one request at a
 time, and prints p50, p95, p95 / floor (the floor is `/healthz`, measured in the same run) and
 the queries one request makes (counted in this process with Django's test client), then how much
-each page's p95 / floor grew from the small clinic to the large one.
+each page's p95 / floor grew from the small clinic to the large one, and its p95 and p50.
 """
 
 from __future__ import annotations
@@ -323,17 +323,26 @@ def report(results: dict[str, dict[str, tuple]]) -> str:
     labels = list(results)
     if len(labels) == 2:
         small, large = (results[x] for x in labels)
-        lines.append(f"\ngrowth from {labels[0]} to {labels[1]}: of p95 / floor, and of p95 itself")
+        lines.append(
+            f"\ngrowth from {labels[0]} to {labels[1]}: of p95 / floor, of p95 itself, and of p50"
+            " (steadier than p95 on a shared machine: a p95 that grows with a steady p50 is the"
+            " machine's tail, not the page)"
+        )
         head = f"{'page':<22}{'small':>8}{'large':>8}{'growth':>9}{'p95 ms':>16}{'growth':>9}"
-        lines.append(head + f"{'queries':>10}")
+        lines.append(head + f"{'p50 ms':>16}{'growth':>9}{'queries':>10}")
         for name in small:
             rs = small[name][1] / small[FLOOR][1]
             rl = large[name][1] / large[FLOOR][1]
             ms = f"{small[name][1]:.0f}->{large[name][1]:.0f}"
             grew = (large[name][1] / small[name][1] - 1) * 100
+            mid = f"{small[name][0]:.0f}->{large[name][0]:.0f}"
+            mid_grew = (large[name][0] / small[name][0] - 1) * 100
             q = f"{small[name][2]}->{large[name][2]}"
             ratio = (rl / rs - 1) * 100
-            lines.append(f"{name:<22}{rs:8.1f}{rl:8.1f}{ratio:8.0f}%{ms:>16}{grew:8.0f}%{q:>10}")
+            lines.append(
+                f"{name:<22}{rs:8.1f}{rl:8.1f}{ratio:8.0f}%{ms:>16}{grew:8.0f}%"
+                f"{mid:>16}{mid_grew:8.0f}%{q:>10}"
+            )
     return "\n".join(lines)
 
 
