@@ -218,3 +218,46 @@ def test_searches_are_audited_without_the_words(world, client_as, api_as):
     ]
     for e in AuditEvent.objects.all():
         assert "Quinn" not in f"{e.summary} {e.path} {e.object_id}"
+
+
+def test_events_written_together_are_stored_as_given_and_verify(world, capsys):
+    """`record_many` writes its events in one statement (on PostgreSQL one array per column):
+    each is stored with every field as the model would have stored it, chained, and verifies."""
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.audit import record_many
+    from dermis.web.clinic.models.audit import COLUMNS
+
+    model_columns = {f.column for f in AuditEvent._meta.concrete_fields if not f.primary_key}
+    assert {column for column, _ in COLUMNS} == model_columns
+    before = record(factories.actor(world.pat), "view", world.nora)
+    patients = [world.nora, world.rhys]
+    staff = factories.actor(world.pat)
+    written = [
+        *record_many(Actor.of_staff(world.pat, path="/recall/", ip_address=""), "view", patients),
+        *record_many(
+            Actor.of_staff(world.fran, channel="api", ip_address="2001:0db8:0000::0001"),
+            "export",
+            patients,
+            summary="recall worklist",
+        ),
+        *record_many(Actor.system(world.pat.clinic), "view", [world.nora]),
+        *record_many(Actor.operator(), "view", [world.rhys]),
+    ]
+    assert record_many(staff, "view", []) == []
+    stored = {e.pk: e for e in AuditEvent.objects.filter(pk__in=[e.pk for e in written])}
+    assert len(stored) == len(written) == 6
+    assert [e.seq for e in written] == list(range(before.seq + 1, before.seq + 7))
+    for event in written:
+        again = stored[event.pk]
+        for field in AuditEvent._meta.concrete_fields:
+            kept, given = getattr(again, field.attname), getattr(event, field.attname)
+            if field.name == "ip_address":
+                given = None if not given else "2001:db8::1"
+            assert kept == given, field.name
+    assert stored[written[0].pk].ip_address is None
+    assert stored[written[2].pk].summary == "api: recall worklist"
+    assert stored[written[4].pk].user_id is None
+    assert stored[written[5].pk].clinic_id is None
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.last_hash) == (written[-1].seq, written[-1].chain_hash)
+    assert verify_cli(capsys)[0] == 0

@@ -241,9 +241,11 @@ def test_a_bulk_writer_can_defer_the_rewrite_to_the_end(world):
     assert RecallEntry.objects.filter(patient=world.nora).get() == row  # left to the caller
 
 
-def test_overdue_follow_ups_page_by_patient_when_one_has_several(world):
+@pytest.mark.parametrize("spare", [0, recall_list.SPARE])
+def test_overdue_follow_ups_page_by_patient_when_one_has_several(world, monkeypatch, spare):
     """A patient's later missed follow-ups are skipped for their earliest, even where they fill
-    the first batch read: every page matches the computed list's."""
+    the first batch read (with no spare rows, they do): every page matches the computed list's."""
+    monkeypatch.setattr(recall_list, "SPARE", spare)
     weekday_hours(world.pat)
     now = timezone.now()
     for patient, days_ago in ((world.nora, (40, 30, 20, 10)), (world.rhys, (35,))):

@@ -205,6 +205,9 @@ TEMPLATES = [
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
+            # `{% url %}` in every template, with list pages' links built from each name's shape
+            # (dermis/web/url_shapes.py) rather than matched against the URL patterns per row.
+            "builtins": ["dermis.web.clinic.templatetags.dermis_urls"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

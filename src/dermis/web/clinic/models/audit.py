@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.audit_chain import GENESIS, link
@@ -128,10 +128,55 @@ class AuditEvent(models.Model):
                 seq += 1
                 event.seq = seq
                 event.chain_hash = last = link(last, event)
-            written = models.QuerySet(model=cls).bulk_create(events)
+            written = _insert(cls, events)
             head.seq, head.last_hash = seq, last
             head.save(update_fields=["seq", "last_hash"])
         return written
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit log is append-only")
+
+
+# Every column an event is written with, and its PostgreSQL type (tests check it against the
+# model's fields): `_insert` sends one array per column.
+COLUMNS = (
+    ("at", "timestamptz"),
+    ("clinic_id", "bigint"),
+    ("user_id", "integer"),
+    ("username", "text"),
+    ("patient_id_ref", "bigint"),
+    ("action", "text"),
+    ("object_type", "text"),
+    ("object_id", "text"),
+    ("summary", "text"),
+    ("path", "text"),
+    ("ip_address", "inet"),
+    ("seq", "bigint"),
+    ("chain_hash", "text"),
+)
+
+IP = [column for column, _ in COLUMNS].index("ip_address")
+
+
+def _insert(model, events: list) -> list:
+    """Write `events` in one INSERT. On PostgreSQL one array per column, unnested: the values go
+    as they are, without Django preparing each field of each row (75 events took 14 ms through
+    `bulk_create`, most of it that). Elsewhere `bulk_create`."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return models.QuerySet(model=model, using=alias).bulk_create(events)
+    names = ", ".join(f'"{column}"' for column, _ in COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in COLUMNS)
+    table = model._meta.db_table
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) RETURNING id"
+    values = [[getattr(event, column) for event in events] for column, _ in COLUMNS]
+    values[IP] = [address or None for address in values[IP]]  # as Django stores a blank address
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        ids = [row[0] for row in cursor.fetchall()]
+    for event, pk in zip(events, ids, strict=True):
+        event.pk = pk
+        event._state.adding = False
+        event._state.db = alias
+    return events

@@ -89,13 +89,16 @@ def incomplete(
     return _with_contact(list(rows.order_by(*order, "course")[offset : offset + limit]))
 
 
+SPARE = 8  # rows read past a page of follow-ups, for patients who missed more than one
+
+
 def follow_ups(
     clinic: Clinic, today: date, now: datetime, limit: int = LIMIT, offset: int = 0
 ) -> list:
     """Follow-ups whose time passed unattended with none after: each patient's earliest (the
     computed list's rule, `recall.overdue_follow_ups`). Read in (start, id) order, a patient's
-    first row is their earliest: later ones are skipped here, reading a batch with room for them
-    (one query unless a page's patients have more than `limit` other overdue follow-ups)."""
+    first row is their earliest: later ones are skipped here, reading a batch with room for a few
+    (one query unless a page's patients have more than `SPARE` other overdue follow-ups)."""
     kind = Appointment.Kind.FOLLOW_UP
     later = Appointment.objects.filter(
         patient=OuterRef("patient"), kind=kind, start__gt=OuterRef("start"), status__in=HELD
@@ -107,7 +110,10 @@ def follow_ups(
         .select_related("patient", "practitioner", LATEST)
         .order_by("start", "pk")
     )
-    wanted, batch = offset + limit, 2 * (offset + limit)
+    # Room for a few patients' second overdue follow-up: reading twice the page made half the
+    # rows (and most of the time) for nothing, as a patient rarely misses two.
+    wanted = offset + limit
+    batch = wanted + SPARE
     seen: set[int] = set()
     out: list[Appointment] = []
     read = 0
