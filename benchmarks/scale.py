@@ -52,6 +52,14 @@ def _args(argv=None) -> argparse.Namespace:
     p.add_argument("--db", default="dermis_bench", help="the benchmark's own database")
     p.add_argument("--reuse", action="store_true", help="keep a group generated before")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="another checkout of Dermis (set up, with its .venv) whose server runs beside this "
+        "one on the same group: each page's requests alternate between the two, and the report "
+        "ends with both and the ratio of their p50s",
+    )
     return p.parse_args(argv)
 
 
@@ -199,13 +207,13 @@ def _once(port: int, path: str, headers: dict) -> float:
     return elapsed
 
 
-def _time_together(port: int, asks: list[tuple[str, dict]], n: int) -> list[tuple[list, float]]:
-    """n timed requests of each (path, headers), taken in turn (the first, then the second, …)
-    so that a machine slowing down or speeding up meanwhile weighs on each alike; two rounds to
+def _time_together(asks: list[tuple[int, str, dict]], n: int) -> list[tuple[list, float]]:
+    """n timed requests of each (port, path, headers), taken in turn (the first, then the second,
+    …) so that a machine slowing down or speeding up meanwhile weighs on each alike; two rounds to
     warm the workers first. For each: its times and its first (cold) request's."""
     out: list[list[float]] = [[] for _ in asks]
     for _i in range(n + 2):
-        for times, (path, headers) in zip(out, asks, strict=True):
+        for times, (port, path, headers) in zip(out, asks, strict=True):
             times.append(_once(port, path, headers))
     return [(times[2:], times[0]) for times in out]
 
@@ -216,8 +224,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(a: argparse.Namespace, port: int) -> subprocess.Popen:
-    """The production server (`dermis serve`: gunicorn, WhiteNoise, persistent connections)."""
+def _serve(a: argparse.Namespace, port: int, checkout: Path | None = None) -> subprocess.Popen:
+    """The production server (`dermis serve`: gunicorn, WhiteNoise, persistent connections), of
+    this checkout or of `checkout` (run by its own .venv)."""
     env = os.environ.copy()
     env.update(
         DERMIS_ENV="production",
@@ -227,9 +236,12 @@ def _serve(a: argparse.Namespace, port: int) -> subprocess.Popen:
         DERMIS_LOG_LEVEL="warning",
         DERMIS_DATA_DIR=str(Path(os.environ.get("TMPDIR", "/tmp")) / "dermis-scale"),
     )
-    command = [sys.executable, "-m", "dermis", "serve", "--host", "127.0.0.1"]
+    python = str(checkout / ".venv" / "bin" / "python") if checkout else sys.executable
+    if checkout:
+        env["DERMIS_DATA_DIR"] += "-against"
+    command = [python, "-m", "dermis", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--no-migrate"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=checkout)
     for _ in range(300):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -268,21 +280,27 @@ def _target(clinic) -> dict:
     }
 
 
-def measure(a: argparse.Namespace) -> tuple[dict[str, dict[str, tuple]], dict[str, float]]:
-    """Every page of both clinics, the two clinics' requests of a page taken in turn."""
+def measure(
+    a: argparse.Namespace,
+) -> tuple[dict[str, dict[str, tuple]], dict[str, float], dict[str, dict[str, tuple]]]:
+    """Every page of both clinics, the two clinics' requests of a page taken in turn (and with
+    `--against`, each request of this server followed by the same request of the other's)."""
     from dermis.web.clinic.models import Clinic
 
     results: dict[str, dict[str, tuple]] = {}
+    against: dict[str, dict[str, tuple]] = {}
     cold: dict[str, float] = {}
-    port = _free_port()
-    server = _serve(a, port)
+    ports, servers = [], []
     try:
+        for checkout in (None, a.against) if a.against else (None,):
+            ports.append(_free_port())
+            servers.append(_serve(a, ports[-1], checkout))
         clinics = []
         for slug in ("bench-0", "bench-1"):
             t = _target(Clinic.objects.get(slug=slug))
             cookie, token = _credentials(t["admin"])
             label = f"{t['n']:,} patients"
-            results[label] = {}
+            results[label], against[label] = {}, {}
             clinics.append((label, t, cookie, token))
         pages = [_pages(t) for _, t, _, _ in clinics]
         for row in zip(*pages, strict=True):
@@ -294,22 +312,40 @@ def measure(a: argparse.Namespace) -> tuple[dict[str, dict[str, tuple]], dict[st
                     "web": {"Cookie": f"sessionid={cookie}"},
                     "none": {},
                 }[how]
-                asks.append((path, headers))
+                asks += [(port, path, headers) for port in ports]
             # The floor is a millisecond or two: more requests steady its p95.
             times = a.requests * 5 if name == FLOOR else a.requests
-            timed = _time_together(port, asks, times)
-            for (label, _, cookie, token), (_, path, how), (ms, first) in zip(
-                clinics, row, timed, strict=True
-            ):
-                p50, p95 = statistics.median(ms), statistics.quantiles(ms, n=20)[18]
-                results[label][name] = (p50, p95, _queries(cookie, path, token, how))
-                if name == "forecast chart":
-                    cold[label] = first
-                print(f"  {label:>16}  {name:<22} p95 {p95:8.1f} ms", flush=True)
+            timed = iter(_time_together(asks, times))
+            for (label, _, cookie, token), (_, path, how) in zip(clinics, row, strict=True):
+                for server_index in range(len(ports)):
+                    ms, first = next(timed)
+                    p50, p95 = statistics.median(ms), statistics.quantiles(ms, n=20)[18]
+                    if server_index:
+                        against[label][name] = (p50, p95)
+                        continue
+                    results[label][name] = (p50, p95, _queries(cookie, path, token, how))
+                    if name == "forecast chart":
+                        cold[label] = first
+                    print(f"  {label:>16}  {name:<22} p95 {p95:8.1f} ms", flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    return results, cold
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+    return results, cold, against
+
+
+def compare(results: dict[str, dict[str, tuple]], against: dict[str, dict[str, tuple]]) -> str:
+    """This checkout's p50 / p95 beside the other's (`--against`), and this p50 ÷ that p50."""
+    lines = []
+    for label, pages in results.items():
+        lines.append(f"\n{label}: this checkout against the other, requests taken in turn")
+        head = f"{'page':<22}{'this p50/p95 ms':>18}{'other p50/p95 ms':>19}"
+        lines.append(head + f"{'p50 ratio':>11}")
+        for name, (p50, p95, _) in pages.items():
+            o50, o95 = against[label][name]
+            this, other = f"{p50:.1f} / {p95:.1f}", f"{o50:.1f} / {o95:.1f}"
+            lines.append(f"{name:<22}{this:>18}{other:>19}{p50 / o50:11.2f}")
+    return "\n".join(lines)
 
 
 def report(results: dict[str, dict[str, tuple]]) -> str:
@@ -356,8 +392,10 @@ def main(argv=None) -> int:
     print(f"generating the group in database {a.db}: clinics of {clinic_sizes}", flush=True)
     scale_data.generate(a.db, clinic_sizes, secrets.token_urlsafe(12), a.reuse)
     print(f"generated in {time.perf_counter() - began:.0f} s; measuring", flush=True)
-    results, cold = measure(a)
+    results, cold, against = measure(a)
     print(report(results))
+    if a.against:
+        print(compare(results, against))
     for label, ms in cold.items():
         print(f"forecast chart, first request after the server started ({label}): {ms:.0f} ms")
     print(f"\ntotal {time.perf_counter() - began:.0f} s")
