@@ -184,7 +184,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, reading the session's device with one plain statement
+    "dermis.web.clinic.accounts.middleware.OTPMiddleware",
     # idle and absolute session limits, and the second factor where it is required
     "dermis.web.clinic.accounts.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -340,6 +341,8 @@ AUTH_PASSWORD_VALIDATORS = [
 DERMIS_TRUSTED_PROXIES = int(env_str("DERMIS_TRUSTED_PROXIES", default="0"))
 # A session ends after this long whatever it does (the idle limit is a clinic setting).
 SESSION_COOKIE_AGE = int(env_str("DERMIS_SESSION_MAX_HOURS", default="12")) * 3600
+# Django's database sessions, read with one plain statement (accounts/sessions.py).
+SESSION_ENGINE = "dermis.web.clinic.accounts.sessions"
 OTP_TOTP_ISSUER = "Dermis"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 

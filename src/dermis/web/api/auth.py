@@ -24,7 +24,17 @@ from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.errors import PatientMerged
 from dermis.web.clinic.models import Patient, StaffMember
 from dermis.web.clinic.patients.selectors import merged_into
+from dermis.web.clinic.prepared import PreparedQuery
 from dermis.web.clinic.tenancy.tokens import TOKEN_PREFIX, token_hash
+
+# Composed once (clinic/prepared.py): read at the start of every API request.
+TOKEN_WITH_USER = PreparedQuery(
+    ApiToken,
+    lambda digest: ApiToken.objects.select_related(
+        *(f"user__{path}" for path in WITH_STAFF)
+    ).filter(token_sha256=digest),
+    str,
+)
 
 
 class TokenAuth(HttpBearer):
@@ -34,11 +44,7 @@ class TokenAuth(HttpBearer):
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise TokenRejected()
         # the token, its user and their place on the staff in one query (as the sign-in backend)
-        row = (
-            ApiToken.objects.select_related(*(f"user__{path}" for path in WITH_STAFF))
-            .filter(token_sha256=token_hash(token))
-            .first()
-        )
+        row = TOKEN_WITH_USER.first(token_hash(token))
         now = timezone.now()
         if row is None or not row.usable(now):
             raise TokenRejected()

@@ -4,8 +4,12 @@ recomputation in one query. `access.staff_of` and `recompute.pending` then ask n
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+from dermis.web.clinic.prepared import PreparedQuery
 
 WITH_STAFF = ("staff__clinic__recall_recompute",)
 # Set on a clinic read this way: its `recall_recompute` (or None) is as the request found it.
@@ -22,11 +26,18 @@ def read_with_user(user):
     return user
 
 
+@cache
+def _user_by_id() -> PreparedQuery:
+    """The user with `WITH_STAFF`, by id: composed once (clinic/prepared.py), read per request."""
+    model = get_user_model()
+    return PreparedQuery(
+        model, lambda pk: model._default_manager.select_related(*WITH_STAFF).filter(pk=pk), int
+    )
+
+
 class StaffModelBackend(ModelBackend):
     def get_user(self, user_id):
-        model = get_user_model()
-        try:
-            user = model._default_manager.select_related(*WITH_STAFF).get(pk=user_id)
-        except model.DoesNotExist:
+        user = _user_by_id().first(user_id)
+        if user is None:
             return None
         return read_with_user(user) if self.user_can_authenticate(user) else None

@@ -17,9 +17,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.db import connections, router
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django_otp import middleware as otp_middleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dermis.web.clinic.access import staff_of
 from dermis.web.clinic.accounts import two_factor
@@ -87,3 +90,27 @@ class AccountMiddleware:
             return None
         target = "two-factor-verify" if has_device else "two-factor-setup"
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+
+
+TOTP_LABEL = f"{TOTPDevice._meta.app_label}.{TOTPDevice._meta.model_name}"
+
+
+class OTPMiddleware(otp_middleware.OTPMiddleware):
+    """django-otp's, reading the session's TOTP device with one plain statement of the three
+    columns it checks (the device's owner and whether it is confirmed) instead of composing an ORM
+    query on every request. Another kind of device is read as django-otp reads it."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        label, _, pk = self._normalize_persistent_id(persistent_id).rpartition("/")
+        if label != TOTP_LABEL or not pk.isdigit():
+            return super()._device_from_persistent_id(persistent_id)
+        alias = router.db_for_read(TOTPDevice)
+        connection = connections[alias]
+        table = connection.ops.quote_name(TOTPDevice._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, user_id, confirmed FROM {table} WHERE id = %s", [int(pk)])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        # The other fields are deferred: read on first use, as any deferred field.
+        return TOTPDevice.from_db(alias, ["id", "user_id", "confirmed"], [*row[:2], bool(row[2])])

@@ -1,0 +1,98 @@
+"""The session and the session's second-factor device are read with plain statements
+(accounts/sessions.py, accounts/middleware.OTPMiddleware): they decide exactly what Django's and
+django-otp's reads decided — an expired or unknown session is nobody, and a device that is gone,
+unconfirmed or someone else's does not count as the second factor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from dermis.web.clinic.accounts.sessions import SessionStore
+
+PAGE = "/patients/"
+
+
+def test_a_signed_in_session_reads_in_one_statement(world, client_as):
+    fran = client_as("fran")
+    with CaptureQueriesContext(connection) as seen:
+        assert fran.get(PAGE).status_code == 200
+    session = [q["sql"] for q in seen.captured_queries if "django_session" in q["sql"]]
+    reads = [sql for sql in session if sql.startswith("SELECT")]
+    assert len(reads) == 1
+    assert reads[0].startswith("SELECT session_data FROM")
+
+
+def test_an_expired_session_is_nobody(world, client_as):
+    fran = client_as("fran")
+    key = fran.cookies["sessionid"].value
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    response = fran.get(PAGE)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert SessionStore(key).load() == {}
+
+
+def test_an_unknown_session_key_is_nobody_and_gets_a_new_key(world, client_as):
+    store = SessionStore("x" * 32)
+    assert store.load() == {}
+    assert store.session_key is None  # never the key someone else chose
+    fran = client_as("fran")
+    fran.cookies["sessionid"] = "y" * 32
+    assert fran.get(PAGE)["Location"].startswith(reverse("login"))
+
+
+def test_a_live_session_loads_what_was_saved(db):
+    store = SessionStore()
+    store["answer"] = 42
+    store.create()
+    assert SessionStore(store.session_key).load() == {"answer": 42}
+
+
+def _second_factor() -> tuple[str, str]:
+    """Where a page sends someone who has not passed the second factor."""
+    return reverse("two-factor-verify"), reverse("two-factor-setup")
+
+
+def _device(client) -> TOTPDevice:
+    """The device the client's session passed the second factor with."""
+    return TOTPDevice.objects.get(pk=int(client.session[DEVICE_ID_SESSION_KEY].rsplit("/", 1)[1]))
+
+
+def test_the_admins_device_passes_while_it_is_theirs_and_confirmed(world, client_as):
+    alice = client_as("alice")  # admins must pass the second factor
+    assert alice.get(PAGE).status_code == 200
+    device = _device(alice)
+    with CaptureQueriesContext(connection) as seen:
+        alice.get(PAGE)
+    reads = [q["sql"] for q in seen.captured_queries if "otp_totp_totpdevice" in q["sql"]]
+    assert reads == [reads[0]] and reads[0].startswith("SELECT id, user_id, confirmed FROM")
+
+    TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+    assert alice.get(PAGE)["Location"].startswith(_second_factor())
+    assert DEVICE_ID_SESSION_KEY not in alice.session  # dropped, as django-otp drops it
+
+
+def test_a_deleted_device_no_longer_passes(world, client_as):
+    alice = client_as("alice")
+    _device(alice).delete()
+    assert alice.get(PAGE)["Location"].startswith(_second_factor())
+
+
+def test_someone_elses_device_does_not_pass(world, client_as):
+    alice = client_as("alice")
+    theirs = TOTPDevice.objects.create(user=world.user("pat"), name="pat's", confirmed=True)
+    session = alice.session
+    session[DEVICE_ID_SESSION_KEY] = theirs.persistent_id
+    session.save()
+    assert alice.get(PAGE)["Location"].startswith(_second_factor())
+    assert TOTPDevice.objects.get(pk=theirs.pk).name == "pat's"  # read, not changed
