@@ -103,25 +103,21 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"
 
     def save(self, *args, **kwargs):
+        """An event is written once, chained to the one before (as `append_many` writes several)."""
         if self.pk is not None:
             raise PermissionError("the audit log is append-only")
-        with transaction.atomic(using=kwargs.get("using")):
-            head = AuditChainHead.locked()
-            self.seq = head.seq + 1
-            self.chain_hash = link(head.last_hash, self)
-            super().save(*args, **kwargs)
-            head.seq, head.last_hash = self.seq, self.chain_hash
-            head.save(update_fields=["seq", "last_hash"])
+        type(self).append_many([self])
 
     @classmethod
     def append_many(cls, events: list[AuditEvent]) -> list[AuditEvent]:
-        """Chain several new events in order and write them in one INSERT (a list page that shows
-        many patients' records): the head is locked once and moved past the last of them."""
+        """Chain new events in order and write them in one INSERT (a list page that shows many
+        patients' records writes its events together): the chain's head is locked once and moved
+        past the last of them, in the caller's transaction (or one of its own)."""
         if not events:
             return []
-        with transaction.atomic():
-            head = AuditChainHead.locked()
-            seq, last = head.seq, head.last_hash
+        alias = router.db_for_write(cls)
+        with transaction.atomic(using=alias):
+            seq, last = _locked_head(alias)
             for event in events:
                 if event.pk is not None:
                     raise PermissionError("the audit log is append-only")
@@ -129,8 +125,7 @@ class AuditEvent(models.Model):
                 event.seq = seq
                 event.chain_hash = last = link(last, event)
             written = _insert(cls, events)
-            head.seq, head.last_hash = seq, last
-            head.save(update_fields=["seq", "last_hash"])
+            _move_head(alias, seq, last)
         return written
 
     def delete(self, *args, **kwargs):
@@ -156,6 +151,28 @@ COLUMNS = (
 )
 
 IP = [column for column, _ in COLUMNS].index("ip_address")
+
+
+def _locked_head(alias: str) -> tuple[int, str]:
+    """The chain head's number and hash, locked for this transaction (SELECT ... FOR UPDATE where
+    the database has it; SQLite's writers queue at BEGIN IMMEDIATE). Made first if missing."""
+    connection = connections[alias]
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, last_hash FROM {table} WHERE id = 1{lock}")
+        row = cursor.fetchone()
+    if row is None:
+        head = AuditChainHead.locked()
+        return head.seq, head.last_hash
+    return row[0], row[1]
+
+
+def _move_head(alias: str, seq: int, last: str) -> None:
+    connection = connections[alias]
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET seq = %s, last_hash = %s WHERE id = 1", [seq, last])
 
 
 def _insert(model, events: list) -> list:
