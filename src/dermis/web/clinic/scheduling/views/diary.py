@@ -25,6 +25,7 @@ from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.scheduling import diary, lifecycle
 from dermis.web.clinic.scheduling.availability import clinic_zone
 from dermis.web.clinic.scheduling.views import diary_grid
+from dermis.web.url_shapes import fast_reverse
 
 VIEWS = ("day", "week")
 BY = ("practitioner", "room")
@@ -184,9 +185,6 @@ def appointment_detail(request, pk: int):
 def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
     """Each empty slot's booking link and each appointment's page and move links."""
     book = reverse("diary-book")
-    # One reverse() each, not one per appointment: a week can hold thousands.
-    detail = reverse("appointment-detail", args=[0]).replace("/0/", "/{}/")
-    move = reverse("appointment-reschedule", args=[0]).replace("/0/", "/{}/")
     for day in d.days:
         back = f"{reverse('diary')}?{_query(date=day.day, view=d.view, by=d.by, location=location)}"
         suffix = "?" + _query(next=back)
@@ -207,9 +205,10 @@ def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
                 b.label = f"{local:%H:%M}"
             for b in col.appointments:
                 a = b.appointment
-                b.url = detail.format(a.pk) + suffix
+                # From each name's shape, not a reverse() per appointment: a week holds thousands.
+                b.url = fast_reverse("appointment-detail", [a.pk]) + suffix
                 if a.is_open and a.start > now:
-                    b.move_url = move.format(a.pk)
+                    b.move_url = fast_reverse("appointment-reschedule", [a.pk])
 
 
 urlpatterns = [
