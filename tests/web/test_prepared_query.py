@@ -1,20 +1,27 @@
 """Queries composed once (clinic/prepared.py) build the same instances as the ORM, related
-objects included, without further queries: the session's user and the API token's."""
+objects included, without further queries: the session's user and the API token's, and the recall
+worklist's pages of rows."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dermis.web.api.auth import TOKEN_WITH_USER
 from dermis.web.api.models import ApiToken
 from dermis.web.clinic.accounts.backends import WITH_STAFF, StaffModelBackend, _user_by_id
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import RecallRecompute
-from dermis.web.clinic.prepared import PreparedQuery
+from dermis.web.clinic.prepared import PreparedQuery, PreparedRows
+from dermis.web.clinic.scheduling import recall, recall_list
 from dermis.web.clinic.tenancy.tokens import issue_token, token_hash
+from tests.web.test_recall_store import _clinic_of_many
 
 PATH = WITH_STAFF[0].split("__")  # staff, clinic, recall_recompute
 
@@ -93,3 +100,93 @@ def test_a_query_that_takes_its_value_twice_is_refused(world):
     twice = PreparedQuery(model, lambda pk: model.objects.filter(pk=pk).exclude(pk=pk + 0), int)
     with pytest.raises(ValueError, match="once"):
         twice.first(1)
+
+
+# --- PreparedRows: a page of rows by several values (the recall worklist's three sections) ------
+
+
+def _loaded(obj) -> tuple:
+    """The fields read with the row, and which were left unread (deferred)."""
+    deferred = obj.get_deferred_fields()
+    fields = obj._meta.concrete_fields
+    return {
+        f.attname: getattr(obj, f.attname) for f in fields if f.attname not in deferred
+    }, sorted(deferred)
+
+
+def _related(obj, names: list[str]) -> list:
+    """The object's fields, then each related object's along `names` (reverse one-to-ones read
+    as None where there is none)."""
+    out = [_loaded(obj)]
+    for name in names:
+        here = obj
+        for step in name.split("__"):
+            try:
+                here = getattr(here, step) if here is not None else None
+            except ObjectDoesNotExist:
+                here = None
+        out.append(None if here is None else _loaded(here))
+    return out
+
+
+SECTIONS = {
+    "maintenance": (
+        recall_list.MAINTENANCE,
+        ["patient", "patient__latest_recall_contact__contact"],
+    ),
+    "incomplete": (
+        recall_list.INCOMPLETE,
+        ["patient", "plan", "patient__latest_recall_contact__contact"],
+    ),
+    "follow_ups": (
+        recall_list.FOLLOW_UPS,
+        ["patient", "practitioner", "patient__latest_recall_contact__contact"],
+    ),
+}
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_a_prepared_page_of_rows_is_what_the_orm_reads(world, section):
+    _clinic_of_many(world, extra=12)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    values = {
+        "clinic": world.northgate.pk,
+        "due_by": today + timedelta(days=recall.HORIZON_DAYS),
+        "now": now,
+        "today": today,
+    }
+    prepared, related = SECTIONS[section]
+    values = {k: v for k, v in values.items() if k in prepared.kinds}
+    shapes = 0
+    for limit, offset in ((3, 0), (3, 3), (50, 0), (3, 0), (2, 40)):
+        orm = list(prepared.build(**values)[offset : offset + limit])
+        with CaptureQueriesContext(connection) as seen:
+            got = prepared.rows(limit, offset, **values)
+            read = [_related(o, related) for o in got]
+        assert len(seen.captured_queries) == 1  # related objects came with the rows
+        assert read == [_related(o, related) for o in orm]
+        assert [type(o) for o in got] == [type(o) for o in orm]
+        assert all(o._state.adding is False and o._state.db == "default" for o in got)
+        shapes = len(prepared._recipes)
+    assert shapes == 4  # (3, 0) read again with the SQL composed the first time
+    assert any(prepared.rows(50, 0, **values))  # the clinic has rows in every section
+
+
+def test_a_prepared_page_takes_its_values_by_name_and_type(world):
+    rows = recall_list.INCOMPLETE
+    with pytest.raises(TypeError, match="today"):
+        rows.rows(5, 0, clinic=world.northgate.pk)
+    # Another type than declared is left to the ORM, with the same answer.
+    assert rows.rows(5, 0, clinic=str(world.northgate.pk), today=timezone.localdate()) == list(
+        rows.build(clinic=world.northgate.pk, today=timezone.localdate())[:5]
+    )
+
+
+def test_a_value_that_does_not_reach_the_sql_as_given_is_refused(world):
+    """A value computed from another inside the query (here, one more) cannot be found among the
+    composed parameters: it must be passed as a value of its own."""
+    model = get_user_model()
+    shifted = PreparedRows(model, lambda low: model.objects.filter(pk__gte=low + 1), low=int)
+    with pytest.raises(ValueError, match="low"):
+        shifted.rows(5, 0, low=1)

@@ -1,4 +1,5 @@
-"""A query run on every request, composed once: `PreparedQuery(build).first(value)`.
+"""A query run on every request, composed once: `PreparedQuery(build).first(value)`, and a page of
+rows by several values, `PreparedRows(build, **kinds).rows(limit, offset, **values)`.
 
 Who is asking (the session's user, or the API token's) is read at the start of every request
 with the member of staff, the clinic and its recall recomputation joined in. The ORM composes that
@@ -7,12 +8,17 @@ instances. This keeps, per database, the SQL and Django's own recipe for the ins
 compiler's select and the related populators, as `QuerySet` iteration uses them), and runs the
 SQL with the one value that changes. The instances are what the ORM would have built, related
 objects included. For Django 5.2 (the LTS this project pins); tests compare it with the ORM.
+
+The recall worklist reads three sections a view by the clinic, the day and the hour; composing
+them took about a third of what reading them took (`PreparedRows`, keyed also by the page's LIMIT
+and OFFSET, which Django writes into the SQL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connections, router
@@ -22,6 +28,33 @@ from django.db.models.query import get_related_populators
 # Stand-ins for the value while the SQL is composed: found again among its parameters. (The number
 # fits a 32-bit column: Django composes nothing for a value out of the column's range.)
 SENTINELS = {int: -1_739_000_017, str: "\x1fprepared-query-value\x1f"}
+
+
+def _sentinel(kind: type, i: int):
+    """The `i`th stand-in of a type: distinct from each other and from any real value."""
+    if kind is int:
+        return SENTINELS[int] - i
+    if kind is str:
+        return f"\x1fprepared-query-value-{i}\x1f"
+    if kind is datetime:
+        return datetime(1001 + i, 1, 1, 1, 1, 1, 1, tzinfo=UTC)
+    if kind is date:
+        return date(1001 + i, 1, 1)
+    raise TypeError(f"a prepared query takes int, str, date or datetime values, not {kind}")
+
+
+def _identity(value):
+    return value
+
+
+def _adapters(kind: type, ops) -> tuple:
+    """How a value of `kind` may appear among the composed parameters: as itself, or as the
+    database's adapted form (SQLite's dates and times are text by then)."""
+    if kind is datetime:
+        return (_identity, ops.adapt_datetimefield_value)
+    if kind is date:
+        return (_identity, ops.adapt_datefield_value)
+    return (_identity,)
 
 
 @dataclass(frozen=True)
@@ -92,3 +125,103 @@ class PreparedQuery:
         for populator in r.populators:
             populator.populate(row, obj)
         return obj
+
+
+@dataclass(frozen=True)
+class _RowsRecipe:
+    sql: str
+    params: tuple
+    slots: tuple  # (position among the parameters, value name, adapter)
+    compiler: Any
+    model: type[Model]
+    converters: dict
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list
+
+
+RECIPES_KEPT = 64  # per query: (database, limit, offset) shapes; pages beyond are rarely read
+
+
+class PreparedRows:
+    """`build(**values)`, composed once per database and LIMIT/OFFSET, run with the values.
+
+    `kinds` names each value and its type (int, str, date or datetime). Each value must reach the
+    SQL as it is given, once (a value computed from another inside `build` is not found: pass it
+    as a value of its own); the queryset must read model columns only (no annotations or extra
+    select), as `ModelIterable` builds them, related objects included.
+    """
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
+        self.model, self.build, self.kinds = model, build, kinds
+        self._recipes: dict[tuple, _RowsRecipe] = {}
+
+    def _recipe(self, alias: str, limit: int, offset: int) -> _RowsRecipe:
+        key = (alias, limit, offset)
+        recipe = self._recipes.get(key)
+        if recipe is not None:
+            return recipe
+        ops = connections[alias].ops
+        stand_in = {name: _sentinel(kind, i) for i, (name, kind) in enumerate(self.kinds.items())}
+        queryset = self.build(**stand_in).using(alias)[offset : offset + limit]
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        slots = []
+        for name, kind in self.kinds.items():
+            found: dict[int, Callable] = {}  # position: the first adapter that gives it
+            for adapt in _adapters(kind, ops):
+                wanted = adapt(stand_in[name])
+                for i, p in enumerate(params):
+                    if type(p) is type(wanted) and p == wanted:
+                        found.setdefault(i, adapt)
+            if len(found) != 1:
+                raise ValueError(f"a prepared query takes each value once: {name!r} is not so")
+            ((at, adapt),) = found.items()
+            slots.append((at, name, adapt))
+        if compiler.annotation_col_map or compiler.has_extra_select:
+            raise ValueError("a prepared query reads model columns only")
+        klass_info, select = compiler.klass_info, compiler.select
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        recipe = _RowsRecipe(
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(slots),
+            compiler=compiler,
+            model=klass_info["model"],
+            converters=compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
+            init_list=[f[0].target.attname for f in select[start:end]],
+            start=start,
+            end=end,
+            populators=get_related_populators(klass_info, select, alias),
+        )
+        if len(self._recipes) >= RECIPES_KEPT:
+            self._recipes.clear()
+        self._recipes[key] = recipe
+        return recipe
+
+    def rows(self, limit: int, offset: int = 0, **values) -> list:
+        """The instances `list(build(**values)[offset : offset + limit])` would give."""
+        if set(values) != set(self.kinds):
+            raise TypeError(f"a prepared query takes {sorted(self.kinds)}, given {sorted(values)}")
+        for name, kind in self.kinds.items():
+            if type(values[name]) is not kind:
+                return list(self.build(**values)[offset : offset + limit])
+        alias = router.db_for_read(self.model)
+        r = self._recipe(alias, limit, offset)
+        params = list(r.params)
+        for at, name, adapt in r.slots:
+            params[at] = adapt(values[name])
+        with connections[alias].cursor() as cursor:
+            cursor.execute(r.sql, params)
+            found = cursor.fetchall()
+        if r.converters:
+            found = r.compiler.apply_converters(found, r.converters)
+        out = []
+        for row in found:
+            obj = r.model.from_db(alias, r.init_list, row[r.start : r.end])
+            for populator in r.populators:
+                populator.populate(row, obj)
+            out.append(obj)
+        return out

@@ -2,6 +2,8 @@
 whatever the clinic's size (the rows are kept by `due_dates.py`; nothing is forecast here).
 
 A patient whose latest contact is "snooze until" a later day is left off every section until then.
+Each section's query is composed once per process (`PreparedRows`) and run with the clinic, the
+day and the hour.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dermis.web.clinic.models import (
     LatestRecallContact,
     RecallEntry,
 )
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.scheduling.recall import HORIZON_DAYS, LIMIT, OverdueFollowUp
 
 Section = RecallEntry.Section
@@ -64,6 +67,19 @@ def _with_contact(rows: list) -> list:
     return rows
 
 
+def _maintenance(clinic: int, due_by: date, now: datetime, today: date):
+    rows = RecallEntry.objects.filter(
+        clinic_id=clinic, section=Section.MAINTENANCE, due__lte=due_by
+    ).filter(Q(booked_until__isnull=True) | Q(booked_until__lt=now))
+    rows = rows.filter(_awake(today)).select_related("patient", LATEST)
+    return rows.order_by("due", "patient__family_name", "patient_id")
+
+
+MAINTENANCE = PreparedRows(
+    RecallEntry, _maintenance, clinic=int, due_by=date, now=datetime, today=date
+)
+
+
 def maintenance(
     clinic: Clinic,
     today: date,
@@ -72,24 +88,45 @@ def maintenance(
     limit: int = LIMIT,
     offset: int = 0,
 ) -> list[RecallEntry]:
-    rows = RecallEntry.objects.filter(
-        clinic=clinic, section=Section.MAINTENANCE, due__lte=today + timedelta(days=horizon)
-    ).filter(Q(booked_until__isnull=True) | Q(booked_until__lt=now))
-    rows = rows.filter(_awake(today)).select_related("patient", LATEST)
-    rows = rows.order_by("due", "patient__family_name", "patient_id")
-    return _with_contact(list(rows[offset : offset + limit]))
+    due_by = today + timedelta(days=horizon)
+    rows = MAINTENANCE.rows(limit, offset, clinic=clinic.pk, due_by=due_by, now=now, today=today)
+    return _with_contact(rows)
+
+
+def _incomplete(clinic: int, today: date):
+    rows = RecallEntry.objects.filter(clinic_id=clinic, section=Section.SERIES)
+    order = (F("due").asc(nulls_last=True), "patient__family_name", "patient_id", "plan_id")
+    rows = rows.filter(_awake(today)).select_related("patient", "plan", LATEST)
+    return rows.defer(*PLAN_UNREAD).order_by(*order, "course")
+
+
+INCOMPLETE = PreparedRows(RecallEntry, _incomplete, clinic=int, today=date)
 
 
 def incomplete(
     clinic: Clinic, today: date, limit: int = LIMIT, offset: int = 0
 ) -> list[RecallEntry]:
-    rows = RecallEntry.objects.filter(clinic=clinic, section=Section.SERIES).filter(_awake(today))
-    order = (F("due").asc(nulls_last=True), "patient__family_name", "patient_id", "plan_id")
-    rows = rows.select_related("patient", "plan", LATEST).defer(*PLAN_UNREAD)
-    return _with_contact(list(rows.order_by(*order, "course")[offset : offset + limit]))
+    return _with_contact(INCOMPLETE.rows(limit, offset, clinic=clinic.pk, today=today))
 
 
 SPARE = 8  # rows read past a page of follow-ups, for patients who missed more than one
+
+
+def _follow_ups(clinic: int, now: datetime, today: date):
+    kind = Appointment.Kind.FOLLOW_UP
+    later = Appointment.objects.filter(
+        patient=OuterRef("patient"), kind=kind, start__gt=OuterRef("start"), status__in=HELD
+    )
+    return (
+        Appointment.objects.filter(clinic_id=clinic, kind=kind, end__lt=now, status__in=MISSED)
+        .filter(~Exists(later))
+        .filter(_awake(today))
+        .select_related("patient", "practitioner", LATEST)
+        .order_by("start", "pk")
+    )
+
+
+FOLLOW_UPS = PreparedRows(Appointment, _follow_ups, clinic=int, now=datetime, today=date)
 
 
 def follow_ups(
@@ -99,17 +136,6 @@ def follow_ups(
     computed list's rule, `recall.overdue_follow_ups`). Read in (start, id) order, a patient's
     first row is their earliest: later ones are skipped here, reading a batch with room for a few
     (one query unless a page's patients have more than `SPARE` other overdue follow-ups)."""
-    kind = Appointment.Kind.FOLLOW_UP
-    later = Appointment.objects.filter(
-        patient=OuterRef("patient"), kind=kind, start__gt=OuterRef("start"), status__in=HELD
-    )
-    rows = (
-        Appointment.objects.filter(clinic=clinic, kind=kind, end__lt=now, status__in=MISSED)
-        .filter(~Exists(later))
-        .filter(_awake(today))
-        .select_related("patient", "practitioner", LATEST)
-        .order_by("start", "pk")
-    )
     # Room for a few patients' second overdue follow-up: reading twice the page made half the
     # rows (and most of the time) for nothing, as a patient rarely misses two.
     wanted = offset + limit
@@ -118,7 +144,7 @@ def follow_ups(
     out: list[Appointment] = []
     read = 0
     while len(out) < wanted:
-        chunk = list(rows[read : read + batch])
+        chunk = FOLLOW_UPS.rows(batch, read, clinic=clinic.pk, now=now, today=today)
         read += len(chunk)
         for a in chunk:
             if a.patient_id not in seen:
