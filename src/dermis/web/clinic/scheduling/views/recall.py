@@ -16,7 +16,7 @@ from dermis.web.clinic.access import ANY_STAFF, actor_of, staff_required
 from dermis.web.clinic.audit import Action, record_many
 from dermis.web.clinic.models import RecallContact
 from dermis.web.clinic.scheduling import recall, recall_list, recompute
-from dermis.web.clinic.scheduling.views import recall_patient
+from dermis.web.clinic.scheduling.views import recall_patient, recall_rows
 
 
 @staff_required(ANY_STAFF)
@@ -33,11 +33,17 @@ def recall_worklist(request):
     rows = [*work.maintenance, *work.incomplete, *(f.appointment for f in work.follow_ups)]
     for row in rows:
         row.contact_label = labels.get(row.contact_outcome or "", "")
+    clinical = actor.is_clinical
     context = {
+        "maintenance_rows": recall_rows.maintenance(
+            work.maintenance, clinical=clinical, today=today
+        ),
+        "incomplete_rows": recall_rows.incomplete(work.incomplete, clinical=clinical),
+        "follow_ups_rows": recall_rows.follow_ups(work.follow_ups),
         "maintenance": work.maintenance,
         "incomplete": work.incomplete,
         "follow_ups": work.follow_ups,
-        "clinical": actor.is_clinical,
+        "clinical": clinical,
         "horizon": recall.HORIZON_DAYS,
         "today": today,
         "recomputing": recompute.pending(actor.clinic),
