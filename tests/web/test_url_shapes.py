@@ -107,3 +107,25 @@ def test_the_project_engine_uses_the_shaped_tag():
     template = engines["django"].from_string("{% url 'patient-detail' 3 %}")
     nodes = template.template.nodelist.get_nodes_by_type(ShapedURLNode)
     assert len(nodes) == 1
+
+
+@pytest.mark.parametrize("name", sorted({name for name, n in ROUTES if n == 1}))
+def test_a_link_by_number_is_what_reverse_gives(name):
+    link = url_shapes.by_number(name)
+    for number in NUMBERS:
+        try:
+            expected = reverse(name, args=[number])
+        except NoReverseMatch:
+            with pytest.raises(NoReverseMatch):
+                link(number)
+            continue
+        assert link(number) == expected
+    # What has no shape (a negative number, text) is left to reverse, which decides.
+    for other in (-1, "12"):
+        try:
+            expected = reverse(name, args=[other])
+        except NoReverseMatch:
+            with pytest.raises(NoReverseMatch):
+                link(other)
+            continue
+        assert link(other) == expected

@@ -228,6 +228,7 @@ def build(
     out_days = []
     for day in days:
         why_closed = closed_here.get(day, "")
+        day_ends = local_midnight(day + timedelta(days=1))
         columns = []
         heads = (
             [(s.pk, s.display_name) for s in staff]
@@ -237,25 +238,21 @@ def build(
         for i, (key, title) in enumerate(heads):
             col = Column(key, title, i + 2)
             for a in by_col.get((day, key), ()):
-                r, n = span(a.start, min(a.end, local_midnight(day + timedelta(1))), day)
+                r, n = span(a.start, min(a.end, day_ends), day)
                 col.appointments.append(
                     Block(r, n, appointment=a, needs_outcome=lifecycle.needs_outcome(a, now))
                 )
             windows = weekly.get(key, {}).get(day.weekday(), []) if by == "practitioner" else []
             for s, e in windows:
                 s_at = datetime.combine(day, s, tzinfo=zone)
-                e_at = (
-                    datetime.combine(day, e, tzinfo=zone)
-                    if _minutes(e)
-                    else (local_midnight(day + timedelta(days=1)))
-                )
+                e_at = datetime.combine(day, e, tzinfo=zone) if _minutes(e) else day_ends
                 r, n = span(s_at, e_at, day)
                 col.hours.append(Block(r, n))
                 if not why_closed:
                     _offer(col, s_at, e_at, day, row_of, now, away.get(key, ()))
             if by == "practitioner":
                 for s, e in away.get(key, ()):
-                    s, e = max(s, local_midnight(day)), min(e, local_midnight(day + timedelta(1)))
+                    s, e = max(s, local_midnight(day)), min(e, day_ends)
                     if s < e:
                         r, n = span(s, e, day)
                         col.away.append(Block(r, n, "Away"))

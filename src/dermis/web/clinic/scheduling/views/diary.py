@@ -25,7 +25,7 @@ from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.scheduling import diary, lifecycle
 from dermis.web.clinic.scheduling.availability import clinic_zone
 from dermis.web.clinic.scheduling.views import diary_grid
-from dermis.web.url_shapes import fast_reverse
+from dermis.web.url_shapes import by_number
 
 VIEWS = ("day", "week")
 BY = ("practitioner", "room")
@@ -185,6 +185,9 @@ def appointment_detail(request, pk: int):
 def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
     """Each empty slot's booking link and each appointment's page and move links."""
     book = reverse("diary-book")
+    # From each name's shape, not a reverse() per appointment: a week holds hundreds.
+    detail, reschedule = by_number("appointment-detail"), by_number("appointment-reschedule")
+    zone = timezone.get_current_timezone()
     for day in d.days:
         back = f"{reverse('diary')}?{_query(date=day.day, view=d.view, by=d.by, location=location)}"
         suffix = "?" + _query(next=back)
@@ -200,15 +203,14 @@ def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
                 if part
             )
             for b in col.slots:
-                local = timezone.localtime(b.start)
+                local = b.start.astimezone(zone)
                 b.url = head.format(f"start={local:%Y-%m-%dT%H}%3A{local:%M}")  # urlencoded
                 b.label = f"{local:%H:%M}"
             for b in col.appointments:
                 a = b.appointment
-                # From each name's shape, not a reverse() per appointment: a week holds thousands.
-                b.url = fast_reverse("appointment-detail", [a.pk]) + suffix
+                b.url = detail(a.pk) + suffix
                 if a.is_open and a.start > now:
-                    b.move_url = fast_reverse("appointment-reschedule", [a.pk])
+                    b.move_url = reschedule(a.pk)
 
 
 urlpatterns = [
