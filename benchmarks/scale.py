@@ -285,6 +285,8 @@ def measure(
 ) -> tuple[dict[str, dict[str, tuple]], dict[str, float], dict[str, dict[str, tuple]]]:
     """Every page of both clinics, the two clinics' requests of a page taken in turn (and with
     `--against`, each request of this server followed by the same request of the other's)."""
+    from django.core.cache import cache
+
     from dermis.web.clinic.models import Clinic
 
     results: dict[str, dict[str, tuple]] = {}
@@ -315,6 +317,9 @@ def measure(
                 asks += [(port, path, headers) for port in ports]
             # The floor is a millisecond or two: more requests steady its p95.
             times = a.requests * 5 if name == FLOOR else a.requests
+            if name == "forecast chart":
+                # Its first request draws the chart: none is in the shared cache (the group's).
+                cache.clear()
             timed = iter(_time_together(asks, times))
             for (label, _, cookie, token), (_, path, how) in zip(clinics, row, strict=True):
                 for server_index in range(len(ports)):
@@ -397,7 +402,7 @@ def main(argv=None) -> int:
     if a.against:
         print(compare(results, against))
     for label, ms in cold.items():
-        print(f"forecast chart, first request after the server started ({label}): {ms:.0f} ms")
+        print(f"forecast chart not yet in the shared cache, first request ({label}): {ms:.0f} ms")
     print(f"\ntotal {time.perf_counter() - began:.0f} s")
     return 0
 
