@@ -15,13 +15,16 @@ from django.utils import timezone
 
 from dermis.web.api.auth import TOKEN_WITH_USER
 from dermis.web.api.models import ApiToken
+from dermis.web.clinic import core_inputs
 from dermis.web.clinic.accounts.backends import WITH_STAFF, StaffModelBackend, _user_by_id
 from dermis.web.clinic.actors import Actor
-from dermis.web.clinic.models import RecallRecompute
+from dermis.web.clinic.models import Patient, RecallRecompute
 from dermis.web.clinic.prepared import PreparedQuery, PreparedRows
 from dermis.web.clinic.scheduling import recall, recall_list
 from dermis.web.clinic.tenancy.tokens import issue_token, token_hash
+from tests import factories
 from tests.web.test_recall_store import _clinic_of_many
+from tests.web.test_recall_worklist import _treated
 
 PATH = WITH_STAFF[0].split("__")  # staff, clinic, recall_recompute
 
@@ -191,3 +194,50 @@ def test_a_value_that_does_not_reach_the_sql_as_given_is_refused(world):
     shifted = PreparedRows(model, lambda low: model.objects.filter(pk__gte=low + 1), low=int)
     with pytest.raises(ValueError, match="low"):
         shifted.rows(5, 0, low=1)
+
+
+# --- A patient's plan, consultation, sessions and grades (core_inputs), read on most clinical pages
+
+
+def test_a_patients_clinical_rows_are_what_the_related_managers_read(world):
+    pat, ada = world.pat, factories.patient(world.pat, "Ada", "Reads")
+    factories.accepted_plan(pat, ada)
+    second = factories.accepted_plan(pat, ada, severity=3)  # version 2, the active one
+    _treated(ada, pat, timezone.localdate() - timedelta(days=60), 2, second)  # signed
+    factories.session(pat, ada, plan=second, areas={"cheeks": 0.75})  # a draft
+    for value in (2, 1):
+        factories.grade(pat, ada, value)
+    expected = {
+        "plan": ada.plans.filter(status="active").order_by("-version").first(),
+        "consultation": ada.consultations.order_by("-created_at", "-pk").first(),
+        "sessions": list(ada.sessions.prefetch_related("areas").order_by("performed_at", "pk")),
+        "grades": list(ada.grades.order_by("graded_on", "pk")),
+    }
+    assert expected["plan"].version == 2 and len(expected["sessions"]) == 3
+    fresh = Patient.objects.get(pk=ada.pk)
+    with core_inputs.read_once(fresh), CaptureQueriesContext(connection) as seen:
+        got = {
+            "plan": core_inputs.active_plan(fresh),
+            "consultation": core_inputs.latest_consultation(fresh),
+            "sessions": core_inputs.sessions(fresh),
+            "grades": core_inputs.grades(fresh),
+        }
+        read = len(seen.captured_queries)
+        # The rows know their patient, and the sessions their areas: nothing more is read.
+        for obj in [got["plan"], got["consultation"], *got["sessions"], *got["grades"]]:
+            assert obj.patient is fresh
+        areas = [[_values(a) for a in s.areas.all()] for s in got["sessions"]]
+        assert len(seen.captured_queries) == read == 5  # four, and the sessions' areas
+    assert _values(got["plan"]) == _values(expected["plan"])
+    assert _values(got["consultation"]) == _values(expected["consultation"])
+    assert [_values(s) for s in got["sessions"]] == [_values(s) for s in expected["sessions"]]
+    assert areas == [[_values(a) for a in s.areas.all()] for s in expected["sessions"]]
+    assert [_values(g) for g in got["grades"]] == [_values(g) for g in expected["grades"]]
+
+
+def test_a_patient_with_nothing_yet_has_no_plan_consultation_sessions_or_grades(world):
+    bare = factories.patient(world.pat, "Bo", "Bare")
+    with core_inputs.read_once(bare):
+        assert core_inputs.active_plan(bare) is None
+        assert core_inputs.latest_consultation(bare) is None
+        assert core_inputs.sessions(bare) == [] and core_inputs.grades(bare) == []

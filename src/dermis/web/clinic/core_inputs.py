@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -25,6 +26,7 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from dermis.web.clinic.prepared import PreparedRows
 
 
 @lru_cache(maxsize=1)
@@ -71,11 +73,43 @@ def _once(patient: Patient, key: str, read: Callable):
     return memo[key]
 
 
+# A patient's plans, consultations, sessions and grades are read on most clinical pages: composed
+# once per process (prepared.py), each row given the patient it was read for.
+LATEST_CONSULTATION = PreparedRows(
+    Consultation,
+    lambda patient: Consultation.objects.filter(patient_id=patient).order_by("-created_at", "-pk"),
+    patient=int,
+)
+ACTIVE_PLAN = PreparedRows(
+    TreatmentPlan,
+    lambda patient: TreatmentPlan.objects.filter(
+        patient_id=patient, status=TreatmentPlan.Status.ACTIVE
+    ).order_by("-version"),
+    patient=int,
+)
+SESSIONS = PreparedRows(
+    TreatmentSession,
+    lambda patient: TreatmentSession.objects.filter(patient_id=patient).order_by(
+        "performed_at", "pk"
+    ),
+    patient=int,
+)
+GRADES = PreparedRows(
+    FollowUpGrade,
+    lambda patient: FollowUpGrade.objects.filter(patient_id=patient).order_by("graded_on", "pk"),
+    patient=int,
+)
+
+
+def _first(rows: list):
+    return rows[0] if rows else None
+
+
 def latest_consultation(patient: Patient) -> Consultation | None:
     return _once(
         patient,
         "latest_consultation",
-        lambda: patient.consultations.order_by("-created_at", "-pk").first(),
+        lambda: _first(LATEST_CONSULTATION.rows(1, patient=patient.pk, known={"patient": patient})),
     )
 
 
@@ -102,9 +136,7 @@ def active_plan(patient: Patient) -> TreatmentPlan | None:
     return _once(
         patient,
         "active_plan",
-        lambda: (
-            patient.plans.filter(status=TreatmentPlan.Status.ACTIVE).order_by("-version").first()
-        ),
+        lambda: _first(ACTIVE_PLAN.rows(1, patient=patient.pk, known={"patient": patient})),
     )
 
 
@@ -114,16 +146,20 @@ def sessions(patient: Patient) -> list[TreatmentSession] | None:
     reads what it needs itself."""
     if getattr(patient, _READ_ONCE, None) is None:
         return None
-    return _once(
-        patient,
-        "sessions",
-        lambda: list(patient.sessions.prefetch_related("areas").order_by("performed_at", "pk")),
-    )
+
+    def read() -> list[TreatmentSession]:
+        rows = SESSIONS.rows(None, patient=patient.pk, known={"patient": patient})
+        prefetch_related_objects(rows, "areas")
+        return rows
+
+    return _once(patient, "sessions", read)
 
 
 def grades(patient: Patient) -> list[FollowUpGrade]:
     """The patient's follow-up grades, oldest first (by day, then id); once within `read_once`."""
-    return _once(patient, "grades", lambda: list(patient.grades.order_by("graded_on", "pk")))
+    return _once(
+        patient, "grades", lambda: GRADES.rows(None, patient=patient.pk, known={"patient": patient})
+    )
 
 
 def core_session(session: TreatmentSession) -> cp.Session:

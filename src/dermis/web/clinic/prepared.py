@@ -157,14 +157,14 @@ class PreparedRows:
         self.model, self.build, self.kinds = model, build, kinds
         self._recipes: dict[tuple, _RowsRecipe] = {}
 
-    def _recipe(self, alias: str, limit: int, offset: int) -> _RowsRecipe:
+    def _recipe(self, alias: str, limit: int | None, offset: int) -> _RowsRecipe:
         key = (alias, limit, offset)
         recipe = self._recipes.get(key)
         if recipe is not None:
             return recipe
         ops = connections[alias].ops
         stand_in = {name: _sentinel(kind, i) for i, (name, kind) in enumerate(self.kinds.items())}
-        queryset = self.build(**stand_in).using(alias)[offset : offset + limit]
+        queryset = _page(self.build(**stand_in).using(alias), limit, offset)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         slots = []
@@ -201,13 +201,18 @@ class PreparedRows:
         self._recipes[key] = recipe
         return recipe
 
-    def rows(self, limit: int, offset: int = 0, **values) -> list:
-        """The instances `list(build(**values)[offset : offset + limit])` would give."""
+    def rows(
+        self, limit: int | None, offset: int = 0, *, known: dict | None = None, **values
+    ) -> list:
+        """The instances `list(build(**values)[offset : offset + limit])` would give (every row
+        from `offset` when `limit` is None). `known` names related objects the caller holds, by
+        field (`{"patient": patient}`): each row whose column matches is given the instance, as a
+        related manager's queryset gives its rows the object it was read from."""
         if set(values) != set(self.kinds):
             raise TypeError(f"a prepared query takes {sorted(self.kinds)}, given {sorted(values)}")
         for name, kind in self.kinds.items():
             if type(values[name]) is not kind:
-                return list(self.build(**values)[offset : offset + limit])
+                return _known(list(_page(self.build(**values), limit, offset)), known)
         alias = router.db_for_read(self.model)
         r = self._recipe(alias, limit, offset)
         params = list(r.params)
@@ -224,4 +229,19 @@ class PreparedRows:
             for populator in r.populators:
                 populator.populate(row, obj)
             out.append(obj)
-        return out
+        return _known(out, known)
+
+
+def _page(queryset: QuerySet, limit: int | None, offset: int) -> QuerySet:
+    if limit is None:
+        return queryset[offset:] if offset else queryset
+    return queryset[offset : offset + limit]
+
+
+def _known(rows: list, known: dict | None) -> list:
+    for name, instance in (known or {}).items():
+        for obj in rows:
+            field = obj._meta.get_field(name)
+            if getattr(obj, field.attname) == instance.pk:
+                setattr(obj, name, instance)
+    return rows
