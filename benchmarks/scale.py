@@ -119,7 +119,9 @@ def _pages(t: dict) -> list[tuple[str, str, str]]:
         ("patient record", reverse("patient-detail", args=[patient]), "web"),
         ("record (bulk patient)", reverse("patient-detail", args=[bulk]), "web"),
         ("forecast chart", reverse("patient-forecast", args=[patient]), "web"),
-        ("series proposal", reverse("series-propose", args=[plan]), "web"),
+        # With the practitioner who treats the patient chosen: it proposes series (the admin,
+        # asked first by default, has no working hours, and the page only said so).
+        ("series proposal", reverse("series-propose", args=[plan]) + t["choose"], "web"),
         ("recall worklist", reverse("recall-worklist"), "web"),
         ("recall patient", reverse("recall-patient", args=[bulk]), "web"),
         ("availability", reverse("availability"), "web"),
@@ -273,6 +275,8 @@ def _target(clinic) -> dict:
         "patient": patient.pk,
         "bulk": bulk.pk,
         "plan": TreatmentPlan.objects.filter(patient=patient).latest("pk").pk,
+        "choose": f"?course=0&location={clinic.locations.order_by('pk').first().pk}"
+        f"&practitioner={practitioner.pk}",
         "q": bulk.family_name,
         "phone": bulk.phone.replace(" ", ""),
         "username": admin.user.username,
