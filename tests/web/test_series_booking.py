@@ -7,13 +7,15 @@ import itertools
 from datetime import time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from dermis.core import patient as cp
 from dermis.core.planning import plan as make_plan
 from dermis.core.screening import screen
-from dermis.web.clinic import core_inputs
+from dermis.web.clinic import core_inputs, safety
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import (
     Appointment,
@@ -359,3 +361,32 @@ def test_a_deadlock_the_database_breaks_is_a_lost_race_and_other_errors_are_not(
     monkeypatch.setattr(Appointment.objects, "create", fail(RuntimeError("database is locked")))
     with pytest.raises(OperationalError):
         book(world.nora, booking)
+
+
+def test_the_proposal_reads_the_patients_record_for_the_safety_gate_once(world, plan, client_as):
+    """The first safe day and the reason for a later one ask the gate about the same record: it is
+    read once (the overrides, the rechecks and the sessions, each one query)."""
+    with CaptureQueriesContext(connection) as seen:
+        response = client_as("pat").get(_url(plan), _prefs(world))
+    assert response.status_code == 200 and response.context["result"].proposal
+    sql = [q["sql"] for q in seen.captured_queries]
+    for table in ("clinic_safetyoverride", "clinic_screeningrecheck"):
+        assert sum(f'FROM "{table}"' in s for s in sql) == 1, table
+
+
+def test_the_reason_for_a_later_first_day_is_the_same_from_the_context_read_once(world):
+    """`why_not` sets pre-care aside whether it reads the record itself or is given the context
+    read for the first safe day (with pre-care done)."""
+    factories.deferred_by_isotretinoin(world.pat, world.nora)
+    today = timezone.localdate()
+    read_once = safety.context(world.nora, precare_done=True)
+    for day in (today, today + timedelta(days=40), today + timedelta(days=200)):
+        alone = safety.why_not(world.nora, "microneedling", ("cheeks",), day)
+        given = safety.why_not(world.nora, "microneedling", ("cheeks",), day, ctx=read_once)
+        assert given == alone
+    assert "isotretinoin" in safety.why_not(world.nora, "microneedling", ("cheeks",), today)
+    first = safety.first_safe_day(world.nora, "microneedling", ("cheeks",), today)
+    assert first == safety.first_safe_day(
+        world.nora, "microneedling", ("cheeks",), today, ctx=safety.context(world.nora)
+    )
+    assert first is not None and first > today

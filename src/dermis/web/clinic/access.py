@@ -101,6 +101,7 @@ def clinic_object(request: HttpRequest, model, pk: int, **filters):
     obj = get_object_or_404(model.objects.select_related("patient"), pk=pk, **filters)
     if obj.patient.clinic_id != request.staff.clinic_id:
         raise Http404("not found")
+    obj.patient.clinic = request.staff.clinic  # the same row, read with the staff member
     return obj
 
 

@@ -10,6 +10,7 @@ version or a new screening and flags (never silently keeps) booked treatments th
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from django.utils import timezone
@@ -225,10 +226,12 @@ def first_safe_day(
     *,
     precare_done: bool = False,
     tries: int = 6,
+    ctx: gate.Context | None = None,
 ) -> date | None:
     """The first day from `start` the gate allows booking `modality` on `areas` (None: waiting
-    does not make it safe). Each refusal names the day it ends; a few steps reach the last."""
-    ctx = context(patient, precare_done=precare_done)
+    does not make it safe). Each refusal names the day it ends; a few steps reach the last.
+    `ctx`: the patient's context already read (with `precare_done` as wanted)."""
+    ctx = ctx or context(patient, precare_done=precare_done)
     day = start
     for _ in range(tries):
         verdict = gate.check(gate.Act(gate.ActKind.BOOK, modality, day, areas), ctx, knowledge())
@@ -241,8 +244,16 @@ def first_safe_day(
     return None
 
 
-def why_not(patient: Patient, modality: str, areas: tuple[str, ...], day: date) -> str:
-    """The gate's one-line reason for refusing a booking on `day` ('' when it allows it)."""
+def why_not(
+    patient: Patient,
+    modality: str,
+    areas: tuple[str, ...],
+    day: date,
+    ctx: gate.Context | None = None,
+) -> str:
+    """The gate's one-line reason for refusing a booking on `day` ('' when it allows it), pre-care
+    taken as not done. `ctx`: the patient's context already read (its pre-care is set aside)."""
     act = gate.Act(gate.ActKind.BOOK, modality, day, areas)
-    verdict = gate.check(act, context(patient), knowledge())
+    ctx = dataclasses.replace(ctx, precare_done=False) if ctx else context(patient)
+    verdict = gate.check(act, ctx, knowledge())
     return "" if verdict.allowed else verdict.message()

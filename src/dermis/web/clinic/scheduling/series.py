@@ -194,15 +194,17 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
     kb = knowledge()
     today = timezone.localtime(now).date()
     earliest = max(today, prefs.earliest or today, course.earliest_start)
-    first = safety.first_safe_day(
-        plan.patient, course.modality, course.areas, earliest, precare_done=prefs.precare_done
-    )
+    # The patient's record, read once for the gate's questions below.
+    ctx = safety.context(plan.patient, precare_done=prefs.precare_done)
+    first = safety.first_safe_day(plan.patient, course.modality, course.areas, earliest, ctx=ctx)
     if first is None:
-        raise NotBookable(safety.why_not(plan.patient, course.modality, course.areas, earliest))
+        raise NotBookable(
+            safety.why_not(plan.patient, course.modality, course.areas, earliest, ctx=ctx)
+        )
     if first > earliest:
         notes.append(
             f"The first session can be from {first:%d %b %Y}: "
-            + safety.why_not(plan.patient, course.modality, course.areas, earliest)
+            + safety.why_not(plan.patient, course.modality, course.areas, earliest, ctx=ctx)
         )
     earliest = first
     request = slots.series_request_from_course(
