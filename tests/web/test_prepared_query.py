@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
+from django.db.models import Count, IntegerField, Subquery
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -194,6 +195,30 @@ def test_a_value_that_does_not_reach_the_sql_as_given_is_refused(world):
     shifted = PreparedRows(model, lambda low: model.objects.filter(pk__gte=low + 1), low=int)
     with pytest.raises(ValueError, match="low"):
         shifted.rows(5, 0, low=1)
+
+
+def test_a_value_asked_for_again_by_a_subquery_and_an_annotation_read_as_the_orm_does(world):
+    """The same value in the query and in its subquery is put in both places, and an annotation
+    is given to each row (the dashboard's day and its count)."""
+    model = get_user_model()
+
+    def build(low: int):
+        counted = Subquery(
+            model.objects.filter(pk__gte=low)
+            .order_by()
+            .values("is_active")
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        )
+        return model.objects.filter(pk__gte=low).annotate(total=counted).order_by("pk")
+
+    prepared = PreparedRows(model, build, low=int)
+    for low in (0, world.user("pat").pk, 10**9):
+        orm = list(build(low)[:50])
+        got = prepared.rows(50, low=low)
+        assert [(u.pk, u.total) for u in got] == [(u.pk, u.total) for u in orm]
+    assert len(prepared._recipes) == 1
 
 
 # --- A patient's plan, consultation, sessions and grades (core_inputs), read on most clinical pages

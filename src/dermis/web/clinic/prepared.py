@@ -139,6 +139,7 @@ class _RowsRecipe:
     start: int
     end: int
     populators: list
+    annotations: tuple  # (attribute, column)
 
 
 RECIPES_KEPT = 64  # per query: (database, limit, offset) shapes; pages beyond are rarely read
@@ -148,9 +149,9 @@ class PreparedRows:
     """`build(**values)`, composed once per database and LIMIT/OFFSET, run with the values.
 
     `kinds` names each value and its type (int, str, date or datetime). Each value must reach the
-    SQL as it is given, once (a value computed from another inside `build` is not found: pass it
-    as a value of its own); the queryset must read model columns only (no annotations or extra
-    select), as `ModelIterable` builds them, related objects included.
+    SQL as it is given (a value computed from another inside `build` is not found: pass it as a
+    value of its own), once or more (a subquery may ask for it again); the rows are built as
+    `ModelIterable` builds them, related objects and annotations included (no extra select).
     """
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
@@ -175,12 +176,11 @@ class PreparedRows:
                 for i, p in enumerate(params):
                     if type(p) is type(wanted) and p == wanted:
                         found.setdefault(i, adapt)
-            if len(found) != 1:
-                raise ValueError(f"a prepared query takes each value once: {name!r} is not so")
-            ((at, adapt),) = found.items()
-            slots.append((at, name, adapt))
-        if compiler.annotation_col_map or compiler.has_extra_select:
-            raise ValueError("a prepared query reads model columns only")
+            if not found:
+                raise ValueError(f"a prepared query takes each value as given: {name!r} is not")
+            slots += [(at, name, adapt) for at, adapt in found.items()]
+        if compiler.has_extra_select:
+            raise ValueError("a prepared query reads no extra select")
         klass_info, select = compiler.klass_info, compiler.select
         fields = klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
@@ -195,6 +195,7 @@ class PreparedRows:
             start=start,
             end=end,
             populators=get_related_populators(klass_info, select, alias),
+            annotations=tuple(compiler.annotation_col_map.items()),
         )
         if len(self._recipes) >= RECIPES_KEPT:
             self._recipes.clear()
@@ -228,6 +229,8 @@ class PreparedRows:
             obj = r.model.from_db(alias, r.init_list, row[r.start : r.end])
             for populator in r.populators:
                 populator.populate(row, obj)
+            for name, at in r.annotations:
+                setattr(obj, name, row[at])
             out.append(obj)
         return _known(out, known)
 

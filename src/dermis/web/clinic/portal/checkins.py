@@ -21,6 +21,7 @@ from dermis.web.clinic.charting import photos
 from dermis.web.clinic.errors import ServiceError, conflict
 from dermis.web.clinic.models import CheckIn, Clinic, TreatmentSession
 from dermis.web.clinic.portal import selectors
+from dermis.web.clinic.prepared import PreparedRows
 
 # The days the portal asks for a check-in are the clinic's (`prompt_days`; 1 and 3 by default).
 FIRST_DAY = 1
@@ -149,14 +150,22 @@ def record_check_in(
     return check_in
 
 
-def open_alerts(clinic: Clinic):
-    """Check-ins with a warning sign that nobody has acknowledged yet, oldest first."""
+def _open_alerts(clinic: int):
     return (
-        CheckIn.objects.filter(patient__clinic=clinic, acknowledged_at__isnull=True)
+        CheckIn.objects.filter(patient__clinic_id=clinic, acknowledged_at__isnull=True)
         .exclude(warnings=[])
         .select_related("patient", "session__practitioner")
         .order_by("created_at", "pk")
     )
+
+
+# Read on every clinical staff member's dashboard: composed once per process.
+OPEN_ALERTS = PreparedRows(CheckIn, _open_alerts, clinic=int)
+
+
+def open_alerts(clinic: Clinic) -> list[CheckIn]:
+    """Check-ins with a warning sign that nobody has acknowledged yet, oldest first."""
+    return OPEN_ALERTS.rows(None, clinic=clinic.pk)
 
 
 def acknowledge(actor: Actor, check_in: CheckIn) -> CheckIn:
