@@ -266,3 +266,60 @@ def test_a_patient_with_nothing_yet_has_no_plan_consultation_sessions_or_grades(
         assert core_inputs.active_plan(bare) is None
         assert core_inputs.latest_consultation(bare) is None
         assert core_inputs.sessions(bare) == [] and core_inputs.grades(bare) == []
+
+
+def test_the_record_pages_lists_are_what_the_orm_reads(world):
+    """Appointments to come and past (their practitioner and location with them), consultations
+    and plan versions, as the record page lists them."""
+    from dermis.web.clinic.models import Appointment, Consultation, TreatmentPlan
+    from dermis.web.clinic.patients import views
+
+    pat, ada = world.pat, factories.patient(world.pat, "Ada", "Listed")
+    factories.working_hours(pat)
+    factories.accepted_plan(pat, ada)
+    factories.accepted_plan(pat, ada, severity=3)
+    made = sorted(
+        (factories.appointment(pat, ada, factories.next_weekday_at(hour, 1)) for hour in (9, 11)),
+        key=lambda a: a.start,
+    )
+    factories.appointment(pat, ada, factories.next_weekday_at(14, 3))
+    now = made[1].start + timedelta(minutes=1)  # the first past, the other two to come
+    mine = {"patient": ada}
+    appointments = Appointment.objects.filter(patient=ada).select_related(
+        "practitioner", "location"
+    )
+    pairs = [
+        (
+            views.UPCOMING.rows(20, patient=ada.pk, now=now, known=mine),
+            appointments.filter(end__gte=now).order_by("start")[:20],
+            ["practitioner", "location"],
+        ),
+        (
+            views.PAST.rows(10, patient=ada.pk, now=now, known=mine),
+            appointments.filter(end__lt=now).order_by("-start")[:10],
+            ["practitioner", "location"],
+        ),
+        (
+            views.CONSULTATIONS.rows(None, patient=ada.pk, known=mine),
+            Consultation.objects.filter(patient=ada)
+            .select_related("practitioner")
+            .order_by("-created_at", "-pk"),
+            ["practitioner"],
+        ),
+        (
+            views.PLAN_VERSIONS.rows(None, patient=ada.pk, known=mine),
+            TreatmentPlan.objects.filter(patient=ada)
+            .select_related("created_by__staff")
+            .order_by("-version"),
+            ["created_by", "created_by__staff"],
+        ),
+    ]
+    sizes = []
+    for got, orm, related in pairs:
+        with CaptureQueriesContext(connection) as seen:
+            read = [_related(o, related) for o in got]
+            assert all(o.patient is ada for o in got)
+        assert seen.captured_queries == []
+        assert read == [_related(o, related) for o in orm]
+        sizes.append(len(got))
+    assert sizes == [2, 1, 2, 2]

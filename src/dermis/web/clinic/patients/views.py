@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -24,7 +26,7 @@ from dermis.web.clinic.core_inputs import (
 )
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
-from dermis.web.clinic.models import Appointment, Patient, TreatmentPlan
+from dermis.web.clinic.models import Appointment, Consultation, Patient, TreatmentPlan
 from dermis.web.clinic.patients import selectors, services
 from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.patients.forms import (
@@ -33,6 +35,7 @@ from dermis.web.clinic.patients.forms import (
     PatientSearchForm,
     RegisterPatientForm,
 )
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.scheduling import series
 
@@ -93,12 +96,53 @@ def patient_edit(request, patient_id: int):
     return render(request, "clinic/patients/form.html", context, status=status)
 
 
+# The record page's lists, composed once per process (clinic/prepared.py): the patient's
+# appointments to come and past, consultations and plan versions.
+UPCOMING = PreparedRows(
+    Appointment,
+    lambda patient, now: (
+        Appointment.objects.filter(patient_id=patient, end__gte=now)
+        .select_related("practitioner", "location")
+        .order_by("start")
+    ),
+    patient=int,
+    now=datetime,
+)
+PAST = PreparedRows(
+    Appointment,
+    lambda patient, now: (
+        Appointment.objects.filter(patient_id=patient, end__lt=now)
+        .select_related("practitioner", "location")
+        .order_by("-start")
+    ),
+    patient=int,
+    now=datetime,
+)
+CONSULTATIONS = PreparedRows(
+    Consultation,
+    lambda patient: (
+        Consultation.objects.filter(patient_id=patient)
+        .select_related("practitioner")
+        .order_by("-created_at", "-pk")
+    ),
+    patient=int,
+)
+PLAN_VERSIONS = PreparedRows(
+    TreatmentPlan,
+    lambda patient: (
+        TreatmentPlan.objects.filter(patient_id=patient)
+        .select_related("created_by__staff")
+        .order_by("-version")
+    ),
+    patient=int,
+)
+
+
 def _clinical_context(patient: Patient) -> dict:
     """Consultations with their screening, the active plan and every version (clinical only)."""
     refs = References(knowledge())
-    records = list(
-        patient.consultations.select_related("practitioner").order_by("-created_at", "-pk")
-    )
+    mine = {"patient": patient}
+    records = CONSULTATIONS.rows(None, patient=patient.pk, known=mine)
     remember_latest_consultation(patient, records[0] if records else None)
     consultations = [
         {"record": c, "screening": present(c.screening, refs), "status": c.proposal["status"]}
@@ -109,9 +153,7 @@ def _clinical_context(patient: Patient) -> dict:
         "consultations": consultations,
         "active_plan": plan,
         "active_content": present(plan.content, refs) if plan else None,
-        "plan_versions": TreatmentPlan.objects.filter(patient=patient)
-        .select_related("created_by__staff")
-        .order_by("-version"),
+        "plan_versions": PLAN_VERSIONS.rows(None, patient=patient.pk, known=mine),
         "references": refs.listing(),
     }
 
@@ -126,14 +168,12 @@ def patient_detail(request, patient_id: int):
 
 def _record_page(request, patient: Patient):
     now = timezone.now()
-    appointments = Appointment.objects.filter(patient=patient).select_related(
-        "practitioner", "location"
-    )
+    mine = {"patient": patient}
     context = {
         "patient": patient,
         "age": patient.age_on(timezone.localdate()),
-        "upcoming": appointments.filter(end__gte=now).order_by("start")[:20],
-        "past": appointments.filter(end__lt=now).order_by("-start")[:10],
+        "upcoming": UPCOMING.rows(20, patient=patient.pk, now=now, known=mine),
+        "past": PAST.rows(10, patient=patient.pk, now=now, known=mine),
     }
     plan = active_plan(patient)
     if plan is not None and not series.not_bookable(plan):
