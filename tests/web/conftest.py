@@ -64,3 +64,15 @@ def load_settings(
         return runpy.run_path(dermis.web.settings.__file__)
 
     return load
+
+
+@pytest.fixture
+def back_to_the_latest():
+    """The test migrates back and forth: leave the database at the latest migrations again."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

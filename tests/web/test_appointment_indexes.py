@@ -49,14 +49,6 @@ def test_the_busy_times_are_read_through_the_pair(world):
     assert pair in plan, plan
 
 
-@pytest.fixture
-def back_to_the_latest():
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_goes_both_ways_and_the_tally_still_counts(world, back_to_the_latest):
     factories.working_hours(world.pat)

@@ -99,11 +99,14 @@ def test_the_api_tokens_user_is_what_the_orm_reads(world):
     assert TOKEN_WITH_USER.first(token_hash("drm_not-issued")) is None
 
 
-def test_a_query_that_takes_its_value_twice_is_refused(world):
+def test_a_query_that_takes_its_value_twice_gets_it_in_both_places(world):
     model = get_user_model()
-    twice = PreparedQuery(model, lambda pk: model.objects.filter(pk=pk).exclude(pk=pk + 0), int)
-    with pytest.raises(ValueError, match="once"):
-        twice.first(1)
+    alice, pat = world.user("alice"), world.user("pat")
+    twice = PreparedQuery(
+        model, lambda pk: model.objects.filter(pk=pk).exclude(pk__lt=pk).exclude(pk__gt=pk), int
+    )
+    assert twice.first(alice.pk) == alice and twice.first(pat.pk) == pat
+    assert twice.first(10**9) is None
 
 
 # --- PreparedRows: a page of rows by several values (the recall worklist's three sections) ------

@@ -80,15 +80,6 @@ def test_a_merge_keeps_the_newest_contact_of_both_records(world):
     assert LatestRecallContact.objects.count() == 1
 
 
-@pytest.fixture
-def back_to_the_latest():
-    """The test migrates back and forth: leave the database at the latest migrations again."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_migration_0023_points_each_patient_at_their_newest_contact(world, back_to_the_latest):
     clinic = world.northgate

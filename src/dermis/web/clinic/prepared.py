@@ -25,15 +25,15 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-# Stand-ins for the value while the SQL is composed: found again among its parameters. (The number
-# fits a 32-bit column: Django composes nothing for a value out of the column's range.)
-SENTINELS = {int: -1_739_000_017, str: "\x1fprepared-query-value\x1f"}
+# Stand-ins for the values while the SQL is composed: found again among its parameters. (The
+# number fits a 32-bit column: Django composes nothing for a value out of the column's range.)
+INT_SENTINEL = -1_739_000_017
 
 
 def _sentinel(kind: type, i: int):
     """The `i`th stand-in of a type: distinct from each other and from any real value."""
     if kind is int:
-        return SENTINELS[int] - i
+        return INT_SENTINEL - i
     if kind is str:
         return f"\x1fprepared-query-value-{i}\x1f"
     if kind is datetime:
@@ -61,76 +61,6 @@ def _adapters(kind: type, ops) -> tuple:
 class _Recipe:
     sql: str
     params: tuple
-    at: int  # where the value goes among the parameters
-    compiler: Any
-    model: type[Model]
-    converters: dict
-    init_list: list[str]
-    start: int
-    end: int
-    populators: list
-
-
-class PreparedQuery:
-    def __init__(self, model: type[Model], build: Callable[[Any], QuerySet], kind: type) -> None:
-        """`build(value)` is the queryset for one value, of type `kind` (int or str)."""
-        self.model, self.build, self.kind = model, build, kind
-        self._recipes: dict[str, _Recipe] = {}
-
-    def _recipe(self, alias: str) -> _Recipe:
-        recipe = self._recipes.get(alias)
-        if recipe is not None:
-            return recipe
-        sentinel = SENTINELS[self.kind]
-        queryset = self.build(sentinel).using(alias)[:1]
-        compiler = queryset.query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        found = [i for i, p in enumerate(params) if p == sentinel]
-        if len(found) != 1 or compiler.annotation_col_map or compiler.has_extra_select:
-            raise ValueError("a prepared query takes its value once, and only model columns")
-        klass_info, select = compiler.klass_info, compiler.select
-        fields = klass_info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        recipe = _Recipe(
-            sql=sql,
-            params=tuple(params),
-            at=found[0],
-            compiler=compiler,
-            model=klass_info["model"],
-            converters=compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
-            init_list=[f[0].target.attname for f in select[start:end]],
-            start=start,
-            end=end,
-            populators=get_related_populators(klass_info, select, alias),
-        )
-        self._recipes[alias] = recipe
-        return recipe
-
-    def first(self, value):
-        """The instance `build(value).first()` would give (without its ordering), or None."""
-        if type(value) is not self.kind:
-            return self.build(value).first()
-        alias = router.db_for_read(self.model)
-        r = self._recipe(alias)
-        params = list(r.params)
-        params[r.at] = value
-        with connections[alias].cursor() as cursor:
-            cursor.execute(r.sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if r.converters:
-            (row,) = r.compiler.apply_converters([row], r.converters)
-        obj = r.model.from_db(alias, r.init_list, row[r.start : r.end])
-        for populator in r.populators:
-            populator.populate(row, obj)
-        return obj
-
-
-@dataclass(frozen=True)
-class _RowsRecipe:
-    sql: str
-    params: tuple
     slots: tuple  # (position among the parameters, value name, adapter)
     compiler: Any
     model: type[Model]
@@ -156,9 +86,9 @@ class PreparedRows:
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
         self.model, self.build, self.kinds = model, build, kinds
-        self._recipes: dict[tuple, _RowsRecipe] = {}
+        self._recipes: dict[tuple, _Recipe] = {}
 
-    def _recipe(self, alias: str, limit: int | None, offset: int) -> _RowsRecipe:
+    def _recipe(self, alias: str, limit: int | None, offset: int) -> _Recipe:
         key = (alias, limit, offset)
         recipe = self._recipes.get(key)
         if recipe is not None:
@@ -184,7 +114,7 @@ class PreparedRows:
         klass_info, select = compiler.klass_info, compiler.select
         fields = klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
-        recipe = _RowsRecipe(
+        recipe = _Recipe(
             sql=sql,
             params=tuple(params),
             slots=tuple(slots),
@@ -233,6 +163,21 @@ class PreparedRows:
                 setattr(obj, name, row[at])
             out.append(obj)
         return _known(out, known)
+
+
+class PreparedQuery:
+    """One row by one value: `PreparedQuery(model, build, kind).first(value)` is the instance
+    `build(value)[:1]` gives, or None (a value of another type than `kind` goes to the ORM)."""
+
+    def __init__(self, model: type[Model], build: Callable[[Any], QuerySet], kind: type) -> None:
+        self.model, self.build, self.kind = model, build, kind
+        self._rows = PreparedRows(model, lambda value: build(value), value=kind)
+
+    def first(self, value):
+        if type(value) is not self.kind:
+            return self.build(value).first()
+        rows = self._rows.rows(1, value=value)
+        return rows[0] if rows else None
 
 
 def _page(queryset: QuerySet, limit: int | None, offset: int) -> QuerySet:

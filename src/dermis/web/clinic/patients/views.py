@@ -98,26 +98,19 @@ def patient_edit(request, patient_id: int):
 
 # The record page's lists, composed once per process (clinic/prepared.py): the patient's
 # appointments to come and past, consultations and plan versions.
-UPCOMING = PreparedRows(
-    Appointment,
-    lambda patient, now: (
-        Appointment.objects.filter(patient_id=patient, end__gte=now)
-        .select_related("practitioner", "location")
-        .order_by("start")
-    ),
-    patient=int,
-    now=datetime,
-)
-PAST = PreparedRows(
-    Appointment,
-    lambda patient, now: (
-        Appointment.objects.filter(patient_id=patient, end__lt=now)
-        .select_related("practitioner", "location")
-        .order_by("-start")
-    ),
-    patient=int,
-    now=datetime,
-)
+def _appointments(to_come: bool) -> PreparedRows:
+    def build(patient: int, now: datetime):
+        rows = Appointment.objects.filter(patient_id=patient).select_related(
+            "practitioner", "location"
+        )
+        if to_come:
+            return rows.filter(end__gte=now).order_by("start")
+        return rows.filter(end__lt=now).order_by("-start")
+
+    return PreparedRows(Appointment, build, patient=int, now=datetime)
+
+
+UPCOMING, PAST = _appointments(to_come=True), _appointments(to_come=False)
 CONSULTATIONS = PreparedRows(
     Consultation,
     lambda patient: (
