@@ -208,7 +208,11 @@ TEMPLATES = [
         "OPTIONS": {
             # `{% url %}` in every template, with list pages' links built from each name's shape
             # (dermis/web/url_shapes.py) rather than matched against the URL patterns per row.
-            "builtins": ["dermis.web.clinic.templatetags.dermis_urls"],
+            "builtins": [
+                "dermis.web.clinic.templatetags.dermis_urls",
+                # `{% jinja %}`: a long list's rows drawn by the engine below
+                "dermis.web.clinic.templatetags.dermis_jinja",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -216,6 +220,14 @@ TEMPLATES = [
                 "dermis.web.clinic.access.staff_context",
             ],
         },
+    },
+    {
+        # The rows of the busiest pages' lists (dermis/web/jinja.py), in each app's jinja2/.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "dermis.web.jinja.environment"},
     },
 ]
 
