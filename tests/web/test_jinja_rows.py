@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from dermis.web.clinic.actors import Actor
-from dermis.web.clinic.models import Appointment, AuditEvent
+from dermis.web.clinic.models import Appointment, AuditEvent, Room
 from dermis.web.clinic.patients import services as patients
 from tests import factories
 
@@ -174,3 +174,21 @@ def test_urls_and_filters_are_djangos():
     assert jinja.from_string("{{ q|urlencode }} {{ n|pluralize }}").render(context) == (
         engines["django"].from_string("{{ q|urlencode }} {{ n|pluralize }}").render(context)
     )
+
+
+def test_the_series_proposals_are_what_their_loop_wrote(world, client_as):
+    from tests.web.test_series_booking import _prefs, _url, accepted_plan, weekday_hours
+
+    weekday_hours(world.pat)
+    location = world.northgate.locations.get()
+    Room.objects.create(clinic=world.northgate, location=location, name="Room <1> & 'two'")
+    plan = accepted_plan(world.nora, world.pat)  # no device registered: "—" in that column
+    page = client_as("pat").get(_url(plan), _prefs(world))
+    assert page.status_code == 200
+    assert page.context["result"].alternatives
+    django, jinja = _both(page, "series_proposals.html", "clinic/scheduling/_proposals.html")
+    assert jinja == django
+    assert jinja in page.content.decode()
+    assert "Room &lt;1&gt; &amp; &#x27;two&#x27;" in jinja and "<td>—</td>" in jinja
+    assert jinja.count('name="csrfmiddlewaretoken"') == 1 + len(page.context["result"].alternatives)
+    assert "Alternative 1" in jinja and "Proposed series" in jinja

@@ -13,8 +13,8 @@ same whichever engine drew it (tests/web/test_jinja_rows.py renders both):
 - dates and times must go through `date` or `time`, which convert to the current time zone and
   format as Django's filters do; a date printed bare is refused rather than written differently;
 - a name the context lacks is an error, not an empty string, so a misspelt field fails its test;
-- `url(name, *numbers)` is `{% url %}` (with `url_shapes`), and `urlencode` and `pluralize` are
-  Django's own filters.
+- `url(name, *numbers)` is `{% url %}` (with `url_shapes`), `csrf_field(csrf_token)` is
+  `{% csrf_token %}`, and `urlencode`, `pluralize` and `capfirst` are Django's own filters.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import jinja2
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.utils import dateformat
+from django.utils.html import format_html
 from django.utils.timezone import template_localtime
 from markupsafe import Markup
 
@@ -86,15 +87,23 @@ def _url(view_name: str, *args) -> str:
     return fast_reverse(view_name, args)
 
 
+def _csrf_field(token) -> Markup:
+    """`{% csrf_token %}`, given the context's `csrf_token`."""
+    if not token or token == "NOTPROVIDED":
+        return Markup("")
+    return Markup(format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token))
+
+
 def environment(**options) -> jinja2.Environment:
     options["undefined"] = jinja2.StrictUndefined
     options["autoescape"] = True
     env = jinja2.Environment(finalize=_finalize, **options)
-    env.globals.update(url=_url, static=static)
+    env.globals.update(url=_url, static=static, csrf_field=_csrf_field)
     env.filters.update(
         date=_date,
         time=_time,
         urlencode=defaultfilters.urlencode,
         pluralize=defaultfilters.pluralize,
+        capfirst=defaultfilters.capfirst,
     )
     return env
