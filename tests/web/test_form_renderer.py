@@ -75,3 +75,80 @@ def test_the_site_renders_forms_with_it(settings):
 
     assert settings.FORM_RENDERER == "dermis.web.form_renderer.FormRenderer"
     assert isinstance(get_default_renderer(), FormRenderer)
+
+
+INPUT_WIDGETS = [
+    forms.TextInput, forms.EmailInput, forms.NumberInput, forms.DateInput, forms.TimeInput,
+    forms.DateTimeInput, forms.HiddenInput, forms.CheckboxInput, forms.URLInput, forms.SearchInput,
+    forms.TelInput, forms.ColorInput, forms.FileInput,
+    lambda attrs: forms.PasswordInput(attrs=attrs, render_value=True),
+]  # fmt: skip
+INPUT_VALUE = st.one_of(
+    VALUE,
+    st.dates(),
+    st.times(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    TEXT.map(mark_safe),
+)
+
+
+@settings(max_examples=300)
+@given(make=st.sampled_from(INPUT_WIDGETS), name=TEXT, attrs=ATTRS, value=INPUT_VALUE)
+def test_an_input_reads_the_same_as_djangos(make, name, attrs, value):
+    theirs, ours = _both(make(attrs=attrs), name, value)
+    assert ours == theirs
+
+
+FIELD_KINDS = st.sampled_from(["text", "number", "date", "check", "choice", "radio", "many"])
+
+
+def _form(kinds, labels, helps, required, auto_id):
+    fields = {}
+    rows = zip(kinds, labels, helps, required, strict=False)  # kinds sets how many fields
+    for i, (kind, label, help_text, needed) in enumerate(rows):
+        common = {"label": label, "help_text": help_text, "required": needed}
+        choices = [("a", "A & <b>"), ("b", label or "B")]
+        fields[f"f{i}"] = {
+            "text": lambda c: forms.CharField(max_length=3, **c),
+            "number": lambda c: forms.IntegerField(min_value=5, **c),
+            "date": lambda c: forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **c),
+            "check": lambda c: forms.BooleanField(**c),
+            "choice": lambda c, ch=choices: forms.ChoiceField(choices=ch, **c),
+            "radio": lambda c, ch=choices: forms.ChoiceField(
+                choices=ch, widget=forms.RadioSelect, **c
+            ),
+            "many": lambda c, ch=choices: forms.MultipleChoiceField(
+                choices=ch, widget=forms.CheckboxSelectMultiple, **c
+            ),
+        }[kind](common)
+    form_class = type("Generated", (forms.Form,), fields)
+    return lambda renderer, data: form_class(data, auto_id=auto_id, renderer=renderer)
+
+
+@settings(max_examples=150)
+@given(
+    kinds=st.lists(FIELD_KINDS, min_size=1, max_size=5),
+    labels=st.lists(st.one_of(TEXT, st.none(), st.just("")), min_size=5, max_size=5),
+    helps=st.lists(
+        st.one_of(st.just(""), TEXT, st.just("Use <em>dd/mm/yyyy</em>")), min_size=5, max_size=5
+    ),
+    required=st.lists(st.booleans(), min_size=5, max_size=5),
+    auto_id=st.sampled_from(["id_%s", False, "x-%s"]),
+    data=st.one_of(
+        st.none(), st.dictionaries(st.sampled_from(["f0", "f1", "f2", "f3", "f4"]), TEXT)
+    ),
+)
+def test_fields_labels_and_errors_read_the_same_as_djangos(
+    kinds, labels, helps, required, auto_id, data
+):
+    """Whole generated forms, bound (with errors) or not: each field's group, label and errors,
+    and the form as a whole."""
+    make = _form(kinds, labels, helps, required, auto_id)
+    theirs, ours = make(DJANGO, data), make(OURS, data)
+    assert str(ours) == str(theirs)
+    for mine, django in zip(ours, theirs, strict=True):
+        assert mine.as_field_group() == django.as_field_group()
+        assert mine.label_tag() == django.label_tag()
+        assert mine.legend_tag() == django.legend_tag()
+        assert str(mine.errors) == str(django.errors)
+    assert str(ours.non_field_errors()) == str(theirs.non_field_errors())
