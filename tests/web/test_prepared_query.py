@@ -326,3 +326,94 @@ def test_the_record_pages_lists_are_what_the_orm_reads(world):
         assert read == [_related(o, related) for o in orm]
         sizes.append(len(got))
     assert sizes == [2, 1, 2, 2]
+
+
+def test_the_record_pages_panels_and_a_patient_page_read_what_the_orm_reads(
+    world, settings, tmp_path
+):
+    """A patient in the staff member's clinic (none in another's), the clinic's active outcome
+    parameter set, the treatments still to chart, photos, reported check-ins and the erasure
+    request, as the record page's panels list them."""
+    from dermis.web.clinic import access
+    from dermis.web.clinic.models import (
+        Appointment,
+        CheckIn,
+        ErasureRequest,
+        OutcomeParameterSet,
+        Photo,
+    )
+    from dermis.web.clinic.outcomes import parameter_sets
+    from dermis.web.clinic.templatetags import dermis_charting, dermis_portal
+    from tests.web.full_world import journey
+
+    settings.PHOTO_ROOT = tmp_path / "photos"
+    nora = world.nora
+    made = journey(nora, world.pat)
+    second = Photo.objects.get(pk=made["photo"].pk)
+    second.pk, second.storage_name = None, second.storage_name + "-2"
+    second.save()  # the same day: the upload time and then the id break the tie
+    for day, improvement in ((1, None), (3, 5), (7, 6), (9, 6)):
+        CheckIn.objects.create(
+            patient=nora, session=made["session"], day=day, looks="same", feels="fine",
+            improvement=improvement,
+        )  # fmt: skip
+    for reason in ("first", "second"):
+        ErasureRequest.objects.create(patient=nora, reason=reason)
+    for days, kind, status in (
+        (1, "treatment", "booked"), (2, "consultation", "booked"), (3, "maintenance", "confirmed"),
+        (4, "treatment", "cancelled"), (5, "treatment", "arrived"),
+    ):  # fmt: skip
+        at = factories.next_weekday_at(10, days)
+        Appointment.objects.create(
+            clinic=world.northgate, patient=nora, practitioner=world.pat, start=at,
+            end=at + timedelta(hours=1), kind=kind, status=status,
+        )  # fmt: skip
+    start = timezone.now() - timedelta(days=400)
+    mine = {"patient": nora}
+    pairs = [
+        (
+            access.PATIENT_IN_CLINIC.rows(1, patient=nora.pk, clinic=world.northgate.pk),
+            Patient.objects.filter(pk=nora.pk, clinic=world.northgate)[:1],
+            ["clinic"],
+        ),
+        (
+            dermis_charting.UPCOMING_TREATMENTS.rows(5, patient=nora.pk, start=start, known=mine),
+            nora.appointments.filter(
+                start__gte=start,
+                status__in=("booked", "confirmed", "arrived"),
+                kind__in=[Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE],
+                session__isnull=True,
+            )
+            .select_related("practitioner")
+            .order_by("start")[:5],
+            ["practitioner"],
+        ),
+        (
+            dermis_charting.PHOTOS.rows(None, patient=nora.pk, known=mine),
+            nora.photos.order_by("-taken_on", "-uploaded_at", "-pk"),
+            [],
+        ),
+        (
+            dermis_portal.REPORTED.rows(10, patient=nora.pk, known=mine),
+            nora.check_ins.exclude(improvement=None).order_by("-created_at", "-pk")[:10],
+            [],
+        ),
+        (
+            dermis_portal.ERASURE_ASKED.rows(1, patient=nora.pk, known=mine),
+            nora.erasure_requests.all()[:1],
+            [],
+        ),
+    ]
+    sizes = []
+    for got, orm, related in pairs:
+        assert [_related(o, related) for o in got] == [_related(o, related) for o in orm]
+        sizes.append(len(got))
+    assert sizes == [1, 3, 2, 3, 1]
+    assert access.PATIENT_IN_CLINIC.rows(1, patient=nora.pk, clinic=world.riverside.pk) == []
+    assert parameter_sets.active_set(world.northgate) is None
+    row = OutcomeParameterSet.objects.create(
+        clinic=world.northgate, version="clinic-2026-01-01-abcdef12",
+        base_version="packaged-2026.2", data=parameter_sets.packaged().to_dict(), active=True,
+    )  # fmt: skip
+    assert _loaded(parameter_sets.active_set(world.northgate)) == _loaded(row)
+    assert parameter_sets.active_set(world.riverside.pk) is None

@@ -26,6 +26,7 @@ from dermis.web.clinic.client_address import client_address
 from dermis.web.clinic.errors import PatientMerged
 from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
 from dermis.web.clinic.patients.selectors import merged_into
+from dermis.web.clinic.prepared import PreparedRows
 
 __all__ = ["ADMIN_ONLY", "ANY_STAFF", "CLINICAL", "actor_of", "audit", "staff_required"]
 
@@ -81,11 +82,21 @@ def staff_required(roles: Iterable[str] = ANY_STAFF) -> Callable:
     return decorate
 
 
+# Every patient page's first read: composed once per process (clinic/prepared.py).
+PATIENT_IN_CLINIC = PreparedRows(
+    Patient,
+    lambda patient, clinic: Patient.objects.filter(pk=patient, clinic_id=clinic),
+    patient=int,
+    clinic=int,
+)
+
+
 def clinic_patient(request: HttpRequest, patient_id: int) -> Patient:
     """The patient with this id in the requesting staff member's clinic, else 404 (or, when
     reading a record merged into another, `PatientMerged`: the middleware redirects)."""
     clinic = request.staff.clinic
-    patient = Patient.objects.filter(pk=patient_id, clinic=clinic).first()
+    found = PATIENT_IN_CLINIC.rows(1, patient=patient_id, clinic=clinic.pk)
+    patient = found[0] if found else None
     if patient is not None:
         patient.clinic = clinic  # the same row, read with the staff member: no second read
         return patient

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from dermis.core.outcome import OutcomeParameters, load_parameters
 from dermis.web.clinic.models import Clinic, OutcomeParameterSet
+from dermis.web.clinic.prepared import PreparedRows
 
 _parsed: dict[tuple[int, str], OutcomeParameters] = {}
 _lock = threading.Lock()
@@ -35,10 +36,19 @@ def parameters_of(row: OutcomeParameterSet) -> OutcomeParameters:
     return found
 
 
+# Every forecast asks it: composed once per process (clinic/prepared.py).
+ACTIVE_SET = PreparedRows(
+    OutcomeParameterSet,
+    lambda clinic: OutcomeParameterSet.objects.filter(clinic_id=clinic, active=True).order_by("pk"),
+    clinic=int,
+)
+
+
 def active_set(clinic: Clinic | int) -> OutcomeParameterSet | None:
     """The clinic's active stored set, or None (the packaged set)."""
     clinic_id = clinic if isinstance(clinic, int) else clinic.pk
-    return OutcomeParameterSet.objects.filter(clinic_id=clinic_id, active=True).first()
+    found = ACTIVE_SET.rows(1, clinic=clinic_id)
+    return found[0] if found else None
 
 
 def active_parameters(clinic: Clinic | int) -> OutcomeParameters:

@@ -14,8 +14,9 @@ from django.utils import timezone
 from dermis.web.clinic import core_inputs
 from dermis.web.clinic.charting.selectors import course_progress
 from dermis.web.clinic.core_inputs import active_plan, knowledge
-from dermis.web.clinic.models import OPEN_STATUSES, Appointment
+from dermis.web.clinic.models import OPEN_STATUSES, Appointment, Photo
 from dermis.web.clinic.outcomes import selectors
+from dermis.web.clinic.prepared import PreparedRows
 
 register = template.Library()
 RECENT_PHOTOS = 6
@@ -30,6 +31,32 @@ def _area(key: str) -> str:
     return areas[key].name if key in areas else key
 
 
+# The record page's panels: composed once per process (clinic/prepared.py).
+UPCOMING_TREATMENTS = PreparedRows(
+    Appointment,
+    lambda patient, start: (
+        Appointment.objects.filter(
+            patient_id=patient,
+            start__gte=start,
+            status__in=(*OPEN_STATUSES, Appointment.Status.ARRIVED),
+            kind__in=[Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE],
+            session__isnull=True,
+        )
+        .select_related("practitioner")
+        .order_by("start")
+    ),
+    patient=int,
+    start=datetime,
+)
+PHOTOS = PreparedRows(
+    Photo,
+    lambda patient: Photo.objects.filter(patient_id=patient).order_by(
+        "-taken_on", "-uploaded_at", "-pk"
+    ),
+    patient=int,
+)
+
+
 @register.simple_tag(takes_context=True)
 def patient_sessions_panel(context, patient) -> dict:
     if not _clinical(context):
@@ -42,15 +69,8 @@ def patient_sessions_panel(context, patient) -> dict:
     )
     today = timezone.localdate()
     start_of_today = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
-    upcoming = (
-        patient.appointments.filter(
-            start__gte=start_of_today,
-            status__in=(*OPEN_STATUSES, Appointment.Status.ARRIVED),
-            kind__in=[Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE],
-            session__isnull=True,
-        )
-        .select_related("practitioner")
-        .order_by("start")[:5]
+    upcoming = UPCOMING_TREATMENTS.rows(
+        5, patient=patient.pk, start=start_of_today, known={"patient": patient}
     )
     progress = course_progress(patient, active_plan(patient), sessions)
     return {
@@ -68,7 +88,7 @@ def patient_sessions_panel(context, patient) -> dict:
 def patient_photos_panel(context, patient) -> dict:
     if not _clinical(context):
         return {}
-    photos = list(patient.photos.order_by("-taken_on", "-uploaded_at", "-pk"))
+    photos = PHOTOS.rows(None, patient=patient.pk, known={"patient": patient})
     per_area: dict[str, int] = {}
     for p in photos:
         per_area[p.area] = per_area.get(p.area, 0) + 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import template
 from django.db.models import Count, Q
 
+from dermis.web.clinic.models import CheckIn, ErasureRequest
 from dermis.web.clinic.portal import checkins
+from dermis.web.clinic.prepared import PreparedRows
 
 register = template.Library()
 
@@ -22,10 +24,29 @@ def portal_alerts(context) -> list:
     return alerts
 
 
+# The record page's panels: composed once per process (clinic/prepared.py).
+REPORTED = PreparedRows(
+    CheckIn,
+    lambda patient: (
+        CheckIn.objects.filter(patient_id=patient)
+        .exclude(improvement=None)
+        .order_by("-created_at", "-pk")
+    ),
+    patient=int,
+)
+ERASURE_ASKED = PreparedRows(
+    ErasureRequest,
+    lambda patient: ErasureRequest.objects.filter(patient_id=patient).order_by(
+        *(ErasureRequest._meta.ordering or ["pk"])
+    ),
+    patient=int,
+)
+
+
 @register.simple_tag
 def patient_reported(patient) -> list[dict]:
     """The patient's own impressions of change from their check-ins (newest first)."""
-    rows = patient.check_ins.exclude(improvement=None).order_by("-created_at", "-pk")[:10]
+    rows = REPORTED.rows(10, patient=patient.pk, known={"patient": patient})
     return [
         {"row": c, "label": checkins.PGIC.get(c.improvement, ""), "score": c.improvement}
         for c in rows
@@ -38,4 +59,5 @@ def portal_answers(patient) -> dict:
     counts = patient.portal_intakes.aggregate(
         count=Count("pk"), waiting=Count("pk", filter=Q(reviewed_at=None))
     )
-    return {**counts, "erasure": patient.erasure_requests.first()}
+    asked = ERASURE_ASKED.rows(1, patient=patient.pk, known={"patient": patient})
+    return {**counts, "erasure": asked[0] if asked else None}
