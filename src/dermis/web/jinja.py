@@ -44,24 +44,23 @@ def _finalize(value):
     return Markup(html.escape(str(value)))
 
 
-def _local(value):
-    return template_localtime(value) if isinstance(value, datetime.datetime) else value
-
-
-def _hm(value) -> str | None:
-    """ "H:i" written directly, as Django writes it."""
-    if isinstance(value, datetime.datetime | datetime.time):
-        return f"{value.hour:02d}:{value.minute:02d}"
-    return None
+def _written(value, fmt: str) -> tuple[str | None, object]:
+    """What both filters write without formatting (nothing for an empty value, "H:i" directly, as
+    Django writes them), or None; and the value in the current time zone."""
+    if value in (None, ""):
+        return "", value
+    if isinstance(value, datetime.datetime):
+        value = template_localtime(value)
+    if fmt == "H:i" and isinstance(value, datetime.datetime | datetime.time):
+        return f"{value.hour:02d}:{value.minute:02d}", value
+    return None, value
 
 
 def _date(value, fmt: str) -> str:
     """Django's `date` filter: the value in the current time zone, in Django's format."""
-    if value in (None, ""):
-        return ""
-    value = _local(value)
-    if fmt == "H:i" and (hm := _hm(value)) is not None:
-        return hm
+    text, value = _written(value, fmt)
+    if text is not None:
+        return text
     if fmt == "c" and isinstance(value, datetime.datetime):
         return value.isoformat()  # Django's "c"
     if fmt.isupper():  # a format setting's name, such as DATE_FORMAT
@@ -75,12 +74,8 @@ def _date(value, fmt: str) -> str:
 
 def _time(value, fmt: str) -> str:
     """Django's `time` filter: the value in the current time zone, in Django's format."""
-    if value in (None, ""):
-        return ""
-    value = _local(value)
-    if fmt == "H:i" and (hm := _hm(value)) is not None:
-        return hm
-    return defaultfilters.time(value, fmt)
+    text, value = _written(value, fmt)
+    return text if text is not None else defaultfilters.time(value, fmt)
 
 
 def _url(view_name: str, *args) -> str:
