@@ -34,3 +34,39 @@ def test_practitioners_are_the_clinics_own_staff(world, api_as):
         "Fran Desk": "front_desk",
         "Pat Practitioner": "practitioner",
     }
+
+
+def test_the_staff_list_reads_as_each_members_own_record(world, api_as):
+    """Read as columns, each member is what their record says: treatments' names only, and
+    their locations in the locations' own order (clinic, then name)."""
+    from tests import factories
+
+    york = factories.location(world.pat, "York <annex>", town="York", postcode="YO1 7HH")
+    abbey = factories.location(world.pat, "Abbey Road", town="Leeds")
+    world.pat.locations.add(york, abbey)
+    world.pat.treatments = ["microneedling", 7, None, "microdermabrasion"]
+    world.pat.save()
+    nobody_yet = factories.staff_member(world.pat, "new", "practitioner", "Ned New")
+    listed = api_as("fran").get("/api/v1/practitioners").json()
+    assert [s["display_name"] for s in listed] == [
+        "Alice Admin", "Fran Desk", "Ned New", "Pat Practitioner",
+    ]  # fmt: skip
+    for entry in listed:
+        member = world.northgate.staff.get(pk=entry["id"])
+        assert entry == {
+            "id": member.pk,
+            "display_name": member.display_name,
+            "role": member.role,
+            "credentials": member.credentials,
+            "treatments": [t for t in member.treatments or [] if isinstance(t, str)],
+            "listed_in_directory": member.listed_in_directory,
+            "locations": [
+                {"name": p.name, "address": p.address, "town": p.town, "postcode": p.postcode}
+                for p in member.locations.all()
+            ],
+        }
+    pat = next(s for s in listed if s["id"] == world.pat.pk)
+    assert pat["treatments"] == ["microneedling", "microdermabrasion"]
+    names = [p["name"] for p in pat["locations"]]
+    assert {"Abbey Road", "York <annex>"} <= set(names) and names == sorted(names)
+    assert next(s for s in listed if s["id"] == nobody_yet.pk)["locations"] == []

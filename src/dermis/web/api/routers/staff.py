@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from ninja import Query, Router
 
 from dermis.web.api.auth import require_staff
@@ -14,33 +16,50 @@ router = Router(tags=["practitioners"])
 public = Router(tags=["directory"], auth=None)
 
 
+PLACE_FIELDS = ("name", "address", "town", "postcode")
+
+
 def _location(loc) -> dict:
-    return {"name": loc.name, "address": loc.address, "town": loc.town, "postcode": loc.postcode}
+    return {f: getattr(loc, f) for f in PLACE_FIELDS}
 
 
-def _treatments(staff: StaffMember) -> list[str]:
-    return [t for t in staff.treatments or [] if isinstance(t, str)]
+def _treatments(stored) -> list[str]:
+    """A staff member's treatments as stored (a JSON list), the names only."""
+    return [t for t in stored or [] if isinstance(t, str)]
+
+
+STAFF_FIELDS = ("pk", "display_name", "role", "credentials", "treatments", "listed_in_directory")
 
 
 @router.get("/practitioners", response=list[StaffOut], summary="The clinic's staff")
 def list_staff(request):
+    """Read as columns (the staff, then every one's locations in one query): a clinic of 25
+    made 25 model objects and a related manager for each, 80 µs a row."""
     staff = require_staff(request, ANY_STAFF)
+    places: dict[int, list[dict]] = defaultdict(list)
+    links = (
+        StaffMember.locations.through.objects.filter(staffmember__clinic=staff.clinic)
+        .order_by("location__clinic", "location__name", "location__pk")  # Location's own order
+        .values_list("staffmember_id", *(f"location__{f}" for f in PLACE_FIELDS))
+    )
+    for staff_id, *place in links:
+        places[staff_id].append(dict(zip(PLACE_FIELDS, place, strict=True)))
     people = (
         StaffMember.objects.filter(clinic=staff.clinic)
-        .prefetch_related("locations")
         .order_by("display_name", "pk")
+        .values_list(*STAFF_FIELDS)
     )
     return [
         {
-            "id": s.pk,
-            "display_name": s.display_name,
-            "role": s.role,
-            "credentials": s.credentials,
-            "treatments": _treatments(s),
-            "listed_in_directory": s.listed_in_directory,
-            "locations": [_location(loc) for loc in s.locations.all()],
+            "id": pk,
+            "display_name": name,
+            "role": role,
+            "credentials": credentials,
+            "treatments": _treatments(treatments),
+            "listed_in_directory": listed,
+            "locations": places.get(pk, []),
         }
-        for s in people
+        for pk, name, role, credentials, treatments, listed in people
     ]
 
 
@@ -50,7 +69,7 @@ def directory(request, query: Query[DirectoryQuery]):
     The same selection as the public directory page."""
     people = list(listed())
     if query.treatment:
-        people = [s for s in people if query.treatment in _treatments(s)]
+        people = [s for s in people if query.treatment in _treatments(s.treatments)]
     if query.where and query.where.strip():
         people = [s for s in people if matches_place(s, query.where)]
     return [
@@ -58,7 +77,7 @@ def directory(request, query: Query[DirectoryQuery]):
             "id": s.pk,
             "display_name": s.display_name,
             "credentials": s.credentials,
-            "treatments": _treatments(s),
+            "treatments": _treatments(s.treatments),
             "bio": s.bio,
             "clinic": {
                 name: getattr(s.clinic, name)
