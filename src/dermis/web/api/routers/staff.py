@@ -33,8 +33,8 @@ STAFF_FIELDS = ("pk", "display_name", "role", "credentials", "treatments", "list
 
 @router.get("/practitioners", response=list[StaffOut], summary="The clinic's staff")
 def list_staff(request):
-    """Read as columns (the staff, then every one's locations in one query): a clinic of 25
-    made 25 model objects and a related manager for each, 80 µs a row."""
+    """Read as columns (the staff, then every one's locations in one query): for a clinic of 25,
+    a model object and a related manager each had cost about 1 ms of the list's 9–10 ms."""
     staff = require_staff(request, ANY_STAFF)
     places: dict[int, list[dict]] = defaultdict(list)
     links = (
