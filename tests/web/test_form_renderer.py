@@ -61,6 +61,64 @@ def test_lazy_labels_null_boolean_and_a_fields_own_markup_read_the_same():
     assert '<option value="a" selected>Treatment &amp; care</option>' in ours
 
 
+@settings(max_examples=300)
+@given(
+    name=TEXT,
+    choices=CHOICES,
+    groups=GROUPED,
+    attrs=ATTRS,
+    picked=st.lists(VALUE, max_size=3),
+    radio=st.booleans(),
+)
+def test_checkboxes_and_radio_buttons_read_the_same_as_djangos(
+    name, choices, groups, attrs, picked, radio
+):
+    menu = [*choices, *groups]
+    widget = (forms.RadioSelect if radio else forms.CheckboxSelectMultiple)(
+        attrs=attrs, choices=menu
+    )
+    theirs, ours = _both(widget, name, picked[0] if radio and picked else picked)
+    assert ours == theirs
+
+
+def test_a_checkbox_list_reads_as_django_writes_it():
+    widget = forms.CheckboxSelectMultiple(
+        attrs={"id": "id_days", "class": "row"}, choices=[(1, "Mon"), ("Week", [(2, "T<ue")])]
+    )
+    ours = widget.render("days", [2], renderer=OURS)
+    assert ours == (
+        '<div id="id_days" class="row"><div>\n'
+        '    <label for="id_days_0"><input type="checkbox" name="days" value="1" '
+        'id="id_days_0" class="row">\n Mon</label>\n\n</div>\n'
+        '  <div><label>Week</label><div>\n'
+        '    <label for="id_days_1_0"><input type="checkbox" name="days" value="2" '
+        'id="id_days_1_0" class="row" checked>\n T&lt;ue</label>\n\n</div>\n'
+        "  </div>\n</div>"
+    )
+    assert ours == widget.render("days", [2], renderer=DJANGO)
+
+
+def test_options_without_a_wrapping_label_read_the_same():
+    class Bare(forms.CheckboxSelectMultiple):
+        def create_option(self, *args, **kwargs):
+            return {**super().create_option(*args, **kwargs), "wrap_label": False}
+
+    widget = Bare(attrs={"id": "d"}, choices=[("a", "A"), ("b", "B")])
+    theirs, ours = _both(widget, "x", ["b"])
+    assert ours == theirs
+    assert "<label" not in ours
+
+
+def test_a_list_whose_options_have_their_own_template_is_left_to_it():
+    class Marked(forms.RadioSelect):
+        option_template_name = "django/forms/widgets/input.html"
+
+    widget = Marked(choices=[("a", "A")])
+    theirs, ours = _both(widget, "x", "a")
+    assert ours == theirs
+    assert "<label" not in ours
+
+
 def test_a_select_whose_options_have_their_own_template_is_left_to_it():
     class Marked(forms.Select):
         option_template_name = "django/forms/widgets/input.html"

@@ -1,6 +1,7 @@
 """The form renderer: Django's own (`DjangoTemplates`), except that the smallest and most used
-of its templates are written in Python: select menus and their options, the one-line `<input>`
-widgets, labels, error lists and the field group that holds them (`field.html`).
+of its templates are written in Python: select menus and their options, checkboxes and radio
+buttons, the one-line `<input>` widgets, labels, error lists and the field group that holds
+them (`field.html`).
 
 Django renders each `<option>` through the template engine (an include of
 `select_option.html`, which includes `attrs.html`): about 40 µs an option, so a menu of the
@@ -9,9 +10,9 @@ for each visit, most of its time. A field is five or six such renders (its group
 widget, attributes and errors): about 1 ms a field, so the availability page's two small forms
 took 5 ms and the series page's preferences 9 ms. The markup written here is the templates'
 own, character for character, with the same escaping and localisation
-(`tests/web/test_form_renderer.py` compares the two for generated menus, inputs, labels, errors
-and whole forms); a select whose options use another template is left to them, as is every
-other template.
+(`tests/web/test_form_renderer.py` compares the two for generated menus, checkbox and radio
+lists, inputs, labels, errors and whole forms); a select or list whose options use another
+template is left to them, as is every other template.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from django.template.base import render_value_in_context
 from django.utils.safestring import SafeData, mark_safe
 
 SELECT = "django/forms/widgets/select.html"
+# Each of these is `{% include "django/forms/widgets/multiple_input.html" %}`, and each option
+# template an include of `input_option.html`.
+MULTIPLE = frozenset(
+    ("django/forms/widgets/checkbox_select.html", "django/forms/widgets/radio.html")
+)
+INPUT_OPTIONS = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in ("checkbox_option", "radio_option", "input_option")
+)
 OPTION = "django/forms/widgets/select_option.html"
 LABEL = "django/forms/label.html"
 ERRORS = "django/forms/errors/list/default.html"
@@ -95,6 +105,39 @@ def _input(widget: dict) -> str:
     )
 
 
+def _input_option(option: dict) -> str:
+    """`checkbox_option.html` or `radio_option.html` (an include of `input_option.html`, which
+    includes `input.html`), with each file's closing newline as the includes write it."""
+    if not option["wrap_label"]:
+        return _input(option) + "\n\n\n"
+    where = option["attrs"].get("id")
+    label_for = f' for="{_shown(where)}"' if where else ""
+    return f"<label{label_for}>{_input(option)}\n {_shown(option['label'])}</label>\n\n"
+
+
+def _multiple(widget: dict) -> str | None:
+    """`multiple_input.html` (checkboxes and radio buttons), stripped as the renderer strips
+    it; None when an option has a template of its own."""
+    where, cls = widget["attrs"].get("id"), widget["attrs"].get("class")
+    out = [
+        "<div",
+        f' id="{_shown(where)}"' if where else "",
+        f' class="{_shown(cls)}"' if cls else "",
+        ">",
+    ]
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            out.append(f"\n  <div><label>{_shown(group_name)}</label>")
+        for option in group_choices:
+            if option["template_name"] not in INPUT_OPTIONS:
+                return None
+            out.append(f"<div>\n    {_input_option(option)}</div>")
+        if group_name:
+            out.append("\n  </div>")
+    out.append("\n</div>")
+    return "".join(out).strip()
+
+
 def _label(context: dict) -> str:
     """`label.html`, stripped."""
     if not context["use_tag"]:
@@ -134,6 +177,10 @@ class FormRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
         if template_name == SELECT:
             written = _select(context["widget"])
+            if written is not None:
+                return written
+        elif template_name in MULTIPLE:
+            written = _multiple(context["widget"])
             if written is not None:
                 return written
         elif template_name in INPUTS:
