@@ -474,3 +474,26 @@ def test_bad_calendar_inputs_name_the_field():
         with pytest.raises(InputError) as err:
             build()
         assert err.value.field == field, field
+
+
+def test_busy_times_in_epoch_seconds_block_the_practitioner_and_bad_ones_name_the_field():
+    start, end = at(MON, 10), at(MON, 11)
+    ready = Availability(
+        "Europe/London",
+        HOURS,
+        busy_epochs=[("practitioner", "pat", int(start.timestamp()), int(end.timestamp()))],
+    )
+    assert ready.problems(Slot(at(MON, 10, 30), at(MON, 11, 30), "pat")) == [
+        "practitioner pat is busy until Mon 02 Mar 2026 11:00"
+    ]
+    assert ready.is_free(Slot(at(MON, 11), at(MON, 12), "pat"))
+    s, e = int(start.timestamp()), int(end.timestamp())
+    for bad, field in (
+        (("practitioner", "pat", e, s), "busy.end"),
+        (("practitioner", "pat", s, s), "busy.end"),
+        (("practitioner", "pat", start, end), "busy.start"),
+        (("chair", "pat", s, e), "busy.kind"),
+    ):
+        with pytest.raises(InputError) as err:
+            Availability("Europe/London", HOURS, busy_epochs=[bad])
+        assert err.value.field == field

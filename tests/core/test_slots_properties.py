@@ -19,6 +19,7 @@ from dermis.core.slots import (
     Busy,
     ResourceKind,
     SeriesRequest,
+    Slot,
     TimeOff,
     WorkingHours,
     check_series,
@@ -312,3 +313,35 @@ def _anywhere(request: SeriesRequest) -> SeriesRequest:
         granularity_minutes=1,
         horizon_days=10_000,
     )
+
+
+@SETTINGS
+@given(data=st.data())
+def test_busy_times_given_as_epoch_seconds_block_what_busy_records_block(data):
+    """`busy_epochs` (how the web reads hundreds of bookings) is the same calendar as `Busy`."""
+    base, hours, busy, off = data.draw(calendars())
+    as_records = Availability(LONDON, {"pat": hours}, busy, off)
+    split = data.draw(st.integers(0, len(busy)))
+    as_epochs = Availability(
+        LONDON,
+        {"pat": hours},
+        busy[:split],
+        off,
+        busy_epochs=[
+            (b.kind.value, b.resource, int(b.start.timestamp()), int(b.end.timestamp()))
+            for b in busy[split:]
+        ],
+    )
+    for _ in range(20):
+        begin = datetime.combine(base, time(0), tzinfo=LONDON) + timedelta(
+            minutes=15 * data.draw(st.integers(0, 60 * 24 * 4))
+        )
+        slot = Slot(
+            begin,
+            begin + timedelta(minutes=15 * data.draw(st.integers(1, 12))),
+            "pat",
+            data.draw(st.sampled_from((None, *ROOMS))),
+            data.draw(st.sampled_from((None, *DEVICES))),
+        )
+        assert as_epochs.problems(slot) == as_records.problems(slot)
+    assert as_epochs.busy.size == as_records.busy.size

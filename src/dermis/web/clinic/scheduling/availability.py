@@ -84,9 +84,11 @@ def build(
     equipment: Iterable[Equipment] = (),
     location: Location | None = None,
     exclude: Iterable[int] = (),
+    hours: dict[int, slots.WorkingHours] | None = None,
 ) -> slots.Availability:
     """The availability of these practitioners, rooms and devices between `start` and `end`,
-    keyed by `Resource`. `exclude`: appointment ids to leave out (a series being moved)."""
+    keyed by `Resource`. `exclude`: appointment ids to leave out (a series being moved);
+    `hours`: their `weekly_hours` at `location` when the caller has read them already."""
     who = {p.pk: resource(p) for p in practitioners}
     room_ids = {r.pk: resource(r) for r in rooms}
     device_ids = {e.pk: resource(e) for e in equipment}
@@ -100,17 +102,19 @@ def build(
         .exclude(status=Appointment.Status.CANCELLED)
         .exclude(pk__in=list(exclude))
     )
-    busy: list[slots.Busy] = []
-    kinds = slots.ResourceKind
+    # As epoch seconds: a practitioner's months hold hundreds of bookings, and a `slots.Busy`
+    # each (checked, frozen) cost more than the rest of the calendar.
+    busy: list[tuple[str, Resource, int, int]] = []
     for staff_id, room_id, device_id, s, e in busy_rows.values_list(
         "practitioner_id", "room_id", "equipment_id", "start", "end"
     ):
+        s, e = int(s.timestamp()), int(e.timestamp())
         if staff_id in who:
-            busy.append(slots.Busy(kinds.PRACTITIONER, who[staff_id], s, e))
+            busy.append(("practitioner", who[staff_id], s, e))
         if room_id in room_ids:
-            busy.append(slots.Busy(kinds.ROOM, room_ids[room_id], s, e))
+            busy.append(("room", room_ids[room_id], s, e))
         if device_id in device_ids:
-            busy.append(slots.Busy(kinds.DEVICE, device_ids[device_id], s, e))
+            busy.append(("device", device_ids[device_id], s, e))
     off = [
         slots.TimeOff(who[staff_id], s, e)
         for staff_id, s, e in TimeOff.objects.filter(
@@ -118,8 +122,10 @@ def build(
         ).values_list("staff_id", "start", "end")
     ]
     off.extend(_closures(practitioners, who, start, end, location))
-    hours = {who[pk]: h for pk, h in weekly_hours(who, location).items()}
-    return slots.Availability(clinic_zone(), hours, busy, off)
+    if hours is None:
+        hours = weekly_hours(who, location)
+    by_resource = {who[pk]: h for pk, h in hours.items() if pk in who}
+    return slots.Availability(clinic_zone(), by_resource, (), off, busy_epochs=busy)
 
 
 def _closures(practitioners, who: dict, start: datetime, end: datetime, location):

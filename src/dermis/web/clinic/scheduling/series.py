@@ -79,24 +79,27 @@ def lineage(plan: TreatmentPlan) -> set[int]:
 def sessions_so_far(plan: TreatmentPlan, course: Course, courses: int) -> tuple[int, date | None]:
     """(sessions of this course done or booked, the date of the last one)."""
     kb = knowledge()
+    versions = lineage(plan)
     counted: list[date] = []
     seen: set[int] = set()
     appointments = Appointment.objects.filter(
-        plan_id__in=lineage(plan),
+        plan_id__in=versions,
         kind=Appointment.Kind.TREATMENT,
         status__in=(*OPEN_STATUSES, *ATTENDED_STATUSES),
-    ).select_related("equipment")
-    for a in appointments:
-        device = kb.devices.get(a.equipment.device) if a.equipment else None
+    ).values_list("pk", "start", "equipment__device")
+    for pk, start, device_key in appointments:
+        device = kb.devices.get(device_key) if device_key else None
         # Without a device the appointment belongs to the plan's only course, if it has one.
         modality = device.modality if device else (course.modality if courses == 1 else None)
         if modality == course.modality:
-            seen.add(a.pk)
-            counted.append(timezone.localtime(a.start).date())
+            seen.add(pk)
+            counted.append(timezone.localtime(start).date())
     charted = TreatmentSession.objects.filter(
-        plan_id__in=lineage(plan), status=TreatmentSession.Status.FINAL, modality=course.modality
+        plan_id__in=versions, status=TreatmentSession.Status.FINAL, modality=course.modality
     ).exclude(appointment_id__in=seen)  # a charted booked visit is one session, not two
-    counted += [timezone.localtime(s.performed_at).date() for s in charted]
+    counted += [
+        timezone.localtime(at).date() for at in charted.values_list("performed_at", flat=True)
+    ]
     return len(counted), max(counted, default=None)
 
 
@@ -136,8 +139,11 @@ class Setup:
     equipment: tuple[Equipment, ...]
     request: slots.SeriesRequest
     notes: tuple[str, ...] = ()
+    hours: dict[int, slots.WorkingHours] | None = None  # the practitioner's, as setup read them
 
-    def calendar(self, first: date, last: date) -> slots.Availability:
+    def calendar(self, first: date, last: date, *, fresh: bool = True) -> slots.Availability:
+        """`fresh=False` (a proposal) reuses the working hours setup read; booking reads them
+        again inside its transaction."""
         start, end = availability.window_for(first, last)
         return availability.build(
             [self.prefs.practitioner],
@@ -146,6 +152,7 @@ class Setup:
             rooms=self.rooms,
             equipment=self.equipment,
             location=self.prefs.location,
+            hours=None if fresh else self.hours,
         )
 
 
@@ -177,7 +184,8 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
     if remaining <= 0:
         raise NotBookable("every session of this course is already done or booked")
     who, where = prefs.practitioner, prefs.location
-    if not availability.weekly_hours([who.pk], where):
+    hours = availability.weekly_hours([who.pk], where)
+    if not hours:
         at = f" at {where.name}" if where else ""
         raise InputError(
             "practitioner",
@@ -227,13 +235,22 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
         )
     request = dataclasses.replace(request, sessions=remaining, earliest_start=earliest)
     return Setup(
-        plan, prefs, course, course.sessions, counted, rooms, equipment, request, tuple(notes)
+        plan,
+        prefs,
+        course,
+        course.sessions,
+        counted,
+        rooms,
+        equipment,
+        request,
+        tuple(notes),
+        hours,
     )
 
 
 def propose(s: Setup, alternatives: int = ALTERNATIVES) -> slots.SeriesResult:
     """The best series and alternatives (or none, and why)."""
-    calendar = s.calendar(s.request.earliest_start, s.request.last_date)
+    calendar = s.calendar(s.request.earliest_start, s.request.last_date, fresh=False)
     return slots.find_series(calendar, s.request, alternatives)
 
 
