@@ -3,6 +3,7 @@ once per listing through a server-side cursor (Django's ModelChoiceField on Post
 
 from __future__ import annotations
 
+import pytest
 from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -38,3 +39,27 @@ def test_a_chosen_row_is_checked_against_the_clinics_rows(world):
     assert not _Form({"who": other.pk}, clinic=world.northgate).is_valid()
     form = _Form({"who": world.pat.pk}, clinic=world.northgate)
     assert form.is_valid() and form.cleaned_data["who"] == world.pat
+
+
+def test_a_form_validated_and_shown_again_reads_its_rows_once(world):
+    form = _Form({"who": world.pat.pk}, clinic=world.northgate)
+    with CaptureQueriesContext(connection) as seen:
+        assert form.is_valid()
+        html = str(form["who"])
+    assert len(seen.captured_queries) == 1
+    assert f'<option value="{world.pat.pk}" selected>' in html
+
+
+def test_a_choice_that_is_not_a_row_id_gets_djangos_message(world):
+    staff = list(StaffMember.objects.filter(clinic=world.northgate).order_by("pk"))
+    for bad in ("abc", "12.5", str(max(s.pk for s in staff) + 1000), "[1]", "7\x00"):
+        ours = _Form({"who": bad}, clinic=world.northgate)
+        theirs_field = forms.ModelChoiceField(
+            queryset=StaffMember.objects.filter(clinic=world.northgate)
+        )
+        assert not ours.is_valid()
+        with pytest.raises(forms.ValidationError) as err:
+            theirs_field.clean(bad)
+        assert ours.errors["who"] == err.value.messages, bad
+    assert _Form({"who": f" {world.pat.pk} "}, clinic=world.northgate).is_valid()
+    assert _Form({"who": ""}, clinic=world.northgate).errors["who"] == ["This field is required."]

@@ -90,7 +90,7 @@ def test_a_checkbox_list_reads_as_django_writes_it():
         '<div id="id_days" class="row"><div>\n'
         '    <label for="id_days_0"><input type="checkbox" name="days" value="1" '
         'id="id_days_0" class="row">\n Mon</label>\n\n</div>\n'
-        '  <div><label>Week</label><div>\n'
+        "  <div><label>Week</label><div>\n"
         '    <label for="id_days_1_0"><input type="checkbox" name="days" value="2" '
         'id="id_days_1_0" class="row" checked>\n T&lt;ue</label>\n\n</div>\n'
         "  </div>\n</div>"

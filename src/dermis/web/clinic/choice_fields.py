@@ -3,12 +3,15 @@
 Django's own reads its choices with `queryset.iterator()` every time they are listed, which on
 PostgreSQL opens a server-side cursor (DECLARE, FETCH, CLOSE: three round trips) per select on the
 page. The forms here list a clinic's practitioners, locations, plans or sessions: a handful of
-rows, read once with the queryset and kept in its cache for the rest of the request.
+rows, read once with the queryset and kept in its cache for the rest of the request. A submitted
+choice is looked up among the same rows (Django's asks the database again, with `get`), so a
+form that is validated and then shown again reads its choices once.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 
 
@@ -25,3 +28,22 @@ class _RowsIterator(ModelChoiceIterator):
 
 class RowChoiceField(forms.ModelChoiceField):
     iterator = _RowsIterator
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if self.to_field_name or isinstance(value, self.queryset.model):
+            return super().to_python(value)
+        self.validate_no_null_characters(value)
+        try:
+            key = self.queryset.model._meta.pk.to_python(value)
+        except (ValueError, TypeError, ValidationError):
+            key = None
+        for row in self.queryset:  # the rows the menu lists, read once
+            if key is not None and row.pk == key:
+                return row
+        raise ValidationError(
+            self.error_messages["invalid_choice"],
+            code="invalid_choice",
+            params={"value": value},
+        )

@@ -209,7 +209,8 @@ class PreferencesForm(ErrorSummaryMixin, forms.Form):
         self.fields["location"].queryset = clinic.locations.all()
         self.fields["location"].label_from_instance = lambda loc: loc.name
         self.fields["location"].empty_label = None
-        self.fields["location"].required = clinic.locations.exists()
+        # From the menu's own rows, which validating and showing the form read anyway.
+        self.fields["location"].required = bool(self.fields["location"].queryset)
 
     @staticmethod
     def initial_for(patient: Patient, staff: StaffMember) -> dict:
