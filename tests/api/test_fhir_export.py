@@ -135,3 +135,41 @@ def test_a_patient_with_no_record_yet_exports(world):
 
     assert [r["resourceType"] for r in _resources(data)] == ["Patient", "Organization"]
     assert _resources(data)[0]["gender"] == "female"
+
+
+def _fields(rows) -> list[dict]:
+    return [{k: v for k, v in vars(o).items() if not k.startswith("_")} for o in rows]
+
+
+def test_the_exports_lists_are_what_the_patients_related_managers_read(record, world):
+    """The export reads its lists through prepared queries: the same rows, fields and order as
+    the patient's related managers, each given the patient, appointments their clinic."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dermis.web.clinic.models import Reminder
+    from dermis.web.fhir.export import _OF_PATIENT
+
+    nora = world.nora
+    orm = {
+        "sessions": nora.sessions.order_by("performed_at", "pk"),
+        "appointments": nora.appointments.select_related("clinic").order_by("start", "pk"),
+        "consultations": nora.consultations.order_by("created_at", "pk"),
+        "plans": nora.plans.order_by("version"),
+        "grades": nora.grades.order_by("graded_on", "pk"),
+        "consents": nora.consents.order_by("signed_at", "pk"),
+        "photos": nora.photos.order_by("taken_on", "pk"),
+        "sent reminders": nora.reminders.filter(status=Reminder.Status.SENT).order_by(
+            "sent_at", "pk"
+        ),
+    }
+    assert set(orm) == set(_OF_PATIENT)
+    for name, rows in orm.items():
+        got = _OF_PATIENT[name].rows(None, patient=nora.pk, known={"patient": nora})
+        assert _fields(got) == _fields(rows), name
+        assert got, f"the journey has {name}"
+        with CaptureQueriesContext(connection) as seen:
+            assert all(o.patient is nora for o in got)
+            if name == "appointments":
+                assert [a.clinic.name for a in got] == [a.clinic.name for a in rows]
+        assert seen.captured_queries == [], name

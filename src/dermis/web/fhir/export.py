@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from fhir.resources.appointment import Appointment as FAppointment
 from fhir.resources.bundle import Bundle
@@ -29,6 +30,7 @@ from fhir.resources.servicerequest import ServiceRequest
 
 from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.fhir import codes as c
 
 GENDER = {"f": "female", "m": "male", "x": "other"}
@@ -346,13 +348,46 @@ def communication(r: m.Reminder, ref: Refs) -> Communication:
     )
 
 
+def _of_patient(model, *order, **where) -> PreparedRows:
+    """A patient's rows of `model` in `order`, as the patient's related manager reads them."""
+    return PreparedRows(
+        model,
+        lambda patient: model._default_manager.filter(patient_id=patient, **where).order_by(*order),
+        patient=int,
+    )
+
+
+# What an export reads of a patient, composed once per process (prepared.py): composing the
+# ten queries anew took about a fifth of an export.
+_OF_PATIENT = {
+    "sessions": _of_patient(m.TreatmentSession, "performed_at", "pk"),
+    "appointments": PreparedRows(
+        m.Appointment,
+        lambda patient: (
+            m.Appointment.objects.filter(patient_id=patient)
+            .select_related("clinic")
+            .order_by("start", "pk")
+        ),
+        patient=int,
+    ),
+    "consultations": _of_patient(m.Consultation, "created_at", "pk"),
+    "plans": _of_patient(m.TreatmentPlan, "version"),
+    "grades": _of_patient(m.FollowUpGrade, "graded_on", "pk"),
+    "consents": _of_patient(m.ConsentRecord, "signed_at", "pk"),
+    "photos": _of_patient(m.Photo, "taken_on", "pk"),
+    "sent reminders": _of_patient(m.Reminder, "sent_at", "pk", status=m.Reminder.Status.SENT),
+}
+
+
 def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
     """Everything Dermis holds about `p`, as one FHIR Bundle of type collection (`ref`: how
     resources refer to each other; urn:uuid full URLs unless given)."""
     ref = ref or Refs(p.clinic)
-    sessions = list(p.sessions.prefetch_related("areas", "addenda").order_by("performed_at", "pk"))
-    appointments = list(p.appointments.select_related("clinic").order_by("start", "pk"))
-    consultations = list(p.consultations.order_by("created_at", "pk"))
+    known = {"patient": p}
+    sessions = _OF_PATIENT["sessions"].rows(None, patient=p.pk, known=known)
+    prefetch_related_objects(sessions, "areas", "addenda")
+    appointments = _OF_PATIENT["appointments"].rows(None, patient=p.pk, known=known)
+    consultations = _OF_PATIENT["consultations"].rows(None, patient=p.pk, known=known)
     staff_ids = {a.practitioner_id for a in appointments} | {s.practitioner_id for s in sessions}
     staff_ids |= {c_.practitioner_id for c_ in consultations if c_.practitioner_id}
     staff = m.StaffMember.objects.filter(pk__in=staff_ids).select_related("user", "clinic")
@@ -368,17 +403,23 @@ def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
     resources += [
         appointment(a, ref, imported.get(("appointment", a.pk), ())) for a in appointments
     ]
-    for plan in p.plans.order_by("version"):
+    for plan in _OF_PATIENT["plans"].rows(None, patient=p.pk, known=known):
         resources.append(care_plan(plan, sessions, ref))
         resources += [service_request(plan, *t, ref) for t in _treatments(plan)]
     for s in sessions:
         resources += procedures(s, ref)
-    resources += [grade(g, ref) for g in p.grades.order_by("graded_on", "pk")]
+    resources += [
+        grade(g, ref) for g in _OF_PATIENT["grades"].rows(None, patient=p.pk, known=known)
+    ]
     for consultation in consultations:
         resources += findings(consultation, ref)
-    resources += [consent(r, ref) for r in p.consents.order_by("signed_at", "pk")]
-    resources += [photo(ph, ref) for ph in p.photos.order_by("taken_on", "pk")]
-    sent = p.reminders.filter(status=m.Reminder.Status.SENT).order_by("sent_at", "pk")
+    resources += [
+        consent(r, ref) for r in _OF_PATIENT["consents"].rows(None, patient=p.pk, known=known)
+    ]
+    resources += [
+        photo(ph, ref) for ph in _OF_PATIENT["photos"].rows(None, patient=p.pk, known=known)
+    ]
+    sent = _OF_PATIENT["sent reminders"].rows(None, patient=p.pk, known=known)
     resources += [communication(r, ref) for r in sent]
     entries = [
         {"fullUrl": c.full_url(ref.slug, r.get_resource_type(), r.id), "resource": r}
