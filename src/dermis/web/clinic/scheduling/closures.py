@@ -13,6 +13,7 @@ from datetime import date
 from functools import lru_cache
 
 import holidays
+from django.db.models import Q
 
 from dermis.web.clinic.models import ClosureDay, Location
 
@@ -57,8 +58,12 @@ def closed_days(
                 days = public_holidays(p, first, last)
                 shared = days if shared is None else {d: n for d, n in shared.items() if d in days}
             out.update(shared or {})
-    rows = ClosureDay.objects.filter(clinic_id=clinic_id, day__gte=first, day__lte=last)
-    rows = rows.filter(location=location) | rows.filter(location__isnull=True)
+    rows = ClosureDay.objects.filter(
+        Q(location=location) | Q(location__isnull=True),
+        clinic_id=clinic_id,
+        day__gte=first,
+        day__lte=last,
+    )
     for day, reason in rows.values_list("day", "reason"):
         out[day] = reason or "the clinic is closed"
     return out
