@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from fhir.resources.appointment import Appointment as FAppointment
 from fhir.resources.bundle import Bundle
@@ -207,13 +206,19 @@ def care_plan(plan: m.TreatmentPlan, sessions: list[m.TreatmentSession], ref: Re
     )
 
 
-def procedures(s: m.TreatmentSession, ref: Refs) -> list[Procedure]:
-    """The session, then one Procedure per treated area (part of it) with depth, tip, passes."""
+def procedures(
+    s: m.TreatmentSession,
+    ref: Refs,
+    areas: list[m.SessionArea] | None = None,
+    addenda: list[m.SessionAddendum] | None = None,
+) -> list[Procedure]:
+    """The session, then one Procedure per treated area (part of it) with depth, tip, passes.
+    `areas` and `addenda`: the session's, when the caller has read them (else they are read)."""
     status = "completed" if s.is_final else "in-progress"
     code = c.concept("modality", s.modality, s.get_modality_display())
-    areas = list(s.areas.all())
+    areas = list(s.areas.all()) if areas is None else areas
     notes = [n for n in (s.notes, s.immediate_reactions) if n]
-    notes += [a.text for a in s.addenda.all()]
+    notes += [a.text for a in (s.addenda.all() if addenda is None else addenda)]
     whole = {
         "id": c.fhir_id(s.pk),
         "status": status,
@@ -376,7 +381,30 @@ _OF_PATIENT = {
     "consents": _of_patient(m.ConsentRecord, "signed_at", "pk"),
     "photos": _of_patient(m.Photo, "taken_on", "pk"),
     "sent reminders": _of_patient(m.Reminder, "sent_at", "pk", status=m.Reminder.Status.SENT),
+    # Every session's, in the order each session's related manager gives them.
+    "areas": PreparedRows(
+        m.SessionArea,
+        lambda patient: m.SessionArea.objects.filter(session__patient_id=patient).order_by(
+            "session", "area"
+        ),
+        patient=int,
+    ),
+    "addenda": PreparedRows(
+        m.SessionAddendum,
+        lambda patient: m.SessionAddendum.objects.filter(session__patient_id=patient).order_by(
+            "created_at", "pk"
+        ),
+        patient=int,
+    ),
 }
+
+
+def _by_session(name: str, p: m.Patient) -> dict[int, list]:
+    """The patient's session areas or addenda, by session id."""
+    out: dict[int, list] = {}
+    for row in _OF_PATIENT[name].rows(None, patient=p.pk):
+        out.setdefault(row.session_id, []).append(row)
+    return out
 
 
 def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
@@ -385,7 +413,7 @@ def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
     ref = ref or Refs(p.clinic)
     known = {"patient": p}
     sessions = _OF_PATIENT["sessions"].rows(None, patient=p.pk, known=known)
-    prefetch_related_objects(sessions, "areas", "addenda")
+    areas, addenda = _by_session("areas", p), _by_session("addenda", p)
     appointments = _OF_PATIENT["appointments"].rows(None, patient=p.pk, known=known)
     consultations = _OF_PATIENT["consultations"].rows(None, patient=p.pk, known=known)
     staff_ids = {a.practitioner_id for a in appointments} | {s.practitioner_id for s in sessions}
@@ -407,7 +435,7 @@ def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
         resources.append(care_plan(plan, sessions, ref))
         resources += [service_request(plan, *t, ref) for t in _treatments(plan)]
     for s in sessions:
-        resources += procedures(s, ref)
+        resources += procedures(s, ref, areas.get(s.pk, []), addenda.get(s.pk, []))
     resources += [
         grade(g, ref) for g in _OF_PATIENT["grades"].rows(None, patient=p.pk, known=known)
     ]
