@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
@@ -109,23 +110,12 @@ def test_options_without_a_wrapping_label_read_the_same():
     assert "<label" not in ours
 
 
-def test_a_list_whose_options_have_their_own_template_is_left_to_it():
-    class Marked(forms.RadioSelect):
-        option_template_name = "django/forms/widgets/input.html"
-
-    widget = Marked(choices=[("a", "A")])
-    theirs, ours = _both(widget, "x", "a")
+@pytest.mark.parametrize("kind", [forms.Select, forms.RadioSelect])
+def test_a_menu_or_list_whose_options_have_their_own_template_is_left_to_it(kind):
+    marked = type("Marked", (kind,), {"option_template_name": "django/forms/widgets/input.html"})
+    theirs, ours = _both(marked(choices=[("a", "A")]), "x", "a")
     assert ours == theirs
-    assert "<label" not in ours
-
-
-def test_a_select_whose_options_have_their_own_template_is_left_to_it():
-    class Marked(forms.Select):
-        option_template_name = "django/forms/widgets/input.html"
-
-    widget = Marked(choices=[("a", "A")])
-    theirs, ours = _both(widget, "x", "a")
-    assert ours == theirs
+    assert "<option" not in ours and "<label" not in ours
 
 
 def test_the_site_renders_forms_with_it(settings):
