@@ -286,8 +286,10 @@ def download_aftercare(page: Page, tmp_path: Path) -> bytes:
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Aftercare for {FULL_NAME}")
     expect(page.locator("main")).not_to_contain_text("No aftercare yet")
     check(page, "14-aftercare")
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download the handout (PDF)").click()
+    # The PDF is drawn as it is asked for (WeasyPrint): on a loaded machine, well over the
+    # 10 s an action is given, so the download has a minute of its own.
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("link", name="Download the handout (PDF)").click(no_wait_after=True)
     download = download_info.value
     assert download.failure() is None, download.failure()
     assert download.suggested_filename.endswith(".pdf"), download.suggested_filename
