@@ -38,10 +38,11 @@ class RowChoiceField(forms.ModelChoiceField):
         try:
             key = self.queryset.model._meta.pk.to_python(value)
         except (ValueError, TypeError, ValidationError):
-            key = None
-        for row in self.queryset:  # the rows the menu lists, read once
-            if key is not None and row.pk == key:
-                return row
+            key = None  # not an id: no row has it
+        if key is not None:
+            for row in self.queryset:  # the rows the menu lists, read once
+                if row.pk == key:
+                    return row
         raise ValidationError(
             self.error_messages["invalid_choice"],
             code="invalid_choice",
