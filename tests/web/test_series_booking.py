@@ -374,6 +374,18 @@ def test_the_proposal_reads_the_patients_record_for_the_safety_gate_once(world, 
         assert sum(f'FROM "{table}"' in s for s in sql) == 1, table
 
 
+def test_submitted_preferences_are_not_read_again_from_the_record(world, plan, client_as):
+    """A submitted form names its practitioner and location: the saved preferences (the first
+    location, the saved practitioner) are read for a first visit only."""
+    client = client_as("pat")
+    for params, reads in ((_prefs(world), 1), ({}, 2)):
+        with CaptureQueriesContext(connection) as seen:
+            response = client.get(_url(plan), params)
+        assert response.status_code == 200 and response.context["result"].proposal
+        sql = [q["sql"] for q in seen.captured_queries]
+        assert sum(s.startswith('SELECT "clinic_location"') for s in sql) == reads, params
+
+
 def test_the_reason_for_a_later_first_day_is_the_same_from_the_context_read_once(world):
     """`why_not` sets pre-care aside whether it reads the record itself or is given the context
     read for the first safe day (with pre-care done)."""

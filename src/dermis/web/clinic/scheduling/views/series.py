@@ -80,10 +80,11 @@ def series_propose(request, plan_id: int):
         context["not_bookable"] = reason
         return render(request, "clinic/scheduling/series_propose.html", context, status=409)
     courses = _course_names(plan, clinical)
-    initial = PreferencesForm.initial_for(patient, request.staff)
     data = request.POST if request.method == "POST" else request.GET
     submitted = "practitioner" in data
     if not submitted:
+        # Only a first visit needs the saved preferences (two reads): a submitted form has its own.
+        initial = PreferencesForm.initial_for(patient, request.staff)
         if request.GET.get("course", "").isdigit():  # from the recall worklist
             initial["course"] = int(request.GET["course"])
         data = _as_data(initial)
