@@ -17,6 +17,11 @@ clinic, requests each page and API list `--requests` times as the clinic's admin
 time, and prints p50, p95, p95 / floor (the floor is `/healthz`, measured in the same run) and
 the queries one request makes (counted in this process with Django's test client), then how much
 each page's p95 / floor grew from the small clinic to the large one, and its p95 and p50.
+
+A second reference is measured beside the floor: the signed-in floor, the password-change page
+(signed in, second factor passed: it reads the session, the user and the device, and draws the
+page's frame and a form, nothing of the clinic). Each page's p95 is also given as a multiple of
+it, so what a page costs beyond being signed in shows apart from what every signed-in page costs.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ sys.path.insert(0, str(HERE))
 import scale_data  # noqa: E402  (beside this file)
 
 FLOOR = "healthz (floor)"
+SIGNED_IN = "signed-in floor"
+REFERENCES = (FLOOR, SIGNED_IN)  # measured with five times the requests: a millisecond or two
 
 
 def _args(argv=None) -> argparse.Namespace:
@@ -110,6 +117,7 @@ def _pages(t: dict) -> list[tuple[str, str, str]]:
     week = date.today().isoformat()
     pages = [
         (FLOOR, reverse("healthz"), "none"),
+        (SIGNED_IN, reverse("password-change"), "web"),
         ("dashboard", reverse("dashboard"), "web"),
         ("diary day", reverse("diary"), "web"),
         ("diary week", f"{reverse('diary')}?view=week&date={week}", "web"),
@@ -319,8 +327,8 @@ def measure(
                     "none": {},
                 }[how]
                 asks += [(port, path, headers) for port in ports]
-            # The floor is a millisecond or two: more requests steady its p95.
-            times = a.requests * 5 if name == FLOOR else a.requests
+            # The floors are a few milliseconds: more requests steady their p95.
+            times = a.requests * 5 if name in REFERENCES else a.requests
             if name == "forecast chart":
                 # Its first request draws the chart: none is in the shared cache (the group's).
                 cache.clear()
@@ -362,11 +370,15 @@ def compare(results: dict[str, dict[str, tuple]], against: dict[str, dict[str, t
 def report(results: dict[str, dict[str, tuple]]) -> str:
     lines = []
     for label, pages in results.items():
-        floor = pages[FLOOR][1]
+        floor, signed_in = pages[FLOOR][1], pages[SIGNED_IN][1]
         lines.append(f"\n{label}")
-        lines.append(f"{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'p95/floor':>11}{'queries':>9}")
+        head = f"{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'p95/floor':>11}{'p95/signed-in':>15}"
+        lines.append(head + f"{'queries':>9}")
         for name, (p50, p95, queries) in pages.items():
-            lines.append(f"{name:<22}{p50:9.1f}{p95:9.1f}{p95 / floor:11.1f}{queries:9d}")
+            lines.append(
+                f"{name:<22}{p50:9.1f}{p95:9.1f}{p95 / floor:11.1f}{p95 / signed_in:15.1f}"
+                f"{queries:9d}"
+            )
     labels = list(results)
     if len(labels) == 2:
         small, large = (results[x] for x in labels)
