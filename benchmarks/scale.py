@@ -18,9 +18,9 @@ time, and prints p50, p95, p95 / floor (the floor is `/healthz`, measured in the
 the queries one request makes (counted in this process with Django's test client), then how much
 each page's p95 / floor grew from the small clinic to the large one, and its p95 and p50.
 
-A second reference is measured beside the floor: the signed-in floor, the password-change page
+A second reference is measured beside the floor: the signed-in floor, the "password changed" page
 (signed in, second factor passed: it reads the session, the user and the device, and draws the
-page's frame and a form, nothing of the clinic). Each page's p95 is also given as a multiple of
+page's frame around one sentence, nothing of the clinic). Each page's p95 is also given as a multiple of
 it, so what a page costs beyond being signed in shows apart from what every signed-in page costs.
 """
 
@@ -117,7 +117,7 @@ def _pages(t: dict) -> list[tuple[str, str, str]]:
     week = date.today().isoformat()
     pages = [
         (FLOOR, reverse("healthz"), "none"),
-        (SIGNED_IN, reverse("password-change"), "web"),
+        (SIGNED_IN, reverse("password-change-done"), "web"),
         ("dashboard", reverse("dashboard"), "web"),
         ("diary day", reverse("diary"), "web"),
         ("diary week", f"{reverse('diary')}?view=week&date={week}", "web"),

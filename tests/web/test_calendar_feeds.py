@@ -284,3 +284,47 @@ def test_a_renamed_practitioner_changes_a_patient_feed(world, client_as):
     assert changed["ETag"] != first["ETag"]
     (event,) = _parse(changed).walk("VEVENT")
     assert "Consultation with Dr Pat Quill." in str(event["DESCRIPTION"])
+
+
+CHANGES = ("nothing", "status", "start", "patient", "room", "address", "another", "cancelled")
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_the_fingerprint_follows_every_column_a_feed_is_made_of(world, change):
+    """The fingerprint (hashed by PostgreSQL itself there, here elsewhere) is the same for the
+    same rows, and changes with any column an event is made of, or a row more or less."""
+    from dermis.web.clinic.models import Location, Room
+    from dermis.web.clinic.scheduling import ical
+
+    made = _book(world, world.nora, world.pat, days=3, kind=Appointment.Kind.TREATMENT)
+    _book(world, world.nora, world.pat, days=4)
+    rows = Appointment.objects.filter(practitioner=world.pat).exclude(status="cancelled")
+    rows = rows.order_by("start", "pk")
+
+    def fingerprint() -> str:
+        return ical.columns_fingerprint("Pat's appointments", ical.Audience.STAFF, rows)
+
+    before = fingerprint()
+    assert len(before) == 64 and fingerprint() == before
+    this = Appointment.objects.filter(pk=made.pk)
+    if change == "status":
+        this.update(status=Appointment.Status.CONFIRMED)
+    elif change == "start":
+        this.update(start=made.start + timedelta(minutes=5), end=made.end + timedelta(minutes=5))
+    elif change == "patient":
+        Patient.objects.filter(pk=world.nora.pk).update(family_name="O'Neill, Jr")
+    elif change == "room":
+        place = Location.objects.get(pk=made.location_id)
+        this.update(room=Room.objects.create(clinic=world.northgate, location=place, name="Rm (2)"))
+    elif change == "address":
+        Location.objects.filter(pk=made.location_id).update(address="")
+    elif change == "another":
+        _book(world, world.nora, world.pat, days=5)
+    elif change == "cancelled":
+        this.update(status=Appointment.Status.CANCELLED)
+    assert (fingerprint() == before) == (change == "nothing")
+    # Another calendar's name or audience is another fingerprint of the same rows.
+    assert ical.columns_fingerprint("Other", ical.Audience.STAFF, rows) != fingerprint()
+    assert ical.columns_fingerprint("Pat's appointments", ical.Audience.PATIENT, rows) != (
+        fingerprint()
+    )

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from django.db import connections
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from icalendar import Calendar, Event
@@ -133,14 +134,35 @@ def columns_fingerprint(name: str, audience: Audience, appointments: QuerySet) -
     database holds them (times as text, rows as tuples), so whether a feed changed is known
     without parsing a time or building an event. It changes whenever an event would (and, more
     rarely, when a column changes that no event shows, such as a full name behind the same
-    initials); the release is part of it, so a new way of writing events is a change too."""
+    initials); the release is part of it, so a new way of writing events is a change too.
+
+    PostgreSQL hashes the rows itself (`_rows_digest`): a practitioner's feed holds about a
+    thousand, and sending them to be hashed here took twice as long as reading them."""
     digest = hashlib.sha256(f"{dermis.__version__}\x1e{audience}\x1e{name}".encode())
     said = appointments.annotate(
         start_text=Cast("start", CharField()), end_text=Cast("end", CharField())
     ).values_list("start_text", "end_text", *(f for f in ROW_FIELDS if f not in ("start", "end")))
+    connection = connections[said.db]
+    if connection.vendor == "postgresql":
+        digest.update(_rows_digest(connection, said))
+        return digest.hexdigest()
     for row in said:
         digest.update(repr(row).encode())
     return digest.hexdigest()
+
+
+def _rows_digest(connection, said: QuerySet) -> bytes:
+    """The SHA-256 of the rows, computed by PostgreSQL: each row as its text (a record's text
+    quotes any value with a comma, quote or bracket, and tells NULL from an empty string), in
+    the order of their ids, one per line; the rows never leave the database."""
+    inner, params = said.query.get_compiler(connection=connection).as_sql()
+    sql = (
+        "SELECT sha256(convert_to(coalesce(string_agg(t::text, E'\\n' ORDER BY t.pk), ''), "
+        f"'UTF8')) FROM ({inner}) AS t"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bytes(cursor.fetchone()[0])
 
 
 def calendar(
