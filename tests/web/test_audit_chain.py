@@ -261,3 +261,20 @@ def test_events_written_together_are_stored_as_given_and_verify(world, capsys):
     head = AuditChainHead.objects.get()
     assert (head.seq, head.last_hash) == (written[-1].seq, written[-1].chain_hash)
     assert verify_cli(capsys)[0] == 0
+
+
+def test_events_written_together_keep_quotes_backslashes_and_any_character(world, capsys):
+    """The events of a list page go to PostgreSQL as one JSON text: what needs escaping there
+    (quotes, backslashes, characters beyond ASCII and beyond the basic plane) is stored as given,
+    and the chain still verifies."""
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.audit import record_many
+
+    path = '/recall/?q=O\'Brien \\ "Ünïcode" 😀\t{}[],:'
+    actor = Actor.of_staff(world.pat, path=path, ip_address="::ffff:10.0.0.1")
+    written = record_many(actor, "view", [world.nora, world.rhys], summary='a "quoted" \\ note')
+    for event in AuditEvent.objects.filter(pk__in=[e.pk for e in written]):
+        assert event.path == path
+        assert event.summary == 'a "quoted" \\ note'
+        assert event.at == next(e.at for e in written if e.pk == event.pk)
+    assert verify_cli(capsys)[0] == 0

@@ -44,21 +44,19 @@ def record(
 def record_many(
     actor: Actor, action: str, patients: list[Patient], *, summary: str = ""
 ) -> list[AuditEvent]:
-    """One event per patient, chained in order and written in one INSERT."""
+    """One event per patient, chained in order and written in one INSERT. (Given by ids, not
+    objects: a list page writes a hundred, and setting each one's clinic and user through the
+    related fields cost more than the rest of building it.)"""
     prefix = "" if actor.channel == "web" else f"{actor.channel}: "
-    rows = [
-        AuditEvent(
-            clinic=actor.clinic,
-            user=actor.user,
-            username=actor.username,
-            patient_id_ref=p.pk,
-            action=action,
-            object_type="Patient",
-            object_id=str(p.pk),
-            summary=(prefix + summary)[:200],
-            path=actor.path[:300],
-            ip_address=actor.ip_address,
-        )
-        for p in patients
-    ]
+    shared = {
+        "clinic_id": actor.clinic.pk if actor.clinic else None,
+        "user_id": actor.user.pk if actor.user else None,
+        "username": actor.username,
+        "action": action,
+        "object_type": "Patient",
+        "summary": (prefix + summary)[:200],
+        "path": actor.path[:300],
+        "ip_address": actor.ip_address,
+    }
+    rows = [AuditEvent(patient_id_ref=p.pk, object_id=str(p.pk), **shared) for p in patients]
     return AuditEvent.append_many(rows)
