@@ -45,7 +45,7 @@ def list_patients(request, query: Query[PatientQuery]):
     audit(request, AuditEvent.Action.VIEW, summary=summary, object_type="PatientList")
     window = patients[query.offset : query.offset + query.limit]
     return {
-        "count": patients.count(),
+        "count": selectors.count(api_actor(request), search, patients),
         "limit": query.limit,
         "offset": query.offset,
         "items": [patient_out(p, staff) for p in window],

@@ -11,7 +11,7 @@ from dermis.web.clinic.models.audit import AuditChainHead, AuditEvent, AuditQuer
 from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionArea, TreatmentSession
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
-from dermis.web.clinic.models.patients import Patient, PatientMerge
+from dermis.web.clinic.models.patients import Patient, PatientMerge, PatientTally
 from dermis.web.clinic.models.portal import (
     CheckIn,
     ErasureRequest,
@@ -80,6 +80,7 @@ __all__ = [
     "OutcomeParameterSet",
     "Patient",
     "PatientMerge",
+    "PatientTally",
     "Photo",
     "PortalIntake",
     "PortalLink",

@@ -62,6 +62,24 @@ class Patient(models.Model):
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
+class PatientTally(models.Model):
+    """How many patients a clinic has, kept by the database itself: triggers on `clinic_patient`
+    (migration 0027) add and take away as rows are inserted, deleted or change clinic, in the
+    same transaction, whatever wrote them (a service, an import, a merge or an erasure, a bulk
+    load). The patient list and the API's read their count here instead of counting the clinic's
+    patients on every page. Nothing in Python writes it. (On SQLite a migration that rebuilds
+    `clinic_patient` drops its triggers: the tally's tests would fail.)"""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic"], name="patient_tally_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.n} patients of clinic {self.clinic_id}"
+
+
 class PatientMerge(models.Model):
     """A record merged into another: its old id leads to the kept record, and the demographics
     it had when merged are kept (nothing is lost). Written only by `merge_patients`."""

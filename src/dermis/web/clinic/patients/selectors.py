@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from dermis.web.clinic.actors import Actor
-from dermis.web.clinic.models import Clinic, Patient, PatientMerge
+from dermis.web.clinic.models import Clinic, Patient, PatientMerge, PatientTally
 from dermis.web.clinic.patients.filters import PatientFilter
 
 
@@ -16,6 +16,18 @@ def search(actor: Actor, search: PatientFilter) -> QuerySet[Patient]:
         "family_name", "given_name", "pk"
     )
     return search.apply(patients, region=actor.clinic.country)
+
+
+def count(actor: Actor, search: PatientFilter, found: QuerySet[Patient]) -> int:
+    """How many patients `found` (the `search` of the actor's clinic's patients) holds. With
+    nothing to narrow it, the clinic's tally (`PatientTally`, kept by the database): one row
+    read, where counting the clinic's patients grew with the clinic (1 ms at 25,000)."""
+    if search.date_of_birth is None and not search.q.split():
+        return (
+            PatientTally.objects.filter(clinic=actor.clinic).values_list("n", flat=True).first()
+            or 0
+        )
+    return found.count()
 
 
 def by_ids(actor: Actor, ids: list[int]) -> QuerySet[Patient]:

@@ -49,7 +49,10 @@ def patient_list(request):
     patients = selectors.search(actor_of(request), search) if search else Patient.objects.none()
     # who listed or searched, never for what
     audit(request, "view", summary="patient list or search", object_type="PatientList")
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    pager = Paginator(patients, PAGE_SIZE)
+    if search:
+        pager.count = selectors.count(actor_of(request), search, patients)  # (a cached property)
+    page = pager.get_page(request.GET.get("page"))
     query = form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else ""
     context = {"form": form, "page": page, "query": query}
     return render(request, "clinic/patients/list.html", context)
