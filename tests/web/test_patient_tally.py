@@ -18,6 +18,7 @@ from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import Patient, PatientTally
 from dermis.web.clinic.patients import services
 from tests import factories
+from tests.web.test_appointment_tally import _Editor
 
 URL = "/api/v1/patients"
 tally_migration = importlib.import_module("dermis.web.clinic.migrations.0027_patient_tally")
@@ -64,17 +65,6 @@ def test_every_kind_of_write_keeps_the_tally_equal_to_counting(world):
     Patient.objects.filter(pk=made[3].pk).delete()
     Patient.objects.filter(given_name="Bulk").delete()
     assert tallied() == counted()
-
-
-class _Editor:
-    """What the migration's functions use of a schema editor, on the test's own transaction
-    (SQLite's schema editor cannot open inside one)."""
-
-    connection = connection
-
-    def execute(self, sql):
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
 
 
 def test_the_migration_starts_the_tally_from_the_patients_there(world):

@@ -10,6 +10,8 @@ obstacle. The tally starts from the appointments already there.
 import django.db.models.deletion
 from django.db import migrations, models
 
+from dermis.web.clinic import tally_triggers
+
 TALLY = "clinic_appointmenttally"
 
 SQLITE = [
@@ -31,10 +33,7 @@ SQLITE = [
         ON CONFLICT (clinic_id, status) DO UPDATE SET n = n + 1;
     END;""",
 ]
-SQLITE_REVERSE = [
-    f"DROP TRIGGER IF EXISTS clinic_appointment_tally_{event};"
-    for event in ("insert", "delete", "update")
-]
+SQLITE_REVERSE = tally_triggers.sqlite_reverse("clinic_appointment")
 
 # Add the grouped changes in `change(clinic_id, status, n)` (n may be negative).
 _ADD = f"""INSERT INTO {TALLY} (clinic_id, status, n) SELECT clinic_id, status, n FROM change
@@ -68,42 +67,21 @@ POSTGRES = [
         {_ADD}
         RETURN NULL;
     END $$;""",
-    """CREATE TRIGGER clinic_appointment_tally_insert AFTER INSERT ON clinic_appointment
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION clinic_appointment_tally_insert();""",
-    """CREATE TRIGGER clinic_appointment_tally_delete AFTER DELETE ON clinic_appointment
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION clinic_appointment_tally_delete();""",
-    """CREATE TRIGGER clinic_appointment_tally_update AFTER UPDATE ON clinic_appointment
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION clinic_appointment_tally_update();""",
+    *tally_triggers.postgres_triggers("clinic_appointment"),
 ]
-POSTGRES_REVERSE = [
-    stmt
-    for event in ("insert", "delete", "update")
-    for stmt in (
-        f"DROP TRIGGER IF EXISTS clinic_appointment_tally_{event} ON clinic_appointment;",
-        f"DROP FUNCTION IF EXISTS clinic_appointment_tally_{event}();",
-    )
-]
+POSTGRES_REVERSE = tally_triggers.postgres_reverse("clinic_appointment")
 
 FILL = f"""INSERT INTO {TALLY} (clinic_id, status, n)
     SELECT clinic_id, status, count(*) FROM clinic_appointment GROUP BY clinic_id, status;"""
 
 
 def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(vendor)
-    if statements is None:
-        raise RuntimeError(f"no appointment tally triggers for {vendor}")
-    for sql in [*statements, FILL]:
-        schema_editor.execute(sql)
+    statements = {"sqlite": SQLITE, "postgresql": POSTGRES}
+    tally_triggers.install(schema_editor, statements, FILL, "appointment tally")
 
 
 def backwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for sql in {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(vendor, []):
-        schema_editor.execute(sql)
+    tally_triggers.remove(schema_editor, {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE})
 
 
 class Migration(migrations.Migration):

@@ -10,6 +10,8 @@ only takes away (it never inserts). The tally starts from the patients already t
 import django.db.models.deletion
 from django.db import migrations, models
 
+from dermis.web.clinic import tally_triggers
+
 TALLY = "clinic_patienttally"
 
 SQLITE = [
@@ -30,10 +32,7 @@ SQLITE = [
         ON CONFLICT (clinic_id) DO UPDATE SET n = n + 1;
     END;""",
 ]
-SQLITE_REVERSE = [
-    f"DROP TRIGGER IF EXISTS clinic_patient_tally_{event};"
-    for event in ("insert", "delete", "update")
-]
+SQLITE_REVERSE = tally_triggers.sqlite_reverse("clinic_patient")
 
 # Add the grouped changes in `change(clinic_id, n)` (n may be negative).
 _ADD = f"""INSERT INTO {TALLY} (clinic_id, n) SELECT clinic_id, n FROM change
@@ -65,42 +64,21 @@ POSTGRES = [
         {_ADD}
         RETURN NULL;
     END $$;""",
-    """CREATE TRIGGER clinic_patient_tally_insert AFTER INSERT ON clinic_patient
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION clinic_patient_tally_insert();""",
-    """CREATE TRIGGER clinic_patient_tally_delete AFTER DELETE ON clinic_patient
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION clinic_patient_tally_delete();""",
-    """CREATE TRIGGER clinic_patient_tally_update AFTER UPDATE ON clinic_patient
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION clinic_patient_tally_update();""",
+    *tally_triggers.postgres_triggers("clinic_patient"),
 ]
-POSTGRES_REVERSE = [
-    stmt
-    for event in ("insert", "delete", "update")
-    for stmt in (
-        f"DROP TRIGGER IF EXISTS clinic_patient_tally_{event} ON clinic_patient;",
-        f"DROP FUNCTION IF EXISTS clinic_patient_tally_{event}();",
-    )
-]
+POSTGRES_REVERSE = tally_triggers.postgres_reverse("clinic_patient")
 
 FILL = f"""INSERT INTO {TALLY} (clinic_id, n)
     SELECT clinic_id, count(*) FROM clinic_patient GROUP BY clinic_id;"""
 
 
 def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(vendor)
-    if statements is None:
-        raise RuntimeError(f"no patient tally triggers for {vendor}")
-    for sql in [*statements, FILL]:
-        schema_editor.execute(sql)
+    statements = {"sqlite": SQLITE, "postgresql": POSTGRES}
+    tally_triggers.install(schema_editor, statements, FILL, "patient tally")
 
 
 def backwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for sql in {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(vendor, []):
-        schema_editor.execute(sql)
+    tally_triggers.remove(schema_editor, {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE})
 
 
 class Migration(migrations.Migration):
