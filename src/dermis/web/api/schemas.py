@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Path, Schema
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_ID = 2**53  # larger ids cannot exist here, and SQLite integers stop at 2**63
 EARLIEST = date(1900, 1, 1)
@@ -107,7 +107,16 @@ class In(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class FieldError(Schema):
+class Out(BaseModel):
+    """A response body, checked by pydantic itself from what a router returns (dicts, or objects
+    by their attributes). ninja's `Schema` first wraps every record in a getter of its own, which
+    made a page of fifty patients take ten times as long to check (about 1 ms against 0.1); no
+    response here needs what that getter adds (resolvers, managers, files, dotted names)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FieldError(Out):
     field: str
     message: str
     possible_from: date | None = Field(
@@ -115,7 +124,7 @@ class FieldError(Schema):
     )
 
 
-class Problem(Schema):
+class Problem(Out):
     """RFC 9457 problem details, with the fields that were wrong."""
 
     type: str
@@ -126,7 +135,7 @@ class Problem(Schema):
     errors: list[FieldError] = []
 
 
-class Page(Schema, Generic[T]):
+class Page(Out, Generic[T]):
     count: int = Field(description="matching records in all pages")
     limit: int
     offset: int
@@ -185,14 +194,14 @@ class PatientMergeIn(In):
     )
 
 
-class PatientMergeOut(Schema):
+class PatientMergeOut(Out):
     kept_id: int
     merged_id: int
     moved: dict[str, int] = Field(description="how many records of each kind moved")
     filled_in: list[str] = Field(description="contact fields filled from the duplicate")
 
 
-class PatientOut(Schema):
+class PatientOut(Out):
     id: int
     given_name: str
     family_name: str
@@ -210,7 +219,7 @@ class PatientOut(Schema):
 # --- Consultations, plans, sessions, grades -----------------------------------------------
 
 
-class ConsultationSummary(Schema):
+class ConsultationSummary(Out):
     id: int
     patient_id: int
     practitioner_id: int | None
@@ -232,7 +241,7 @@ class ConsultationOut(ConsultationSummary):
     )
 
 
-class PlanOut(Schema):
+class PlanOut(Out):
     id: int
     patient_id: int
     consultation_id: int
@@ -278,20 +287,20 @@ class ReviseIn(In):
     note: Text(2000) = ""
 
 
-class SessionAreaOut(Schema):
+class SessionAreaOut(Out):
     area: str
     depth_mm: float | None
     tip: str
     passes: int
 
 
-class AddendumOut(Schema):
+class AddendumOut(Out):
     created_at: datetime
     author: str
     text: str
 
 
-class SessionOut(Schema):
+class SessionOut(Out):
     id: int
     patient_id: int
     plan_id: int | None
@@ -329,7 +338,7 @@ class GradeIn(In):
     notes: Text(2000) = ""
 
 
-class GradeOut(Schema):
+class GradeOut(Out):
     id: int
     patient_id: int
     plan_id: int | None
@@ -394,7 +403,7 @@ class AppointmentStatusIn(In):
     reason: Text(200) = Field("", description="why it is cancelled (needed to cancel)")
 
 
-class AppointmentOut(Schema):
+class AppointmentOut(Out):
     id: int
     status: AppointmentStatus
     cancel_reason: str = ""
@@ -415,14 +424,14 @@ class AppointmentOut(Schema):
     safety_flag: str = Field(description="why the safety gate now refuses it ('' when safe)")
 
 
-class LocationOut(Schema):
+class LocationOut(Out):
     name: str
     address: str
     town: str
     postcode: str
 
 
-class StaffOut(Schema):
+class StaffOut(Out):
     id: int
     display_name: str
     role: str
@@ -432,7 +441,7 @@ class StaffOut(Schema):
     locations: list[LocationOut]
 
 
-class ClinicOut(Schema):
+class ClinicOut(Out):
     name: str
     town: str
     postcode: str
@@ -441,7 +450,7 @@ class ClinicOut(Schema):
     website: str
 
 
-class DirectoryEntry(Schema):
+class DirectoryEntry(Out):
     id: int
     display_name: str
     credentials: str

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from ninja import Schema
 from pydantic import Field
 
-from dermis.web.api.schemas import Finite, Id, In, Moment, Text
+from dermis.web.api.schemas import Finite, Id, In, Moment, Out, Text
 
 Tip = Literal["fine", "medium", "coarse"]
 Endpoint = Literal["none", "erythema", "pinpoint_bleeding"]
@@ -86,7 +85,7 @@ class AddendumIn(In):
     text: Text(5000, 1)
 
 
-class AddendumCreated(Schema):
+class AddendumCreated(Out):
     id: int
     session_id: int
     created_at: datetime
@@ -94,7 +93,7 @@ class AddendumCreated(Schema):
     text: str
 
 
-class PhotoOut(Schema):
+class PhotoOut(Out):
     id: int
     patient_id: int
     session_id: int | None

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Status
 
 from dermis.web.api.auth import api_actor, require_staff
+from dermis.web.api.schemas import Out
 from dermis.web.clinic.access import ADMIN_ONLY, CLINICAL, audit
 from dermis.web.clinic.outcomes import calibration, evidence, parameter_sets
 
 router = Router(tags=["outcome model"])
 
 
-class ParameterSetOut(Schema):
+class ParameterSetOut(Out):
     id: int | None = Field(description="null for the packaged set")
     version: str = Field(description="the name every forecast made with it shows")
     base_version: str
@@ -26,7 +27,7 @@ class ParameterSetOut(Schema):
     created_by: str
 
 
-class CalibrationOut(Schema):
+class CalibrationOut(Out):
     parameter_set: str = Field(description="the set whose forecasts the grades are compared with")
     follow_ups: int = Field(description="grades read from the clinic's records")
     report: dict | None = Field(

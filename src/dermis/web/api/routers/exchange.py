@@ -11,7 +11,7 @@ from ninja import Body, Field, Query, Router, Schema
 from dermis.web import portability
 from dermis.web.api.auth import api_actor, clinic_patient, require_staff
 from dermis.web.api.errors import ApiError
-from dermis.web.api.schemas import In, PathId, Problem, Text
+from dermis.web.api.schemas import In, Out, PathId, Problem, Text
 from dermis.web.clinic.access import ADMIN_ONLY, CLINICAL, audit
 from dermis.web.clinic.models import AuditEvent
 from dermis.web.clinic.patients import services as patients
@@ -30,7 +30,7 @@ def _content(media_type: str, schema: dict, description: str) -> dict:
     }
 
 
-class ImportOut(Schema):
+class ImportOut(Out):
     created: dict[str, list[int]] = Field(description="ids by resource type")
     updated: dict[str, list[int]]
     unchanged: dict[str, list[int]]
@@ -40,7 +40,7 @@ class EraseIn(In):
     confirm: Text(40) = Field(description='exactly "erase patient <id>"')
 
 
-class EraseOut(Schema):
+class EraseOut(Out):
     patient_id: int
     erased: dict[str, int]
     audit_events_kept: int

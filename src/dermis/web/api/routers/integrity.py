@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 
 from dermis.web.api.auth import clinic_record, require_staff
-from dermis.web.api.schemas import PathId, Problem
+from dermis.web.api.schemas import Out, PathId, Problem
 from dermis.web.clinic import clock
 from dermis.web.clinic.access import CLINICAL, audit
 from dermis.web.clinic.charting.records import integrity
@@ -23,7 +23,7 @@ router = Router(tags=["clinical record"])
 REFUSED = {403: Problem, 404: Problem}
 
 
-class IntegrityOut(Schema):
+class IntegrityOut(Out):
     object_type: str = Field(description="session or consent")
     id: int
     intact: bool | None = Field(description="null: a draft session, nothing sealed yet")

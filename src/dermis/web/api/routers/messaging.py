@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 from pydantic import field_validator
 
 from dermis.web.api.auth import api_actor, require_staff
 from dermis.web.api.errors import field_error
-from dermis.web.api.schemas import Id, In, Kind, Page, PageQuery, PathId, Problem
+from dermis.web.api.schemas import Id, In, Kind, Out, Page, PageQuery, PathId, Problem
 from dermis.web.clinic.access import ANY_STAFF
 from dermis.web.clinic.errors import not_found
 from dermis.web.clinic.models import (
@@ -34,7 +34,7 @@ SHOWN = {
 }
 
 
-class ReminderOut(Schema):
+class ReminderOut(Out):
     id: int
     patient_id: int
     appointment_id: int | None
@@ -74,7 +74,7 @@ class WaitlistIn(In):
         return value.replace(tzinfo=None) if value is not None else None
 
 
-class WaitlistOut(Schema):
+class WaitlistOut(Out):
     id: int
     patient_id: int
     practitioner_id: int | None

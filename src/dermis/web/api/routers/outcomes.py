@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 
 from dermis.web.api.auth import clinic_patient, require_staff
-from dermis.web.api.schemas import PathId
+from dermis.web.api.schemas import Out, PathId
 from dermis.web.clinic.access import CLINICAL, audit
 from dermis.web.clinic.models import AuditEvent
 from dermis.web.clinic.outcomes.selectors import patient_forecast
@@ -15,13 +15,13 @@ from dermis.web.clinic.outcomes.selectors import patient_forecast
 router = Router(tags=["clinical record"])
 
 
-class FollowUpOut(Schema):
+class FollowUpOut(Out):
     day: int
     low_pct: float
     high_pct: float
 
 
-class ForecastOut(Schema):
+class ForecastOut(Out):
     available: bool
     reason: str = Field(description="why there is no forecast, when there is none")
     title: str | None

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from dermis.web.api.auth import api_actor, clinic_patient, require_staff
-from dermis.web.api.schemas import PathId, Problem
+from dermis.web.api.schemas import Out, PathId, Problem
 from dermis.web.clinic.access import ANY_STAFF
 from dermis.web.clinic.audit import Action, record_many
 from dermis.web.clinic.models import AuditEvent, RecallContact
@@ -22,13 +22,13 @@ from dermis.web.clinic.scheduling import recall, recall_desk, recall_list, recom
 router = Router(tags=["recall"])
 
 
-class LastContactOut(Schema):
+class LastContactOut(Out):
     outcome: str
     at: datetime
     by: str
 
 
-class MaintenanceOut(Schema):
+class MaintenanceOut(Out):
     patient_id: int
     due: date
     modality: str = Field(description="the kind of treatment due")
@@ -40,7 +40,7 @@ class MaintenanceOut(Schema):
     last_contact: LastContactOut | None
 
 
-class IncompleteOut(Schema):
+class IncompleteOut(Out):
     patient_id: int
     plan_id: int
     modality: str
@@ -52,7 +52,7 @@ class IncompleteOut(Schema):
     last_contact: LastContactOut | None
 
 
-class FollowUpDueOut(Schema):
+class FollowUpDueOut(Out):
     patient_id: int
     appointment_id: int
     missed_on: date
@@ -61,13 +61,13 @@ class FollowUpDueOut(Schema):
     last_contact: LastContactOut | None
 
 
-class RecomputingOut(Schema):
+class RecomputingOut(Out):
     done: int = Field(description="patients whose due dates are recomputed so far")
     total: int
     version: str = Field(description="the inputs' version being computed")
 
 
-class RecallOut(Schema):
+class RecallOut(Out):
     recomputing: RecomputingOut | None = Field(
         description="set while due dates are being recomputed for a new parameter set"
     )
@@ -158,7 +158,7 @@ class ContactIn(Schema):
     note: str = ""
 
 
-class ContactOut(Schema):
+class ContactOut(Out):
     id: int
     patient_id: int
     outcome: str
@@ -218,7 +218,7 @@ class OfferQuery(Schema):
     appointment_id: int | None = Field(None, description="the missed follow-up (follow_up)")
 
 
-class FreeSlotOut(Schema):
+class FreeSlotOut(Out):
     start: datetime
     end: datetime
     practitioner_id: int
@@ -226,7 +226,7 @@ class FreeSlotOut(Schema):
     equipment_id: int | None
 
 
-class OfferOut(Schema):
+class OfferOut(Out):
     what: str
     minutes: int
     earliest: date
@@ -275,7 +275,7 @@ class RecallBookingIn(Schema):
     equipment_id: int | None = None
 
 
-class BookedOut(Schema):
+class BookedOut(Out):
     appointment_id: int
     kind: str
     start: datetime

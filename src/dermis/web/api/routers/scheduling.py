@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 from dermis.core.errors import InputError
 from dermis.web.api.auth import clinic_record, require_staff
 from dermis.web.api.errors import conflict, field_error
-from dermis.web.api.schemas import Day, PathId, Problem
+from dermis.web.api.schemas import Day, Out, PathId, Problem
 from dermis.web.clinic.access import ANY_STAFF, audit
 from dermis.web.clinic.models import AuditEvent, StaffMember, TreatmentPlan
 from dermis.web.clinic.scheduling import series
@@ -23,7 +23,7 @@ from dermis.web.clinic.scheduling import series
 router = Router(tags=["scheduling"])
 
 
-class SlotOut(Schema):
+class SlotOut(Out):
     session: int
     start: datetime
     end: datetime
@@ -34,13 +34,13 @@ class SlotOut(Schema):
     reason: str
 
 
-class SeriesOut(Schema):
+class SeriesOut(Out):
     sessions: list[SlotOut]
     honours_preferences: bool
     summary: str
 
 
-class ProposalOut(Schema):
+class ProposalOut(Out):
     ok: bool
     reason: str = Field(description="why nothing fits, when nothing does")
     proposal: SeriesOut | None
