@@ -278,3 +278,22 @@ def test_events_written_together_keep_quotes_backslashes_and_any_character(world
         assert event.summary == 'a "quoted" \\ note'
         assert event.at == next(e.at for e in written if e.pk == event.pk)
     assert verify_cli(capsys)[0] == 0
+
+
+def test_events_are_written_in_one_statement_after_the_heads_read(world):
+    """Every audited page writes an event: reading the locked head, then (on PostgreSQL) one
+    statement that inserts the events and moves the head; elsewhere an INSERT and an UPDATE."""
+    from django.test.utils import CaptureQueriesContext
+
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.audit import record_many
+
+    record(factories.actor(world.pat), "view", world.nora)  # the head exists
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+    with CaptureQueriesContext(connection) as seen:
+        written = record_many(Actor.of_staff(world.pat), "view", [world.nora, world.rhys])
+    statements = [q["sql"] for q in seen.captured_queries if not q["sql"].startswith(control)]
+    assert "FOR UPDATE" in statements[0] or connection.vendor != "postgresql"
+    assert len(statements) == (2 if connection.vendor == "postgresql" else 3)
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.last_hash) == (written[-1].seq, written[-1].chain_hash)

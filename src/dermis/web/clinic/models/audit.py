@@ -126,8 +126,7 @@ class AuditEvent(models.Model):
                 seq += 1
                 event.seq = seq
                 event.chain_hash = last = link(last, event)
-            written = _insert(cls, events)
-            _move_head(alias, seq, last)
+            written = _insert(cls, events, head=(seq, last))
         return written
 
     def delete(self, *args, **kwargs):
@@ -178,20 +177,27 @@ def _move_head(alias: str, seq: int, last: str) -> None:
         cursor.execute(f"UPDATE {table} SET seq = %s, last_hash = %s WHERE id = 1", [seq, last])
 
 
-def _insert(model, events: list) -> list:
-    """Write `events` in one INSERT. On PostgreSQL the rows go as one JSON parameter, read back
-    into typed columns by `json_to_recordset`: the values go as they are, without Django
-    preparing each field of each row (75 events took 14 ms through `bulk_create`, most of it
-    that), and one text is quoted where an array per column had each of its values quoted and
-    checked (a recall worklist writes a hundred events a view). Elsewhere `bulk_create`."""
+def _insert(model, events: list, head: tuple[int, str]) -> list:
+    """Write `events` in one INSERT and move the chain's head to `head` (its number and hash).
+
+    On PostgreSQL one statement does both (the head's UPDATE in a WITH), and the rows go as one
+    JSON parameter, read back into typed columns by `json_to_recordset`: the values go as they
+    are, without Django preparing each field of each row (75 events took 14 ms through
+    `bulk_create`, most of it that), and one text is quoted where an array per column had each
+    of its values quoted and checked (a recall worklist writes a hundred events a view).
+    Elsewhere `bulk_create`, then the head's UPDATE."""
     alias = router.db_for_write(model)
     connection = connections[alias]
     if connection.vendor != "postgresql":
-        return models.QuerySet(model=model, using=alias).bulk_create(events)
+        written = models.QuerySet(model=model, using=alias).bulk_create(events)
+        _move_head(alias, *head)
+        return written
     names = ", ".join(f'"{column}"' for column, _ in COLUMNS)
     typed = ", ".join(f'"{column}" {kind}' for column, kind in COLUMNS)
     table = model._meta.db_table
+    head_table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     sql = (
+        f"WITH head AS (UPDATE {head_table} SET seq = %s, last_hash = %s WHERE id = 1) "
         f"INSERT INTO {table} ({names}) SELECT {names} "
         f"FROM json_to_recordset(%s::json) AS rows({typed}) RETURNING id"
     )
@@ -205,7 +211,7 @@ def _insert(model, events: list) -> list:
         separators=(",", ":"),
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [payload])
+        cursor.execute(sql, [*head, payload])
         ids = [row[0] for row in cursor.fetchall()]
     for event, pk in zip(events, ids, strict=True):
         event.pk = pk
