@@ -417,3 +417,57 @@ def test_the_record_pages_panels_and_a_patient_page_read_what_the_orm_reads(
     )  # fmt: skip
     assert _loaded(parameter_sets.active_set(world.northgate)) == _loaded(row)
     assert parameter_sets.active_set(world.riverside.pk) is None
+
+
+def test_what_the_gate_reads_and_a_patients_object_are_what_the_orm_reads(world):
+    """The gate's overrides, screening recheck and sessions of a patient, and an object of a
+    patient in the staff member's clinic (none in another's), as `clinic_object` reads it."""
+    from types import SimpleNamespace
+
+    from django.http import Http404
+
+    from dermis.web.clinic import access, safety
+    from dermis.web.clinic.models import Appointment, SafetyOverride, ScreeningRecheck
+    from tests.web.full_world import journey
+
+    nora = world.nora
+    made = journey(nora, world.pat)
+    now = timezone.now()
+    for days, rule in ((3, "older"), (1, "newer")):
+        SafetyOverride.objects.create(
+            patient=nora, rule=rule, modality="microneedling", reason="a written reason",
+            created_at=now - timedelta(days=days),
+        )  # fmt: skip
+    for days, changed in ((5, True), (2, False)):
+        ScreeningRecheck.objects.create(
+            patient=nora, on=now.date() - timedelta(days=days), changed=changed
+        )
+    pairs = [
+        (safety.OVERRIDES.rows(None, patient=nora.pk), nora.safety_overrides.all()),
+        (safety.RECHECK.rows(1, patient=nora.pk), nora.rechecks.all()[:1]),
+        (
+            safety.SESSIONS_DONE.rows(None, patient=nora.pk),
+            nora.sessions.only("patient", "modality", "performed_at", "status"),
+        ),
+    ]
+    for got, orm in pairs:
+        assert [_loaded(o) for o in got] == [_loaded(o) for o in orm]
+    assert [o.rule for o in pairs[0][0]] == ["newer", "older"]
+    assert [r.changed for r in pairs[1][0]] == [False]
+    assert len(pairs[2][0]) == 2
+
+    appointment = made["appointment"]
+    mine = SimpleNamespace(
+        staff=SimpleNamespace(clinic_id=world.northgate.pk, clinic=world.northgate)
+    )
+    theirs = SimpleNamespace(
+        staff=SimpleNamespace(clinic_id=world.riverside.pk, clinic=world.riverside)
+    )
+    got = access.clinic_object(mine, Appointment, appointment.pk)
+    orm = Appointment.objects.select_related("patient").get(pk=appointment.pk)
+    assert _related(got, ["patient"]) == _related(orm, ["patient"])
+    for request, pk in ((theirs, appointment.pk), (mine, 2**63 + 5), (mine, 10**30)):
+        with pytest.raises(Http404):
+            access.clinic_object(request, Appointment, pk)
+    # An id no column holds is left to the ORM (SQLite's driver cannot send it) and finds nothing.
+    assert access.PATIENT_IN_CLINIC.rows(1, patient=10**30, clinic=world.northgate.pk) == []

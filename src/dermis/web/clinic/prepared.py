@@ -28,6 +28,7 @@ from django.db.models.query import get_related_populators
 # Stand-ins for the values while the SQL is composed: found again among its parameters. (The
 # number fits a 32-bit column: Django composes nothing for a value out of the column's range.)
 INT_SENTINEL = -1_739_000_017
+INT64 = (-(2**63), 2**63 - 1)
 
 
 def _sentinel(kind: type, i: int):
@@ -142,7 +143,10 @@ class PreparedRows:
         if set(values) != set(self.kinds):
             raise TypeError(f"a prepared query takes {sorted(self.kinds)}, given {sorted(values)}")
         for name, kind in self.kinds.items():
-            if type(values[name]) is not kind:
+            value = values[name]
+            if type(value) is not kind or (kind is int and not INT64[0] <= value <= INT64[1]):
+                # The ORM's own way: a number no column holds (a 30-digit id in an address)
+                # finds nothing there, where SQLite's driver could not even send it.
                 return _known(list(_page(self.build(**values), limit, offset)), known)
         alias = router.db_for_read(self.model)
         r = self._recipe(alias, limit, offset)

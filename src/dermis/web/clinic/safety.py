@@ -38,22 +38,46 @@ from dermis.web.clinic.models import (
     ScreeningRecheck,
     TreatmentSession,
 )
+from dermis.web.clinic.prepared import PreparedRows
 
 TREATMENT_KINDS = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
 MIN_OVERRIDE_REASON = 10
 
 
+# What the gate reads of a patient at every booking, charting and series page: composed once per
+# process (prepared.py).
+OVERRIDES = PreparedRows(
+    SafetyOverride,
+    lambda patient: SafetyOverride.objects.filter(patient_id=patient).order_by("-created_at"),
+    patient=int,
+)
+RECHECK = PreparedRows(
+    ScreeningRecheck,
+    lambda patient: ScreeningRecheck.objects.filter(patient_id=patient).order_by(
+        "-on", "-created_at"
+    ),
+    patient=int,
+)
+SESSIONS_DONE = PreparedRows(
+    TreatmentSession,
+    lambda patient: TreatmentSession.objects.filter(patient_id=patient).only(
+        "patient", "modality", "performed_at", "status"
+    ),
+    patient=int,
+)
+
+
 def _sessions(patient: Patient, exclude: TreatmentSession | None) -> tuple[SessionDone, ...]:
-    rows = patient.sessions.all()
+    rows = SESSIONS_DONE.rows(None, patient=patient.pk)
     if exclude is not None and exclude.pk:
-        rows = rows.exclude(pk=exclude.pk)
+        rows = [s for s in rows if s.pk != exclude.pk]
     return tuple(
         SessionDone(
             modality=s.modality,
             on=timezone.localtime(s.performed_at).date(),
             final=s.status == TreatmentSession.Status.FINAL,
         )
-        for s in rows.only("patient", "modality", "performed_at", "status")
+        for s in rows
     )
 
 
@@ -73,11 +97,13 @@ def context(
     plan_row = active_plan(patient)
     plan = Plan.from_dict(plan_row.content) if plan_row else None
     since = consultation.created_at if consultation else None
-    stored = SafetyOverride.objects.filter(patient=patient)
-    if since is not None:
-        stored = stored.filter(created_at__gte=since)
-    kept = tuple(gate.Override(o.rule, o.reason, str(o.created_by_id or "")) for o in stored)
-    recheck_row = ScreeningRecheck.objects.filter(patient=patient).first()
+    kept = tuple(
+        gate.Override(o.rule, o.reason, str(o.created_by_id or ""))
+        for o in OVERRIDES.rows(None, patient=patient.pk)
+        if since is None or o.created_at >= since
+    )
+    recheck_rows = RECHECK.rows(1, patient=patient.pk)
+    recheck_row = recheck_rows[0] if recheck_rows else None
     recheck = (
         gate.Recheck(recheck_row.on, recheck_row.changed, recheck_row.note)
         if recheck_row and (since is None or recheck_row.created_at >= since)
