@@ -303,3 +303,31 @@ def test_a_name_search_ignores_case_and_accents_and_matches_the_start_of_a_name(
     assert found("NGU") == {str(vietnamese.pk)}
     assert found("mai") == {str(vietnamese.pk)}  # the second of her given names
     assert found("kasiewicz") == set()
+
+
+def test_every_patient_is_totalled_from_the_clinics_tally_and_a_search_is_counted(api_as, world):
+    """`Patient` with no search parameter pages through every patient of the clinic: its total is
+    the clinic's tally (no COUNT over the patients); a search's total counts what it found."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dermis.web.clinic.models import Patient
+    from tests import factories
+
+    for i in range(3):
+        factories.patient(world.alice, given=f"Tally{i}", family="Walker")
+    pat = api_as("pat")
+    mine = Patient.objects.filter(clinic=world.northgate).count()
+
+    def total(**query) -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = _get(pat.client, "Patient", data=query, headers=pat.headers).json()
+        counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+        return body["total"], counts
+
+    everyone, counted = total(_count=2)
+    assert (everyone, counted) == (mine, [])
+    again, counted = total(_count=2, _offset=2, _format="json")
+    assert (again, counted) == (mine, [])
+    found, counted = total(name="walker")
+    assert found == 3 and len(counted) == 1

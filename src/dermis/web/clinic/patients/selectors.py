@@ -23,11 +23,13 @@ def count(actor: Actor, search: PatientFilter, found: QuerySet[Patient]) -> int:
     nothing to narrow it, the clinic's tally (`PatientTally`, kept by the database): one row
     read, where counting the clinic's patients grew with the clinic (1 ms at 25,000)."""
     if search.date_of_birth is None and not search.q.split():
-        return (
-            PatientTally.objects.filter(clinic=actor.clinic).values_list("n", flat=True).first()
-            or 0
-        )
+        return tally(actor.clinic)
     return found.count()
+
+
+def tally(clinic: Clinic) -> int:
+    """How many patients the clinic has, from its tally (one row, whatever the clinic's size)."""
+    return PatientTally.objects.filter(clinic=clinic).values_list("n", flat=True).first() or 0
 
 
 def by_ids(actor: Actor, ids: list[int]) -> QuerySet[Patient]:

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from dermis.web.clinic import models as m
 from dermis.web.clinic.actors import ANY_STAFF, CLINICAL
 from dermis.web.clinic.patients import normalise
+from dermis.web.clinic.patients import selectors as patient_selectors
 from dermis.web.fhir import codes as c
 from dermis.web.fhir import export
 from dermis.web.fhir.rest import params as p
@@ -51,6 +52,8 @@ class Kind:
     build: Callable[[object, RestRefs], dict]
     patient_of: Callable[[object], m.Patient | None]
     params: tuple[SearchParam, ...] = field(default_factory=tuple)
+    # How many rows `search` found, where there is a cheaper way than counting them.
+    total: Callable[[m.StaffMember, dict[str, list[str]], QuerySet], int] | None = None
 
 
 def _pk(value: str) -> int | None:
@@ -93,6 +96,17 @@ def _patient_search(staff, query):
     return m.Patient.objects.filter(q).select_related("clinic").order_by("family_name", "pk")
 
 
+PAGING = {"_count", "_offset", "_format"}  # what asks for no narrower search
+
+
+def _patient_total(staff, query, rows: QuerySet) -> int:
+    """Every patient of the clinic (no search parameter): its tally, one row read where counting
+    them grew with the clinic; a search counts what it found."""
+    if set(query) - PAGING:
+        return rows.count()
+    return patient_selectors.tally(staff.clinic)
+
+
 PATIENT = Kind(
     name="Patient",
     roles=ANY_STAFF,
@@ -100,6 +114,7 @@ PATIENT = Kind(
     search=_patient_search,
     build=lambda obj, ref: as_json(export.patient(obj, ref)),
     patient_of=lambda obj: obj,
+    total=_patient_total,
     params=(
         SearchParam("identifier", "token", "the clinic's patient number (system|value or value)"),
         SearchParam("name", "string", "the start of the given or family name"),

@@ -209,7 +209,12 @@ def search(request: HttpRequest, version: str, type_: str) -> HttpResponse:
     query = _query(request, kind)
     count, offset = _page(request, query)
     rows = kind.search(staff, query)
-    total = rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
+    if kind.total is not None:
+        total = kind.total(staff, query, rows)
+    elif hasattr(rows, "count") and not isinstance(rows, list):
+        total = rows.count()
+    else:
+        total = len(rows)
     page = list(rows[offset : offset + count])
     ref = RestRefs(staff.clinic)
     resources = [kind.build(row, ref) for row in page]
