@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from dermis.web.clinic.models import Appointment, Room, TimeOff
 from dermis.web.clinic.scheduling import services, setup
@@ -212,3 +214,32 @@ def test_names_on_the_grid_are_escaped(world, day, client_as, by):
     assert "<b>Eve</b>" not in page and "<i>Room</i>" not in page
     if by == "room":
         assert "&lt;i&gt;Room&lt;/i&gt; &amp; &#x27;B&#x27;" in page
+
+
+QUARTERS = st.integers(-8, 60).map(lambda k: 15 * k)  # bookings start and end on quarter hours
+
+
+@example(window=(0, 90), now=-60, busy=[(0, 30)])  # a booking that ends as a slot starts
+@example(window=(0, 60), now=-60, busy=[(30, 30)])  # one that starts as a slot ends
+@example(window=(0, 120), now=-60, busy=[(0, 120), (15, 15)])  # a short one inside a long one
+@given(
+    window=st.tuples(QUARTERS, st.integers(0, 48).map(lambda k: 15 * k)),
+    now=st.one_of(QUARTERS, st.integers(-60, 900)),
+    busy=st.lists(st.tuples(st.one_of(QUARTERS, st.integers(-120, 900)), QUARTERS), max_size=25),
+)
+def test_free_slots_are_those_no_busy_time_overlaps(window, now, busy):
+    """The diary's empty slots (one pass over merged busy times) are those the definition gives:
+    from now on, every half hour of the window, overlapping no booking or time away."""
+    from dermis.web.clinic.scheduling.diary import SLOT_EVERY, free_starts
+
+    base = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    at = lambda minutes: base + timedelta(minutes=minutes)  # noqa: E731
+    s_at, e_at = at(window[0]), at(window[0] + window[1])
+    spans = [(at(s), at(s + abs(n))) for s, n in busy]
+    expected, slot = [], s_at
+    while slot < e_at:
+        nxt = slot + timedelta(minutes=SLOT_EVERY)
+        if slot >= at(now) and not any(s < nxt and slot < e for s, e in spans):
+            expected.append(slot)
+        slot = nxt
+    assert free_starts(s_at, e_at, at(now), spans) == expected
