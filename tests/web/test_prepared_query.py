@@ -471,3 +471,95 @@ def test_what_the_gate_reads_and_a_patients_object_are_what_the_orm_reads(world)
             access.clinic_object(request, Appointment, pk)
     # An id no column holds is left to the ORM (SQLite's driver cannot send it) and finds nothing.
     assert access.PATIENT_IN_CLINIC.rows(1, patient=10**30, clinic=world.northgate.pk) == []
+
+
+def test_prepared_values_are_what_the_orm_reads_whatever_the_lists(world):
+    """The calendar's reads composed once (`PreparedValues`): busy times of practitioners, rooms
+    and devices, time off, working hours and the diary's appointments give the ORM's tuples,
+    with lists of every length (empty ones too) and repeats."""
+    from django.db.models import Q
+
+    from dermis.web.clinic.models import (
+        LONGEST_APPOINTMENT,
+        Appointment,
+        Equipment,
+        Location,
+        Room,
+        TimeOff,
+        WorkingHours,
+    )
+    from dermis.web.clinic.prepared import PreparedValues
+    from dermis.web.clinic.scheduling import availability, diary
+
+    place = Location.objects.filter(clinic=world.northgate).first()
+    room = Room.objects.create(clinic=world.northgate, location=place, name="Room B")
+    pen = Equipment.objects.create(clinic=world.northgate, name="Pen B", device="automated_pen")
+    start = factories.next_weekday_at(9, 1)
+    made = []
+    for i, (who, where, what, status) in enumerate(
+        [
+            (world.pat, None, None, "booked"),
+            (world.alice, room, None, "confirmed"),
+            (world.alice, None, pen, "booked"),
+            (world.pat, room, pen, "cancelled"),
+        ]
+    ):
+        at = start + timedelta(hours=i)
+        made.append(
+            Appointment.objects.create(
+                clinic=world.northgate, patient=world.nora, practitioner=who, start=at,
+                end=at + timedelta(minutes=45), kind="treatment", status=status, room=where,
+                equipment=what, location=place,
+            )
+        )  # fmt: skip
+    TimeOff.objects.create(staff=world.pat, start=start, end=start + timedelta(days=1))
+    WorkingHours.objects.create(staff=world.pat, weekday=1, start="09:00", end="17:00")
+    WorkingHours.objects.create(
+        staff=world.alice, weekday=2, start="10:00", end="12:00", location=place
+    )
+    end = start + timedelta(days=7)
+    staffs = [[], [world.pat.pk], [world.pat.pk, world.alice.pk, world.pat.pk]]
+    asked = 0
+    for staff in staffs:
+        for rooms in ([], [room.pk]):
+            for exclude in ([], [made[0].pk]):
+                values = {
+                    "staff": staff, "rooms": rooms, "devices": [pen.pk] if rooms else [],
+                    "start": start, "end": end, "earliest": start - LONGEST_APPOINTMENT,
+                    "exclude": exclude,
+                }  # fmt: skip
+                got = availability.BUSY.rows(**values)
+                assert got == list(availability.BUSY.build(**values))
+                asked += len(got)
+        away = {"staff": staff, "start": start, "end": end}
+        assert availability.AWAY.rows(**away) == list(availability.AWAY.build(**away))
+        assert availability.HOURS.rows(staff=staff) == list(availability.HOURS.build(staff=staff))
+        at = {"staff": staff, "location": place.pk}
+        assert availability.HOURS_AT.rows(**at) == list(availability.HOURS_AT.build(**at))
+        shown = {
+            "clinic": world.northgate.pk, "staff": staff, "start": start, "end": end,
+            "earliest": start - LONGEST_APPOINTMENT,
+        }  # fmt: skip
+        assert diary.SHOWN_OF_STAFF.rows(**shown) == list(diary.SHOWN_OF_STAFF.build(**shown))
+    assert asked > 0  # some of them found rows
+    both = availability.BUSY.rows(
+        staff=[world.pat.pk, world.alice.pk], rooms=[room.pk], devices=[pen.pk], start=start,
+        end=end, earliest=start - LONGEST_APPOINTMENT, exclude=[],
+    )  # fmt: skip
+    assert len(both) == 3  # the cancelled one holds nothing
+    assert len(availability.HOURS.rows(staff=[world.pat.pk, world.alice.pk])) == 2
+    flat = PreparedValues(
+        Room, lambda clinic: Room.objects.filter(clinic_id=clinic).values_list("pk", flat=True),
+        flat=True, clinic=int,
+    )  # fmt: skip
+    assert flat.rows(clinic=world.northgate.pk) == list(
+        Room.objects.filter(clinic=world.northgate).values_list("pk", flat=True)
+    )
+    rows = PreparedValues(Room, lambda clinic: Room.objects.filter(clinic_id=clinic), clinic=int)
+    with pytest.raises(ValueError, match="values_list"):
+        rows.rows(clinic=world.northgate.pk)  # not a values_list: PreparedRows reads models
+    q = Q(pk__in=[])  # an empty list the query needs a member of: nothing, without asking
+    nothing = PreparedValues(
+        Room, lambda ids: Room.objects.filter(q | Q(pk__in=ids)).values_list("pk"), ids=list
+    )
+    assert nothing.rows(ids=[]) == [] and nothing.rows(ids=[room.pk]) == [(room.pk,)]

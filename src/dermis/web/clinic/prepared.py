@@ -21,9 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 # Stand-ins for the values while the SQL is composed: found again among its parameters. (The
 # number fits a 32-bit column: Django composes nothing for a value out of the column's range.)
@@ -99,17 +104,7 @@ class PreparedRows:
         queryset = _page(self.build(**stand_in).using(alias), limit, offset)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = []
-        for name, kind in self.kinds.items():
-            found: dict[int, Callable] = {}  # position: the first adapter that gives it
-            for adapt in _adapters(kind, ops):
-                wanted = adapt(stand_in[name])
-                for i, p in enumerate(params):
-                    if type(p) is type(wanted) and p == wanted:
-                        found.setdefault(i, adapt)
-            if not found:
-                raise ValueError(f"a prepared query takes each value as given: {name!r} is not")
-            slots += [(at, name, adapt) for at, adapt in found.items()]
+        slots = _slots(params, self.kinds, stand_in, ops)
         if compiler.has_extra_select:
             raise ValueError("a prepared query reads no extra select")
         klass_info, select = compiler.klass_info, compiler.select
@@ -167,6 +162,132 @@ class PreparedRows:
                 setattr(obj, name, row[at])
             out.append(obj)
         return _known(out, known)
+
+
+def _slots(params: list, kinds: dict, stand_in: dict, ops) -> list:
+    """Where each value's stand-in is among the composed parameters: (position, name, adapter)
+    of a value; (position, (name, k), adapter) of the kth number of a list."""
+    slots = []
+    for name, kind in kinds.items():
+        wanted_each = (
+            [((name, k), v, int) for k, v in enumerate(stand_in[name])]
+            if kind is list
+            else [(name, stand_in[name], kind)]
+        )
+        for key, value, each_kind in wanted_each:
+            found: dict[int, Callable] = {}  # position: the first adapter that gives it
+            for adapt in _adapters(each_kind, ops):
+                wanted = adapt(value)
+                for i, p in enumerate(params):
+                    if type(p) is type(wanted) and p == wanted:
+                        found.setdefault(i, adapt)
+            if not found:
+                raise ValueError(f"a prepared query takes each value as given: {name!r} is not")
+            slots += [(at, key, adapt) for at, adapt in found.items()]
+    return slots
+
+
+def _int64(value) -> bool:
+    return type(value) is int and INT64[0] <= value <= INT64[1]
+
+
+@dataclass(frozen=True)
+class _ValuesRecipe:
+    sql: str | None  # None: the query can match nothing (an empty list it needs a member of)
+    params: tuple
+    slots: tuple
+    compiler: Any
+    converters: dict
+    flat: bool
+
+
+LIST_LIMIT = 100  # longer lists of numbers go to the ORM (a recipe is kept per length)
+
+
+class PreparedValues:
+    """`build(**values)`, a `values_list()` query, composed once per database and shape and run
+    with the values: the tuples it gives (the values themselves when `flat`).
+
+    `kinds` as `PreparedRows` takes them, and `list`: a list of numbers for an `__in`, kept
+    without repeats in its order; a recipe is composed for each length of each list (an empty
+    list too: Django then leaves its condition out, or knows the query matches nothing). Lists
+    longer than LIST_LIMIT, and values out of their kind, go to the ORM."""
+
+    def __init__(
+        self, model: type[Model], build: Callable[..., QuerySet], *, flat: bool = False, **kinds
+    ) -> None:
+        self.model, self.build, self.kinds, self.flat = model, build, kinds, flat
+        self._recipes: dict[tuple, _ValuesRecipe] = {}
+
+    def _recipe(self, alias: str, lengths: tuple) -> _ValuesRecipe:
+        key = (alias, lengths)
+        recipe = self._recipes.get(key)
+        if recipe is not None:
+            return recipe
+        ops = connections[alias].ops
+        stand_in: dict[str, Any] = {}
+        for i, ((name, kind), n) in enumerate(zip(self.kinds.items(), lengths, strict=True)):
+            if kind is list:
+                stand_in[name] = [INT_SENTINEL - 1000 * (i + 1) - k for k in range(n)]
+            else:
+                stand_in[name] = _sentinel(kind, i)
+        queryset = self.build(**stand_in).using(alias)
+        query = queryset.query
+        shape = FlatValuesListIterable if self.flat else ValuesListIterable
+        if queryset._iterable_class is not shape:
+            raise ValueError(f"a prepared values query is a values_list(flat={self.flat})")
+        if query.extra_select or query.annotation_select or not query.values_select:
+            raise ValueError("a prepared values query reads its fields only")
+        compiler = query.get_compiler(using=alias)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            recipe = _ValuesRecipe(None, (), (), compiler, {}, self.flat)
+        else:
+            select = compiler.select[: compiler.col_count]
+            recipe = _ValuesRecipe(
+                sql,
+                tuple(params),
+                tuple(_slots(params, self.kinds, stand_in, ops)),
+                compiler,
+                compiler.get_converters([s[0] for s in select]),
+                self.flat,
+            )
+        if len(self._recipes) >= RECIPES_KEPT:
+            self._recipes.clear()
+        self._recipes[key] = recipe
+        return recipe
+
+    def rows(self, **values) -> list:
+        """What `list(build(**values))` gives."""
+        if set(values) != set(self.kinds):
+            raise TypeError(f"a prepared query takes {sorted(self.kinds)}, given {sorted(values)}")
+        lengths = []
+        for name, kind in self.kinds.items():
+            value = values[name]
+            if kind is list:
+                value = values[name] = list(dict.fromkeys(value))
+                fits = len(value) <= LIST_LIMIT and all(_int64(v) for v in value)
+            else:
+                fits = type(value) is kind and (kind is not int or _int64(value))
+            if not fits:
+                return list(self.build(**values))
+            lengths.append(len(value) if kind is list else 0)
+        alias = router.db_for_read(self.model)
+        r = self._recipe(alias, tuple(lengths))
+        if r.sql is None:
+            return []
+        params = list(r.params)
+        for at, key, adapt in r.slots:
+            params[at] = adapt(values[key[0]][key[1]] if isinstance(key, tuple) else values[key])
+        with connections[alias].cursor() as cursor:
+            cursor.execute(r.sql, params)
+            found = cursor.fetchall()
+        if r.converters:
+            found = [tuple(row) for row in r.compiler.apply_converters(found, r.converters)]
+        if r.flat:
+            return [row[0] for row in found]
+        return found
 
 
 class PreparedQuery:

@@ -30,6 +30,7 @@ from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
 from dermis.web.clinic.models.scheduling import (
     ATTENDED_STATUSES,
+    LONGEST_APPOINTMENT,
     OPEN_STATUSES,
     Appointment,
     AppointmentTally,
@@ -56,6 +57,7 @@ from dermis.web.clinic.models.waitlist import AppointmentReply, WaitlistEntry, W
 __all__ = [
     "ATTENDED_STATUSES",
     "CLINICAL_ROLES",
+    "LONGEST_APPOINTMENT",
     "MODALITIES",
     "OPEN_STATUSES",
     "PHOTOTYPES",

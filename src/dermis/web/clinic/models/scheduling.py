@@ -224,9 +224,12 @@ OPEN_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 LONGEST_APPOINTMENT = timedelta(days=1)
 
 
-def overlapping(start: datetime, end: datetime) -> models.Q:
-    """Appointments that overlap [start, end)."""
-    return models.Q(start__lt=end, end__gt=start, start__gt=start - LONGEST_APPOINTMENT)
+def overlapping(start: datetime, end: datetime, earliest: datetime | None = None) -> models.Q:
+    """Appointments that overlap [start, end). `earliest` is `start - LONGEST_APPOINTMENT`, given
+    by a query composed once (clinic/prepared.py), which takes each value as itself."""
+    if earliest is None:
+        earliest = start - LONGEST_APPOINTMENT
+    return models.Q(start__lt=end, end__gt=start, start__gt=earliest)
 
 
 # The patient came.

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from dermis.core import slots
 from dermis.web.clinic.models import (
+    LONGEST_APPOINTMENT,
     Appointment,
     Equipment,
     Location,
@@ -32,6 +33,7 @@ from dermis.web.clinic.models import (
     WorkingHours,
     overlapping,
 )
+from dermis.web.clinic.prepared import PreparedValues
 from dermis.web.clinic.scheduling import closures
 
 
@@ -60,17 +62,65 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=clinic_zone())
 
 
+# Read for every proposal, booking and availability page: composed once per process
+# (clinic/prepared.py).
+HOURS_FIELDS = ("staff_id", "weekday", "start", "end")
+HOURS = PreparedValues(
+    WorkingHours,
+    lambda staff: WorkingHours.objects.filter(staff_id__in=staff).values_list(*HOURS_FIELDS),
+    staff=list,
+)
+HOURS_AT = PreparedValues(
+    WorkingHours,
+    lambda staff, location: WorkingHours.objects.filter(
+        Q(location_id=location) | Q(location__isnull=True), staff_id__in=staff
+    ).values_list(*HOURS_FIELDS),
+    staff=list,
+    location=int,
+)
+BUSY = PreparedValues(
+    Appointment,
+    lambda staff, rooms, devices, start, end, earliest, exclude: (
+        Appointment.objects.filter(
+            Q(practitioner_id__in=staff) | Q(room_id__in=rooms) | Q(equipment_id__in=devices),
+            overlapping(start, end, earliest),
+        )
+        .exclude(status=Appointment.Status.CANCELLED)
+        .exclude(pk__in=exclude)
+        .values_list("practitioner_id", "room_id", "equipment_id", "start", "end")
+    ),
+    staff=list,
+    rooms=list,
+    devices=list,
+    start=datetime,
+    end=datetime,
+    earliest=datetime,
+    exclude=list,
+)
+AWAY = PreparedValues(
+    TimeOff,
+    lambda staff, start, end: TimeOff.objects.filter(
+        staff_id__in=staff, start__lt=end, end__gt=start
+    ).values_list("staff_id", "start", "end"),
+    staff=list,
+    start=datetime,
+    end=datetime,
+)
+
+
 def weekly_hours(
     staff_ids: Iterable[int], location: Location | None = None
 ) -> dict[int, slots.WorkingHours]:
     """Each practitioner's weekly hours (at `location`, or rows without a location, when given).
 
     A practitioner without rows is left out: the slot finder then says they have no hours."""
-    rows = WorkingHours.objects.filter(staff_id__in=list(staff_ids))
-    if location is not None:
-        rows = rows.filter(Q(location=location) | Q(location__isnull=True))
+    staff = list(staff_ids)
+    if location is None:
+        rows = HOURS.rows(staff=staff)
+    else:
+        rows = HOURS_AT.rows(staff=staff, location=location.pk)
     days: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for staff_id, weekday, start, end in rows.values_list("staff_id", "weekday", "start", "end"):
+    for staff_id, weekday, start, end in rows:
         days[staff_id][weekday].append((start, end))
     return {staff_id: slots.WorkingHours(dict(by_day)) for staff_id, by_day in days.items()}
 
@@ -92,22 +142,19 @@ def build(
     who = {p.pk: resource(p) for p in practitioners}
     room_ids = {r.pk: resource(r) for r in rooms}
     device_ids = {e.pk: resource(e) for e in equipment}
-    busy_rows = (
-        Appointment.objects.filter(
-            Q(practitioner_id__in=list(who))
-            | Q(room_id__in=list(room_ids))
-            | Q(equipment_id__in=list(device_ids)),
-            overlapping(start, end),
-        )
-        .exclude(status=Appointment.Status.CANCELLED)
-        .exclude(pk__in=list(exclude))
+    busy_rows = BUSY.rows(
+        staff=list(who),
+        rooms=list(room_ids),
+        devices=list(device_ids),
+        start=start,
+        end=end,
+        earliest=start - LONGEST_APPOINTMENT,
+        exclude=list(exclude),
     )
     # As epoch seconds: a practitioner's months hold hundreds of bookings, and a `slots.Busy`
     # each (checked, frozen) cost more than the rest of the calendar.
     busy: list[tuple[str, Resource, int, int]] = []
-    for staff_id, room_id, device_id, s, e in busy_rows.values_list(
-        "practitioner_id", "room_id", "equipment_id", "start", "end"
-    ):
+    for staff_id, room_id, device_id, s, e in busy_rows:
         s, e = int(s.timestamp()), int(e.timestamp())
         if staff_id in who:
             busy.append(("practitioner", who[staff_id], s, e))
@@ -117,9 +164,7 @@ def build(
             busy.append(("device", device_ids[device_id], s, e))
     off = [
         slots.TimeOff(who[staff_id], s, e)
-        for staff_id, s, e in TimeOff.objects.filter(
-            staff_id__in=list(who), start__lt=end, end__gt=start
-        ).values_list("staff_id", "start", "end")
+        for staff_id, s, e in AWAY.rows(staff=list(who), start=start, end=end)
     ]
     off.extend(_closures(practitioners, who, start, end, location))
     if hours is None:

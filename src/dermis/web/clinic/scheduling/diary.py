@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 
 from dermis.web.clinic.models import (
+    LONGEST_APPOINTMENT,
     OPEN_STATUSES,
     Appointment,
     Clinic,
@@ -22,11 +23,10 @@ from dermis.web.clinic.models import (
     Role,
     Room,
     StaffMember,
-    TimeOff,
-    WorkingHours,
     overlapping,
 )
-from dermis.web.clinic.scheduling import closures, lifecycle
+from dermis.web.clinic.prepared import PreparedValues
+from dermis.web.clinic.scheduling import availability, closures, lifecycle
 from dermis.web.clinic.scheduling.availability import clinic_zone, local_midnight
 
 STEP = 15  # minutes a row stands for
@@ -37,6 +37,26 @@ SHOWN = (
     "pk", "kind", "status", "modality", "start", "end", "room_id", "practitioner_id",
     "patient__given_name", "patient__family_name", "practitioner__display_name",
 )  # fmt: skip
+
+
+# The diary as it opens (practitioners' columns, every location): composed once per process
+# (clinic/prepared.py), as `build` reads it otherwise.
+SHOWN_OF_STAFF = PreparedValues(
+    Appointment,
+    lambda clinic, staff, start, end, earliest: (
+        Appointment.objects.filter(
+            overlapping(start, end, earliest), clinic_id=clinic, practitioner_id__in=staff
+        )
+        .exclude(status=Appointment.Status.CANCELLED)
+        .order_by("start")
+        .values_list(*SHOWN)
+    ),
+    clinic=int,
+    staff=list,
+    start=datetime,
+    end=datetime,
+    earliest=datetime,
+)
 
 
 @dataclass(slots=True)
@@ -173,6 +193,7 @@ def build(
         # one size however large the clinic grows.
         staff, columns_page, column_pages = _page_of(staff, columns_page)
     staff_ids = [s.pk for s in staff]
+    earliest = start - LONGEST_APPOINTMENT
     appts = Appointment.objects.filter(overlapping(start, end), clinic=clinic).exclude(
         status=Appointment.Status.CANCELLED
     )
@@ -188,20 +209,26 @@ def build(
         rooms, columns_page, column_pages = _page_of(rooms, columns_page)
         last_page = columns_page == column_pages  # "No room" comes last
         appts = appts.filter(Q(room__in=rooms) | (Q(room__isnull=True) if last_page else Q()))
+    # Only what the grid shows: a busy week holds thousands of rows.
+    if by == "room":
+        appts = [Shown(*row) for row in appts.order_by("start").values_list(*SHOWN)]
+    elif location is None:  # the diary as it opens, every location: composed once per process
+        rows = SHOWN_OF_STAFF.rows(
+            clinic=clinic.pk, staff=staff_ids, start=start, end=end, earliest=earliest
+        )
+        appts = [Shown(*row) for row in rows]
     else:
         appts = appts.filter(practitioner_id__in=staff_ids)
-    # Only what the grid shows: a busy week holds thousands of rows.
-    appts = [Shown(*row) for row in appts.order_by("start").values_list(*SHOWN)]
-    hours_rows = WorkingHours.objects.filter(staff_id__in=staff_ids)
-    if location is not None:
-        hours_rows = hours_rows.filter(Q(location=location) | Q(location__isnull=True))
+        appts = [Shown(*row) for row in appts.order_by("start").values_list(*SHOWN)]
+    if location is None:
+        hours_rows = availability.HOURS.rows(staff=staff_ids)
+    else:
+        hours_rows = availability.HOURS_AT.rows(staff=staff_ids, location=location.pk)
     weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for sid, wd, s, e in hours_rows.values_list("staff_id", "weekday", "start", "end"):
+    for sid, wd, s, e in hours_rows:
         weekly[sid][wd].append((s, e))
     away: dict[int, list] = defaultdict(list)
-    for sid, s, e in TimeOff.objects.filter(
-        staff_id__in=staff_ids, start__lt=end, end__gt=start
-    ).values_list("staff_id", "start", "end"):
+    for sid, s, e in availability.AWAY.rows(staff=staff_ids, start=start, end=end):
         away[sid].append((s, e))
     closed = closures.closed_by_location(clinic.pk, locations, days[0], days[-1])
     closed_here = closed.get(location.pk if location else None, {})
