@@ -542,6 +542,25 @@ def test_prepared_values_are_what_the_orm_reads_whatever_the_lists(world):
         }  # fmt: skip
         assert diary.SHOWN_OF_STAFF.rows(**shown) == list(diary.SHOWN_OF_STAFF.build(**shown))
     assert asked > 0  # some of them found rows
+    from dermis.web.clinic.models import TreatmentSession
+    from dermis.web.clinic.scheduling import series
+    from tests.web.full_world import journey
+
+    done = journey(world.nora, world.pat)
+    plan = done["plan"]
+    TreatmentSession.objects.filter(pk=done["session"].pk).update(status="final")
+    Appointment.objects.filter(pk__in=[m.pk for m in made]).update(plan=plan)
+    for plans in ([], [plan.pk], [plan.pk, plan.pk + 1000]):
+        booked = series.BOOKED_OF_PLANS.rows(plans=plans)
+        assert booked == list(series.BOOKED_OF_PLANS.build(plans=plans))
+        for seen in ([], [a for a, _, _ in booked], [done["appointment"].pk]):
+            values = {"plans": plans, "modality": "microneedling", "seen": seen}
+            charted = series.CHARTED_OF_PLANS.rows(**values)
+            assert charted == list(series.CHARTED_OF_PLANS.build(**values))
+    # the three open ones above and the one the journey charted; not the cancelled one
+    assert len(series.BOOKED_OF_PLANS.rows(plans=[plan.pk])) == 4
+    signed = {"plans": [plan.pk], "modality": "microneedling", "seen": []}
+    assert len(series.CHARTED_OF_PLANS.rows(**signed)) >= 1
     both = availability.BUSY.rows(
         staff=[world.pat.pk, world.alice.pk], rooms=[room.pk], devices=[pen.pk], start=start,
         end=end, earliest=start - LONGEST_APPOINTMENT, exclude=[],

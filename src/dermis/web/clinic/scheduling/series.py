@@ -35,6 +35,7 @@ from dermis.web.clinic.models import (
     TreatmentSession,
     WorkingHours,
 )
+from dermis.web.clinic.prepared import PreparedValues
 from dermis.web.clinic.scheduling import availability
 from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book_series
 
@@ -76,30 +77,48 @@ def lineage(plan: TreatmentPlan) -> set[int]:
     return ids
 
 
+# What a course's sessions so far are counted from: composed once per process (prepared.py).
+BOOKED_OF_PLANS = PreparedValues(
+    Appointment,
+    lambda plans: Appointment.objects.filter(
+        plan_id__in=plans,
+        kind=Appointment.Kind.TREATMENT,
+        status__in=(*OPEN_STATUSES, *ATTENDED_STATUSES),
+    ).values_list("pk", "start", "equipment__device"),
+    plans=list,
+)
+CHARTED_OF_PLANS = PreparedValues(
+    TreatmentSession,
+    lambda plans, modality, seen: (
+        TreatmentSession.objects.filter(
+            plan_id__in=plans, status=TreatmentSession.Status.FINAL, modality=modality
+        )
+        .exclude(appointment_id__in=seen)
+        .values_list("performed_at", flat=True)
+    ),
+    flat=True,
+    plans=list,
+    modality=str,
+    seen=list,
+)
+
+
 def sessions_so_far(plan: TreatmentPlan, course: Course, courses: int) -> tuple[int, date | None]:
     """(sessions of this course done or booked, the date of the last one)."""
     kb = knowledge()
     versions = lineage(plan)
     counted: list[date] = []
     seen: set[int] = set()
-    appointments = Appointment.objects.filter(
-        plan_id__in=versions,
-        kind=Appointment.Kind.TREATMENT,
-        status__in=(*OPEN_STATUSES, *ATTENDED_STATUSES),
-    ).values_list("pk", "start", "equipment__device")
-    for pk, start, device_key in appointments:
+    for pk, start, device_key in BOOKED_OF_PLANS.rows(plans=list(versions)):
         device = kb.devices.get(device_key) if device_key else None
         # Without a device the appointment belongs to the plan's only course, if it has one.
         modality = device.modality if device else (course.modality if courses == 1 else None)
         if modality == course.modality:
             seen.add(pk)
             counted.append(timezone.localtime(start).date())
-    charted = TreatmentSession.objects.filter(
-        plan_id__in=versions, status=TreatmentSession.Status.FINAL, modality=course.modality
-    ).exclude(appointment_id__in=seen)  # a charted booked visit is one session, not two
-    counted += [
-        timezone.localtime(at).date() for at in charted.values_list("performed_at", flat=True)
-    ]
+    # A charted booked visit is one session, not two.
+    charted = CHARTED_OF_PLANS.rows(plans=list(versions), modality=course.modality, seen=list(seen))
+    counted += [timezone.localtime(at).date() for at in charted]
     return len(counted), max(counted, default=None)
 
 
