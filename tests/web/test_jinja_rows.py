@@ -192,3 +192,42 @@ def test_the_series_proposals_are_what_their_loop_wrote(world, client_as):
     assert "Room &lt;1&gt; &amp; &#x27;two&#x27;" in jinja and "<td>—</td>" in jinja
     assert jinja.count('name="csrfmiddlewaretoken"') == 1 + len(page.context["result"].alternatives)
     assert "Alternative 1" in jinja and "Proposed series" in jinja
+
+
+def test_the_availability_cards_are_what_their_loop_wrote(world, client_as):
+    """Each practitioner's hours and time off ahead, for the admin (who may remove anyone's time
+    off) and for a practitioner (only their own): hours at a location and at any, a reason that
+    needs escaping, and a practitioner with neither hours nor time off."""
+    from dermis.web.clinic.models import StaffMember, TimeOff, WorkingHours
+
+    StaffMember.objects.filter(pk=world.pat.pk).update(display_name="Pat O'Neil <Dr>")
+    place = world.northgate.locations.get()
+    WorkingHours.objects.create(staff=world.pat, weekday=0, start="09:00", end="12:30")
+    WorkingHours.objects.create(
+        staff=world.pat, weekday=2, start="13:15", end="18:00", location=place
+    )
+    start = timezone.now() + dt.timedelta(days=3)
+    TimeOff.objects.create(
+        staff=world.pat, start=start, end=start + dt.timedelta(days=2), reason='Course "A" & <B>'
+    )
+    TimeOff.objects.create(
+        staff=world.pat, start=start + dt.timedelta(days=9), end=start + dt.timedelta(days=10)
+    )
+    reference = engines["django"].from_string((REFERENCE / "availability_person.html").read_text())
+    jinja = engines["jinja2"].env.get_template("clinic/scheduling/_person_times.html")
+    for who in ("alice", "pat"):
+        page = client_as(who).get(reverse("availability"))
+        assert page.status_code == 200
+        context, html = _context(page), page.content.decode()
+        cards = []
+        for person in context["people"]:
+            here = {**context, "p": person}
+            drawn = jinja.render(here)
+            assert drawn + "\n" == reference.render(here), person["staff"]
+            assert drawn in html
+            cards.append(drawn)
+        assert len(cards) >= 2 and any("No working hours yet" in card for card in cards)
+        pats = next(card for card in cards if "Pat O&#x27;Neil &lt;Dr&gt;" in card)
+        assert "09:00–12:30" in pats and place.name in pats and ">any<" in pats
+        assert "Course &quot;A&quot; &amp; &lt;B&gt;" in pats
+        assert pats.count('name="csrfmiddlewaretoken"') == 2  # each time off can be removed
