@@ -582,3 +582,24 @@ def test_prepared_values_are_what_the_orm_reads_whatever_the_lists(world):
         Room, lambda ids: Room.objects.filter(q | Q(pk__in=ids)).values_list("pk"), ids=list
     )
     assert nothing.rows(ids=[]) == [] and nothing.rows(ids=[room.pk]) == [(room.pk,)]
+
+
+def test_the_clinics_treating_staff_and_locations_are_what_the_orm_reads(world):
+    """What the diary and the availability page list, composed once: the clinic's practitioners
+    and admins by name (not front desk, not another clinic's), and its locations."""
+    from dermis.web.clinic.models import Location, Role, StaffMember
+    from dermis.web.clinic.scheduling import availability
+    from dermis.web.clinic.scheduling.forms import practitioners
+
+    for clinic in (world.northgate, world.riverside):
+        got = availability.treating_staff(clinic)
+        assert [_loaded(s) for s in got] == [_loaded(s) for s in practitioners(clinic)]
+        assert all(s.clinic is clinic for s in got)  # given, not read again
+        places = availability.clinic_locations(clinic)
+        assert [_loaded(p) for p in places] == [
+            _loaded(p) for p in Location.objects.filter(clinic=clinic)
+        ]
+    names = [s.display_name for s in availability.treating_staff(world.northgate)]
+    assert names == sorted(names) and world.pat.display_name in names
+    desk = StaffMember.objects.filter(clinic=world.northgate, role=Role.FRONT_DESK)
+    assert desk.exists() and not set(desk.values_list("display_name", flat=True)) & set(names)

@@ -27,13 +27,14 @@ from dermis.web.clinic.models import (
     Appointment,
     Equipment,
     Location,
+    Role,
     Room,
     StaffMember,
     TimeOff,
     WorkingHours,
     overlapping,
 )
-from dermis.web.clinic.prepared import PreparedValues
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues
 from dermis.web.clinic.scheduling import closures
 
 
@@ -106,6 +107,29 @@ AWAY = PreparedValues(
     start=datetime,
     end=datetime,
 )
+
+
+TREATING_ROLES = (Role.PRACTITIONER, Role.ADMIN)  # staff who treat (an admin may also practise)
+TREATING = PreparedRows(
+    StaffMember,
+    lambda clinic: StaffMember.objects.filter(clinic_id=clinic, role__in=TREATING_ROLES).order_by(
+        "display_name"
+    ),
+    clinic=int,
+)
+LOCATIONS = PreparedRows(
+    Location, lambda clinic: Location.objects.filter(clinic_id=clinic), clinic=int
+)
+
+
+def treating_staff(clinic) -> list[StaffMember]:
+    """The clinic's practitioners and admins by name, as the diary and the availability page
+    list them (composed once per process)."""
+    return TREATING.rows(None, clinic=clinic.pk, known={"clinic": clinic})
+
+
+def clinic_locations(clinic) -> list[Location]:
+    return LOCATIONS.rows(None, clinic=clinic.pk, known={"clinic": clinic})
 
 
 def weekly_hours(

@@ -20,7 +20,6 @@ from dermis.web.clinic.models import (
     Appointment,
     Clinic,
     Location,
-    Role,
     Room,
     StaffMember,
     overlapping,
@@ -155,7 +154,9 @@ def _range(hours: list[tuple[time, time]], appts: list[Shown]) -> tuple[int, int
 
 
 def _practitioners(clinic: Clinic, location: Location | None, only: int | None):
-    rows = StaffMember.objects.filter(clinic=clinic, role__in=(Role.ADMIN, Role.PRACTITIONER))
+    if location is None and not only:  # the diary as it opens
+        return availability.treating_staff(clinic)
+    rows = StaffMember.objects.filter(clinic=clinic, role__in=availability.TREATING_ROLES)
     if location is not None:
         rows = rows.filter(
             Q(locations=location) | Q(locations__isnull=True) | Q(working_hours__location=location)
@@ -185,7 +186,7 @@ def build(
 ) -> Diary:
     days = [first + timedelta(days=i) for i in range(7 if view == "week" else 1)]
     start, end = local_midnight(days[0]), local_midnight(days[-1] + timedelta(days=1))
-    locations = list(Location.objects.filter(clinic=clinic))
+    locations = availability.clinic_locations(clinic)
     staff = _practitioners(clinic, location, practitioner)
     column_total = len(staff)
     if by == "practitioner":

@@ -17,7 +17,6 @@ from dermis.web.clinic.models import (
     Equipment,
     Location,
     Patient,
-    Role,
     Room,
     StaffMember,
     WorkingHours,
@@ -36,9 +35,9 @@ class TimeInput(forms.TimeInput):
 
 def practitioners(clinic: Clinic):
     """Staff who treat: practitioners and admins (an admin may also practise)."""
-    return StaffMember.objects.filter(
-        clinic=clinic, role__in=(Role.PRACTITIONER, Role.ADMIN)
-    ).order_by("display_name")
+    return StaffMember.objects.filter(clinic=clinic, role__in=availability.TREATING_ROLES).order_by(
+        "display_name"
+    )
 
 
 class HoursForm(ErrorSummaryMixin, forms.Form):

@@ -21,13 +21,12 @@ from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import Equipment, Room, StaffMember, TimeOff
-from dermis.web.clinic.scheduling import setup
+from dermis.web.clinic.scheduling import availability, setup
 from dermis.web.clinic.scheduling.forms import (
     EquipmentForm,
     HoursForm,
     RoomForm,
     TimeOffForm,
-    practitioners,
 )
 from dermis.web.clinic.scheduling.views import closures as scheduling_closures
 from dermis.web.clinic.scheduling.views import diary as scheduling_diary
@@ -69,11 +68,11 @@ def _people(request, bound: dict) -> tuple[list[dict], dict]:
     focus = editing or adding or next((key[1] for key in bound if isinstance(key, tuple)), None)
     now = timezone.now()
     people = []
-    locations = list(me.clinic.locations.all())
+    locations = availability.clinic_locations(me.clinic)
     coming = Prefetch(
         "time_off", TimeOff.objects.filter(end__gte=now).order_by("start"), to_attr="coming_off"
     )
-    shown, paging = _shown(request, list(practitioners(me.clinic)), focus)
+    shown, paging = _shown(request, availability.treating_staff(me.clinic), focus)
     prefetch_related_objects(shown, "working_hours__location", coming)
     for person in shown:
         row = {
