@@ -12,6 +12,11 @@ objects included. For Django 5.2 (the LTS this project pins); tests compare it w
 The recall worklist reads three sections a view by the clinic, the day and the hour; composing
 them took about a third of what reading them took (`PreparedRows`, keyed also by the page's LIMIT
 and OFFSET, which Django writes into the SQL).
+
+The calendar's reads are `values_list()` queries by lists of ids (the practitioners, rooms and
+devices a proposal or the diary asks about): `PreparedValues` keeps their SQL and converters per
+length of each list, and gives the tuples the ORM would (the busy times of a practitioner's
+months, 480 rows: 2.4 ms through the ORM, 1.1-1.3 ms so).
 """
 
 from __future__ import annotations
