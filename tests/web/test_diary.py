@@ -243,3 +243,29 @@ def test_free_slots_are_those_no_busy_time_overlaps(window, now, busy):
             expected.append(slot)
         slot = nxt
     assert free_starts(s_at, e_at, at(now), spans) == expected
+
+
+@pytest.mark.parametrize("by", ["practitioner", "room"])
+def test_a_location_shows_its_own_and_unplaced_appointments_only(world, day, client_as, by):
+    """The diary at one location: appointments there and those without a place, not another
+    location's; by practitioner and by room, as the diary at every location shows them all."""
+    from dermis.web.clinic.models import Location
+
+    here = world.northgate.locations.first()
+    there = Location.objects.create(clinic=world.northgate, name="Annexe", town="Leeds")
+    setup.add_room(factories.actor(world.alice), "Room Here", here)
+    room = Room.objects.get(name="Room Here")
+    placed = {}
+    for i, (who, where) in enumerate([("here", here), ("there", there), ("nowhere", None)]):
+        patient = factories.patient(world.fran, given=f"Seen{who.capitalize()}", family="Placed")
+        placed[who] = patient.full_name
+        Appointment.objects.create(
+            clinic=world.northgate, patient=patient, practitioner=world.pat,
+            start=day + timedelta(hours=i), end=day + timedelta(hours=i, minutes=30),
+            kind="consultation", location=where, room=room if where == here else None,
+        )  # fmt: skip
+    everywhere = _diary(client_as("fran"), day, by=by).content.decode()
+    at_here = _diary(client_as("fran"), day, by=by, location=here.pk).content.decode()
+    assert all(name in everywhere for name in placed.values())
+    assert placed["here"] in at_here and placed["nowhere"] in at_here
+    assert placed["there"] not in at_here

@@ -194,33 +194,36 @@ def build(
         # one size however large the clinic grows.
         staff, columns_page, column_pages = _page_of(staff, columns_page)
     staff_ids = [s.pk for s in staff]
-    earliest = start - LONGEST_APPOINTMENT
-    appts = Appointment.objects.filter(overlapping(start, end), clinic=clinic).exclude(
-        status=Appointment.Status.CANCELLED
-    )
-    if location is not None:
-        appts = appts.filter(Q(location=location) | Q(location__isnull=True))
     rooms: list[Room] = []
     last_page = True
-    if by == "room":
-        rooms = list(
-            Room.objects.filter(clinic=clinic, **({"location": location} if location else {}))
-        )
-        column_total = len(rooms)
-        rooms, columns_page, column_pages = _page_of(rooms, columns_page)
-        last_page = columns_page == column_pages  # "No room" comes last
-        appts = appts.filter(Q(room__in=rooms) | (Q(room__isnull=True) if last_page else Q()))
-    # Only what the grid shows: a busy week holds thousands of rows.
-    if by == "room":
-        appts = [Shown(*row) for row in appts.order_by("start").values_list(*SHOWN)]
-    elif location is None:  # the diary as it opens, every location: composed once per process
+    if by == "practitioner" and location is None:
+        # The diary as it opens, every location: composed once per process.
         rows = SHOWN_OF_STAFF.rows(
-            clinic=clinic.pk, staff=staff_ids, start=start, end=end, earliest=earliest
+            clinic=clinic.pk,
+            staff=staff_ids,
+            start=start,
+            end=end,
+            earliest=start - LONGEST_APPOINTMENT,
         )
-        appts = [Shown(*row) for row in rows]
     else:
-        appts = appts.filter(practitioner_id__in=staff_ids)
-        appts = [Shown(*row) for row in appts.order_by("start").values_list(*SHOWN)]
+        found = Appointment.objects.filter(overlapping(start, end), clinic=clinic).exclude(
+            status=Appointment.Status.CANCELLED
+        )
+        if location is not None:
+            found = found.filter(Q(location=location) | Q(location__isnull=True))
+        if by == "room":
+            rooms = list(
+                Room.objects.filter(clinic=clinic, **({"location": location} if location else {}))
+            )
+            column_total = len(rooms)
+            rooms, columns_page, column_pages = _page_of(rooms, columns_page)
+            last_page = columns_page == column_pages  # "No room" comes last
+            found = found.filter(Q(room__in=rooms) | (Q(room__isnull=True) if last_page else Q()))
+        else:
+            found = found.filter(practitioner_id__in=staff_ids)
+        rows = found.order_by("start").values_list(*SHOWN)
+    # Only what the grid shows: a busy week holds thousands of rows.
+    appts = [Shown(*row) for row in rows]
     if location is None:
         hours_rows = availability.HOURS.rows(staff=staff_ids)
     else:
