@@ -144,7 +144,7 @@ class PreparedRows:
             raise TypeError(f"a prepared query takes {sorted(self.kinds)}, given {sorted(values)}")
         for name, kind in self.kinds.items():
             value = values[name]
-            if type(value) is not kind or (kind is int and not INT64[0] <= value <= INT64[1]):
+            if type(value) is not kind or (kind is int and not _int64(value)):
                 # The ORM's own way: a number no column holds (a 30-digit id in an address)
                 # finds nothing there, where SQLite's driver could not even send it.
                 return _known(list(_page(self.build(**values), limit, offset)), known)
