@@ -152,11 +152,13 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     barrier = threading.Barrier(writers)
     errors: list[str] = []
 
-    def write(persona) -> None:
+    def write(persona, own: bool) -> None:
+        # Half the writers inside a transaction of their own, half not (on PostgreSQL the events
+        # then take the two-round-trip path): they queue on the same head either way.
         try:
             barrier.wait(timeout=30)
             for i in range(each):
-                with transaction.atomic():
+                with transaction.atomic() if own else contextlib.nullcontext():
                     record(factories.actor(persona), "view", world.nora, summary=f"n{i}")
         except Exception as exc:  # reported below
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -164,7 +166,7 @@ def test_concurrent_writers_keep_one_unbroken_chain():
             connection.close()
 
     before = AuditEvent.objects.count()
-    threads = [threading.Thread(target=write, args=(world.pat,)) for _ in range(writers)]
+    threads = [threading.Thread(target=write, args=(world.pat, i % 2 == 0)) for i in range(writers)]
     for t in threads:
         t.start()
     for t in threads:
@@ -297,3 +299,58 @@ def test_events_are_written_in_one_statement_after_the_heads_read(world):
     assert len(statements) == (2 if connection.vendor == "postgresql" else 3)
     head = AuditChainHead.objects.get()
     assert (head.seq, head.last_hash) == (written[-1].seq, written[-1].chain_hash)
+
+
+def _statements(seen) -> list[str]:
+    return [q["sql"] for q in seen.captured_queries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_events_take_two_round_trips_and_leave_none_open():
+    """Outside the caller's transaction (an audited page), PostgreSQL is sent BEGIN with the
+    head's locked read and COMMIT with the INSERT: two round trips where there were four. The
+    connection is left out of any transaction, the head moved and the chain whole."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.personas import build_world
+
+    world = build_world()
+    actor = factories.actor(world.pat)
+    record(actor, "view", world.nora)  # the head exists
+    with CaptureQueriesContext(connection) as seen:
+        written = record(actor, "view", world.rhys, summary="two trips")
+    sql = _statements(seen)
+    if connection.vendor == "postgresql":
+        assert len(sql) == 2
+        assert sql[0].startswith("BEGIN; SELECT") and sql[0].endswith("FOR UPDATE")
+        assert sql[1].endswith("; COMMIT")
+        assert connection.connection.info.transaction_status == 0  # idle
+    else:  # SQLite: its own transaction, as before (BEGIN, read, INSERT, UPDATE, COMMIT)
+        assert sql[0].startswith("BEGIN") and sql[-1] == "COMMIT"
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.last_hash) == (written.seq, written.chain_hash)
+    assert AuditEvent.objects.get(pk=written.pk).summary == "two trips"
+    assert verify_chain().intact
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_an_event_that_fails_to_write_outside_a_transaction_leaves_nothing_behind():
+    """A failed INSERT on the two-round-trip path is rolled back: nothing written, the head
+    where it was, the connection out of any transaction and usable."""
+    from tests.personas import build_world
+
+    world = build_world()
+    record(factories.actor(world.pat), "view", world.nora)
+    head = AuditChainHead.objects.get()
+    before = AuditEvent.objects.count()
+    too_long = AuditEvent(username="pat", action="view", object_type="x" * 41)
+    with pytest.raises(DatabaseError):
+        AuditEvent.append_many([too_long])
+    assert connection.connection.info.transaction_status == 0  # idle, not left open
+    assert AuditEvent.objects.count() == before
+    assert AuditChainHead.objects.get().seq == head.seq
+    written = record(factories.actor(world.pat), "view", world.rhys)
+    assert written.seq == head.seq + 1
+    assert verify_chain().intact

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.db import DatabaseError, connections, models, router, transaction
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.audit_chain import GENESIS, link
@@ -117,16 +118,16 @@ class AuditEvent(models.Model):
         past the last of them, in the caller's transaction (or one of its own)."""
         if not events:
             return []
+        if any(event.pk is not None for event in events):
+            raise PermissionError("the audit log is append-only")
         alias = router.db_for_write(cls)
+        if _in_two_trips(connections[alias]):
+            written = _append_in_two_trips(cls, alias, events)
+            if written is not None:
+                return written
         with transaction.atomic(using=alias):
-            seq, last = _locked_head(alias)
-            for event in events:
-                if event.pk is not None:
-                    raise PermissionError("the audit log is append-only")
-                seq += 1
-                event.seq = seq
-                event.chain_hash = last = link(last, event)
-            written = _insert(cls, events, head=(seq, last))
+            head = _chain(events, *_locked_head(alias))
+            written = _insert(cls, events, head=head)
         return written
 
     def delete(self, *args, **kwargs):
@@ -153,6 +154,58 @@ COLUMNS = (
 
 NAMES = tuple(column for column, _ in COLUMNS)
 IP, AT = NAMES.index("ip_address"), NAMES.index("at")
+
+
+def _chain(events: list, seq: int, last: str) -> tuple[int, str]:
+    """Number and hash `events` in order after the head (`seq`, `last`); the new head."""
+    for event in events:
+        seq += 1
+        event.seq = seq
+        event.chain_hash = last = link(last, event)
+    return seq, last
+
+
+def _in_two_trips(connection) -> bool:
+    """Whether events may be written in two round trips of their own (`_append_in_two_trips`):
+    on PostgreSQL with client-side binding (Django's default, which sends several statements as
+    one), outside any transaction of the caller's."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+        and not connection.in_atomic_block
+        and connection.get_autocommit()
+    )
+
+
+def _append_in_two_trips(model, alias: str, events: list) -> list | None:
+    """Write `events` in a transaction of their own in two round trips where Django's would take
+    four (BEGIN, the head's read, the INSERT, COMMIT, each waited for): BEGIN goes with the
+    locked read of the head, COMMIT with the INSERT. Anything that fails rolls the transaction
+    back and is raised; None (rolled back, nothing written) when there is no head yet, for the
+    caller's own path to make it."""
+    connection = connections[alias]
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(f"BEGIN; SELECT seq, last_hash FROM {table} WHERE id = 1 FOR UPDATE")
+            cursor.nextset()
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute("ROLLBACK")
+                return None
+            head = _chain(events, row[0], row[1])
+            sql, params = _insert_statement(connection, model, events, head)
+            cursor.execute(f"{sql}; COMMIT", params)
+            ids = [found[0] for found in cursor.fetchall()]
+            cursor.nextset()
+            if cursor.statusmessage != "COMMIT":  # PostgreSQL answers ROLLBACK to a failed one
+                raise DatabaseError(f"audit events not committed: {cursor.statusmessage}")
+        except BaseException:
+            # Where the connection is gone, the transaction went with it.
+            with contextlib.suppress(DatabaseError):
+                cursor.execute("ROLLBACK")
+            raise
+    return _saved(events, ids, alias)
 
 
 def _locked_head(alias: str) -> tuple[int, str]:
@@ -192,6 +245,15 @@ def _insert(model, events: list, head: tuple[int, str]) -> list:
         written = models.QuerySet(model=model, using=alias).bulk_create(events)
         _move_head(alias, *head)
         return written
+    sql, params = _insert_statement(connection, model, events, head)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return _saved(events, ids, alias)
+
+
+def _insert_statement(connection, model, events: list, head: tuple[int, str]) -> tuple[str, list]:
+    """PostgreSQL's one statement that inserts `events` and moves the head (`_insert`)."""
     names = ", ".join(f'"{column}"' for column, _ in COLUMNS)
     typed = ", ".join(f'"{column}" {kind}' for column, kind in COLUMNS)
     table = model._meta.db_table
@@ -210,9 +272,11 @@ def _insert(model, events: list, head: tuple[int, str]) -> list:
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*head, payload])
-        ids = [row[0] for row in cursor.fetchall()]
+    return sql, [*head, payload]
+
+
+def _saved(events: list, ids: list[int], alias: str) -> list:
+    """`events` marked as the stored rows `ids`."""
     for event, pk in zip(events, ids, strict=True):
         event.pk = pk
         event._state.adding = False
