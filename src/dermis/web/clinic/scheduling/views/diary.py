@@ -191,17 +191,13 @@ def _link(d: diary.Diary, location: int | None, now: datetime) -> None:
     for day in d.days:
         back = f"{reverse('diary')}?{_query(date=day.day, view=d.view, by=d.by, location=location)}"
         suffix = "?" + _query(next=back)
+        # Encoded once a day: what every slot of the day shares after its column and time.
+        shared = _query(location=location, next=back)
         for col in day.columns:
-            # One encoding of what every slot of the column shares; only the time differs.
-            head = f"{book}?" + "&".join(
-                part
-                for part in (
-                    _query(practitioner=col.key),
-                    "{}",
-                    _query(location=location, next=back),
+            if col.slots:  # a column's slots differ only in their time
+                head = f"{book}?" + "&".join(
+                    part for part in (_query(practitioner=col.key), "{}", shared) if part
                 )
-                if part
-            )
             for b in col.slots:
                 local = b.start.astimezone(zone)
                 b.url = head.format(f"start={local:%Y-%m-%dT%H}%3A{local:%M}")  # urlencoded
