@@ -354,3 +354,25 @@ def test_an_event_that_fails_to_write_outside_a_transaction_leaves_nothing_behin
     written = record(factories.actor(world.pat), "view", world.rhys)
     assert written.seq == head.seq + 1
     assert verify_chain().intact
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_with_server_side_binding_events_go_in_a_transaction_of_their_own(monkeypatch):
+    """Server-side binding sends one statement a message: the events then take Django's own
+    transaction (the head's read and the INSERT each a statement of their own)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.personas import build_world
+
+    world = build_world()
+    actor = factories.actor(world.pat)
+    record(actor, "view", world.nora)
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    with CaptureQueriesContext(connection) as seen:
+        written = record(actor, "view", world.rhys)
+    sql = _statements(seen)
+    assert not any(";" in q.rstrip(";") for q in sql if not q.startswith("WITH"))
+    assert sql[0] == "BEGIN" and sql[-1] == "COMMIT"
+    assert AuditChainHead.objects.get().seq == written.seq
+    assert verify_chain().intact

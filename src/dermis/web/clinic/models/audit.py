@@ -167,10 +167,14 @@ def _chain(events: list, seq: int, last: str) -> tuple[int, str]:
 
 def _in_two_trips(connection) -> bool:
     """Whether events may be written in two round trips of their own (`_append_in_two_trips`):
-    on PostgreSQL with client-side binding (Django's default, which sends several statements as
-    one), outside any transaction of the caller's."""
+    on PostgreSQL through psycopg 3 with client-side binding (Django's default, which sends
+    several statements as one string), outside any transaction of the caller's."""
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
     return (
-        connection.vendor == "postgresql"
+        is_psycopg3  # psycopg2's cursors cannot step to a string's second result
         and not connection.settings_dict["OPTIONS"].get("server_side_binding")
         and not connection.in_atomic_block
         and connection.get_autocommit()
