@@ -4,7 +4,7 @@ worklist's pages of rows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -606,3 +606,55 @@ def test_the_clinics_treating_staff_and_locations_are_what_the_orm_reads(world):
     assert names == sorted(names) and world.pat.display_name in names
     desk = StaffMember.objects.filter(clinic=world.northgate, role=Role.FRONT_DESK)
     assert desk.exists() and not set(desk.values_list("display_name", flat=True)) & set(names)
+
+
+def test_closures_rooms_and_equipment_a_proposal_reads_are_what_the_orm_reads(world):
+    """Composed once: the closed days at a location, clinic-wide and anywhere (the slot search
+    and the diary), the rooms at a location and the clinic's equipment of a proposal's devices."""
+    from dermis.web.clinic.models import ClosureDay, Equipment, Location, Room
+    from dermis.web.clinic.scheduling import closures, series
+
+    clinic = world.northgate
+    place = Location.objects.filter(clinic=clinic).first()
+    other = Location.objects.create(clinic=clinic, name="Annexe", country="")
+    first = date(2027, 3, 1)
+    for offset, where, reason in [
+        (0, None, "staff training"),
+        (2, place, ""),
+        (3, other, "flood"),
+        (40, None, "out of range"),
+    ]:
+        day = first + timedelta(days=offset)
+        ClosureDay.objects.create(clinic=clinic, location=where, day=day, reason=reason)
+    ClosureDay.objects.create(clinic=world.riverside, day=first, reason="another clinic")
+    last = first + timedelta(days=10)
+    for location in (place.pk, other.pk, 10**6):
+        values = {"clinic": clinic.pk, "location": location, "first": first, "last": last}
+        got = closures.CLOSED_AT.rows(**values)
+        assert got == list(closures.CLOSED_AT.build(**values)) and got
+    span = {"clinic": clinic.pk, "first": first, "last": last}
+    for prepared in (closures.CLOSED_EVERYWHERE, closures.CLOSED_ANYWHERE):
+        assert prepared.rows(**span) == list(prepared.build(**span))
+    assert [d for d, _ in closures.CLOSED_EVERYWHERE.rows(**span)] == [first]
+    assert len(closures.CLOSED_ANYWHERE.rows(**span)) == 3  # not the one out of range
+    at_place = closures.closed_days(clinic.pk, place, first, last)
+    assert at_place[first] == "staff training" and at_place[first + timedelta(days=2)]
+    assert first + timedelta(days=3) not in at_place  # the annexe's
+
+    Room.objects.create(clinic=clinic, location=place, name="Room B")
+    Room.objects.create(clinic=clinic, location=other, name="Annexe room")
+    for where in (place, other):
+        got = series.usable_rooms(clinic, world.pat, where)
+        assert [r.pk for r in got] == [
+            r.pk for r in Room.objects.filter(clinic=clinic, location=where)
+        ]
+        assert got and all(r.clinic is clinic for r in got)
+    Equipment.objects.create(clinic=clinic, name="Pen B", device="automated_pen")
+    Equipment.objects.create(clinic=clinic, name="Tips", device="dermaroller")
+    Equipment.objects.create(clinic=world.riverside, name="Theirs", device="automated_pen")
+    for devices in ({"automated_pen"}, {"automated_pen", "dermaroller"}, set(), {"none"}):
+        got = series.clinic_equipment(clinic, devices)
+        assert [e.pk for e in got] == [
+            e.pk for e in Equipment.objects.filter(clinic=clinic, device__in=devices)
+        ]
+    assert len(series.clinic_equipment(clinic, {"automated_pen", "dermaroller"})) >= 2

@@ -16,6 +16,7 @@ import holidays
 from django.db.models import Q
 
 from dermis.web.clinic.models import ClosureDay, Location
+from dermis.web.clinic.prepared import PreparedValues
 
 
 @lru_cache(maxsize=256)
@@ -43,6 +44,40 @@ def public_holidays(location: Location, first: date, last: date) -> dict[date, s
     return out
 
 
+# Read by every slot search and every diary page: composed once per process (clinic/prepared.py).
+CLOSED_AT = PreparedValues(
+    ClosureDay,
+    lambda clinic, location, first, last: ClosureDay.objects.filter(
+        Q(location_id=location) | Q(location__isnull=True),
+        clinic_id=clinic,
+        day__gte=first,
+        day__lte=last,
+    ).values_list("day", "reason"),
+    clinic=int,
+    location=int,
+    first=date,
+    last=date,
+)
+CLOSED_EVERYWHERE = PreparedValues(  # the clinic-wide closures only
+    ClosureDay,
+    lambda clinic, first, last: ClosureDay.objects.filter(
+        location__isnull=True, clinic_id=clinic, day__gte=first, day__lte=last
+    ).values_list("day", "reason"),
+    clinic=int,
+    first=date,
+    last=date,
+)
+CLOSED_ANYWHERE = PreparedValues(  # every location's and the clinic-wide ones
+    ClosureDay,
+    lambda clinic, first, last: ClosureDay.objects.filter(
+        clinic_id=clinic, day__gte=first, day__lte=last
+    ).values_list("location_id", "day", "reason"),
+    clinic=int,
+    first=date,
+    last=date,
+)
+
+
 def closed_days(
     clinic_id: int, location: Location | None, first: date, last: date
 ) -> dict[date, str]:
@@ -58,13 +93,11 @@ def closed_days(
                 days = public_holidays(p, first, last)
                 shared = days if shared is None else {d: n for d, n in shared.items() if d in days}
             out.update(shared or {})
-    rows = ClosureDay.objects.filter(
-        Q(location=location) | Q(location__isnull=True),
-        clinic_id=clinic_id,
-        day__gte=first,
-        day__lte=last,
-    )
-    for day, reason in rows.values_list("day", "reason"):
+    if location is None:
+        rows = CLOSED_EVERYWHERE.rows(clinic=clinic_id, first=first, last=last)
+    else:
+        rows = CLOSED_AT.rows(clinic=clinic_id, location=location.pk, first=first, last=last)
+    for day, reason in rows:
         out[day] = reason or "the clinic is closed"
     return out
 
@@ -74,11 +107,7 @@ def closed_by_location(
 ) -> dict[int | None, dict[date, str]]:
     """closed_days for each location (key: its id) and for the clinic as a whole (key None),
     in two queries whatever the number of days."""
-    rows = list(
-        ClosureDay.objects.filter(clinic_id=clinic_id, day__gte=first, day__lte=last).values_list(
-            "location_id", "day", "reason"
-        )
-    )
+    rows = CLOSED_ANYWHERE.rows(clinic=clinic_id, first=first, last=last)
     out: dict[int | None, dict[date, str]] = {}
     for place in locations:
         days = public_holidays(place, first, last)

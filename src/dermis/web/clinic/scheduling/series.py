@@ -35,7 +35,7 @@ from dermis.web.clinic.models import (
     TreatmentSession,
     WorkingHours,
 )
-from dermis.web.clinic.prepared import PreparedValues
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues
 from dermis.web.clinic.scheduling import availability
 from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book_series
 
@@ -175,13 +175,33 @@ class Setup:
         )
 
 
+# Read for every proposal: composed once per process (clinic/prepared.py).
+ROOMS_AT = PreparedRows(
+    Room,
+    lambda clinic, location: Room.objects.filter(clinic_id=clinic, location_id=location),
+    clinic=int,
+    location=int,
+)
+EQUIPMENT = PreparedRows(
+    Equipment, lambda clinic: Equipment.objects.filter(clinic_id=clinic), clinic=int
+)
+
+
+def clinic_equipment(clinic, devices: set[str]) -> tuple[Equipment, ...]:
+    """The clinic's equipment of these kinds of device, in the equipment's order (a clinic has a
+    handful: read whole and chosen here, so the query is the same whatever the devices)."""
+    found = EQUIPMENT.rows(None, clinic=clinic.pk, known={"clinic": clinic})
+    return tuple(e for e in found if e.device in devices)
+
+
 def usable_rooms(clinic, who: StaffMember, where: Location | None) -> tuple[Room, ...]:
     """The rooms a session with `who` can be in: at the chosen location, else at the locations
     of their working hours (any of the clinic's when some hours name no location). Only these
     rooms' busy times are read."""
-    rooms = Room.objects.filter(clinic=clinic)
     if where is not None:
-        return tuple(rooms.filter(location=where))
+        found = ROOMS_AT.rows(None, clinic=clinic.pk, location=where.pk, known={"clinic": clinic})
+        return tuple(found)
+    rooms = Room.objects.filter(clinic=clinic)
     places = set(WorkingHours.objects.filter(staff=who).values_list("location_id", flat=True))
     if places and None not in places:
         rooms = rooms.filter(location_id__in=places)
@@ -213,7 +233,7 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
         )
     rooms = usable_rooms(plan.patient.clinic, who, where)
     devices = {t.device for t in course.treatments}
-    equipment = tuple(Equipment.objects.filter(clinic=plan.patient.clinic, device__in=devices))
+    equipment = clinic_equipment(plan.patient.clinic, devices)
     notes: list[str] = []
     if not equipment:
         names = ", ".join(sorted(devices)).replace("_", " ")
