@@ -222,3 +222,42 @@ def test_a_refusal_by_the_safety_gate_reads_plainly_to_the_patient(world, client
     assert "isotretinoin" not in text.lower()
     offer.refresh_from_db()
     assert offer.status == "open"
+
+
+def test_the_delivery_pages_lists_are_what_the_orm_reads(world):
+    """The outbox's four lists, composed once per process: each is the ORM's rows in its order,
+    capped, with the patient and appointment read along, for this clinic only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dermis.web.clinic.reminders import selectors
+
+    now = timezone.now()
+    for i, status in enumerate(["failed", "failed", "pending", "sending", "sent", "sent"]):
+        Reminder.objects.create(
+            key=f"k{i}", patient=world.nora, kind="recall", status=status, attempts=i % 3,
+            due_at=now - timedelta(hours=i), next_try_at=now + timedelta(minutes=i),
+            sent_at=now - timedelta(minutes=i) if status == "sent" else None,
+        )  # fmt: skip
+    _failed(world, key="theirs", patient=world.rhys)
+    factories.working_hours(world.pat)
+    a = factories.appointment(world.pat, world.nora, factories.next_weekday_at(10, 4))
+    AppointmentReply.objects.create(appointment=a, answer=AppointmentReply.Answer.CANCEL_REQUESTED)
+    got = selectors.delivery(world.northgate)
+    cases = [
+        (got.failed, selectors.FAILED, {}),
+        (got.retrying, selectors.RETRYING, {}),
+        (got.sent, selectors.SENT, {}),
+        (got.cancel_requests, selectors.CANCEL_REQUESTS, {"now": now}),
+    ]
+    for rows, prepared, more in cases:
+        orm = list(prepared.build(clinic=world.northgate.pk, **more)[: selectors.SHOWN])
+        assert [r.pk for r in rows] == [r.pk for r in orm] and rows
+    assert [r.key for r in got.failed] == ["k0", "k1"]  # newest due first, not Riverside's
+    assert [r.key for r in got.retrying] == ["k2"]  # not k3: sending, but never tried yet
+    assert [r.key for r in got.sent] == ["k4", "k5"]
+    with CaptureQueriesContext(connection) as seen:
+        names = [r.patient.full_name for r in got.failed] + [
+            c.appointment.practitioner.display_name for c in got.cancel_requests
+        ]
+    assert names and not seen.captured_queries  # read along with the rows
