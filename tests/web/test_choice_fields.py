@@ -63,3 +63,50 @@ def test_a_choice_that_is_not_a_row_id_gets_djangos_message(world):
         assert ours.errors["who"] == err.value.messages, bad
     assert _Form({"who": f" {world.pat.pk} "}, clinic=world.northgate).is_valid()
     assert _Form({"who": ""}, clinic=world.northgate).errors["who"] == ["This field is required."]
+
+
+def test_rows_read_already_are_listed_and_checked_without_a_query(world):
+    """`of_rows`: the booking preferences and the room form take the clinic's practitioners and
+    locations read through queries composed once; they list and validate the same rows as the
+    ORM's querysets, and ask the database nothing more."""
+    from dermis.web.clinic.choice_fields import of_rows
+    from dermis.web.clinic.models import Location, Room
+    from dermis.web.clinic.scheduling import availability
+    from dermis.web.clinic.scheduling.forms import PreferencesForm, RoomForm, practitioners
+
+    clinic = world.northgate
+    Location.objects.create(clinic=clinic, name="Annexe")
+    availability.treating_staff(clinic), availability.clinic_locations(clinic)  # composed
+    place = Location.objects.filter(clinic=clinic).first()
+    with CaptureQueriesContext(connection) as seen:
+        prefs = PreferencesForm(
+            {"course": "0", "practitioner": str(world.pat.pk), "location": str(place.pk)},
+            patient=world.nora,
+            courses=["Course 1"],
+        )
+        valid = prefs.is_valid()
+        shown = str(prefs["practitioner"]) + str(prefs["location"])
+        room = RoomForm(clinic=clinic)
+        shown += str(room["location"])
+    assert valid, prefs.errors
+    assert prefs.cleaned_data["practitioner"] == world.pat
+    # the practitioners, then the locations for each form, through the queries composed once
+    sql = [q["sql"] for q in seen.captured_queries]
+    assert len(sql) == 3 and "clinic_staffmember" in sql[0], sql
+    assert all('FROM "clinic_location"' in q and "LIMIT" not in q for q in sql[1:]), sql
+    room = RoomForm({"room-name": "Room C", "room-location": str(place.pk)}, clinic=clinic)
+    assert room.is_valid(), room.errors
+    assert room.cleaned_data["location"] == place
+    listed = [v for v, _ in prefs.fields["practitioner"].choices if v != ""]
+    assert [int(str(v)) for v in listed] == [s.pk for s in practitioners(clinic)]
+    places = [int(str(v)) for v, _ in room.fields["location"].choices if v != ""]
+    assert places == [p.pk for p in Location.objects.filter(clinic=clinic)]
+    assert f'value="{world.pat.pk}"' in shown and "Annexe" in shown
+    other = Location.objects.exclude(clinic=clinic).first()
+    wrong = RoomForm({"room-name": "X", "room-location": str(other.pk)}, clinic=clinic)
+    assert not wrong.is_valid() and "location" in wrong.errors
+    rows = [world.pat]
+    field = RowChoiceField(queryset=of_rows(StaffMember.objects.all(), rows))
+    with CaptureQueriesContext(connection) as seen:
+        assert field.clean(str(world.pat.pk)) == world.pat
+    assert not seen.captured_queries and not Room.objects.filter(name="Room C").exists()

@@ -6,6 +6,9 @@ page. The forms here list a clinic's practitioners, locations, plans or sessions
 rows, read once with the queryset and kept in its cache for the rest of the request. A submitted
 choice is looked up among the same rows (Django's asks the database again, with `get`), so a
 form that is validated and then shown again reads its choices once.
+
+`of_rows` gives a field rows read already (a clinic's practitioners or locations, read through
+a query composed once per process): the field then asks the database nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +29,25 @@ class _RowsIterator(ModelChoiceIterator):
         return len(self.queryset) + (1 if self.field.empty_label is not None else 0)
 
 
+def of_rows(queryset, rows: list):
+    """`queryset` holding `rows` as what it read: they must be the rows it would read, in its
+    order (a `RowChoiceField` given it lists and validates them without a query)."""
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    return queryset
+
+
 class RowChoiceField(forms.ModelChoiceField):
     iterator = _RowsIterator
+
+    def _set_queryset(self, queryset):
+        if queryset is not None and queryset._result_cache is not None:  # `of_rows`
+            self._queryset = queryset  # as it is: Django's copy (`.all()`) would read again
+            self.widget.choices = self.choices
+        else:
+            super()._set_queryset(queryset)
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
 
     def to_python(self, value):
         if value in self.empty_values:

@@ -122,6 +122,26 @@ LOCATIONS = PreparedRows(
 )
 
 
+EQUIPMENT = PreparedRows(  # by name (the model's order)
+    Equipment, lambda clinic: Equipment.objects.filter(clinic_id=clinic), clinic=int
+)
+ROOMS = PreparedRows(  # by location, then name (the model's order)
+    Room,
+    lambda clinic: Room.objects.filter(clinic_id=clinic).select_related("location"),
+    clinic=int,
+)
+
+
+def equipment_of(clinic) -> list[Equipment]:
+    """The clinic's equipment (composed once per process)."""
+    return EQUIPMENT.rows(None, clinic=clinic.pk, known={"clinic": clinic})
+
+
+def rooms_of(clinic) -> list[Room]:
+    """The clinic's rooms with their locations (composed once per process)."""
+    return ROOMS.rows(None, clinic=clinic.pk, known={"clinic": clinic})
+
+
 def treating_staff(clinic) -> list[StaffMember]:
     """The clinic's practitioners and admins by name, as the diary and the availability page
     list them (composed once per process)."""

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from dermis.core.slots_calendar import WEEKDAYS
-from dermis.web.clinic.choice_fields import RowChoiceField
+from dermis.web.clinic.choice_fields import RowChoiceField, of_rows
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.models import (
     Clinic,
@@ -31,6 +31,11 @@ class TimeInput(forms.TimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%H:%M")
+
+
+def _locations(clinic: Clinic):
+    """The clinic's locations for a menu, read through the query composed once per process."""
+    return of_rows(clinic.locations.all(), availability.clinic_locations(clinic))
 
 
 def practitioners(clinic: Clinic):
@@ -152,7 +157,7 @@ class RoomForm(ErrorSummaryMixin, forms.ModelForm):
     def __init__(self, *args, clinic: Clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.clinic = clinic
-        self.fields["location"].queryset = clinic.locations.all()
+        self.fields["location"].queryset = _locations(clinic)
         self.fields["location"].label_from_instance = lambda loc: loc.name
 
 
@@ -203,9 +208,11 @@ class PreferencesForm(ErrorSummaryMixin, forms.Form):
         super().__init__(*args, **kwargs)
         clinic = patient.clinic
         self.fields["course"].choices = [(i, name) for i, name in enumerate(courses)]
-        self.fields["practitioner"].queryset = practitioners(clinic)
+        self.fields["practitioner"].queryset = of_rows(
+            practitioners(clinic), availability.treating_staff(clinic)
+        )
         self.fields["practitioner"].label_from_instance = lambda s: s.display_name
-        self.fields["location"].queryset = clinic.locations.all()
+        self.fields["location"].queryset = _locations(clinic)
         self.fields["location"].label_from_instance = lambda loc: loc.name
         self.fields["location"].empty_label = None
         # From the menu's own rows, which validating and showing the form read anyway.

@@ -182,16 +182,12 @@ ROOMS_AT = PreparedRows(
     clinic=int,
     location=int,
 )
-EQUIPMENT = PreparedRows(
-    Equipment, lambda clinic: Equipment.objects.filter(clinic_id=clinic), clinic=int
-)
 
 
 def clinic_equipment(clinic, devices: set[str]) -> tuple[Equipment, ...]:
     """The clinic's equipment of these kinds of device, in the equipment's order (a clinic has a
     handful: read whole and chosen here, so the query is the same whatever the devices)."""
-    found = EQUIPMENT.rows(None, clinic=clinic.pk, known={"clinic": clinic})
-    return tuple(e for e in found if e.device in devices)
+    return tuple(e for e in availability.equipment_of(clinic) if e.device in devices)
 
 
 def usable_rooms(clinic, who: StaffMember, where: Location | None) -> tuple[Room, ...]:

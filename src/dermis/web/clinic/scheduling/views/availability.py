@@ -106,13 +106,13 @@ def _page(request, bound: dict | None = None, status: int = 200):
     kb = knowledge()
     equipment = [
         {"item": e, "kind": kb.devices[e.device].name if e.device in kb.devices else e.device}
-        for e in Equipment.objects.filter(clinic=clinic).order_by("name")
+        for e in availability.equipment_of(clinic)
     ]
     people, paging = _people(request, bound)
     context = {
         "people": people,
         "paging": paging if paging["pages"] > 1 else None,
-        "rooms": Room.objects.filter(clinic=clinic).select_related("location"),
+        "rooms": availability.rooms_of(clinic),
         "equipment": equipment,
         "is_admin": request.staff.is_admin,
     }
