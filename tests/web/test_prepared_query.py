@@ -658,3 +658,41 @@ def test_closures_rooms_and_equipment_a_proposal_reads_are_what_the_orm_reads(wo
             e.pk for e in Equipment.objects.filter(clinic=clinic, device__in=devices)
         ]
     assert len(series.clinic_equipment(clinic, {"automated_pen", "dermaroller"})) >= 2
+
+
+def test_a_prepared_count_is_the_orms_count(world):
+    """`PreparedCount`: the API's reminder lists (each state) and waitlist, counted and paged
+    through queries composed once, give the ORM's count and rows for every page; a value of
+    another type is left to the ORM, and a query that can match nothing counts 0 unasked."""
+    from dermis.web.api.routers import messaging
+    from dermis.web.clinic.models import Reminder, WaitlistEntry
+    from dermis.web.clinic.prepared import PreparedCount
+
+    now = timezone.now()
+    for i, status in enumerate(["failed", "failed", "pending", "sending", "sent", "failed"]):
+        who = world.nora if i < 5 else world.rhys  # the last is Riverside's
+        Reminder.objects.create(
+            key=f"c{i}", patient=who, kind="recall", status=status, attempts=1 + i % 2,
+            due_at=now - timedelta(hours=i),
+        )  # fmt: skip
+    for who in (world.nora, world.nora, world.rhys):
+        WaitlistEntry.objects.create(clinic=who.clinic, patient=who)
+    pairs = [*messaging.REMINDER_PAGES.values(), (messaging.WAITING, messaging.WAITING_COUNT)]
+    for clinic in (world.northgate, world.riverside):
+        for page, count in pairs:
+            orm = page.build(clinic=clinic.pk)
+            assert count.count(clinic=clinic.pk) == orm.count()
+            for limit, offset in ((1, 0), (1, 1), (50, 0), (2, 5)):
+                got = page.rows(limit, offset, clinic=clinic.pk)
+                assert [r.pk for r in got] == [r.pk for r in orm[offset : offset + limit]]
+    failed = messaging.REMINDER_PAGES["failed"][1]
+    assert failed.count(clinic=world.northgate.pk) == 2
+    assert failed.count(clinic=world.riverside.pk) == 1
+    assert messaging.WAITING_COUNT.count(clinic=world.northgate.pk) == 2
+    assert failed.count(clinic=str(world.northgate.pk)) == 2  # to the ORM, the same answer
+    with pytest.raises(TypeError, match="clinic"):
+        failed.count()
+    none = PreparedCount(Reminder, lambda clinic: Reminder.objects.filter(pk__in=[]), clinic=int)
+    with CaptureQueriesContext(connection) as seen:
+        assert none.count(clinic=world.northgate.pk) == 0
+    assert not seen.captured_queries

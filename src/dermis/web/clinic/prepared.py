@@ -28,7 +28,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import Func, IntegerField, Model, QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
     ValuesListIterable,
@@ -308,6 +308,60 @@ class PreparedQuery:
             return self.build(value).first()
         rows = self._rows.rows(1, value=value)
         return rows[0] if rows else None
+
+
+# COUNT(*) as an expression Django does not take for an aggregate: the count is then the one
+# column of the query, with no GROUP BY (`values_list(Count(...))` would group by every field).
+_ROW_COUNT = Func(template="COUNT(*)", output_field=IntegerField())
+
+
+class PreparedCount:
+    """`build(**values).count()`, composed once per database: `PreparedCount(model, build,
+    **kinds).count(**values)` (int, str, date or datetime values, as `PreparedRows` takes)."""
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
+        self.model, self.build, self.kinds = model, build, kinds
+        self._recipes: dict[str, tuple] = {}
+
+    def _recipe(self, alias: str) -> tuple:
+        recipe = self._recipes.get(alias)
+        if recipe is None:
+            ops = connections[alias].ops
+            kinds = enumerate(self.kinds.items())
+            stand_in = {name: _sentinel(kind, i) for i, (name, kind) in kinds}
+            counted = (
+                self.build(**stand_in)
+                .using(alias)
+                .order_by()
+                .annotate(prepared_row_count=_ROW_COUNT)
+                .values_list("prepared_row_count")
+            )
+            try:
+                sql, params = counted.query.get_compiler(using=alias).as_sql()
+            except EmptyResultSet:
+                recipe = (None, (), ())
+            else:
+                recipe = (sql, tuple(params), tuple(_slots(params, self.kinds, stand_in, ops)))
+            self._recipes[alias] = recipe
+        return recipe
+
+    def count(self, **values) -> int:
+        if set(values) != set(self.kinds):
+            raise TypeError(f"a prepared count takes {sorted(self.kinds)}, given {sorted(values)}")
+        for name, kind in self.kinds.items():
+            value = values[name]
+            if type(value) is not kind or (kind is int and not _int64(value)):
+                return self.build(**values).count()
+        alias = router.db_for_read(self.model)
+        sql, fixed, slots = self._recipe(alias)
+        if sql is None:
+            return 0
+        params = list(fixed)
+        for at, name, adapt in slots:
+            params[at] = adapt(values[name])
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
 
 
 def _page(queryset: QuerySet, limit: int | None, offset: int) -> QuerySet:
