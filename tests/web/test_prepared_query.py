@@ -696,3 +696,44 @@ def test_a_prepared_count_is_the_orms_count(world):
     with CaptureQueriesContext(connection) as seen:
         assert none.count(clinic=world.northgate.pk) == 0
     assert not seen.captured_queries
+
+
+def test_the_apis_appointment_list_is_what_the_orm_reads_with_any_filters(world):
+    """The API's appointment list, composed once per set of filters given: every one of the 32
+    sets pages and counts as the ORM does, and the tally counts the clinic's appointments by
+    status without reading them."""
+    import itertools
+
+    from dermis.web.api.routers import appointments as api
+    from dermis.web.clinic.models import Appointment
+    from dermis.web.clinic.scheduling import selectors
+
+    factories.working_hours(world.pat)
+    factories.working_hours(world.alice)
+    for i, (who, patient) in enumerate([(world.pat, world.nora), (world.alice, world.nora)] * 3):
+        factories.appointment(who, patient, factories.next_weekday_at(9 + i, 2 + i))
+    first = Appointment.objects.filter(clinic=world.northgate).order_by("start").first()
+    Appointment.objects.filter(pk=first.pk).update(status="confirmed")
+    values = {
+        "start_from": first.start,
+        "start_before": first.start + timedelta(days=6),
+        "patient": world.nora.pk,
+        "practitioner": world.alice.pk,
+        "status": "booked",
+    }
+    found = 0
+    for n in range(len(values) + 1):
+        for names in itertools.combinations(sorted(values), n):
+            given = {name: values[name] for name in names}
+            page, counted = api._prepared(frozenset(names))
+            orm = api._appointments(world.northgate.pk, **given)
+            assert counted.count(clinic=world.northgate.pk, **given) == orm.count()
+            for limit, offset in ((2, 0), (2, 2), (50, 0)):
+                got = page.rows(limit, offset, clinic=world.northgate.pk, **given)
+                assert [a.pk for a in got] == [a.pk for a in orm[offset : offset + limit]]
+                found += len(got)
+    assert found > 0
+    assert len(api._prepared(frozenset())[0].rows(50, clinic=world.northgate.pk)) == 6
+    assert selectors.appointment_count(world.northgate) == 6
+    assert selectors.appointment_count(world.northgate, "confirmed") == 1
+    assert selectors.appointment_count(world.northgate, "no_show") == 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Sum
-
 from dermis.web.clinic.models import (
     Appointment,
     AppointmentTally,
@@ -13,6 +11,7 @@ from dermis.web.clinic.models import (
     StaffMember,
     overlapping,
 )
+from dermis.web.clinic.prepared import PreparedValues
 
 
 def clash(practitioner: StaffMember, start: datetime, end: datetime) -> Appointment | None:
@@ -25,10 +24,27 @@ def clash(practitioner: StaffMember, start: datetime, end: datetime) -> Appointm
     )
 
 
+# The tally's rows (one a status), composed once per process (clinic/prepared.py).
+TALLY = PreparedValues(
+    AppointmentTally,
+    lambda clinic: AppointmentTally.objects.filter(clinic_id=clinic).values_list("n", flat=True),
+    flat=True,
+    clinic=int,
+)
+TALLY_OF = PreparedValues(
+    AppointmentTally,
+    lambda clinic, status: AppointmentTally.objects.filter(
+        clinic_id=clinic, status=status
+    ).values_list("n", flat=True),
+    flat=True,
+    clinic=int,
+    status=str,
+)
+
+
 def appointment_count(clinic: Clinic, status: str | None = None) -> int:
     """How many appointments the clinic has (in `status`, if given), from the tally the database
     keeps (`AppointmentTally`): one indexed read however long the clinic's history."""
-    rows = AppointmentTally.objects.filter(clinic=clinic)
-    if status is not None:
-        rows = rows.filter(status=status)
-    return rows.aggregate(n=Sum("n"))["n"] or 0
+    if status is None:
+        return sum(TALLY.rows(clinic=clinic.pk))
+    return sum(TALLY_OF.rows(clinic=clinic.pk, status=status))
