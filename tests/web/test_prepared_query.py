@@ -737,3 +737,21 @@ def test_the_apis_appointment_list_is_what_the_orm_reads_with_any_filters(world)
     assert selectors.appointment_count(world.northgate) == 6
     assert selectors.appointment_count(world.northgate, "confirmed") == 1
     assert selectors.appointment_count(world.northgate, "no_show") == 0
+
+
+def test_the_apis_staff_list_reads_what_the_orm_reads(world):
+    """The API's staff list, composed once: every member's columns (treatments read as the JSON
+    field gives them) and their locations in the locations' order, for each clinic."""
+    from dermis.web.api.routers import staff
+    from dermis.web.clinic.models import Location
+
+    annexe = Location.objects.create(clinic=world.northgate, name="Annexe", town="Leeds")
+    wing = Location.objects.create(clinic=world.northgate, name="Wing", town="Leeds")
+    world.pat.locations.add(annexe, wing)
+    for clinic in (world.northgate, world.riverside):
+        for prepared in (staff.LINKS, staff.PEOPLE):
+            got = prepared.rows(clinic=clinic.pk)
+            assert got == list(prepared.build(clinic=clinic.pk))
+    links = staff.LINKS.rows(clinic=world.northgate.pk)
+    assert [r[1] for r in links if r[0] == world.pat.pk] == ["Annexe", "Wing"]
+    assert any(isinstance(r[4], list) for r in staff.PEOPLE.rows(clinic=world.northgate.pk))

@@ -11,6 +11,7 @@ from dermis.web.api.schemas import DirectoryEntry, DirectoryQuery, StaffOut
 from dermis.web.clinic.access import ANY_STAFF
 from dermis.web.clinic.directory.selectors import listed, matches_place, places
 from dermis.web.clinic.models import StaffMember
+from dermis.web.clinic.prepared import PreparedValues
 
 router = Router(tags=["practitioners"])
 public = Router(tags=["directory"], auth=None)
@@ -31,24 +32,36 @@ def _treatments(stored) -> list[str]:
 STAFF_FIELDS = ("pk", "display_name", "role", "credentials", "treatments", "listed_in_directory")
 
 
+# Composed once per process (clinic/prepared.py): composing them took a third of the list's time.
+LINKS = PreparedValues(  # every member's locations, in the locations' own order
+    StaffMember,
+    lambda clinic: (
+        StaffMember.locations.through.objects.filter(staffmember__clinic_id=clinic)
+        .order_by("location__clinic", "location__name", "location__pk")
+        .values_list("staffmember_id", *(f"location__{f}" for f in PLACE_FIELDS))
+    ),
+    clinic=int,
+)
+PEOPLE = PreparedValues(
+    StaffMember,
+    lambda clinic: (
+        StaffMember.objects.filter(clinic_id=clinic)
+        .order_by("display_name", "pk")
+        .values_list(*STAFF_FIELDS)
+    ),
+    clinic=int,
+)
+
+
 @router.get("/practitioners", response=list[StaffOut], summary="The clinic's staff")
 def list_staff(request):
     """Read as columns (the staff, then every one's locations in one query): for a clinic of 25,
     a model object and a related manager each had cost about 1 ms of the list's 9–10 ms."""
     staff = require_staff(request, ANY_STAFF)
     places: dict[int, list[dict]] = defaultdict(list)
-    links = (
-        StaffMember.locations.through.objects.filter(staffmember__clinic=staff.clinic)
-        .order_by("location__clinic", "location__name", "location__pk")  # Location's own order
-        .values_list("staffmember_id", *(f"location__{f}" for f in PLACE_FIELDS))
-    )
-    for staff_id, *place in links:
+    for staff_id, *place in LINKS.rows(clinic=staff.clinic_id):
         places[staff_id].append(dict(zip(PLACE_FIELDS, place, strict=True)))
-    people = (
-        StaffMember.objects.filter(clinic=staff.clinic)
-        .order_by("display_name", "pk")
-        .values_list(*STAFF_FIELDS)
-    )
+    people = PEOPLE.rows(clinic=staff.clinic_id)
     return [
         {
             "id": pk,
