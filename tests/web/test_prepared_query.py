@@ -755,3 +755,33 @@ def test_the_apis_staff_list_reads_what_the_orm_reads(world):
     links = staff.LINKS.rows(clinic=world.northgate.pk)
     assert [r[1] for r in links if r[0] == world.pat.pk] == ["Annexe", "Wing"]
     assert any(isinstance(r[4], list) for r in staff.PEOPLE.rows(clinic=world.northgate.pk))
+
+
+def test_the_patient_list_as_it_opens_is_what_the_orm_reads(world, client_as, api_as):
+    """Nothing narrowing the list: its pages (web and API) come through the query composed once,
+    in the ORM's order, counted by the tally; a search still goes to the ORM."""
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.models import Patient
+    from dermis.web.clinic.patients import selectors
+    from dermis.web.clinic.patients.filters import PatientFilter
+
+    for i in range(30):
+        factories.patient(world.fran, given="Amy", family=f"Zed{i:02d}")
+    actor = Actor.of_staff(world.fran)
+    listed = selectors.search(actor, PatientFilter())
+    orm = Patient.objects.filter(clinic=world.northgate).order_by("family_name", "given_name", "pk")
+    assert isinstance(listed, selectors.Listed)
+    assert listed.count() == len(listed) == orm.count() == selectors.tally(world.northgate)
+    for start, stop in ((0, 25), (25, 50), (5, 6), (40, 60), (1000, 1025)):
+        assert [p.pk for p in listed[start:stop]] == [p.pk for p in orm[start:stop]]
+    assert all(p.clinic is world.northgate for p in listed[0:5])
+    narrowed = selectors.search(actor, PatientFilter(q="zed0"))
+    assert not isinstance(narrowed, selectors.Listed) and narrowed.count() == 10
+    from django.urls import reverse
+
+    page2 = client_as("fran").get(reverse("patient-list"), {"page": 2}).content.decode()
+    assert all(p.family_name in page2 for p in orm[25:50])
+    assert orm[0].family_name not in page2
+    body = api_as("fran").get("/api/v1/patients?offset=25&limit=10").json()
+    assert body["count"] == orm.count()
+    assert [p["id"] for p in body["items"]] == [p.pk for p in orm[25:35]]
