@@ -785,3 +785,31 @@ def test_the_patient_list_as_it_opens_is_what_the_orm_reads(world, client_as, ap
     body = api_as("fran").get("/api/v1/patients?offset=25&limit=10").json()
     assert body["count"] == orm.count()
     assert [p["id"] for p in body["items"]] == [p.pk for p in orm[25:35]]
+
+
+def test_the_audit_log_as_it_opens_is_what_the_orm_reads(world, client_as):
+    """The audit log as it opens: its newest page and the staff to choose from, composed once,
+    are the ORM's (the keyset page's first page, the usernames in order)."""
+    from django.urls import reverse
+
+    from dermis.web.clinic.audit import record
+    from dermis.web.clinic.audit_log import views
+    from dermis.web.clinic.models import AuditEvent, StaffMember
+
+    for i in range(views.PAGE_SIZE + 5):
+        record(factories.actor(world.pat), "view", world.nora, summary=f"look {i}")
+    for clinic in (world.northgate, world.riverside):
+        orm = AuditEvent.objects.filter(clinic=clinic)
+        expected = views.keyset_page(orm, None, None)
+        got = views._newest_first(views.NEWEST.rows(views.PAGE_SIZE + 1, clinic=clinic.pk), None)
+        assert [e.pk for e in got["events"]] == [e.pk for e in expected["events"]]
+        assert got["older"] == expected["older"] and got["newer"] is None
+        names = StaffMember.objects.filter(clinic=clinic).order_by("user__username")
+        assert views.USERNAMES.rows(clinic=clinic.pk) == list(
+            names.values_list("user__username", flat=True)
+        )
+    page = client_as("alice").get(reverse("audit-log")).content.decode()
+    shown = views._newest_first(
+        views.NEWEST.rows(views.PAGE_SIZE + 1, clinic=world.northgate.pk), None
+    )
+    assert f"look {views.PAGE_SIZE + 4}" in page and shown["older"] is not None

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from dermis.web.clinic.access import ADMIN_ONLY, staff_required
 from dermis.web.clinic.models import AuditEvent, StaffMember
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues
 
 PAGE_SIZE = 50
 # Actors without a user (clinic/actors.py: Actor.username) that write to the log.
@@ -105,7 +106,12 @@ def keyset_page(events, older_than: Cursor | None, newer_than: Cursor | None) ->
     if older_than is not None:
         before = Q(at__lt=older_than.at) | Q(at=older_than.at, pk__lt=older_than.pk)
         events = events.filter(before)
-    rows = list(events.order_by("-at", "-id")[: PAGE_SIZE + 1])
+    return _newest_first(list(events.order_by("-at", "-id")[: PAGE_SIZE + 1]), older_than)
+
+
+def _newest_first(rows: list, older_than: Cursor | None) -> dict:
+    """A page from up to PAGE_SIZE + 1 events read newest first (the one more says there are
+    older ones)."""
     more_older = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return {
@@ -115,9 +121,27 @@ def keyset_page(events, older_than: Cursor | None, newer_than: Cursor | None) ->
     }
 
 
+# The log as it opens, and the staff to choose from: composed once per process
+# (clinic/prepared.py).
+NEWEST = PreparedRows(
+    AuditEvent,
+    lambda clinic: AuditEvent.objects.filter(clinic_id=clinic).order_by("-at", "-id"),
+    clinic=int,
+)
+USERNAMES = PreparedValues(
+    StaffMember,
+    lambda clinic: (
+        StaffMember.objects.filter(clinic_id=clinic)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    ),
+    flat=True,
+    clinic=int,
+)
+
+
 def user_choices(clinic) -> list[str]:
-    staff = StaffMember.objects.filter(clinic=clinic).order_by("user__username")
-    return [*staff.values_list("user__username", flat=True), *SYSTEM_NAMES]
+    return [*USERNAMES.rows(clinic=clinic.pk), *SYSTEM_NAMES]
 
 
 @require_safe
@@ -129,11 +153,15 @@ def audit_log(request) -> HttpResponse:
         events = filtered(events, form.cleaned_data)
     elif form.is_bound:
         events = events.none()
-    page = keyset_page(
-        events,
-        Cursor.parse(request.GET.get("older_than")),
-        Cursor.parse(request.GET.get("newer_than")),
-    )
+    if request.GET:
+        page = keyset_page(
+            events,
+            Cursor.parse(request.GET.get("older_than")),
+            Cursor.parse(request.GET.get("newer_than")),
+        )
+    else:  # the log as it opens: the newest page
+        rows = NEWEST.rows(PAGE_SIZE + 1, clinic=request.staff.clinic_id)
+        page = _newest_first(rows, None)
     query = request.GET.copy()
     for key in ("older_than", "newer_than", "page"):
         query.pop(key, None)
