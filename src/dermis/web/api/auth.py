@@ -18,7 +18,7 @@ from ninja.security import HttpBearer
 
 from dermis.web.api.errors import TokenRejected, forbidden, not_found
 from dermis.web.api.models import ApiToken
-from dermis.web.clinic.access import client_ip, staff_of
+from dermis.web.clinic.access import PATIENT_IN_CLINIC, client_ip, of_clinic, staff_of
 from dermis.web.clinic.accounts.backends import WITH_STAFF, read_with_user
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.errors import PatientMerged
@@ -77,7 +77,8 @@ def api_actor(request: HttpRequest) -> Actor:
 def clinic_patient(staff: StaffMember, patient_id: int) -> Patient:
     """A patient of the staff member's clinic; another clinic's is a 404, like a missing one."""
     clinic = staff.clinic
-    patient = Patient.objects.filter(pk=patient_id, clinic=clinic).first()
+    found = PATIENT_IN_CLINIC.rows(1, patient=patient_id, clinic=clinic.pk)  # as the pages read
+    patient = found[0] if found else None
     if patient is None:
         kept = merged_into(clinic, patient_id)
         if kept is not None:
@@ -89,7 +90,11 @@ def clinic_patient(staff: StaffMember, patient_id: int) -> Patient:
 
 def clinic_record(staff: StaffMember, model: type[models.Model], pk: int, **filters):
     """An object whose `patient` belongs to the staff member's clinic, else 404."""
-    obj = model.objects.select_related("patient").filter(pk=pk, **filters).first()
+    if filters:
+        obj = model.objects.select_related("patient").filter(pk=pk, **filters).first()
+    else:  # as the pages read it (composed once per process)
+        found = of_clinic(model).rows(1, pk=pk, clinic=staff.clinic_id)
+        obj = found[0] if found else None
     if obj is None or obj.patient.clinic_id != staff.clinic_id:
         raise not_found()
     return obj

@@ -112,7 +112,8 @@ def clinic_patient(request: HttpRequest, patient_id: int) -> Patient:
 _OF_CLINIC: dict[type, PreparedRows] = {}
 
 
-def _of_clinic(model) -> PreparedRows:
+def of_clinic(model) -> PreparedRows:
+    """`model`'s object by id with its patient, if the patient is the clinic's (composed once)."""
     prepared = _OF_CLINIC.get(model)
     if prepared is None:
         prepared = _OF_CLINIC[model] = PreparedRows(
@@ -131,7 +132,7 @@ def clinic_object(request: HttpRequest, model, pk: int, **filters):
     if filters:
         obj = get_object_or_404(model.objects.select_related("patient"), pk=pk, **filters)
     else:
-        found = _of_clinic(model).rows(1, pk=pk, clinic=request.staff.clinic_id)
+        found = of_clinic(model).rows(1, pk=pk, clinic=request.staff.clinic_id)
         if not found:
             raise Http404("not found")
         obj = found[0]
