@@ -328,3 +328,35 @@ def test_the_fingerprint_follows_every_column_a_feed_is_made_of(world, change):
     assert ical.columns_fingerprint("Pat's appointments", ical.Audience.PATIENT, rows) != (
         fingerprint()
     )
+
+
+def test_a_feeds_fingerprint_from_the_query_composed_once_is_the_orms(world):
+    """The feed reads its rows' fingerprint through SQL composed once per process: the same
+    fingerprint as the ORM's query gives, for a practitioner's and a patient's feed, before and
+    after a change."""
+    from dermis.web.clinic.scheduling import ical
+    from dermis.web.clinic.scheduling.views import calendar_feeds as views
+
+    made = _book(world, world.nora, world.pat, days=3, kind=Appointment.Kind.TREATMENT)
+    _book(world, world.nora, world.pat, days=4)
+    now = timezone.now()
+    for audience, owner in (
+        (ical.Audience.STAFF, world.pat.pk),
+        (ical.Audience.PATIENT, world.nora.pk),
+    ):
+        window = {"owner": owner, "since": now - views.FEED_PAST, "until": now + views.FEED_FUTURE}
+        rows = views._feed_rows(audience, **window)
+
+        def both(audience=audience, window=window, rows=rows) -> tuple[str, str]:
+            said = views.FEED_SAID[audience]
+            composed = ical.columns_fingerprint(
+                "Feed", audience, rows, statement=lambda: said.statement(**window)
+            )
+            return composed, ical.columns_fingerprint("Feed", audience, rows)
+
+        first, orm = both()
+        assert first == orm and len(rows) == 2
+        Appointment.objects.filter(pk=made.pk).update(status=Appointment.Status.CONFIRMED)
+        second, orm = both()
+        assert second == orm and second != first
+        Appointment.objects.filter(pk=made.pk).update(status=Appointment.Status.BOOKED)

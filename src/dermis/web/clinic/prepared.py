@@ -315,9 +315,10 @@ class PreparedQuery:
 _ROW_COUNT = Func(template="COUNT(*)", output_field=IntegerField())
 
 
-class PreparedCount:
-    """`build(**values).count()`, composed once per database: `PreparedCount(model, build,
-    **kinds).count(**values)` (int, str, date or datetime values, as `PreparedRows` takes)."""
+class PreparedStatement:
+    """`build(**values)`'s SQL and parameters, composed once per database, for a caller that
+    runs the query inside SQL of its own (int, str, date or datetime values, as `PreparedRows`
+    takes them; a value of another type is composed by the ORM there and then)."""
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
         self.model, self.build, self.kinds = model, build, kinds
@@ -329,15 +330,9 @@ class PreparedCount:
             ops = connections[alias].ops
             kinds = enumerate(self.kinds.items())
             stand_in = {name: _sentinel(kind, i) for i, (name, kind) in kinds}
-            counted = (
-                self.build(**stand_in)
-                .using(alias)
-                .order_by()
-                .annotate(prepared_row_count=_ROW_COUNT)
-                .values_list("prepared_row_count")
-            )
+            query = self.build(**stand_in).using(alias).query
             try:
-                sql, params = counted.query.get_compiler(using=alias).as_sql()
+                sql, params = query.get_compiler(using=alias).as_sql()
             except EmptyResultSet:
                 recipe = (None, (), ())
             else:
@@ -345,22 +340,57 @@ class PreparedCount:
             self._recipes[alias] = recipe
         return recipe
 
-    def count(self, **values) -> int:
+    def statement(self, **values) -> tuple[str, list] | None:
+        """(sql, params) of `build(**values)` on its database; None when it matches nothing."""
         if set(values) != set(self.kinds):
-            raise TypeError(f"a prepared count takes {sorted(self.kinds)}, given {sorted(values)}")
+            raise TypeError(f"a prepared query takes {sorted(self.kinds)}, given {sorted(values)}")
+        alias = router.db_for_read(self.model)
         for name, kind in self.kinds.items():
             value = values[name]
             if type(value) is not kind or (kind is int and not _int64(value)):
-                return self.build(**values).count()
-        alias = router.db_for_read(self.model)
+                try:
+                    sql, params = self.build(**values).query.get_compiler(using=alias).as_sql()
+                except EmptyResultSet:
+                    return None
+                return sql, list(params)
         sql, fixed, slots = self._recipe(alias)
         if sql is None:
-            return 0
+            return None
         params = list(fixed)
         for at, name, adapt in slots:
             params[at] = adapt(values[name])
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
+        return sql, params
+
+
+class PreparedCount:
+    """`build(**values).count()`, composed once per database: `PreparedCount(model, build,
+    **kinds).count(**values)` (values as `PreparedStatement` takes them)."""
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
+        self.model, self.build, self.kinds = model, build, kinds
+        self._counted = PreparedStatement(
+            model,
+            lambda **values: (
+                build(**values)
+                .order_by()
+                .annotate(prepared_row_count=_ROW_COUNT)
+                .values_list("prepared_row_count")
+            ),
+            **kinds,
+        )
+
+    def count(self, **values) -> int:
+        for name, kind in self.kinds.items():
+            value = values.get(name)
+            if type(value) is not kind or (kind is int and not _int64(value)):
+                if set(values) != set(self.kinds):
+                    break  # the statement says what is missing
+                return self.build(**values).count()
+        found = self._counted.statement(**values)
+        if found is None:
+            return 0
+        with connections[router.db_for_read(self.model)].cursor() as cursor:
+            cursor.execute(*found)
             return cursor.fetchone()[0]
 
 

@@ -9,7 +9,7 @@ Times are written in UTC, so no VTIMEZONE is needed and every client agrees on t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -129,7 +129,19 @@ def _event(said: tuple[str, ...], stamp: datetime) -> Event:
     return ev
 
 
-def columns_fingerprint(name: str, audience: Audience, appointments: QuerySet) -> str:
+def said(appointments: QuerySet) -> QuerySet:
+    """The `ROW_FIELDS` of `appointments` as the fingerprint reads them (times as text)."""
+    return appointments.annotate(
+        start_text=Cast("start", CharField()), end_text=Cast("end", CharField())
+    ).values_list("start_text", "end_text", *(f for f in ROW_FIELDS if f not in ("start", "end")))
+
+
+def columns_fingerprint(
+    name: str,
+    audience: Audience,
+    appointments: QuerySet,
+    statement: Callable[[], tuple[str, list] | None] | None = None,
+) -> str:
     """The SHA-256 of a calendar's name and of the `ROW_FIELDS` its events are made of, as the
     database holds them (times as text, rows as tuples), so whether a feed changed is known
     without parsing a time or building an event. It changes whenever an event would (and, more
@@ -137,25 +149,31 @@ def columns_fingerprint(name: str, audience: Audience, appointments: QuerySet) -
     initials); the release is part of it, so a new way of writing events is a change too.
 
     PostgreSQL hashes the rows itself (`_rows_digest`): a practitioner's feed holds about a
-    thousand, and sending them to be hashed here took twice as long as reading them."""
+    thousand, and sending them to be hashed here took twice as long as reading them.
+    `statement`, when given, gives `said(appointments)`'s SQL and parameters composed already
+    (None: no rows)."""
     digest = hashlib.sha256(f"{dermis.__version__}\x1e{audience}\x1e{name}".encode())
-    said = appointments.annotate(
-        start_text=Cast("start", CharField()), end_text=Cast("end", CharField())
-    ).values_list("start_text", "end_text", *(f for f in ROW_FIELDS if f not in ("start", "end")))
-    connection = connections[said.db]
+    connection = connections[appointments.db]
     if connection.vendor == "postgresql":
-        digest.update(_rows_digest(connection, said))
+        if statement is None:
+            found = said(appointments).query.get_compiler(connection=connection).as_sql()
+        else:
+            found = statement()
+        digest.update(_rows_digest(connection, found))
         return digest.hexdigest()
-    for row in said:
+    for row in said(appointments):
         digest.update(repr(row).encode())
     return digest.hexdigest()
 
 
-def _rows_digest(connection, said: QuerySet) -> bytes:
-    """The SHA-256 of the rows, computed by PostgreSQL: each row as its text (a record's text
-    quotes any value with a comma, quote or bracket, and tells NULL from an empty string), in
-    the order of their ids, one per line; the rows never leave the database."""
-    inner, params = said.query.get_compiler(connection=connection).as_sql()
+def _rows_digest(connection, found: tuple[str, list] | None) -> bytes:
+    """The SHA-256 of the rows of the query `found` (sql, params), computed by PostgreSQL: each
+    row as its text (a record's text quotes any value with a comma, quote or bracket, and tells
+    NULL from an empty string), in the order of their ids, one per line; the rows never leave the
+    database. No query (it matches nothing) hashes as no rows."""
+    if found is None:
+        return hashlib.sha256(b"").digest()
+    inner, params = found
     sql = (
         "SELECT sha256(convert_to(coalesce(string_agg(t::text, E'\\n' ORDER BY t.pk), ''), "
         f"'UTF8')) FROM ({inner}) AS t"

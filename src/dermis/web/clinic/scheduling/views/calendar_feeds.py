@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -33,6 +34,7 @@ from dermis.web.clinic.access import (
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, CalendarFeed
+from dermis.web.clinic.prepared import PreparedRows, PreparedStatement
 from dermis.web.clinic.scheduling import ical, setup
 
 FEED_PAST = timedelta(days=30)
@@ -107,35 +109,62 @@ def revoke_feed(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("calendar-feed-list")
 
 
+def _feed_rows(audience: ical.Audience, owner: int, since: datetime, until: datetime) -> QuerySet:
+    """A feed's appointments: its practitioner's (or patient's) open ones in the window."""
+    rows = Appointment.objects.filter(status__in=OPEN_STATUSES, start__gte=since, start__lt=until)
+    if audience == ical.Audience.STAFF:
+        rows = rows.filter(practitioner_id=owner)
+    else:
+        rows = rows.filter(patient_id=owner)
+    return rows.order_by("start", "pk")
+
+
+# Read on every fetch of every feed: composed once per process (clinic/prepared.py).
+FEED_BY_DIGEST = PreparedRows(
+    CalendarFeed,
+    lambda digest: CalendarFeed.objects.select_related(
+        "staff__clinic", "staff__user", "patient__clinic"
+    ).filter(token_sha256=digest, revoked_at__isnull=True),
+    digest=str,
+)
+FEED_SAID = {
+    audience: PreparedStatement(
+        Appointment,
+        partial(lambda audience, **window: ical.said(_feed_rows(audience, **window)), audience),
+        owner=int,
+        since=datetime,
+        until=datetime,
+    )
+    for audience in ical.Audience
+}
+
+
 @require_GET
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The public feed: anyone with the token; 404 for an unknown or revoked one."""
     digest = ical.token_hash(token)
-    found = (
-        CalendarFeed.objects.select_related("staff__clinic", "staff__user", "patient__clinic")
-        .filter(token_sha256=digest, revoked_at__isnull=True)
-        .first()
-    )
+    found = next(iter(FEED_BY_DIGEST.rows(1, digest=digest)), None)
     # The lookup is by hash, so its timing says nothing about the token; compare anyway.
     if found is None or not hmac.compare_digest(found.token_sha256, digest):
         raise Http404("no such feed")
     now = timezone.now()
-    appointments = Appointment.objects.filter(
-        status__in=OPEN_STATUSES, start__gte=now - FEED_PAST, start__lt=now + FEED_FUTURE
-    )
+    window = {"since": now - FEED_PAST, "until": now + FEED_FUTURE}
     if found.staff is not None:
         if not found.staff.user.is_active:
             raise Http404("no such feed")
         audience, name = ical.Audience.STAFF, f"{found.staff.clinic.name}: my appointments"
-        appointments = appointments.filter(practitioner=found.staff)
+        window["owner"] = found.staff_id
     else:
         audience, name = ical.Audience.PATIENT, f"{found.patient.clinic.name} appointments"
-        appointments = appointments.filter(patient=found.patient)
-    rows = appointments.order_by("start", "pk")
+        window["owner"] = found.patient_id
+    rows = _feed_rows(audience, **window)
     # What the events are made of tells whether anything changed since the last fetch; the
     # events and the calendar's bytes are built only when a client has not got them, and kept
     # in the shared cache.
-    content = ical.columns_fingerprint(name, audience, rows)
+    said = FEED_SAID[audience]
+    content = ical.columns_fingerprint(
+        name, audience, rows, statement=lambda: said.statement(**window)
+    )
     changed_at = setup.note_feed_content(found, content)
     etag = f'"{hashlib.sha256(f"{content}{changed_at.isoformat()}".encode()).hexdigest()[:32]}"'
     response = get_conditional_response(
