@@ -261,3 +261,28 @@ def test_the_delivery_pages_lists_are_what_the_orm_reads(world):
             c.appointment.practitioner.display_name for c in got.cancel_requests
         ]
     assert names and not seen.captured_queries  # read along with the rows
+
+
+def test_the_waitlist_page_lists_what_the_orm_reads(world, client_as):
+    """The waitlist page's entries, composed once, are the ORM's (this clinic's waiting ones, in
+    the model's order, each with its offers), and it shows each entry's offers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dermis.web.clinic.waitlist import selectors
+
+    offered = _offer(world).entry
+    WaitlistEntry.objects.create(clinic=world.northgate, patient=world.nora, kind="treatment")
+    WaitlistEntry.objects.create(clinic=world.riverside, patient=world.rhys, kind="consultation")
+    WaitlistEntry.objects.create(
+        clinic=world.northgate, patient=world.nora, kind="follow_up", status="removed"
+    )
+    got = selectors.listed(world.northgate)
+    orm = list(selectors.entries(world.northgate).prefetch_related("offers"))
+    assert [e.pk for e in got] == [e.pk for e in orm] and len(got) == 2
+    with CaptureQueriesContext(connection) as seen:
+        offers = {e.pk: len(e.offers.all()) for e in got}
+        names = [e.patient.full_name for e in got]
+    assert offers[offered.pk] == 1 and names and not seen.captured_queries
+    page = client_as("fran").get(reverse("waitlist")).content.decode()
+    assert "Nora Quinn" in page and "Rhys" not in page

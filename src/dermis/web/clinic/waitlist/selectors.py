@@ -5,16 +5,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from dermis.web.clinic.models import Appointment, Clinic, WaitlistEntry, WaitlistOffer
+from dermis.web.clinic.prepared import PreparedRows
 
 
 def entries(clinic: Clinic, *, status: str = WaitlistEntry.Status.WAITING) -> QuerySet:
     return WaitlistEntry.objects.filter(clinic=clinic, status=status).select_related(
         "patient", "practitioner", "location"
     )
+
+
+# The waitlist page's entries, composed once per process (clinic/prepared.py).
+ENTRIES = PreparedRows(
+    WaitlistEntry,
+    lambda clinic, status: WaitlistEntry.objects.filter(
+        clinic_id=clinic, status=status
+    ).select_related("patient", "practitioner", "location"),
+    clinic=int,
+    status=str,
+)
+
+
+def listed(clinic: Clinic, *, status: str = WaitlistEntry.Status.WAITING) -> list[WaitlistEntry]:
+    """`entries` as the waitlist page lists them, each with its offers."""
+    rows = ENTRIES.rows(None, clinic=clinic.pk, status=str(status), known={"clinic": clinic})
+    prefetch_related_objects(rows, "offers")
+    return rows
 
 
 def open_offers(entry: WaitlistEntry) -> QuerySet:

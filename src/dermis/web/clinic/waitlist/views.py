@@ -20,7 +20,7 @@ from dermis.web.clinic.waitlist.forms import WaitlistForm
 @require_safe
 @staff_required(ANY_STAFF)
 def waitlist(request):
-    entries = selectors.entries(request.staff.clinic).prefetch_related("offers")
+    entries = selectors.listed(request.staff.clinic)
     return render(request, "clinic/waitlist/list.html", {"entries": entries})
 
 
