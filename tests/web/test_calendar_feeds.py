@@ -360,3 +360,29 @@ def test_a_feeds_fingerprint_from_the_query_composed_once_is_the_orms(world):
         second, orm = both()
         assert second == orm and second != first
         Appointment.objects.filter(pk=made.pk).update(status=Appointment.Status.BOOKED)
+
+
+def test_the_feeds_page_lists_what_the_orm_reads(world, client_as):
+    """The feeds page's lists, composed once: the clinic's for an admin, one's own (for them or
+    made by them) for anyone else, each in the ORM's order and counted as the ORM counts."""
+    from dermis.web.clinic.actors import Actor
+    from dermis.web.clinic.scheduling import setup
+    from dermis.web.clinic.scheduling.views import calendar_feeds as views
+
+    setup.create_feed(Actor.of_staff(world.pat), staff=world.pat)
+    setup.create_feed(Actor.of_staff(world.pat), patient=world.nora)
+    setup.create_feed(Actor.of_staff(world.alice), staff=world.alice)
+    clinic = world.northgate.pk
+    cases = [
+        (views.CLINIC_FEEDS, views.CLINIC_FEEDS_COUNT, views._of_clinic, {"clinic": clinic}),
+        (views.MY_FEEDS, views.MY_FEEDS_COUNT, views._mine,
+         {"clinic": clinic, "staff": world.pat.pk, "user": world.pat.user_id}),
+    ]  # fmt: skip
+    for rows, count, orm, values in cases:
+        expected = list(orm(**values))
+        assert [f.pk for f in rows.rows(None, **values)] == [f.pk for f in expected]
+        assert count.count(**values) == len(expected) > 0
+    assert views.CLINIC_FEEDS_COUNT.count(clinic=clinic) == 3
+    assert views.MY_FEEDS_COUNT.count(**cases[1][3]) == 2
+    page = client_as("pat").get(reverse("calendar-feed-list")).content.decode()
+    assert page.count("<tr") - 1 == 2  # a header row and Pat's two

@@ -764,19 +764,24 @@ def test_the_patient_list_as_it_opens_is_what_the_orm_reads(world, client_as, ap
     from dermis.web.clinic.models import Patient
     from dermis.web.clinic.patients import selectors
     from dermis.web.clinic.patients.filters import PatientFilter
+    from dermis.web.clinic.prepared import Paged
 
     for i in range(30):
         factories.patient(world.fran, given="Amy", family=f"Zed{i:02d}")
     actor = Actor.of_staff(world.fran)
     listed = selectors.search(actor, PatientFilter())
     orm = Patient.objects.filter(clinic=world.northgate).order_by("family_name", "given_name", "pk")
-    assert isinstance(listed, selectors.Listed)
+    assert isinstance(listed, Paged)
     assert listed.count() == len(listed) == orm.count() == selectors.tally(world.northgate)
     for start, stop in ((0, 25), (25, 50), (5, 6), (40, 60), (1000, 1025)):
         assert [p.pk for p in listed[start:stop]] == [p.pk for p in orm[start:stop]]
     assert all(p.clinic is world.northgate for p in listed[0:5])
+    from django.core.paginator import Paginator
+
+    nobody = Paged(selectors.BY_NAME, lambda: 0, clinic=10**6)  # a clinic with no patients yet
+    assert nobody[0:0] == [] and list(Paginator(nobody, 25).get_page(1)) == []
     narrowed = selectors.search(actor, PatientFilter(q="zed0"))
-    assert not isinstance(narrowed, selectors.Listed) and narrowed.count() == 10
+    assert not isinstance(narrowed, Paged) and narrowed.count() == 10
     from django.urls import reverse
 
     page2 = client_as("fran").get(reverse("patient-list"), {"page": 2}).content.decode()

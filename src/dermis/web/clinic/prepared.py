@@ -394,6 +394,31 @@ class PreparedCount:
             return cursor.fetchone()[0]
 
 
+class Paged:
+    """A list's rows as Django's `Paginator` reads them: `[start:stop]` is one page, read through
+    `rows` (composed once), and `count()` is `count()`'s answer (a tally, a `PreparedCount`)."""
+
+    ordered = True  # for the paginator: the rows come in a stable order
+
+    def __init__(
+        self, rows: PreparedRows, count: Callable[[], int], known: dict | None = None, **values
+    ) -> None:
+        self._rows, self._count, self._known, self._values = rows, count, known, values
+
+    def __getitem__(self, window: slice) -> list:
+        start = window.start or 0
+        limit = None if window.stop is None else max(0, window.stop - start)
+        if limit == 0:  # an empty list's page (Django composes no query for LIMIT 0)
+            return []
+        return self._rows.rows(limit, start, known=self._known, **self._values)
+
+    def count(self) -> int:
+        return self._count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+
 def _page(queryset: QuerySet, limit: int | None, offset: int) -> QuerySet:
     if limit is None:
         return queryset[offset:] if offset else queryset

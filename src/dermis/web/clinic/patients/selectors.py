@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import Clinic, Patient, PatientMerge, PatientTally
 from dermis.web.clinic.patients.filters import PatientFilter
-from dermis.web.clinic.prepared import PreparedRows, PreparedValues
+from dermis.web.clinic.prepared import Paged, PreparedRows, PreparedValues
 
 
 def _by_name(clinic: int) -> QuerySet[Patient]:
@@ -27,39 +27,18 @@ TALLY = PreparedValues(
 )
 
 
-def search(actor: Actor, search: PatientFilter) -> QuerySet[Patient] | Listed:
+def search(actor: Actor, search: PatientFilter) -> QuerySet[Patient] | Paged:
     """The actor's clinic's patients matching `search`, by name; phones typed without a country
-    code are read in the clinic's country. With nothing to narrow it, the clinic's patients as
-    `Listed`, paged through a query composed once."""
+    code are read in the clinic's country. With nothing to narrow it, the clinic's patients
+    `Paged` through a query composed once and counted by the tally."""
+    clinic = actor.clinic
     if narrows(search):
-        return search.apply(_by_name(actor.clinic.pk), region=actor.clinic.country)
-    return Listed(actor.clinic)
+        return search.apply(_by_name(clinic.pk), region=clinic.country)
+    return Paged(BY_NAME, lambda: tally(clinic), known={"clinic": clinic}, clinic=clinic.pk)
 
 
 def narrows(search: PatientFilter) -> bool:
     return search.date_of_birth is not None or bool(search.q.split())
-
-
-class Listed:
-    """The clinic's patients by name, as a page of the list slices them (`[start:stop]`, each
-    page one query composed once) and counts them (the tally)."""
-
-    ordered = True  # for the paginator: the rows come in a stable order
-
-    def __init__(self, clinic: Clinic) -> None:
-        self.clinic = clinic
-
-    def __getitem__(self, window: slice) -> list[Patient]:
-        start = window.start or 0
-        limit = None if window.stop is None else max(0, window.stop - start)
-        known = {"clinic": self.clinic}
-        return BY_NAME.rows(limit, start, clinic=self.clinic.pk, known=known)
-
-    def count(self) -> int:
-        return tally(self.clinic)
-
-    def __len__(self) -> int:
-        return self.count()
 
 
 def count(actor: Actor, search: PatientFilter, found: QuerySet[Patient]) -> int:

@@ -34,7 +34,7 @@ from dermis.web.clinic.access import (
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, CalendarFeed
-from dermis.web.clinic.prepared import PreparedRows, PreparedStatement
+from dermis.web.clinic.prepared import Paged, PreparedCount, PreparedRows, PreparedStatement
 from dermis.web.clinic.scheduling import ical, setup
 
 FEED_PAST = timedelta(days=30)
@@ -44,9 +44,23 @@ FEEDS_PER_PAGE = 25  # an admin sees every feed of the clinic, patients' too: a 
 
 
 def _clinic_feeds(request: HttpRequest) -> QuerySet[CalendarFeed]:
-    clinic = request.staff.clinic
-    feeds = CalendarFeed.objects.filter(Q(staff__clinic=clinic) | Q(patient__clinic=clinic))
-    return feeds.select_related("staff", "patient", "created_by")
+    return _of_clinic(request.staff.clinic_id)
+
+
+def _of_clinic(clinic: int) -> QuerySet[CalendarFeed]:
+    feeds = CalendarFeed.objects.filter(Q(staff__clinic_id=clinic) | Q(patient__clinic_id=clinic))
+    return feeds.select_related("staff", "patient", "created_by").order_by("-created_at", "-pk")
+
+
+def _mine(clinic: int, staff: int, user: int) -> QuerySet[CalendarFeed]:
+    return _of_clinic(clinic).filter(Q(staff_id=staff) | Q(created_by_id=user))
+
+
+# The feeds page (an admin's: the clinic's; anyone else's: their own), composed once per process.
+CLINIC_FEEDS = PreparedRows(CalendarFeed, _of_clinic, clinic=int)
+CLINIC_FEEDS_COUNT = PreparedCount(CalendarFeed, _of_clinic, clinic=int)
+MY_FEEDS = PreparedRows(CalendarFeed, _mine, clinic=int, staff=int, user=int)
+MY_FEEDS_COUNT = PreparedCount(CalendarFeed, _mine, clinic=int, staff=int, user=int)
 
 
 def _may_manage(request: HttpRequest, feed: CalendarFeed) -> bool:
@@ -66,12 +80,14 @@ def _created(request: HttpRequest, feed: CalendarFeed, token: str) -> HttpRespon
 @require_GET
 def feed_list(request: HttpRequest) -> HttpResponse:
     """Your feeds (the ones for you and the ones you made); an admin sees the clinic's."""
-    feeds = _clinic_feeds(request)
-    if not request.staff.is_admin:
-        feeds = feeds.filter(Q(staff=request.staff) | Q(created_by=request.user))
-    page = Paginator(feeds.order_by("-created_at", "-pk"), FEEDS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    me, clinic = request.staff, request.staff.clinic_id
+    if me.is_admin:
+        values = {"clinic": clinic}
+        feeds = Paged(CLINIC_FEEDS, lambda: CLINIC_FEEDS_COUNT.count(**values), **values)
+    else:
+        values = {"clinic": clinic, "staff": me.pk, "user": request.user.pk}
+        feeds = Paged(MY_FEEDS, lambda: MY_FEEDS_COUNT.count(**values), **values)
+    page = Paginator(feeds, FEEDS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [(feed, _may_manage(request, feed)) for feed in page]
     return render(request, "clinic/calendar/feed_list.html", {"rows": rows, "page": page})
 
