@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from dermis.web.clinic import models as m
+from dermis.web.clinic.access import PATIENT_IN_CLINIC
 from dermis.web.clinic.actors import ANY_STAFF, CLINICAL
 from dermis.web.clinic.patients import normalise
 from dermis.web.clinic.patients import selectors as patient_selectors
@@ -96,6 +97,16 @@ def _patient_search(staff, query):
     return m.Patient.objects.filter(q).select_related("clinic").order_by("family_name", "pk")
 
 
+def _patient_read(staff, i: str):
+    """The clinic's patient with this id, read as the pages read it (composed once)."""
+    pk = _pk(i)
+    found = [] if pk is None else PATIENT_IN_CLINIC.rows(1, patient=pk, clinic=staff.clinic_id)
+    if not found:
+        return None
+    found[0].clinic = staff.clinic  # the same row, read with the staff member
+    return found[0]
+
+
 PAGING = {"_count", "_offset", "_format"}  # what asks for no narrower search
 
 
@@ -110,7 +121,7 @@ def _patient_total(staff, query, rows: QuerySet) -> int:
 PATIENT = Kind(
     name="Patient",
     roles=ANY_STAFF,
-    read=lambda staff, i: m.Patient.objects.filter(pk=_pk(i), clinic=staff.clinic).first(),
+    read=lambda staff, i: _patient_read(staff, i),
     search=_patient_search,
     build=lambda obj, ref: as_json(export.patient(obj, ref)),
     patient_of=lambda obj: obj,
