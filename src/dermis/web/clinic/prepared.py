@@ -17,6 +17,11 @@ The calendar's reads are `values_list()` queries by lists of ids (the practition
 devices a proposal or the diary asks about): `PreparedValues` keeps their SQL and converters per
 length of each list, and gives the tuples the ORM would (the busy times of a practitioner's
 months, 480 rows: 2.4 ms through the ORM, 1.1-1.3 ms so).
+
+`PreparedCount` counts (an API list's total), `PreparedStatement` gives the SQL and parameters
+for SQL that wraps the query (the calendar feed's fingerprint), and `Paged` gives Django's
+`Paginator` a list's pages read through `PreparedRows`. Composing a query took 0.2-0.7 ms each,
+on pages that take 3-10 ms.
 """
 
 from __future__ import annotations
