@@ -286,3 +286,31 @@ def test_the_waitlist_page_lists_what_the_orm_reads(world, client_as):
     assert offers[offered.pk] == 1 and names and not seen.captured_queries
     page = client_as("fran").get(reverse("waitlist")).content.decode()
     assert "Nora Quinn" in page and "Rhys" not in page
+
+
+def test_the_dashboards_counts_are_what_the_orm_counts(world):
+    """The dashboard's counts, composed once: the week's failed reminders (not older ones, not
+    another clinic's) and the day's appointments when none is left to show."""
+    from datetime import datetime, time
+
+    from dermis.web.clinic.models import Appointment
+    from dermis.web.clinic.reminders import selectors
+    from dermis.web.clinic.scheduling.views import dashboard
+
+    now = timezone.now()
+    _failed(world, key="new")
+    _failed(world, key="old", due_at=now - timedelta(days=8))
+    _failed(world, key="theirs", patient=world.rhys)
+    _failed(world, key="sent", status="sent")
+    assert selectors.recent_failures(world.northgate) == 1
+    assert selectors.recent_failures(world.riverside) == 1
+    factories.working_hours(world.pat)
+    at = factories.next_weekday_at(10, 3)
+    factories.appointment(world.pat, world.nora, at)
+    start = datetime.combine(timezone.localtime(at).date(), time.min, tzinfo=at.tzinfo)
+    values = {"clinic": world.northgate.pk, "start": start, "end": start + timedelta(days=1)}
+    orm = Appointment.objects.filter(
+        clinic=world.northgate, start__gte=values["start"], start__lt=values["end"]
+    ).count()
+    assert dashboard.DAY_COUNT.count(**values) == orm == 1
+    assert dashboard.DAY_COUNT.count(**{**values, "clinic": world.riverside.pk}) == 0

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dermis.web.clinic.access import staff_required
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, Role
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedCount, PreparedRows
 from dermis.web.clinic.reminders.selectors import recent_failures
 
 ROWS = 30  # a busy clinic's day is in the diary; the dashboard shows what needs attention
@@ -39,6 +39,15 @@ def _today(clinic: int, start: datetime, end: datetime, now: datetime):
 
 # Every signed-in landing: composed once per process (clinic/prepared.py).
 TODAY = PreparedRows(Appointment, _today, clinic=int, start=datetime, end=datetime, now=datetime)
+DAY_COUNT = PreparedCount(  # the day's appointments, when none of them is left to show
+    Appointment,
+    lambda clinic, start, end: Appointment.objects.filter(
+        clinic_id=clinic, start__gte=start, start__lt=end
+    ),
+    clinic=int,
+    start=datetime,
+    end=datetime,
+)
 
 
 @staff_required()
@@ -53,7 +62,7 @@ def dashboard(request):
     if appointments:
         total = appointments[0].day_total
     else:
-        total = Appointment.objects.filter(clinic=clinic, start__gte=start, start__lt=end).count()
+        total = DAY_COUNT.count(clinic=clinic.pk, start=start, end=end)
     context = {"day": day, "appointments": appointments, "now": now, "total": total}
     if request.staff.role in (Role.ADMIN, Role.FRONT_DESK):
         context["failed_reminders"] = recent_failures(clinic)
