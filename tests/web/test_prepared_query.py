@@ -818,3 +818,30 @@ def test_the_audit_log_as_it_opens_is_what_the_orm_reads(world, client_as):
         views.NEWEST.rows(views.PAGE_SIZE + 1, clinic=world.northgate.pk), None
     )
     assert f"look {views.PAGE_SIZE + 4}" in page and shown["older"] is not None
+
+
+def test_a_patients_recall_rows_and_contacts_are_what_the_orm_reads(world):
+    """The recall patient page's reads, composed once: the patient's worklist rows by section
+    and due day, and their latest contacts newest first (capped), as the related managers read."""
+    from dermis.web.clinic.models import RecallContact
+    from dermis.web.clinic.scheduling import recall_desk
+    from dermis.web.clinic.scheduling.views import recall_patient
+
+    for i in range(4):
+        RecallContact.objects.create(
+            clinic=world.northgate, patient=world.nora, outcome="no_answer",
+            at=timezone.now() - timedelta(hours=i % 2), by_name="Fran",
+        )  # fmt: skip
+    RecallContact.objects.create(
+        clinic=world.riverside, patient=world.rhys, outcome="no_answer", by_name="R"
+    )
+    for patient in (world.nora, world.rhys):
+        got = recall_desk.contacts(patient, limit=3)
+        orm = list(patient.recall_contacts.order_by("-at", "-pk")[:3])
+        assert [c.pk for c in got] == [c.pk for c in orm] and got
+        assert all(c.patient is patient for c in got)
+        due = recall_patient._due(patient)
+        assert [e.pk for e in due] == [
+            e.pk for e in patient.recall_entries.order_by("section", "due")
+        ]
+    assert len(recall_desk.contacts(world.nora, limit=20)) == 4

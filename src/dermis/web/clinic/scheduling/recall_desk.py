@@ -31,6 +31,7 @@ from dermis.web.clinic.models import (
     StaffMember,
     TreatmentPlan,
 )
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.scheduling import recall, services
 
 OUTCOMES = RecallContact.Outcome
@@ -98,8 +99,15 @@ def keep_latest_contact(patient_id: int) -> None:
     )
 
 
+CONTACTS = PreparedRows(  # composed once per process (clinic/prepared.py)
+    RecallContact,
+    lambda patient: RecallContact.objects.filter(patient_id=patient).order_by("-at", "-pk"),
+    patient=int,
+)
+
+
 def contacts(patient: Patient, limit: int = 20) -> list[RecallContact]:
-    return list(patient.recall_contacts.order_by("-at", "-pk")[:limit])
+    return CONTACTS.rows(limit, patient=patient.pk, known={"patient": patient})
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_patient,
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import RecallContact, RecallEntry
 from dermis.web.clinic.patients.forms import ErrorSummaryMixin
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.scheduling import recall_desk
 
 WHAT = [("maintenance", "Maintenance"), ("follow_up", "Follow-up")]
@@ -54,8 +55,16 @@ class BookForm(ErrorSummaryMixin, forms.Form):
     equipment = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
+# The patient's rows on the worklist, composed once per process (clinic/prepared.py).
+DUE = PreparedRows(
+    RecallEntry,
+    lambda patient: RecallEntry.objects.filter(patient_id=patient).order_by("section", "due"),
+    patient=int,
+)
+
+
 def _due(patient) -> list[RecallEntry]:
-    return list(patient.recall_entries.order_by("section", "due"))
+    return DUE.rows(None, patient=patient.pk, known={"patient": patient})
 
 
 def _page(request, patient, *, contact_form=None, book_form=None, status=200):
