@@ -146,13 +146,14 @@ def sessions(patient: Patient) -> list[TreatmentSession] | None:
     reads what it needs itself."""
     if getattr(patient, _READ_ONCE, None) is None:
         return None
+    return _once(patient, "sessions", lambda: read_sessions(patient))
 
-    def read() -> list[TreatmentSession]:
-        rows = SESSIONS.rows(None, patient=patient.pk, known={"patient": patient})
-        prefetch_related_objects(rows, "areas")
-        return rows
 
-    return _once(patient, "sessions", read)
+def read_sessions(patient: Patient) -> list[TreatmentSession]:
+    """Every session of the patient with its areas, oldest first: read now (composed once)."""
+    rows = SESSIONS.rows(None, patient=patient.pk, known={"patient": patient})
+    prefetch_related_objects(rows, "areas")
+    return rows
 
 
 def grades(patient: Patient) -> list[FollowUpGrade]:

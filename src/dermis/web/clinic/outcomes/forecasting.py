@@ -197,16 +197,10 @@ def _inputs(patient: Patient, today: date) -> dict | str:
     plan_row = active_plan(patient)
     if plan_row is None:
         return "there is no active treatment plan yet"
-    read = core_inputs.sessions(patient)  # the record page reads them once for its panels
-    signed = (
-        [s for s in read if s.status == TreatmentSession.Status.FINAL]
-        if read is not None
-        else list(
-            patient.sessions.filter(status=TreatmentSession.Status.FINAL)
-            .prefetch_related("areas")
-            .order_by("performed_at", "pk")
-        )
-    )
+    # The record page reads them once for its panels; elsewhere they are read here.
+    read = core_inputs.sessions(patient)
+    read = core_inputs.read_sessions(patient) if read is None else read
+    signed = [s for s in read if s.status == TreatmentSession.Status.FINAL]
     course = _course(Plan.from_dict(plan_row.content), signed[-1] if signed else None)
     if course is None:
         return "the plan has no course of treatment"
