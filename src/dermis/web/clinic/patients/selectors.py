@@ -53,7 +53,7 @@ def count(actor: Actor, search: PatientFilter, found: QuerySet[Patient]) -> int:
 def tally(clinic: Clinic) -> int:
     """How many patients the clinic has, from its tally (one row, whatever the clinic's size)."""
     found = TALLY.rows(clinic=clinic.pk)
-    return (found[0] if found else 0) or 0
+    return found[0] if found else 0
 
 
 def by_ids(actor: Actor, ids: list[int]) -> QuerySet[Patient]:
