@@ -34,3 +34,13 @@ def test_each_page_is_given_against_the_floor_and_the_signed_in_floor():
     assert lines[1] == ["record", "24.0", "40.0", "20.0", "8.0", "22"]
     # growth of p95 / floor: 15 -> 20 is +33 %
     assert lines[2][:4] == ["record", "15.0", "20.0", "33%"]
+
+
+def test_statements_sent_as_one_string_are_each_counted():
+    scale = _scale()
+    found = scale.STATEMENT.findall
+    assert len(found('SELECT "a" FROM "t" WHERE "b" = 1')) == 1
+    assert len(found('SELECT 1; SELECT "x" FROM "t"; SELECT 3')) == 3
+    assert len(found("BEGIN; SELECT seq FROM head FOR UPDATE")) == 1
+    assert len(found("WITH head AS (UPDATE h SET seq = 2) INSERT INTO e VALUES (1); COMMIT")) == 1
+    assert len(found("BEGIN")) == len(found("COMMIT")) == 0

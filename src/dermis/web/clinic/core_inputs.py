@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -23,10 +22,11 @@ from dermis.web.clinic.models import (
     Consultation,
     FollowUpGrade,
     Patient,
+    SessionArea,
     TreatmentPlan,
     TreatmentSession,
 )
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedRows, Read
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +94,15 @@ SESSIONS = PreparedRows(
     ),
     patient=int,
 )
+# A patient's session areas, for `read_sessions` to give each session its own (as
+# `prefetch_related("areas")` does, in the model's order within a session).
+AREAS = PreparedRows(
+    SessionArea,
+    lambda patient: SessionArea.objects.filter(session__patient_id=patient).order_by(
+        "session_id", "area", "pk"
+    ),
+    patient=int,
+)
 GRADES = PreparedRows(
     FollowUpGrade,
     lambda patient: FollowUpGrade.objects.filter(patient_id=patient).order_by("graded_on", "pk"),
@@ -152,8 +161,36 @@ def sessions(patient: Patient) -> list[TreatmentSession] | None:
 def read_sessions(patient: Patient) -> list[TreatmentSession]:
     """Every session of the patient with its areas, oldest first: read now (composed once)."""
     rows = SESSIONS.rows(None, patient=patient.pk, known={"patient": patient})
-    prefetch_related_objects(rows, "areas")
+    if rows:
+        _give_areas(rows, AREAS.rows(None, patient=patient.pk))
     return rows
+
+
+def _give_areas(sessions: list[TreatmentSession], areas: list[SessionArea]) -> None:
+    """Each session's `areas.all()` answered from `areas`, as `prefetch_related_objects` leaves
+    it (the related manager's queryset holding the rows, each row given its session)."""
+    of: dict[int, list] = {s.pk: [] for s in sessions}
+    for area in areas:
+        of.get(area.session_id, []).append(area)
+    field = SessionArea._meta.get_field("session")
+    cache = field.remote_field.cache_name
+    for session in sessions:
+        mine = of[session.pk]
+        for area in mine:
+            field.set_cached_value(area, session)
+        queryset = session.areas.get_queryset()
+        queryset._result_cache, queryset._prefetch_done = mine, True
+        session.__dict__.setdefault("_prefetched_objects_cache", {})[cache] = queryset
+
+
+def history_reads(patient: Patient) -> list[Read | None]:
+    """The reads of the patient's sessions (with their areas) and grades, for a page that will
+    ask for both inside `read_once` to send them together (`prepared.read_together`)."""
+    return [
+        SESSIONS.ahead(None, patient=patient.pk),
+        AREAS.ahead(None, patient=patient.pk),
+        GRADES.ahead(None, patient=patient.pk),
+    ]
 
 
 def grades(patient: Patient) -> list[FollowUpGrade]:

@@ -10,6 +10,7 @@ from django.db import DatabaseError, connections, models, router, transaction
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.audit_chain import GENESIS, link
+from dermis.web.clinic.prepared import several_in_one_string
 
 
 class AuditQuerySet(models.QuerySet):
@@ -167,18 +168,8 @@ def _chain(events: list, seq: int, last: str) -> tuple[int, str]:
 
 def _in_two_trips(connection) -> bool:
     """Whether events may be written in two round trips of their own (`_append_in_two_trips`):
-    on PostgreSQL through psycopg 3 with client-side binding (Django's default, which sends
-    several statements as one string), outside any transaction of the caller's."""
-    if connection.vendor != "postgresql":
-        return False
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    return (
-        is_psycopg3  # psycopg2's cursors cannot step to a string's second result
-        and not connection.settings_dict["OPTIONS"].get("server_side_binding")
-        and not connection.in_atomic_block
-        and connection.get_autocommit()
-    )
+    where several statements go as one string, outside any transaction of the caller's."""
+    return several_in_one_string(connection)
 
 
 def _append_in_two_trips(model, alias: str, events: list) -> list | None:

@@ -19,7 +19,9 @@ from dermis.web.clinic.access import (
     staff_required,
 )
 from dermis.web.clinic.core_inputs import (
+    ACTIVE_PLAN,
     active_plan,
+    history_reads,
     knowledge,
     read_once,
     remember_latest_consultation,
@@ -35,9 +37,10 @@ from dermis.web.clinic.patients.forms import (
     PatientSearchForm,
     RegisterPatientForm,
 )
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedRows, Read, read_together
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.scheduling import series
+from dermis.web.clinic.templatetags import dermis_charting, dermis_portal
 
 PAGE_SIZE = 25
 
@@ -158,12 +161,34 @@ def _clinical_context(patient: Patient) -> dict:
 def patient_detail(request, patient_id: int):
     patient = clinic_patient(request, patient_id)
     audit(request, "view", patient, summary="record page")
-    with read_once(patient):  # the panels below each ask for the active plan
-        return _record_page(request, patient)
-
-
-def _record_page(request, patient: Patient):
     now = timezone.now()
+    # The panels below each ask for the active plan, and each reads its own rows: the plan is
+    # read once, and what they read goes to the database in one round trip.
+    with read_once(patient), read_together(*_record_reads(patient, now, request.staff)):
+        return _record_page(request, patient, now)
+
+
+def _record_reads(patient: Patient, now: datetime, staff) -> list[Read | None]:
+    """Every read the record page makes of the patient after the patient: the page's lists and,
+    for clinical staff, the panels' (each module names its own)."""
+    pk = patient.pk
+    reads = [
+        UPCOMING.ahead(20, patient=pk, now=now),
+        PAST.ahead(10, patient=pk, now=now),
+        ACTIVE_PLAN.ahead(1, patient=pk),
+    ]
+    if staff.is_clinical:
+        reads += [
+            CONSULTATIONS.ahead(None, patient=pk),
+            PLAN_VERSIONS.ahead(None, patient=pk),
+            *history_reads(patient),
+            *dermis_portal.record_reads(patient),
+            *dermis_charting.record_reads(patient),
+        ]
+    return reads
+
+
+def _record_page(request, patient: Patient, now: datetime):
     mine = {"patient": patient}
     context = {
         "patient": patient,

@@ -16,7 +16,8 @@ from dermis.web.clinic.charting.selectors import course_progress
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, Photo
 from dermis.web.clinic.outcomes import selectors
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.outcomes.parameter_sets import ACTIVE_SET
+from dermis.web.clinic.prepared import PreparedRows, Read
 
 register = template.Library()
 RECENT_PHOTOS = 6
@@ -57,6 +58,22 @@ PHOTOS = PreparedRows(
 )
 
 
+def _start_of(today) -> datetime:
+    return datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def record_reads(patient) -> list[Read | None]:
+    """What these panels read of their own (beside `core_inputs`' reads), for the record page to
+    send together (`prepared.read_together`): the treatments to come, the photos, and the
+    forecast's parameter set."""
+    start = _start_of(timezone.localdate())
+    return [
+        UPCOMING_TREATMENTS.ahead(5, patient=patient.pk, start=start),
+        PHOTOS.ahead(None, patient=patient.pk),
+        ACTIVE_SET.ahead(1, clinic=patient.clinic_id),
+    ]
+
+
 @register.simple_tag(takes_context=True)
 def patient_sessions_panel(context, patient) -> dict:
     if not _clinical(context):
@@ -68,9 +85,8 @@ def patient_sessions_panel(context, patient) -> dict:
         else list(patient.sessions.prefetch_related("areas").order_by("-performed_at", "-pk"))
     )
     today = timezone.localdate()
-    start_of_today = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
     upcoming = UPCOMING_TREATMENTS.rows(
-        5, patient=patient.pk, start=start_of_today, known={"patient": patient}
+        5, patient=patient.pk, start=_start_of(today), known={"patient": patient}
     )
     progress = course_progress(patient, active_plan(patient), sessions)
     return {

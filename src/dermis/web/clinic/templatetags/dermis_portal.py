@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django import template
-from django.db.models import Count, Q
 
-from dermis.web.clinic.models import CheckIn, ErasureRequest
+from dermis.web.clinic.models import CheckIn, ErasureRequest, PortalIntake
 from dermis.web.clinic.portal import checkins
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues, Read
 
 register = template.Library()
 
@@ -42,6 +41,28 @@ ERASURE_ASKED = PreparedRows(
     patient=int,
 )
 
+# When each of the patient's portal answers was reviewed (None: awaiting review).
+REVIEWED = PreparedValues(
+    PortalIntake,
+    lambda patient: (
+        PortalIntake.objects.filter(patient_id=patient)
+        .order_by()
+        .values_list("reviewed_at", flat=True)
+    ),
+    flat=True,
+    patient=int,
+)
+
+
+def record_reads(patient) -> list[Read | None]:
+    """What `patient_reported` and `portal_answers` read, for the record page to send together
+    (`prepared.read_together`)."""
+    return [
+        REPORTED.ahead(10, patient=patient.pk),
+        REVIEWED.ahead(patient=patient.pk),
+        ERASURE_ASKED.ahead(1, patient=patient.pk),
+    ]
+
 
 @register.simple_tag
 def patient_reported(patient) -> list[dict]:
@@ -56,8 +77,10 @@ def patient_reported(patient) -> list[dict]:
 @register.simple_tag
 def portal_answers(patient) -> dict:
     """How many portal answers the patient has, and how many await review."""
-    counts = patient.portal_intakes.aggregate(
-        count=Count("pk"), waiting=Count("pk", filter=Q(reviewed_at=None))
-    )
+    reviewed = REVIEWED.rows(patient=patient.pk)
     asked = ERASURE_ASKED.rows(1, patient=patient.pk, known={"patient": patient})
-    return {**counts, "erasure": asked[0] if asked else None}
+    return {
+        "count": len(reviewed),
+        "waiting": sum(1 for at in reviewed if at is None),
+        "erasure": asked[0] if asked else None,
+    }

@@ -1,0 +1,230 @@
+"""Reads sent together (clinic/prepared.py, `read_together`): on PostgreSQL the reads named ahead
+go in one round trip and each prepared read inside the block takes its rows from there, the rows
+it would have read alone; anywhere else, and inside a transaction, nothing changes. The record
+page sends its panels' reads so, and uses every one of them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dermis.web.clinic import core_inputs, prepared
+from dermis.web.clinic.models import Appointment, Patient, SessionArea
+from dermis.web.clinic.patients.views import PAST, UPCOMING
+from dermis.web.clinic.prepared import (
+    PreparedCount,
+    PreparedQuery,
+    PreparedRows,
+    PreparedValues,
+    Read,
+    read_together,
+)
+from tests.web.full_world import journey
+from tests.web.test_query_counts import _more_visits
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="several statements in one string: PostgreSQL"
+)
+
+NAMES = PreparedRows(
+    Patient, lambda clinic: Patient.objects.filter(clinic_id=clinic).order_by("pk"), clinic=int
+)
+FAMILY = PreparedValues(
+    Patient,
+    lambda clinic: (
+        Patient.objects.filter(clinic_id=clinic)
+        .order_by("pk")
+        .values_list("family_name", flat=True)
+    ),
+    flat=True,
+    clinic=int,
+)
+TALLY = PreparedCount(Patient, lambda clinic: Patient.objects.filter(clinic_id=clinic), clinic=int)
+ONE = PreparedQuery(Patient, lambda pk: Patient.objects.filter(pk=pk), int)
+
+
+def _all_four(clinic: int, pk: int) -> tuple:
+    return (
+        [p.pk for p in NAMES.rows(None, clinic=clinic)],
+        FAMILY.rows(clinic=clinic),
+        TALLY.count(clinic=clinic),
+        ONE.first(pk).family_name,
+    )
+
+
+def _aheads(clinic: int, pk: int) -> list:
+    return [
+        NAMES.ahead(None, clinic=clinic),
+        FAMILY.ahead(clinic=clinic),
+        TALLY.ahead(clinic=clinic),
+        ONE.ahead(pk),
+    ]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_reads_sent_together_give_what_each_reads_alone_in_one_round_trip(world):
+    clinic, pk = world.northgate.pk, world.nora.pk
+    alone = _all_four(clinic, pk)
+    with CaptureQueriesContext(connection) as seen, read_together(*_aheads(clinic, pk), None):
+        together = _all_four(clinic, pk)
+    assert together == alone
+    assert len(seen.captured_queries) == 1  # the four statements in one string
+    assert seen.captured_queries[0]["sql"].count("; SELECT") == 3
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_each_read_sent_ahead_answers_once_and_other_reads_go_to_the_database(world):
+    clinic = world.northgate.pk
+    with read_together(TALLY.ahead(clinic=clinic), FAMILY.ahead(clinic=clinic)):
+        first = TALLY.count(clinic=clinic)
+        Patient.objects.filter(pk=world.nora.pk).update(family_name="Changed")
+        with CaptureQueriesContext(connection) as seen:
+            again = FAMILY.rows(clinic=clinic)  # sent ahead, before the write
+            twice = TALLY.count(clinic=clinic)  # its answer was taken: read again
+            other = TALLY.count(clinic=world.riverside.pk)  # never sent
+        assert len(seen.captured_queries) == 2
+    assert first == twice == Patient.objects.filter(clinic_id=clinic).count()
+    assert "Changed" not in again  # what was read ahead is what the database held then
+    assert other == Patient.objects.filter(clinic_id=world.riverside.pk).count()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_string_that_fails_reads_nothing_ahead_and_each_read_runs_alone(world):
+    clinic, pk = world.northgate.pk, world.nora.pk
+    alone = _all_four(clinic, pk)
+    broken = Read("default", "SELECT 1 / 0", [])
+    with CaptureQueriesContext(connection) as seen, read_together(*_aheads(clinic, pk), broken):
+        together = _all_four(clinic, pk)
+    assert together == alone
+    assert len(seen.captured_queries) == 5  # the failed string, then each read on its own
+    assert connection.get_autocommit() and not connection.in_atomic_block
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_or_on_sqlite_nothing_is_read_ahead(world):
+    clinic, pk = world.northgate.pk, world.nora.pk
+    alone = _all_four(clinic, pk)
+    with (
+        transaction.atomic(),
+        CaptureQueriesContext(connection) as seen,
+        read_together(*_aheads(clinic, pk)),
+    ):
+        together = _all_four(clinic, pk)
+    assert together == alone
+    assert len(seen.captured_queries) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_read_alone_is_not_sent_ahead(world):
+    with CaptureQueriesContext(connection) as seen, read_together(TALLY.ahead(clinic=1)):
+        pass
+    assert seen.captured_queries == []
+
+
+def test_a_read_the_orm_must_make_has_nothing_to_send(world):
+    # A value of another type (or a number no column holds) goes to the ORM, read there.
+    assert NAMES.ahead(None, clinic="1") is None
+    assert ONE.ahead(10**30) is None
+    assert FAMILY.ahead(clinic=None) is None
+
+
+def test_the_sessions_are_given_their_areas_as_the_orm_prefetches_them(world, settings, tmp_path):
+    settings.PHOTO_ROOT = tmp_path / "photos"
+    record = journey(world.nora, world.pat)
+    _more_visits(world, record, 2)
+    SessionArea.objects.create(session=world.nora.sessions.first(), area="chin", depth_mm=0.5)
+    orm = list(world.nora.sessions.order_by("performed_at", "pk"))
+    prefetch_related_objects(orm, "areas")
+    mine = core_inputs.read_sessions(world.nora)
+    with CaptureQueriesContext(connection) as seen:
+        got = [[(a.pk, a.area, a.session is s) for a in s.areas.all()] for s in mine]
+    assert seen.captured_queries == []
+    assert got == [[(a.pk, a.area, True) for a in s.areas.all()] for s in orm]
+    assert (
+        sum(len(areas) for areas in got)
+        == SessionArea.objects.filter(session__patient=world.nora).count()
+    )
+
+
+# --- The record page --------------------------------------------------------------------------
+
+VARYING = re.compile(r'(nonce|value|content)="[^"]*"')
+
+
+def _record(client, patient) -> str:
+    response = client.get(reverse("patient-detail", args=[patient.pk]))
+    assert response.status_code == 200
+    return VARYING.sub(r'\1=""', response.content.decode())
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Each set of rows `read_together` read ahead, to see what the page left of them."""
+    sent: list[dict] = []
+    real = prepared._send_together
+
+    def send(reads):
+        found = real(reads)
+        sent.append(found)
+        return found
+
+    monkeypatch.setattr(prepared, "_send_together", send)
+    return sent
+
+
+@pytest.mark.parametrize("persona", ["pat", "fran"])
+@pytest.mark.django_db(transaction=True)
+def test_the_record_page_uses_every_read_it_sends_ahead_and_shows_the_same(
+    persona, world, settings, tmp_path, client_as, spy
+):
+    settings.PHOTO_ROOT = tmp_path / "photos"
+    journey(world.nora, world.pat)
+    start = timezone.now() + timedelta(days=3)
+    Appointment.objects.create(
+        clinic=world.northgate, patient=world.nora, practitioner=world.pat,
+        start=start, end=start + timedelta(hours=1),
+    )  # fmt: skip
+    client = client_as(persona)
+    _record(client, world.nora)  # the first request of a session does more
+    with transaction.atomic():  # nothing read ahead inside a transaction
+        alone = _record(client, world.nora)
+    spy.clear()
+    with CaptureQueriesContext(connection) as seen:
+        together = _record(client, world.nora)
+    assert together == alone
+    statements = [q["sql"] for q in seen.captured_queries]
+    if connection.vendor != "postgresql":
+        assert spy == [{}]
+        return
+    (found,) = spy
+    assert found == {}, "every read sent ahead was taken"
+    sent = [s for s in statements if s.count("; SELECT") >= 2]
+    assert len(sent) == 1
+    # No statement sent ahead was also run on its own.
+    for other in statements:
+        if other is not sent[0]:
+            assert other not in sent[0]
+    clinical = persona == "pat"
+    assert sent[0].count("; SELECT") + 1 == (14 if clinical else 3)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_record_pages_lists_read_ahead_are_the_statements_they_run(world):
+    now = timezone.now()
+    reads = [UPCOMING.ahead(20, patient=world.nora.pk, now=now)]
+    reads.append(PAST.ahead(10, patient=world.nora.pk, now=now))
+    with CaptureQueriesContext(connection) as seen, read_together(*reads):
+        UPCOMING.rows(20, patient=world.nora.pk, now=now)
+        PAST.rows(10, patient=world.nora.pk, now=now)
+    assert len(seen.captured_queries) == 1
