@@ -178,7 +178,7 @@ class PreparedRows:
             # finds nothing there, where SQLite's driver could not even send it.
             return _known(list(_page(self.build(**values), limit, offset)), known)
         alias, r, params = bound
-        found = _fetch(alias, r.sql, params)
+        found = fetch(alias, r.sql, params)
         if r.converters:
             found = r.compiler.apply_converters(found, r.converters)
         out = []
@@ -324,7 +324,7 @@ class PreparedValues:
         alias, r, params = bound
         if r.sql is None:
             return []
-        found = _fetch(alias, r.sql, params)
+        found = fetch(alias, r.sql, params)
         if r.converters:
             found = [tuple(row) for row in r.compiler.apply_converters(found, r.converters)]
         if r.flat:
@@ -429,7 +429,7 @@ class PreparedCount:
         found = self._counted.statement(**values)
         if found is None:
             return 0
-        return _fetch(router.db_for_read(self.model), *found)[0][0]
+        return fetch(router.db_for_read(self.model), *found)[0][0]
 
 
 class Paged:
@@ -559,8 +559,9 @@ def _send_together(reads: list[Read]) -> dict:
     return found
 
 
-def _fetch(alias: str, sql: str, params: list) -> list:
-    """The rows of a statement: sent ahead (`read_together`), or read now."""
+def fetch(alias: str, sql: str, params: list) -> list:
+    """The rows of a statement: sent ahead (`read_together`, as a `Read` of the same SQL and
+    parameters), or read now."""
     ahead = _AHEAD.get()
     if ahead:
         key = _key(alias, sql, params)

@@ -35,6 +35,11 @@ def _user_by_id() -> PreparedQuery:
     )
 
 
+def user_read(user_id: int):
+    """The read `get_user(user_id)` makes (`prepared.read_together`)."""
+    return _user_by_id().ahead(user_id)
+
+
 class StaffModelBackend(ModelBackend):
     def get_user(self, user_id):
         user = _user_by_id().first(user_id)

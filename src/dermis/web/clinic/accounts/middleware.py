@@ -15,7 +15,7 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
 from django.db import connections, router
 from django.dispatch import receiver
@@ -26,6 +26,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dermis.web.clinic.access import staff_of
 from dermis.web.clinic.accounts import two_factor
+from dermis.web.clinic.accounts.backends import StaffModelBackend, user_read
+from dermis.web.clinic.prepared import Read, fetch, read_together
 
 STARTED = "dermis_session_started"
 SEEN = "dermis_session_seen"
@@ -95,22 +97,50 @@ class AccountMiddleware:
 TOTP_LABEL = f"{TOTPDevice._meta.app_label}.{TOTPDevice._meta.model_name}"
 
 
+STAFF_BACKEND = f"{StaffModelBackend.__module__}.{StaffModelBackend.__qualname__}"
+
+
 class OTPMiddleware(otp_middleware.OTPMiddleware):
     """django-otp's, reading the session's TOTP device with one plain statement of the three
     columns it checks (the device's owner and whether it is confirmed) instead of composing an ORM
-    query on every request. Another kind of device is read as django-otp reads it."""
+    query on every request. Another kind of device is read as django-otp reads it.
 
-    def _device_from_persistent_id(self, persistent_id: str):
+    The user and the device are both named in the session, so once it is read they are read
+    together, in one round trip (`prepared.read_together`)."""
+
+    def _verify_user_sync(self, request, user):
+        with read_together(*self._reads(request)):
+            return super()._verify_user_sync(request, user)
+
+    def _reads(self, request) -> list[Read | None]:
+        """The session's user's read (as the sign-in backend makes it) and their device's."""
+        session = request.session
+        user_id = session.get(SESSION_KEY)
+        if session.get(BACKEND_SESSION_KEY) != STAFF_BACKEND or not str(user_id).isdigit():
+            return []
+        persistent_id = session.get(otp_middleware.DEVICE_ID_SESSION_KEY)
+        return [user_read(int(user_id)), self._device_read(persistent_id)]
+
+    def _device_read(self, persistent_id) -> Read | None:
+        """The statement that reads a TOTP device by its persistent id; None for another kind."""
+        if not isinstance(persistent_id, str):
+            return None
         label, _, pk = self._normalize_persistent_id(persistent_id).rpartition("/")
         if label != TOTP_LABEL or not pk.isdigit():
-            return super()._device_from_persistent_id(persistent_id)
-        alias = router.db_for_read(TOTPDevice)
-        connection = connections[alias]
-        table = connection.ops.quote_name(TOTPDevice._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, user_id, confirmed FROM {table} WHERE id = %s", [int(pk)])
-            row = cursor.fetchone()
-        if row is None:
             return None
+        alias = router.db_for_read(TOTPDevice)
+        table = connections[alias].ops.quote_name(TOTPDevice._meta.db_table)
+        return Read(alias, f"SELECT id, user_id, confirmed FROM {table} WHERE id = %s", [int(pk)])
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        read = self._device_read(persistent_id)
+        if read is None:
+            return super()._device_from_persistent_id(persistent_id)
+        found = fetch(read.alias, read.sql, read.params)
+        if not found:
+            return None
+        row = found[0]
         # The other fields are deferred: read on first use, as any deferred field.
-        return TOTPDevice.from_db(alias, ["id", "user_id", "confirmed"], [*row[:2], bool(row[2])])
+        return TOTPDevice.from_db(
+            read.alias, ["id", "user_id", "confirmed"], [*row[:2], bool(row[2])]
+        )
