@@ -845,3 +845,30 @@ def test_a_patients_recall_rows_and_contacts_are_what_the_orm_reads(world):
             e.pk for e in patient.recall_entries.order_by("section", "due")
         ]
     assert len(recall_desk.contacts(world.nora, limit=20)) == 4
+
+
+def test_a_big_integer_columns_value_is_found_where_the_database_wraps_it(world):
+    # On PostgreSQL Django gives a big integer column's value as psycopg's Int8.
+    from dermis.web.api.models import ExternalId
+
+    ExternalId.objects.create(
+        clinic=world.northgate, kind=ExternalId.Kind.PATIENT, system="s", value="v",
+        object_id=world.nora.pk,
+    )  # fmt: skip
+    by_object = PreparedRows(
+        ExternalId,
+        lambda clinic, object_id: ExternalId.objects.filter(clinic_id=clinic, object_id=object_id),
+        clinic=int,
+        object_id=int,
+    )
+    got = by_object.rows(None, clinic=world.northgate.pk, object_id=world.nora.pk)
+    assert [r.value for r in got] == ["v"]
+    assert by_object.rows(None, clinic=world.northgate.pk, object_id=world.nora.pk + 1) == []
+
+
+def test_a_stand_in_left_among_the_parameters_is_refused():
+    from dermis.web.clinic.prepared import INT_SENTINEL, _all_found
+
+    _all_found([INT_SENTINEL, 3], [(0, "a", int)], {"a": INT_SENTINEL})  # placed: fine
+    with pytest.raises(ValueError, match="cannot place"):
+        _all_found([INT_SENTINEL, INT_SENTINEL], [(0, "a", int)], {"a": INT_SENTINEL})

@@ -237,3 +237,39 @@ def test_the_record_pages_lists_read_ahead_are_the_statements_they_run(world):
         UPCOMING.rows(20, patient=world.nora.pk, now=now)
         PAST.rows(10, patient=world.nora.pk, now=now)
     assert len(seen.captured_queries) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fhir_export_reads_the_patient_together_and_gives_the_same_bundle(
+    world, settings, tmp_path, spy
+):
+    from dermis.web.api.models import ExternalId
+    from dermis.web.fhir.export import patient_bundle
+
+    settings.PHOTO_ROOT = tmp_path / "photos"
+    record = journey(world.nora, world.pat)
+    for kind, object_id in (("patient", world.nora.pk), ("appointment", record["appointment"].pk)):
+        ExternalId.objects.create(
+            clinic=world.northgate, kind=kind, system="https://other.example", value=f"{kind}-1",
+            object_id=object_id,
+        )  # fmt: skip
+
+    def bundle() -> dict:
+        patient = Patient.objects.select_related("clinic").get(pk=world.nora.pk)
+        found = patient_bundle(patient).model_dump(mode="json")
+        found.pop("timestamp")
+        return found
+
+    with transaction.atomic():
+        alone = bundle()
+    spy.clear()
+    with CaptureQueriesContext(connection) as seen:
+        together = bundle()
+    assert together == alone
+    values = {i["value"] for e in alone["entry"] for i in e["resource"].get("identifier", [])}
+    assert {"patient-1", "appointment-1"} <= values
+    practitioners = [e for e in alone["entry"] if e["resource"]["resourceType"] == "Practitioner"]
+    assert len(practitioners) == 1
+    if connection.vendor == "postgresql":
+        assert spy == [{}]  # every read sent ahead was taken
+        assert len(seen.captured_queries) == 2  # the patient, then the rest together

@@ -209,10 +209,33 @@ def _slots(params: list, kinds: dict, stand_in: dict, ops) -> list:
                 for i, p in enumerate(params):
                     if type(p) is type(wanted) and p == wanted:
                         found.setdefault(i, adapt)
+                    elif each_kind is int and _wrapped_int(p, wanted):
+                        found.setdefault(i, type(p))  # as the column's type wraps it
             if not found:
                 raise ValueError(f"a prepared query takes each value as given: {name!r} is not")
             slots += [(at, key, adapt) for at, adapt in found.items()]
+    _all_found(params, slots, stand_in)
     return slots
+
+
+def _wrapped_int(p, wanted) -> bool:
+    """A number the database's adapter wrapped in a type of its own (psycopg's `Int8`, which
+    Django gives a big integer column's value)."""
+    return isinstance(p, int) and not isinstance(p, bool) and type(p) is not int and p == wanted
+
+
+def _all_found(params: list, slots: list, stand_in: dict) -> None:
+    """Every stand-in among the parameters is a slot: one left would be sent as it is."""
+    placed = {at for at, _, _ in slots}
+    stand_ins = [
+        v for value in stand_in.values() for v in (value if type(value) is list else [value])
+    ]
+    for i, p in enumerate(params):
+        if i not in placed and any(
+            (type(p) is type(v) and p == v) or (type(v) is int and _wrapped_int(p, v))
+            for v in stand_ins
+        ):
+            raise ValueError(f"a prepared query's parameter {i} is a value it cannot place")
 
 
 def _int64(value) -> bool:

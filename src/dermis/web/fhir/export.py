@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 
+from django.db.models import Q
 from django.utils import timezone
 from fhir.resources.appointment import Appointment as FAppointment
 from fhir.resources.bundle import Bundle
@@ -29,7 +30,7 @@ from fhir.resources.servicerequest import ServiceRequest
 
 from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedRows, read_together
 from dermis.web.fhir import codes as c
 
 GENDER = {"f": "female", "m": "male", "x": "other"}
@@ -399,6 +400,41 @@ _OF_PATIENT = {
 }
 
 
+def _practitioners(patient: int):
+    """Who saw the patient: the practitioners of their appointments, sessions and consultations."""
+    of = {"patient_id": patient}
+    return Q(
+        Q(pk__in=m.Appointment.objects.filter(**of).values("practitioner_id"))
+        | Q(pk__in=m.TreatmentSession.objects.filter(**of).values("practitioner_id"))
+        | Q(pk__in=m.Consultation.objects.filter(**of).values("practitioner_id"))
+    )
+
+
+# Read with the rows above (one round trip for all): who saw the patient, and the identifiers
+# imported for the patient and their appointments (`ExternalId.of_patient`).
+STAFF = PreparedRows(
+    m.StaffMember,
+    lambda patient: (
+        m.StaffMember.objects.filter(_practitioners(patient))
+        .select_related("user", "clinic")
+        .order_by("pk")
+    ),
+    patient=int,
+)
+IMPORTED = PreparedRows(
+    ExternalId,
+    lambda patient, clinic: ExternalId.objects.filter(clinic_id=clinic).filter(
+        Q(kind=ExternalId.Kind.PATIENT, object_id=patient)
+        | Q(
+            kind=ExternalId.Kind.APPOINTMENT,
+            object_id__in=m.Appointment.objects.filter(patient_id=patient).values("pk"),
+        )
+    ),
+    patient=int,
+    clinic=int,
+)
+
+
 def _by_session(name: str, p: m.Patient) -> dict[int, list]:
     """The patient's session areas or addenda, by session id."""
     out: dict[int, list] = {}
@@ -411,22 +447,27 @@ def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
     """Everything Dermis holds about `p`, as one FHIR Bundle of type collection (`ref`: how
     resources refer to each other; urn:uuid full URLs unless given)."""
     ref = ref or Refs(p.clinic)
+    # Every read of the patient's rows goes to the database in one round trip.
+    reads = [rows.ahead(None, patient=p.pk) for rows in (*_OF_PATIENT.values(), STAFF)]
+    reads.append(IMPORTED.ahead(None, patient=p.pk, clinic=p.clinic_id))
+    with read_together(*reads):
+        return _bundle(p, ref)
+
+
+def _bundle(p: m.Patient, ref: Refs) -> Bundle:
     known = {"patient": p}
     sessions = _OF_PATIENT["sessions"].rows(None, patient=p.pk, known=known)
     areas, addenda = _by_session("areas", p), _by_session("addenda", p)
     appointments = _OF_PATIENT["appointments"].rows(None, patient=p.pk, known=known)
     consultations = _OF_PATIENT["consultations"].rows(None, patient=p.pk, known=known)
-    staff_ids = {a.practitioner_id for a in appointments} | {s.practitioner_id for s in sessions}
-    staff_ids |= {c_.practitioner_id for c_ in consultations if c_.practitioner_id}
-    staff = m.StaffMember.objects.filter(pk__in=staff_ids).select_related("user", "clinic")
     imported: dict[tuple[str, int], list] = {}
-    for row in ExternalId.of_patient(p, [a.pk for a in appointments]):
+    for row in IMPORTED.rows(None, patient=p.pk, clinic=p.clinic_id):
         imported.setdefault((row.kind, row.object_id), []).append(row)
     resources: list[Resource] = [
         patient(p, ref, imported.get(("patient", p.pk), ())),
         organization(p.clinic),
     ]
-    for s in staff.order_by("pk"):
+    for s in STAFF.rows(None, patient=p.pk):
         resources += [practitioner(s), practitioner_role(s, ref)]
     resources += [
         appointment(a, ref, imported.get(("appointment", a.pk), ())) for a in appointments
