@@ -98,7 +98,13 @@ def test_moving_session_2_later_shifts_3_and_4_and_keeps_every_interval(world, b
 def test_a_small_move_that_keeps_the_intervals_moves_one_session(world, booked, client_as):
     client = client_as("fran")  # front desk moves appointments too
     last = booked[3]
-    new_start = last.start + timedelta(days=2)  # 30 days after session 3: still in range
+    # Two days later (30 after session 3: still in range), or the next working day after that
+    # (pat works Monday to Friday, and the series falls on today's weekday).
+    new_start = next(
+        last.start + timedelta(days=days)
+        for days in range(2, HIGH - LOW + 1)
+        if timezone.localtime(last.start + timedelta(days=days)).weekday() < 5
+    )
     p = client.post(_url(last), {"action": "preview", **_when(new_start)}).context["preview"]
     assert p.result.ok and p.broken == () and len(p.moves()) == 1
     data = {"action": "confirm", **_when(new_start), "fingerprint": p.fingerprint()}

@@ -23,6 +23,8 @@ from dermis.web.clinic import clock
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.audit import Action, record
 from dermis.web.clinic.core_inputs import (
+    ACTIVE_PLAN,
+    LATEST_CONSULTATION,
     active_plan,
     core_intake,
     core_patient,
@@ -38,7 +40,7 @@ from dermis.web.clinic.models import (
     ScreeningRecheck,
     TreatmentSession,
 )
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedRows, Read
 
 TREATMENT_KINDS = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
 MIN_OVERRIDE_REASON = 10
@@ -79,6 +81,19 @@ def _sessions(patient: Patient, exclude: TreatmentSession | None) -> tuple[Sessi
         )
         for s in rows
     )
+
+
+def context_reads(patient: Patient) -> list[Read | None]:
+    """What `context` reads of the patient (outside `read_once`), for a caller to send together
+    (`prepared.read_together`)."""
+    pk = patient.pk
+    return [
+        LATEST_CONSULTATION.ahead(1, patient=pk),
+        ACTIVE_PLAN.ahead(1, patient=pk),
+        OVERRIDES.ahead(None, patient=pk),
+        RECHECK.ahead(1, patient=pk),
+        SESSIONS_DONE.ahead(None, patient=pk),
+    ]
 
 
 def context(

@@ -34,7 +34,7 @@ from dermis.web.clinic.models import (
     WorkingHours,
     overlapping,
 )
-from dermis.web.clinic.prepared import PreparedRows, PreparedValues
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues, Read, read_together
 from dermis.web.clinic.scheduling import closures
 
 
@@ -148,8 +148,24 @@ def treating_staff(clinic) -> list[StaffMember]:
     return TREATING.rows(None, clinic=clinic.pk, known={"clinic": clinic})
 
 
+def menu_reads(clinic) -> list[Read | None]:
+    """`treating_staff` and `clinic_locations`, for a form with both menus to read together."""
+    return [
+        TREATING.ahead(None, clinic=clinic.pk),
+        LOCATIONS.ahead(None, clinic=clinic.pk),
+    ]
+
+
 def clinic_locations(clinic) -> list[Location]:
     return LOCATIONS.rows(None, clinic=clinic.pk, known={"clinic": clinic})
+
+
+def hours_read(staff_ids: Iterable[int], location: Location | None = None) -> Read | None:
+    """The read `weekly_hours(staff_ids, location)` makes (`prepared.read_together`)."""
+    staff = list(staff_ids)
+    if location is None:
+        return HOURS.ahead(staff=staff)
+    return HOURS_AT.ahead(staff=staff, location=location.pk)
 
 
 def weekly_hours(
@@ -186,15 +202,30 @@ def build(
     who = {p.pk: resource(p) for p in practitioners}
     room_ids = {r.pk: resource(r) for r in rooms}
     device_ids = {e.pk: resource(e) for e in equipment}
-    busy_rows = BUSY.rows(
-        staff=list(who),
-        rooms=list(room_ids),
-        devices=list(device_ids),
-        start=start,
-        end=end,
-        earliest=start - LONGEST_APPOINTMENT,
-        exclude=list(exclude),
-    )
+    wanted = {
+        "staff": list(who),
+        "rooms": list(room_ids),
+        "devices": list(device_ids),
+        "start": start,
+        "end": end,
+        "earliest": start - LONGEST_APPOINTMENT,
+        "exclude": list(exclude),
+    }
+    # The busy times, time off, closed days and (unless given) hours, in one round trip.
+    with read_together(
+        BUSY.ahead(**wanted),
+        AWAY.ahead(staff=list(who), start=start, end=end),
+        _closures_read(practitioners, start, end, location),
+        hours_read(who, location) if hours is None else None,
+    ):
+        busy_rows = BUSY.rows(**wanted)
+        off = [
+            slots.TimeOff(who[staff_id], s, e)
+            for staff_id, s, e in AWAY.rows(staff=list(who), start=start, end=end)
+        ]
+        off.extend(_closures(practitioners, who, start, end, location))
+        if hours is None:
+            hours = weekly_hours(who, location)
     # As epoch seconds: a practitioner's months hold hundreds of bookings, and a `slots.Busy`
     # each (checked, frozen) cost more than the rest of the calendar.
     busy: list[tuple[str, Resource, int, int]] = []
@@ -206,15 +237,18 @@ def build(
             busy.append(("room", room_ids[room_id], s, e))
         if device_id in device_ids:
             busy.append(("device", device_ids[device_id], s, e))
-    off = [
-        slots.TimeOff(who[staff_id], s, e)
-        for staff_id, s, e in AWAY.rows(staff=list(who), start=start, end=end)
-    ]
-    off.extend(_closures(practitioners, who, start, end, location))
-    if hours is None:
-        hours = weekly_hours(who, location)
     by_resource = {who[pk]: h for pk, h in hours.items() if pk in who}
     return slots.Availability(clinic_zone(), by_resource, (), off, busy_epochs=busy)
+
+
+def _closures_read(practitioners, start: datetime, end: datetime, location) -> Read | None:
+    """The closed days' read `_closures` makes."""
+    clinic_ids = {p.clinic_id for p in practitioners}
+    if len(clinic_ids) != 1:
+        return None
+    zone = clinic_zone()
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    return closures.closed_read(clinic_ids.pop(), location, first, last)
 
 
 def _closures(practitioners, who: dict, start: datetime, end: datetime, location):

@@ -78,6 +78,13 @@ CLOSED_ANYWHERE = PreparedValues(  # every location's and the clinic-wide ones
 )
 
 
+def closed_read(clinic_id: int, location: Location | None, first: date, last: date):
+    """The read of the clinic's closures `closed_days` makes (`prepared.read_together`)."""
+    if location is None:
+        return CLOSED_EVERYWHERE.ahead(clinic=clinic_id, first=first, last=last)
+    return CLOSED_AT.ahead(clinic=clinic_id, location=location.pk, first=first, last=last)
+
+
 def closed_days(
     clinic_id: int, location: Location | None, first: date, last: date
 ) -> dict[date, str]:

@@ -22,6 +22,7 @@ from dermis.web.clinic.models import (
     WorkingHours,
 )
 from dermis.web.clinic.patients.forms import DateInput, DateTimeInput, ErrorSummaryMixin
+from dermis.web.clinic.prepared import read_together
 from dermis.web.clinic.scheduling import availability
 from dermis.web.clinic.scheduling.series import Preferences
 
@@ -208,6 +209,10 @@ class PreferencesForm(ErrorSummaryMixin, forms.Form):
         super().__init__(*args, **kwargs)
         clinic = patient.clinic
         self.fields["course"].choices = [(i, name) for i, name in enumerate(courses)]
+        with read_together(*availability.menu_reads(clinic)):
+            self._menus(clinic)
+
+    def _menus(self, clinic: Clinic) -> None:
         self.fields["practitioner"].queryset = of_rows(
             practitioners(clinic), availability.treating_staff(clinic)
         )

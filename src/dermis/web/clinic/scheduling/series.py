@@ -35,7 +35,7 @@ from dermis.web.clinic.models import (
     TreatmentSession,
     WorkingHours,
 )
-from dermis.web.clinic.prepared import PreparedRows, PreparedValues
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues, Read, read_together
 from dermis.web.clinic.scheduling import availability
 from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book_series
 
@@ -208,6 +208,25 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
     """The slot finder's request for the sessions of the chosen course still to book.
 
     Raises NotBookable, or InputError naming the field (practitioner, course, earliest)."""
+    with read_together(*_setup_reads(plan, prefs)):
+        return _setup(plan, prefs, now)
+
+
+def _setup_reads(plan: TreatmentPlan, prefs: Preferences) -> list[Read | None]:
+    """What `setup` reads, sent together: the course's bookings so far, the practitioner's
+    hours, the rooms at the chosen location, the clinic's equipment and the safety gate's view
+    of the patient."""
+    clinic, where = plan.patient.clinic, prefs.location
+    return [
+        BOOKED_OF_PLANS.ahead(plans=list(lineage(plan))),
+        availability.hours_read([prefs.practitioner.pk], where),
+        None if where is None else ROOMS_AT.ahead(None, clinic=clinic.pk, location=where.pk),
+        availability.EQUIPMENT.ahead(None, clinic=clinic.pk),
+        *safety.context_reads(plan.patient),
+    ]
+
+
+def _setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
     if reason := not_bookable(plan):
         raise NotBookable(reason)
     courses = [c for c in Plan.from_dict(plan.content).courses if c.treatments]
