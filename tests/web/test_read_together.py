@@ -110,6 +110,27 @@ def test_a_string_that_fails_reads_nothing_ahead_and_each_read_runs_alone(world)
     assert connection.get_autocommit() and not connection.in_atomic_block
 
 
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_block_inside_another_takes_what_the_outer_one_read(world, spy):
+    clinic, pk = world.northgate.pk, world.nora.pk
+    alone = _all_four(clinic, pk)
+    with (
+        CaptureQueriesContext(connection) as seen,
+        read_together(*_aheads(clinic, pk)),
+        read_together(TALLY.ahead(clinic=world.riverside.pk), ONE.ahead(pk)),  # inside the first
+    ):
+        together = _all_four(clinic, pk)
+        other = TALLY.count(clinic=world.riverside.pk)
+    assert together == alone
+    assert other == Patient.objects.filter(clinic_id=world.riverside.pk).count()
+    assert len(seen.captured_queries) == 2  # each block's string; nothing read alone
+    assert spy.sizes == [4, 2]
+    # The inner block answered the read both sent; the outer one's copy is left unread.
+    one = ONE.ahead(pk)
+    assert spy[1] == {} and list(spy[0]) == [prepared._key(one.alias, one.sql, one.params)]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_inside_a_transaction_or_on_sqlite_nothing_is_read_ahead(world):
     clinic, pk = world.northgate.pk, world.nora.pk
@@ -167,15 +188,28 @@ def _record(client, patient) -> str:
     return VARYING.sub(r'\1=""', response.content.decode())
 
 
+class Spy(list):
+    """Each set of rows `read_together` read ahead (emptied as the page takes them), and
+    `sizes`: how many reads each set held when it was read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def clear(self) -> None:
+        super().clear()
+        self.sizes.clear()
+
+
 @pytest.fixture
 def spy(monkeypatch):
-    """Each set of rows `read_together` read ahead, to see what the page left of them."""
-    sent: list[dict] = []
+    sent = Spy()
     real = prepared._send_together
 
     def send(reads):
         found = real(reads)
         sent.append(found)
+        sent.sizes.append(len(found))
         return found
 
     monkeypatch.setattr(prepared, "_send_together", send)
@@ -209,7 +243,9 @@ def test_the_record_page_uses_every_read_it_sends_ahead_and_shows_the_same(
     # The session's user and device (the admin has passed the second factor; the others have
     # no device), then the record page's reads; every one was taken.
     device = persona == "alice"
-    assert spy == [{}, {}]
+    clinical = persona != "fran"
+    assert all(found == {} for found in spy)
+    assert [n for n in spy.sizes if n] == [2] * device + [14 if clinical else 3]
     strings = [s for s in statements if "; SELECT" in s and not s.startswith("BEGIN")]
     assert len(strings) == (2 if device else 1)
     page = strings[-1]
@@ -220,7 +256,6 @@ def test_the_record_page_uses_every_read_it_sends_ahead_and_shows_the_same(
     for other in statements:
         if other not in strings:
             assert all(other not in sent for sent in strings)
-    clinical = persona != "fran"
     assert page.count("; SELECT") + 1 == (14 if clinical else 3)
     # The session; the user (with the device); for those without a device, whether they have
     # one; the patient; the audit event's two; the page's reads; the forecast's cache (clinical).
@@ -272,4 +307,58 @@ def test_the_fhir_export_reads_the_patient_together_and_gives_the_same_bundle(
     assert len(practitioners) == 1
     if connection.vendor == "postgresql":
         assert spy == [{}]  # every read sent ahead was taken
+        assert spy.sizes == [12]  # ten of the patient's kinds of rows, who saw them, identifiers
         assert len(seen.captured_queries) == 2  # the patient, then the rest together
+
+
+# --- Other pages: the same page with and without reads sent together ----------------------------
+
+
+def _page(client, url: str) -> tuple[int, str]:
+    response = client.get(url)
+    body = response.content
+    text = body.decode() if response["Content-Type"].startswith("text/html") else body.hex()
+    return response.status_code, VARYING.sub(r'\1=""', text)
+
+
+def _series_page(world) -> str:
+    from tests.web.test_series_booking import accepted_plan, weekday_hours
+
+    weekday_hours(world.pat)
+    plan = accepted_plan(world.nora, world.pat)
+    location = world.northgate.locations.get()
+    return (
+        reverse("series-propose", kwargs={"plan_id": plan.pk})
+        + f"?course=0&location={location.pk}&practitioner={world.pat.pk}"
+    )
+
+
+def _forecast_chart(world) -> str:
+    journey(world.nora, world.pat)
+    return reverse("patient-forecast", args=[world.nora.pk])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_series_page, _forecast_chart],
+    ids=["series proposal", "forecast chart"],
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_page_that_reads_together_shows_what_it_shows_reading_alone(
+    make, world, settings, tmp_path, client_as, spy
+):
+    settings.PHOTO_ROOT = tmp_path / "photos"
+    url = make(world)
+    client = client_as("pat")
+    first = _page(client, url)  # the first request of a session does more; the chart is drawn
+    with transaction.atomic():
+        alone = _page(client, url)
+    spy.clear()
+    together = _page(client, url)
+    assert first[0] == alone[0] == together[0] == 200
+    assert together == alone
+    assert spy and all(found == {} for found in spy)  # every read sent ahead was taken
+    if connection.vendor == "postgresql":
+        assert sum(spy.sizes) >= 4  # and reads were sent together
+    else:
+        assert sum(spy.sizes) == 0

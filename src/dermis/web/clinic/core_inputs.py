@@ -64,6 +64,11 @@ def read_once(patient: Patient) -> Iterator[None]:
         patient.__dict__.pop(_READ_ONCE, None)
 
 
+def reading_once(patient: Patient) -> bool:
+    """Whether `patient` is inside `read_once`."""
+    return getattr(patient, _READ_ONCE, None) is not None
+
+
 def _once(patient: Patient, key: str, read: Callable):
     memo = getattr(patient, _READ_ONCE, None)
     if memo is None:
@@ -181,6 +186,12 @@ def _give_areas(sessions: list[TreatmentSession], areas: list[SessionArea]) -> N
         queryset = session.areas.get_queryset()
         queryset._result_cache, queryset._prefetch_done = mine, True
         session.__dict__.setdefault("_prefetched_objects_cache", {})[cache] = queryset
+
+
+def forecast_reads(patient: Patient) -> list[Read | None]:
+    """The reads of the active plan, the sessions (with their areas) and the grades, which a
+    forecast's inputs take, to send together (`prepared.read_together`)."""
+    return [ACTIVE_PLAN.ahead(1, patient=patient.pk), *history_reads(patient)]
 
 
 def history_reads(patient: Patient) -> list[Read | None]:

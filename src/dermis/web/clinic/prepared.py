@@ -507,8 +507,9 @@ class Read:
     params: list
 
 
-# Within `read_together`: the rows of the reads sent, by (database, SQL, parameters).
-_AHEAD: ContextVar[dict | None] = ContextVar("dermis_reads_ahead", default=None)
+# Within `read_together`: the rows of the reads sent, by (database, SQL, parameters), one dict
+# per block (innermost last: a block inside another takes from either).
+_AHEAD: ContextVar[tuple[dict, ...]] = ContextVar("dermis_reads_ahead", default=())
 
 
 def several_in_one_string(connection) -> bool:
@@ -548,8 +549,10 @@ def read_together(*reads: Read | None) -> Iterator[None]:
     transaction), or the string fails, nothing is read ahead and each read runs on its own, as
     it would without the block (and says what is wrong itself)."""
     found = _send_together([r for r in reads if r is not None])
-    outer = _AHEAD.get()
-    token = _AHEAD.set({**outer, **found} if outer else found)
+    if not found:
+        yield
+        return
+    token = _AHEAD.set((*_AHEAD.get(), found))
     try:
         yield
     finally:
@@ -585,11 +588,12 @@ def _send_together(reads: list[Read]) -> dict:
 def fetch(alias: str, sql: str, params: list) -> list:
     """The rows of a statement: sent ahead (`read_together`, as a `Read` of the same SQL and
     parameters), or read now."""
-    ahead = _AHEAD.get()
-    if ahead:
+    blocks = _AHEAD.get()
+    if blocks:
         key = _key(alias, sql, params)
-        if key is not None and key in ahead:
-            return ahead.pop(key)
+        for found in reversed(blocks):
+            if key is not None and key in found:
+                return found.pop(key)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -53,7 +53,8 @@ from dermis.core.progress import SessionDone, next_session_earliest, remaining_s
 from dermis.web.clinic import core_inputs
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import FollowUpGrade, Patient, TreatmentPlan, TreatmentSession
-from dermis.web.clinic.outcomes.parameter_sets import active_parameters
+from dermis.web.clinic.outcomes.parameter_sets import ACTIVE_SET, active_parameters
+from dermis.web.clinic.prepared import read_together
 
 N_DRAWS = 300
 SEED = 0
@@ -310,18 +311,28 @@ def _key(prefix: str, inputs: dict) -> str:
     return f"dermis:{prefix}:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def _forecast(patient: Patient, today: date | None) -> tuple[dict | None, PatientForecast]:
-    inputs = _inputs(patient, today or timezone.localdate())
-    if isinstance(inputs, str):
-        return None, PatientForecast(None, inputs)
-    parameters = active_parameters(patient.clinic_id)
+def _forecast(
+    patient: Patient, today: date | None, *, svg: bool = False
+) -> tuple[dict | None, PatientForecast, bytes | None]:
+    """The model's inputs, the forecast and (`svg`) its chart if the shared cache has it."""
+    # Outside the record page (which reads these once for all its panels, together): the plan,
+    # the sessions with their areas, the grades and the parameter set in one round trip.
+    asks = patient.fitzpatrick and not core_inputs.reading_once(patient)
+    ahead = core_inputs.forecast_reads(patient) if asks else []
+    with read_together(*ahead, ACTIVE_SET.ahead(1, clinic=patient.clinic_id) if ahead else None):
+        inputs = _inputs(patient, today or timezone.localdate())
+        if isinstance(inputs, str):
+            return None, PatientForecast(None, inputs), None
+        parameters = active_parameters(patient.clinic_id)
     inputs["parameter_set"] = parameters.version
     key = _key("forecast", inputs)
-    result = cache.get(key)
+    keys = [key, _key("forecast-svg", inputs)] if svg else [key]
+    found = cache.get_many(keys)  # the forecast and its chart in one read
+    result = found.get(key)
     if result is None:
         result = _run(inputs, parameters)
         cache.set(key, result, CACHE_SECONDS)
-    return inputs, result
+    return inputs, result, found.get(keys[-1]) if svg else None
 
 
 def patient_forecast(patient: Patient, today: date | None = None) -> PatientForecast:
@@ -356,12 +367,10 @@ def forecast_svg(result: PatientForecast) -> bytes:
 
 def patient_forecast_svg(patient: Patient, today: date | None = None) -> tuple[bytes, str]:
     """(SVG bytes, '') or (b'', why there is no forecast)."""
-    inputs, result = _forecast(patient, today)
+    inputs, result, svg = _forecast(patient, today, svg=True)
     if inputs is None or result.forecast is None:
         return b"", result.reason
-    key = _key("forecast-svg", inputs)
-    svg = cache.get(key)
     if svg is None:
         svg = forecast_svg(result)
-        cache.set(key, svg, CACHE_SECONDS)
+        cache.set(_key("forecast-svg", inputs), svg, CACHE_SECONDS)
     return svg, ""
