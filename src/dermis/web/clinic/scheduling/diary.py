@@ -24,7 +24,7 @@ from dermis.web.clinic.models import (
     StaffMember,
     overlapping,
 )
-from dermis.web.clinic.prepared import PreparedValues
+from dermis.web.clinic.prepared import PreparedValues, read_together
 from dermis.web.clinic.scheduling import availability, closures, lifecycle
 from dermis.web.clinic.scheduling.availability import clinic_zone, local_midnight
 
@@ -166,6 +166,20 @@ def _practitioners(clinic: Clinic, location: Location | None, only: int | None):
     return list(rows.order_by("display_name"))
 
 
+def _grid_reads(clinic: int, by: str, location, staff: list, start, end, days: list) -> list:
+    """The reads `build` makes of the diary as it opens (every location, by practitioner)."""
+    if by != "practitioner" or location is not None:
+        return []
+    return [
+        SHOWN_OF_STAFF.ahead(
+            clinic=clinic, staff=staff, start=start, end=end, earliest=start - LONGEST_APPOINTMENT
+        ),
+        availability.HOURS.ahead(staff=staff),
+        availability.AWAY.ahead(staff=staff, start=start, end=end),
+        closures.CLOSED_ANYWHERE.ahead(clinic=clinic, first=days[0], last=days[-1]),
+    ]
+
+
 def _page_of(items: list, page: int) -> tuple[list, int, int]:
     """The `page`th COLUMNS_PER_PAGE of `items` (1-based, kept in range), the page and the pages."""
     pages = max(1, -(-len(items) // COLUMNS_PER_PAGE))
@@ -186,55 +200,63 @@ def build(
 ) -> Diary:
     days = [first + timedelta(days=i) for i in range(7 if view == "week" else 1)]
     start, end = local_midnight(days[0]), local_midnight(days[-1] + timedelta(days=1))
-    locations = availability.clinic_locations(clinic)
-    staff = _practitioners(clinic, location, practitioner)
+    opening = location is None and not practitioner  # the diary as it opens
+    with read_together(*availability.menu_reads(clinic) if opening else ()):
+        locations = availability.clinic_locations(clinic)
+        staff = _practitioners(clinic, location, practitioner)
     column_total = len(staff)
     if by == "practitioner":
         # A clinic of many practitioners is shown a page of columns at a time, so the page stays
         # one size however large the clinic grows.
         staff, columns_page, column_pages = _page_of(staff, columns_page)
     staff_ids = [s.pk for s in staff]
-    rooms: list[Room] = []
-    last_page = True
-    if by == "practitioner" and location is None:
-        # The diary as it opens, every location: composed once per process.
-        rows = SHOWN_OF_STAFF.rows(
-            clinic=clinic.pk,
-            staff=staff_ids,
-            start=start,
-            end=end,
-            earliest=start - LONGEST_APPOINTMENT,
-        )
-    else:
-        found = Appointment.objects.filter(overlapping(start, end), clinic=clinic).exclude(
-            status=Appointment.Status.CANCELLED
-        )
-        if location is not None:
-            found = found.filter(Q(location=location) | Q(location__isnull=True))
-        if by == "room":
-            rooms = list(
-                Room.objects.filter(clinic=clinic, **({"location": location} if location else {}))
+    # What the grid shows (its appointments, hours, time off and closed days), read together.
+    with read_together(*_grid_reads(clinic.pk, by, location, staff_ids, start, end, days)):
+        rooms: list[Room] = []
+        last_page = True
+        if by == "practitioner" and location is None:
+            # The diary as it opens, every location: composed once per process.
+            rows = SHOWN_OF_STAFF.rows(
+                clinic=clinic.pk,
+                staff=staff_ids,
+                start=start,
+                end=end,
+                earliest=start - LONGEST_APPOINTMENT,
             )
-            column_total = len(rooms)
-            rooms, columns_page, column_pages = _page_of(rooms, columns_page)
-            last_page = columns_page == column_pages  # "No room" comes last
-            found = found.filter(Q(room__in=rooms) | (Q(room__isnull=True) if last_page else Q()))
         else:
-            found = found.filter(practitioner_id__in=staff_ids)
-        rows = found.order_by("start").values_list(*SHOWN)
-    # Only what the grid shows: a busy week holds thousands of rows.
-    appts = [Shown(*row) for row in rows]
-    if location is None:
-        hours_rows = availability.HOURS.rows(staff=staff_ids)
-    else:
-        hours_rows = availability.HOURS_AT.rows(staff=staff_ids, location=location.pk)
-    weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for sid, wd, s, e in hours_rows:
-        weekly[sid][wd].append((s, e))
-    away: dict[int, list] = defaultdict(list)
-    for sid, s, e in availability.AWAY.rows(staff=staff_ids, start=start, end=end):
-        away[sid].append((s, e))
-    closed = closures.closed_by_location(clinic.pk, locations, days[0], days[-1])
+            found = Appointment.objects.filter(overlapping(start, end), clinic=clinic).exclude(
+                status=Appointment.Status.CANCELLED
+            )
+            if location is not None:
+                found = found.filter(Q(location=location) | Q(location__isnull=True))
+            if by == "room":
+                rooms = list(
+                    Room.objects.filter(
+                        clinic=clinic, **({"location": location} if location else {})
+                    )
+                )
+                column_total = len(rooms)
+                rooms, columns_page, column_pages = _page_of(rooms, columns_page)
+                last_page = columns_page == column_pages  # "No room" comes last
+                found = found.filter(
+                    Q(room__in=rooms) | (Q(room__isnull=True) if last_page else Q())
+                )
+            else:
+                found = found.filter(practitioner_id__in=staff_ids)
+            rows = found.order_by("start").values_list(*SHOWN)
+        # Only what the grid shows: a busy week holds thousands of rows.
+        appts = [Shown(*row) for row in rows]
+        if location is None:
+            hours_rows = availability.HOURS.rows(staff=staff_ids)
+        else:
+            hours_rows = availability.HOURS_AT.rows(staff=staff_ids, location=location.pk)
+        weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+        for sid, wd, s, e in hours_rows:
+            weekly[sid][wd].append((s, e))
+        away: dict[int, list] = defaultdict(list)
+        for sid, s, e in availability.AWAY.rows(staff=staff_ids, start=start, end=end):
+            away[sid].append((s, e))
+        closed = closures.closed_by_location(clinic.pk, locations, days[0], days[-1])
     closed_here = closed.get(location.pk if location else None, {})
 
     all_hours = [h for by_day in weekly.values() for windows in by_day.values() for h in windows]
