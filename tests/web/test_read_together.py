@@ -131,6 +131,28 @@ def test_a_block_inside_another_takes_what_the_outer_one_read(world, spy):
     assert spy[1] == {} and list(spy[0]) == [prepared._key(one.alias, one.sql, one.params)]
 
 
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_read_named_twice_answers_twice(world, spy):
+    clinic = world.northgate.pk
+    twice = (FAMILY.ahead(clinic=clinic), FAMILY.ahead(clinic=clinic))
+    with CaptureQueriesContext(connection) as seen, read_together(*twice):
+        first, second = FAMILY.rows(clinic=clinic), FAMILY.rows(clinic=clinic)
+        first.append("changed by its reader")
+        third = FAMILY.rows(clinic=clinic)  # named twice: the third goes to the database
+    assert spy.sizes == [1] and spy == [{}]
+    assert len(seen.captured_queries) == 2
+    assert (
+        second
+        == third
+        == list(
+            Patient.objects.filter(clinic_id=clinic)
+            .order_by("pk")
+            .values_list("family_name", flat=True)
+        )
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_inside_a_transaction_or_on_sqlite_nothing_is_read_ahead(world):
     clinic, pk = world.northgate.pk, world.nora.pk
@@ -370,6 +392,8 @@ def _named(name: str, query: str = ""):
         (_named("dashboard"), "fran"),
         (_named("recall-worklist"), "pat"),
         (_named("audit-log"), "alice"),
+        (_named("availability"), "alice"),
+        (_named("availability"), "pat"),
     ],
     ids=[
         "series proposal",
@@ -380,6 +404,8 @@ def _named(name: str, query: str = ""):
         "dashboard (front desk)",
         "recall worklist",
         "audit log",
+        "availability (admin)",
+        "availability (practitioner)",
     ],
 )
 @pytest.mark.django_db(transaction=True)

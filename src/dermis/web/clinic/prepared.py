@@ -541,8 +541,9 @@ def _key(alias: str, sql: str, params) -> tuple | None:
 @contextmanager
 def read_together(*reads: Read | None) -> Iterator[None]:
     """Send `reads` (the `ahead()` of prepared reads; None is left out) in one round trip, and
-    within the block give each prepared read whose statement is one of them those rows, once: a
-    second read of the same statement, and any other read, goes to the database as usual. For a
+    within the block give each prepared read whose statement is one of them those rows, as many
+    times as it was named (once, unless the same read is named twice): a read beyond that, and
+    any other read, goes to the database as usual. For a
     page that only reads: nothing inside may write what one of these reads would show.
 
     Where several statements cannot go in one string (`several_in_one_string`: SQLite, a
@@ -561,24 +562,25 @@ def read_together(*reads: Read | None) -> Iterator[None]:
 
 def _send_together(reads: list[Read]) -> dict:
     found: dict = {}
-    by_alias: dict[str, list] = {}
+    by_alias: dict[str, dict] = {}  # each statement, and how many times it was named
     for r in reads:
         key = _key(r.alias, r.sql, r.params)
         if key is not None:
-            by_alias.setdefault(r.alias, {})[key] = None
+            named = by_alias.setdefault(r.alias, {})
+            named[key] = named.get(key, 0) + 1
     for alias, keys in by_alias.items():
         connection = connections[alias]
-        if len(keys) < 2 or not several_in_one_string(connection):
+        if sum(keys.values()) < 2 or not several_in_one_string(connection):
             continue
         sql = "; ".join(key[1] for key in keys)
         params = [p for key in keys for p in key[2]]
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                for i, key in enumerate(keys):
+                for i, (key, times) in enumerate(keys.items()):
                     if i and not cursor.nextset():
                         raise DatabaseError("fewer results than statements")
-                    found[key] = cursor.fetchall()
+                    found[key] = [cursor.fetchall(), times]
         except DatabaseError:
             for key in keys:
                 found.pop(key, None)
@@ -593,7 +595,12 @@ def fetch(alias: str, sql: str, params: list) -> list:
         key = _key(alias, sql, params)
         for found in reversed(blocks):
             if key is not None and key in found:
-                return found.pop(key)
+                rows, times = found[key]
+                if times == 1:
+                    del found[key]
+                else:
+                    found[key][1] = times - 1
+                return list(rows)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

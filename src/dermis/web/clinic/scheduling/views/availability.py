@@ -20,7 +20,8 @@ from dermis.web.clinic.access import ANY_STAFF, actor_of, staff_required
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
-from dermis.web.clinic.models import Equipment, Room, StaffMember, TimeOff
+from dermis.web.clinic.models import Equipment, Room, StaffMember, TimeOff, WorkingHours
+from dermis.web.clinic.prepared import read_together
 from dermis.web.clinic.scheduling import availability, setup
 from dermis.web.clinic.scheduling.forms import (
     EquipmentForm,
@@ -73,7 +74,8 @@ def _people(request, bound: dict) -> tuple[list[dict], dict]:
         "time_off", TimeOff.objects.filter(end__gte=now).order_by("start"), to_attr="coming_off"
     )
     shown, paging = _shown(request, availability.treating_staff(me.clinic), focus)
-    prefetch_related_objects(shown, "working_hours__location", coming)
+    hours = Prefetch("working_hours", WorkingHours.objects.select_related("location"))
+    prefetch_related_objects(shown, hours, coming)  # each with its location: one read
     for person in shown:
         row = {
             "staff": person,
@@ -101,7 +103,18 @@ def _people(request, bound: dict) -> tuple[list[dict], dict]:
 
 
 def _page(request, bound: dict | None = None, status: int = 200):
-    bound = bound or {}
+    clinic = request.staff.clinic
+    # The clinic's equipment, rooms and locations (for the page and the forms' menus) and its
+    # practitioners in one round trip.
+    reads = [availability.EQUIPMENT.ahead(None, clinic=clinic.pk)]
+    reads += [availability.ROOMS.ahead(None, clinic=clinic.pk), *availability.menu_reads(clinic)]
+    if request.staff.is_admin:  # the room form's menu of locations reads them again
+        reads.append(availability.LOCATIONS.ahead(None, clinic=clinic.pk))
+    with read_together(*reads):
+        return _drawn(request, bound or {}, status)
+
+
+def _drawn(request, bound: dict, status: int):
     clinic = request.staff.clinic
     kb = knowledge()
     equipment = [
