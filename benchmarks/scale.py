@@ -62,6 +62,12 @@ def _args(argv=None) -> argparse.Namespace:
     p.add_argument("--reuse", action="store_true", help="keep a group generated before")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument(
+        "--only",
+        default="",
+        help="measure only the pages whose names contain one of these (comma-separated), "
+        "beside the two floors",
+    )
+    p.add_argument(
         "--against",
         type=Path,
         metavar="CHECKOUT",
@@ -331,8 +337,11 @@ def measure(
             results[label], against[label] = {}, {}
             clinics.append((label, t, cookie, token))
         pages = [_pages(t) for _, t, _, _ in clinics]
+        only = [part.strip() for part in a.only.split(",") if part.strip()]
         for row in zip(*pages, strict=True):
             name = row[0][0]
+            if only and name not in REFERENCES and not any(part in name for part in only):
+                continue
             asks = []
             for (_, path, how), (_, _, cookie, token) in zip(row, clinics, strict=True):
                 headers = {

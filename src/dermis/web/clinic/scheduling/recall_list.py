@@ -111,8 +111,10 @@ def incomplete(
 
 
 # A follow-up's practitioner, by name only (the row shows it).
+# (Without the staff's default order, which joined the clinic and sorted for each row: 1.2 of
+# the query's 1.9 ms at the 25,000-patient clinic.)
 _name_of_practitioner = Subquery(
-    StaffMember.objects.filter(pk=OuterRef("practitioner_id")).values("display_name")
+    StaffMember.objects.filter(pk=OuterRef("practitioner_id")).order_by().values("display_name")
 )
 SPARE = 8  # rows read past a page of follow-ups, for patients who missed more than one
 
