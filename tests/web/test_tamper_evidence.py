@@ -106,3 +106,18 @@ def test_a_signed_consent_is_sealed_over_text_signature_and_signer(world, api_as
 def test_front_desk_and_another_clinic_cannot_check_integrity(world, final, api_as):
     assert api_as("fran").get(f"/api/v1/sessions/{final.pk}/integrity").status_code == 403
     assert api_as("oscar").get(f"/api/v1/sessions/{final.pk}/integrity").status_code == 404
+
+
+def test_a_seal_is_the_hmac_of_the_content_under_the_purposes_own_key(settings):
+    import hashlib
+    import hmac
+
+    from dermis.web.clinic import seals
+
+    data = b'{"a":1}'
+    for key in ("first-record-key-" + "x" * 30, "second-record-key-" + "y" * 30):
+        settings.DERMIS_RECORD_KEY = key  # a derived key remembered for one is not the other's
+        derived = hmac.new(key.encode(), b"dermis.seal.audit-chain", hashlib.sha256).digest()
+        expected = hmac.new(derived, data, hashlib.sha256).hexdigest()
+        assert seals.seal("audit-chain", data) == expected
+        assert seals.seal("session", data) != expected

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -27,14 +28,18 @@ def canonical_json(content: dict) -> bytes:
 
 def _key(purpose: str) -> bytes:
     # One key per purpose, derived from the record key (a different HMAC key for each kind).
-    root = settings.DERMIS_RECORD_KEY.encode("utf-8")
-    return hmac.new(root, f"dermis.seal.{purpose}".encode(), hashlib.sha256).digest()
+    return _derived(settings.DERMIS_RECORD_KEY, purpose)
+
+
+@lru_cache(maxsize=64)  # a list page seals a hundred audit events with the same key
+def _derived(root: str, purpose: str) -> bytes:
+    return hmac.digest(root.encode("utf-8"), f"dermis.seal.{purpose}".encode(), hashlib.sha256)
 
 
 def seal(purpose: str, content: dict | bytes) -> str:
     """The hex HMAC-SHA256 of `content` (a dict is put in canonical JSON first)."""
     data = content if isinstance(content, bytes) else canonical_json(content)
-    return hmac.new(_key(purpose), data, hashlib.sha256).hexdigest()
+    return hmac.digest(_key(purpose), data, hashlib.sha256).hex()
 
 
 def unkeyed(content: dict | bytes) -> str:
