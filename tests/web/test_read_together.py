@@ -381,6 +381,11 @@ def _named(name: str, query: str = ""):
     return make
 
 
+def _recall_patient(world) -> str:
+    _booked_world(world)
+    return reverse("recall-patient", args=[world.nora.pk])
+
+
 @pytest.mark.parametrize(
     ("make", "persona"),
     [
@@ -394,6 +399,8 @@ def _named(name: str, query: str = ""):
         (_named("audit-log"), "alice"),
         (_named("availability"), "alice"),
         (_named("availability"), "pat"),
+        (_named("reminder-delivery"), "fran"),
+        (_recall_patient, "fran"),
     ],
     ids=[
         "series proposal",
@@ -406,6 +413,8 @@ def _named(name: str, query: str = ""):
         "audit log",
         "availability (admin)",
         "availability (practitioner)",
+        "reminders",
+        "recall patient",
     ],
 )
 @pytest.mark.django_db(transaction=True)

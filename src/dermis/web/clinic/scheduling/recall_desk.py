@@ -31,7 +31,7 @@ from dermis.web.clinic.models import (
     StaffMember,
     TreatmentPlan,
 )
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedRows, Read
 from dermis.web.clinic.scheduling import recall, services
 
 OUTCOMES = RecallContact.Outcome
@@ -108,6 +108,11 @@ CONTACTS = PreparedRows(  # composed once per process (clinic/prepared.py)
 
 def contacts(patient: Patient, limit: int = 20) -> list[RecallContact]:
     return CONTACTS.rows(limit, patient=patient.pk, known={"patient": patient})
+
+
+def contacts_read(patient: Patient, limit: int = 20) -> Read | None:
+    """The read `contacts(patient, limit)` makes (`prepared.read_together`)."""
+    return CONTACTS.ahead(limit, patient=patient.pk)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_patient,
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import RecallContact, RecallEntry
 from dermis.web.clinic.patients.forms import ErrorSummaryMixin
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedRows, read_together
 from dermis.web.clinic.scheduling import recall_desk
 
 WHAT = [("maintenance", "Maintenance"), ("follow_up", "Follow-up")]
@@ -111,7 +111,10 @@ def _page(request, patient, *, contact_form=None, book_form=None, status=200):
 def recall_patient(request, patient_id: int):
     patient = clinic_patient(request, patient_id)
     audit(request, "view", patient, summary="recall contact log")
-    return _page(request, patient)
+    # The patient's rows on the worklist and their contacts, in one round trip.
+    reads = (DUE.ahead(None, patient=patient.pk), recall_desk.contacts_read(patient))
+    with read_together(*reads):
+        return _page(request, patient)
 
 
 @staff_required(ANY_STAFF)
