@@ -265,6 +265,25 @@ def test_an_unchanged_feed_is_answered_without_building_its_events(world, client
     assert (again.content, again["ETag"]) == (first.content, first["ETag"])
 
 
+def test_a_feed_is_kept_compressed_and_served_as_it_was_built(world, client_as):
+    import zlib
+
+    from django.core.cache import cache
+
+    for days in (3, 4, 5):
+        _book(world, world.nora, world.pat, days=days)
+    token = _token(client_as("pat").post(STAFF_NEW))
+    anonymous = client_as("anonymous")
+    first = _feed(anonymous, token)
+    feed = CalendarFeed.objects.get(staff=world.pat)
+    kept = cache.get(f"dermis:ics-z:{feed.pk}:{first['ETag']}")
+    assert kept is not None and len(kept) < len(first.content)
+    assert zlib.decompress(kept) == first.content
+    again = _feed(anonymous, token)  # from the cache
+    assert again.content == first.content
+    assert len(_parse(again).walk("VEVENT")) == 3
+
+
 def test_a_renamed_practitioner_changes_a_patient_feed(world, client_as):
     """A column an event shows (here the practitioner's name in a patient's feed) is a change:
     a new tag, a new time of change and the new text, with nothing else booked or moved."""
