@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.urls import reverse
 from django.utils import timezone
 
 from dermis.web.clinic.audit_log.views import SYSTEM_NAMES
 from dermis.web.clinic.models import AuditEvent
+from tests.web.test_notice_period_migration import back_to_the_latest  # noqa: F401
 
 
 def _event(clinic, user, action="view", patient=None, at=None, **extra) -> AuditEvent:
@@ -187,3 +188,40 @@ def test_on_postgresql_a_page_reads_the_clinics_newest_events_by_index(world, da
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan, plan
     assert keyset_page(events, None, None)["events"] == list(page[:50])
+
+
+def _audit_indexes() -> dict[str, list[str]]:
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, AuditEvent._meta.db_table)
+    return {name: c["columns"] for name, c in found.items() if c["index"] and not c["primary_key"]}
+
+
+def test_the_trail_keeps_only_indexes_a_read_uses(db):
+    """Every read by time is a clinic's (the two indexes led by the clinic); an index of `at` or
+    of the clinic alone would only slow each event's INSERT (migration 0028)."""
+    columns = sorted(_audit_indexes().values())
+    assert ["at"] not in columns and ["clinic_id"] not in columns
+    assert ["clinic_id", "at", "id"] in columns
+    assert ["clinic_id", "username", "at", "id"] in columns
+    assert ["patient_id_ref"] in columns and ["user_id"] in columns  # a patient's; a user's
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_the_latest")
+def test_migration_0028_drops_the_two_indexes_and_gives_them_back():
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("clinic", "0027_patient_tally")])
+    before = sorted(_audit_indexes().values())
+    assert ["at"] in before and ["clinic_id"] in before
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([("clinic", "0028_audit_event_fewer_indexes")])
+    after = sorted(_audit_indexes().values())
+    assert [c for c in before if c not in (["at"], ["clinic_id"])] == after
+    # The trail stays append-only on both databases (SQLite's triggers survive: no rebuild).
+    event = AuditEvent.objects.create(username="x", action="view")
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET summary = 'changed' WHERE id = %s", [event.pk])

@@ -64,9 +64,15 @@ class AuditEvent(models.Model):
         ERASE = "erase", "Erased"
         DENIED = "denied", "Access refused"
 
-    at = models.DateTimeField(default=clock.now, db_index=True)
+    # Every read by time is a clinic's, through the indexes below (clinic first): an index of
+    # `at` or of `clinic` alone would only slow each event's INSERT (0028).
+    at = models.DateTimeField(default=clock.now)
     clinic = models.ForeignKey(
-        "clinic.Clinic", null=True, on_delete=models.SET_NULL, related_name="audit_events"
+        "clinic.Clinic",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
