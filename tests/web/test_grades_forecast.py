@@ -257,6 +257,37 @@ def test_the_chart_is_valid_svg_the_same_every_time_and_changes_with_grades(clie
     assert AuditEvent.objects.filter(summary="forecast chart").count() == 3
 
 
+def test_a_drawn_chart_is_kept_compressed_and_served_without_the_forecast(
+    client_as, world, monkeypatch
+):
+    import zlib
+
+    active = give_plan(world.nora, world.pat.user)
+    signed_session(world, active, 62)
+    c = client_as("pat")
+    first = svg_of(c, world.nora)
+    kept = [v for k, v in _cached_values() if ":forecast-svgz:" in k]
+    assert len(kept) == 1 and zlib.decompress(kept[0]) == first and len(kept[0]) < len(first) / 2
+
+    def not_asked(*args, **kwargs):
+        raise AssertionError("the forecast was read or drawn again")
+
+    monkeypatch.setattr(forecasting, "_cached", not_asked)
+    monkeypatch.setattr(forecasting, "forecast_svg", not_asked)
+    assert svg_of(c, world.nora) == first
+
+
+def _cached_values() -> list[tuple[str, object]]:
+    """Every entry of the shared (database) cache, by key."""
+    from django.db import connection
+
+    table = connection.ops.quote_name("dermis_cache")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cache_key FROM {table}")
+        keys = [row[0] for row in cursor.fetchall()]
+    return [(k, cache.get(k.split(":", 2)[2])) for k in keys]
+
+
 def test_the_record_partial_describes_the_chart_in_words(world):
     active = give_plan(world.nora, world.pat.user)
     signed_session(world, active, 30)

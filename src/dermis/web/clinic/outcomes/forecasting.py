@@ -30,6 +30,7 @@ import json
 import re
 import tempfile
 import threading
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -60,6 +61,7 @@ N_DRAWS = 300
 SEED = 0
 HORIZON_AFTER_LAST_DAYS = 1096  # three years after the last session, as the CLI
 CACHE_SECONDS = 3600
+SVG_COMPRESSION = 6  # zlib's level: a chart is drawn once and read on every view
 _plot_lock = threading.Lock()  # pyplot keeps global state: one figure at a time
 
 
@@ -311,10 +313,9 @@ def _key(prefix: str, inputs: dict) -> str:
     return f"dermis:{prefix}:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def _forecast(
-    patient: Patient, today: date | None, *, svg: bool = False
-) -> tuple[dict | None, PatientForecast, bytes | None]:
-    """The model's inputs, the forecast and (`svg`) its chart if the shared cache has it."""
+def _asked(patient: Patient, today: date | None) -> tuple[dict | str, OutcomeParameters | None]:
+    """The model's inputs with the parameter set's version (the cache key), and the parameters;
+    or why there is no forecast, and None."""
     # Outside the record page (which reads these once for all its panels, together): the plan,
     # the sessions with their areas, the grades and the parameter set in one round trip.
     asks = patient.fitzpatrick and not core_inputs.reading_once(patient)
@@ -322,17 +323,26 @@ def _forecast(
     with read_together(*ahead, ACTIVE_SET.ahead(1, clinic=patient.clinic_id) if ahead else None):
         inputs = _inputs(patient, today or timezone.localdate())
         if isinstance(inputs, str):
-            return None, PatientForecast(None, inputs), None
+            return inputs, None
         parameters = active_parameters(patient.clinic_id)
     inputs["parameter_set"] = parameters.version
+    return inputs, parameters
+
+
+def _cached(inputs: dict, parameters: OutcomeParameters) -> PatientForecast:
     key = _key("forecast", inputs)
-    keys = [key, _key("forecast-svg", inputs)] if svg else [key]
-    found = cache.get_many(keys)  # the forecast and its chart in one read
-    result = found.get(key)
+    result = cache.get(key)
     if result is None:
         result = _run(inputs, parameters)
         cache.set(key, result, CACHE_SECONDS)
-    return inputs, result, found.get(keys[-1]) if svg else None
+    return result
+
+
+def _forecast(patient: Patient, today: date | None) -> tuple[dict | None, PatientForecast]:
+    inputs, parameters = _asked(patient, today)
+    if isinstance(inputs, str):
+        return None, PatientForecast(None, inputs)
+    return inputs, _cached(inputs, parameters)
 
 
 def patient_forecast(patient: Patient, today: date | None = None) -> PatientForecast:
@@ -367,10 +377,18 @@ def forecast_svg(result: PatientForecast) -> bytes:
 
 def patient_forecast_svg(patient: Patient, today: date | None = None) -> tuple[bytes, str]:
     """(SVG bytes, '') or (b'', why there is no forecast)."""
-    inputs, result, svg = _forecast(patient, today, svg=True)
-    if inputs is None or result.forecast is None:
+    inputs, parameters = _asked(patient, today)
+    if isinstance(inputs, str):
+        return b"", inputs
+    # A chart is kept (compressed: 120 KB of SVG is about a fifth of that) only for a forecast
+    # there is, so a kept one is served without reading the forecast itself.
+    key = _key("forecast-svgz", inputs)
+    kept = cache.get(key)
+    if kept is not None:
+        return zlib.decompress(kept), ""
+    result = _cached(inputs, parameters)
+    if result.forecast is None:
         return b"", result.reason
-    if svg is None:
-        svg = forecast_svg(result)
-        cache.set(_key("forecast-svg", inputs), svg, CACHE_SECONDS)
+    svg = forecast_svg(result)
+    cache.set(key, zlib.compress(svg, SVG_COMPRESSION), CACHE_SECONDS)
     return svg, ""
