@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ET
 from datetime import datetime, time, timedelta
 
@@ -275,6 +276,31 @@ def test_a_drawn_chart_is_kept_compressed_and_served_without_the_forecast(
     monkeypatch.setattr(forecasting, "_cached", not_asked)
     monkeypatch.setattr(forecasting, "forecast_svg", not_asked)
     assert svg_of(c, world.nora) == first
+
+
+def test_the_record_page_says_what_the_forecast_says_from_its_own_small_entry(
+    client_as, world, monkeypatch
+):
+    import pickle
+
+    active = give_plan(world.nora, world.pat.user)
+    signed_session(world, active, 62)
+    result = forecasting.patient_forecast(world.nora)
+    panel = forecasting.forecast_panel(world.nora)
+    assert panel == forecasting.Panel.of(result) and panel.forecast
+    assert (panel.title, panel.statement, panel.summary) == (
+        result.title, result.statement, result.summary()
+    )  # fmt: skip
+    assert panel.below_noticeable_on == result.below_noticeable_on
+    kept = [v for k, v in _cached_values() if ":forecast-panel:" in k]
+    assert kept == [panel] and len(pickle.dumps(panel)) < len(pickle.dumps(result)) / 20
+
+    def not_asked(*args, **kwargs):
+        raise AssertionError("the forecast itself was read")
+
+    monkeypatch.setattr(forecasting, "_cached", not_asked)
+    page = client_as("pat").get(reverse("patient-detail", args=[world.nora.pk]))
+    assert page.status_code == 200 and result.summary() in html.unescape(page.content.decode())
 
 
 def _cached_values() -> list[tuple[str, object]]:

@@ -350,6 +350,46 @@ def patient_forecast(patient: Patient, today: date | None = None) -> PatientFore
     return _forecast(patient, today)[1]
 
 
+@dataclass(frozen=True)
+class Panel:
+    """What the record page says of the forecast, kept in the shared cache apart from the
+    forecast itself (under a kilobyte, where the forecast is 51 KB to read and unpickle)."""
+
+    forecast: bool  # whether there is one (the chart is drawn only then)
+    reason: str = ""
+    title: str = ""
+    statement: str = ""
+    summary: str = ""
+    parameter_set: str = ""
+    below_noticeable_on: date | None = None
+
+    @classmethod
+    def of(cls, result: PatientForecast) -> Panel:
+        if result.forecast is None:
+            return cls(False, reason=result.reason, summary=result.summary())
+        return cls(
+            True,
+            title=result.title,
+            statement=result.statement,
+            summary=result.summary(),
+            parameter_set=result.parameter_set,
+            below_noticeable_on=result.below_noticeable_on,
+        )
+
+
+def forecast_panel(patient: Patient, today: date | None = None) -> Panel:
+    """The record page's account of the patient's forecast (`Panel`)."""
+    inputs, parameters = _asked(patient, today)
+    if isinstance(inputs, str):
+        return Panel.of(PatientForecast(None, inputs))
+    key = _key("forecast-panel", inputs)
+    panel = cache.get(key)
+    if panel is None:
+        panel = Panel.of(_cached(inputs, parameters))
+        cache.set(key, panel, CACHE_SECONDS)
+    return panel
+
+
 def below_noticeable_on(patient: Patient, today: date | None = None) -> date | None:
     """For the recall worklist: the predicted date the median improvement falls below noticeable
     (None when there is no forecast, it never gets there, or it lasts past the chart)."""

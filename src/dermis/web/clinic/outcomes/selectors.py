@@ -12,12 +12,23 @@ from dermis.web.clinic.models import Patient
 from dermis.web.clinic.outcomes import forecasting
 from dermis.web.clinic.outcomes.forecasting import PatientForecast
 
-__all__ = ["PatientForecast", "below_noticeable_on", "forecast_chart", "patient_forecast"]
+__all__ = [
+    "PatientForecast",
+    "below_noticeable_on",
+    "forecast_chart",
+    "forecast_panel",
+    "patient_forecast",
+]
 
 
 def patient_forecast(patient: Patient, today: date | None = None) -> PatientForecast:
     """The patient's forecast, or PatientForecast(None, why there is none)."""
     return forecasting.patient_forecast(patient, today)
+
+
+def forecast_panel(patient: Patient, today: date | None = None) -> forecasting.Panel:
+    """What the record page says of the forecast (kept apart from the forecast itself)."""
+    return forecasting.forecast_panel(patient, today)
 
 
 def forecast_chart(patient: Patient, today: date | None = None) -> tuple[bytes, str]:

@@ -158,5 +158,5 @@ def patient_grades_panel(context, patient) -> dict:
 def patient_forecast_panel(context, patient) -> dict:
     if not _clinical(context):
         return {}
-    result = selectors.patient_forecast(patient)
-    return {"result": result, "alt": result.summary(), "falls_below": result.below_noticeable_on}
+    panel = selectors.forecast_panel(patient)
+    return {"result": panel, "alt": panel.summary, "falls_below": panel.below_noticeable_on}
