@@ -148,7 +148,7 @@ def test_the_exports_lists_are_what_the_patients_related_managers_read(record, w
     from django.test.utils import CaptureQueriesContext
 
     from dermis.web.clinic.models import Reminder
-    from dermis.web.fhir.export import _OF_PATIENT, _by_session
+    from dermis.web.fhir.reads import OF_PATIENT, by_session
 
     nora = world.nora
     orm = {
@@ -164,18 +164,18 @@ def test_the_exports_lists_are_what_the_patients_related_managers_read(record, w
         ),
     }
     sessions = list(orm["sessions"])
-    by_session = {"areas": _by_session("areas", nora), "addenda": _by_session("addenda", nora)}
+    split = {"areas": by_session("areas", nora), "addenda": by_session("addenda", nora)}
     for name in ("areas", "addenda"):
-        assert any(by_session[name].values()), f"the journey has {name}"
+        assert any(split[name].values()), f"the journey has {name}"
         for s in sessions:
-            got = by_session[name].get(s.pk, [])
+            got = split[name].get(s.pk, [])
             assert _fields(got) == _fields(getattr(s, name).all()), name
-        assert sum(map(len, by_session[name].values())) == sum(
+        assert sum(map(len, split[name].values())) == sum(
             getattr(s, name).count() for s in sessions
         )
-    assert set(orm) | {"areas", "addenda"} == set(_OF_PATIENT)
+    assert set(orm) | {"areas", "addenda"} == set(OF_PATIENT)
     for name, rows in orm.items():
-        got = _OF_PATIENT[name].rows(None, patient=nora.pk, known={"patient": nora})
+        got = OF_PATIENT[name].rows(None, patient=nora.pk, known={"patient": nora})
         assert _fields(got) == _fields(rows), name
         assert got, f"the journey has {name}"
         with CaptureQueriesContext(connection) as seen:

@@ -15,17 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dermis.web.clinic import core_inputs, prepared
+from dermis.web.clinic import core_inputs
+from dermis.web.clinic import together as sending
 from dermis.web.clinic.models import Appointment, Patient, SessionArea
 from dermis.web.clinic.patients.views import PAST, UPCOMING
-from dermis.web.clinic.prepared import (
-    PreparedCount,
-    PreparedQuery,
-    PreparedRows,
-    PreparedValues,
-    Read,
-    read_together,
-)
+from dermis.web.clinic.prepared import PreparedCount, PreparedQuery, PreparedRows, PreparedValues
+from dermis.web.clinic.together import Read, read_together
 from tests.web.full_world import journey
 from tests.web.test_query_counts import _more_visits
 
@@ -128,7 +123,7 @@ def test_a_block_inside_another_takes_what_the_outer_one_read(world, spy):
     assert spy.sizes == [4, 2]
     # The inner block answered the read both sent; the outer one's copy is left unread.
     one = ONE.ahead(pk)
-    assert spy[1] == {} and list(spy[0]) == [prepared._key(one.alias, one.sql, one.params)]
+    assert spy[1] == {} and list(spy[0]) == [sending._key(one.alias, one.sql, one.params)]
 
 
 @on_postgresql
@@ -226,7 +221,7 @@ class Spy(list):
 @pytest.fixture
 def spy(monkeypatch):
     sent = Spy()
-    real = prepared._send_together
+    real = sending._send_together
 
     def send(reads):
         found = real(reads)
@@ -234,7 +229,7 @@ def spy(monkeypatch):
         sent.sizes.append(len(found))
         return found
 
-    monkeypatch.setattr(prepared, "_send_together", send)
+    monkeypatch.setattr(sending, "_send_together", send)
     return sent
 
 

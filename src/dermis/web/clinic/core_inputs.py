@@ -26,7 +26,8 @@ from dermis.web.clinic.models import (
     TreatmentPlan,
     TreatmentSession,
 )
-from dermis.web.clinic.prepared import PreparedRows, Read
+from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.together import Read
 
 
 @lru_cache(maxsize=1)

@@ -31,21 +31,21 @@ ms one by one here and 0.45 ms together, the round trips being most of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DatabaseError, connections, router
+from django.db import connections, router
 from django.db.models import Func, IntegerField, Model, QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
     ValuesListIterable,
     get_related_populators,
 )
+
+from dermis.web.clinic.together import Read, fetch
 
 # Stand-ins for the values while the SQL is composed: found again among its parameters. (The
 # number fits a 32-bit column: Django composes nothing for a value out of the column's range.)
@@ -493,114 +493,3 @@ def _known(rows: list, known: dict | None) -> list:
             if getattr(obj, field.attname) == instance.pk:
                 setattr(obj, name, instance)
     return rows
-
-
-# --- Reads sent together ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Read:
-    """A prepared read's statement as it will be run: its database, SQL and parameters."""
-
-    alias: str
-    sql: str
-    params: list
-
-
-# Within `read_together`: the rows of the reads sent, by (database, SQL, parameters), one dict
-# per block (innermost last: a block inside another takes from either).
-_AHEAD: ContextVar[tuple[dict, ...]] = ContextVar("dermis_reads_ahead", default=())
-
-
-def several_in_one_string(connection) -> bool:
-    """Whether several statements may go to this connection as one string, their results read
-    one after the other: PostgreSQL through psycopg 3 with client-side binding (Django's default;
-    psycopg2's cursors cannot step to a string's second result), outside any transaction of the
-    caller's (where one statement's failure would end it for all)."""
-    if connection.vendor != "postgresql":
-        return False
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    return (
-        is_psycopg3
-        and not connection.settings_dict["OPTIONS"].get("server_side_binding")
-        and not connection.in_atomic_block
-        and connection.get_autocommit()
-    )
-
-
-def _key(alias: str, sql: str, params) -> tuple | None:
-    key = (alias, sql, tuple(params))
-    try:
-        hash(key)
-    except TypeError:  # a parameter no dict can hold (a list for an array column)
-        return None
-    return key
-
-
-@contextmanager
-def read_together(*reads: Read | None) -> Iterator[None]:
-    """Send `reads` (the `ahead()` of prepared reads; None is left out) in one round trip, and
-    within the block give each prepared read whose statement is one of them those rows, as many
-    times as it was named (once, unless the same read is named twice): a read beyond that, and
-    any other read, goes to the database as usual. For a
-    page that only reads: nothing inside may write what one of these reads would show.
-
-    Where several statements cannot go in one string (`several_in_one_string`: SQLite, a
-    transaction), or the string fails, nothing is read ahead and each read runs on its own, as
-    it would without the block (and says what is wrong itself)."""
-    found = _send_together([r for r in reads if r is not None])
-    if not found:
-        yield
-        return
-    token = _AHEAD.set((*_AHEAD.get(), found))
-    try:
-        yield
-    finally:
-        _AHEAD.reset(token)
-
-
-def _send_together(reads: list[Read]) -> dict:
-    found: dict = {}
-    by_alias: dict[str, dict] = {}  # each statement, and how many times it was named
-    for r in reads:
-        key = _key(r.alias, r.sql, r.params)
-        if key is not None:
-            named = by_alias.setdefault(r.alias, {})
-            named[key] = named.get(key, 0) + 1
-    for alias, keys in by_alias.items():
-        connection = connections[alias]
-        if sum(keys.values()) < 2 or not several_in_one_string(connection):
-            continue
-        sql = "; ".join(key[1] for key in keys)
-        params = [p for key in keys for p in key[2]]
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                for i, (key, times) in enumerate(keys.items()):
-                    if i and not cursor.nextset():
-                        raise DatabaseError("fewer results than statements")
-                    found[key] = [cursor.fetchall(), times]
-        except DatabaseError:
-            for key in keys:
-                found.pop(key, None)
-    return found
-
-
-def fetch(alias: str, sql: str, params: list) -> list:
-    """The rows of a statement: sent ahead (`read_together`, as a `Read` of the same SQL and
-    parameters), or read now."""
-    blocks = _AHEAD.get()
-    if blocks:
-        key = _key(alias, sql, params)
-        for found in reversed(blocks):
-            if key is not None and key in found:
-                rows, times = found[key]
-                if times == 1:
-                    del found[key]
-                else:
-                    found[key][1] = times - 1
-                return list(rows)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()

@@ -40,7 +40,8 @@ from dermis.web.clinic.models import (
     ScreeningRecheck,
     TreatmentSession,
 )
-from dermis.web.clinic.prepared import PreparedRows, Read
+from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.together import Read
 
 TREATMENT_KINDS = (Appointment.Kind.TREATMENT, Appointment.Kind.MAINTENANCE)
 MIN_OVERRIDE_REASON = 10

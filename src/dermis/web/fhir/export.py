@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 
-from django.db.models import Q
 from django.utils import timezone
 from fhir.resources.appointment import Appointment as FAppointment
 from fhir.resources.bundle import Bundle
@@ -28,10 +27,10 @@ from fhir.resources.procedure import Procedure
 from fhir.resources.resource import Resource
 from fhir.resources.servicerequest import ServiceRequest
 
-from dermis.web.api.models import ExternalId
 from dermis.web.clinic import models as m
-from dermis.web.clinic.prepared import PreparedRows, read_together
+from dermis.web.clinic.together import read_together
 from dermis.web.fhir import codes as c
+from dermis.web.fhir import reads
 
 GENDER = {"f": "female", "m": "male", "x": "other"}
 APPOINTMENT_STATUS = {
@@ -354,141 +353,50 @@ def communication(r: m.Reminder, ref: Refs) -> Communication:
     )
 
 
-def _of_patient(model, *order, **where) -> PreparedRows:
-    """A patient's rows of `model` in `order`, as the patient's related manager reads them."""
-    return PreparedRows(
-        model,
-        lambda patient: model._default_manager.filter(patient_id=patient, **where).order_by(*order),
-        patient=int,
-    )
-
-
-# What an export reads of a patient, composed once per process (prepared.py): composing the
-# ten queries anew took about a fifth of an export.
-_OF_PATIENT = {
-    "sessions": _of_patient(m.TreatmentSession, "performed_at", "pk"),
-    "appointments": PreparedRows(
-        m.Appointment,
-        lambda patient: (
-            m.Appointment.objects.filter(patient_id=patient)
-            .select_related("clinic")
-            .order_by("start", "pk")
-        ),
-        patient=int,
-    ),
-    "consultations": _of_patient(m.Consultation, "created_at", "pk"),
-    "plans": _of_patient(m.TreatmentPlan, "version"),
-    "grades": _of_patient(m.FollowUpGrade, "graded_on", "pk"),
-    "consents": _of_patient(m.ConsentRecord, "signed_at", "pk"),
-    "photos": _of_patient(m.Photo, "taken_on", "pk"),
-    "sent reminders": _of_patient(m.Reminder, "sent_at", "pk", status=m.Reminder.Status.SENT),
-    # Every session's, in the order each session's related manager gives them.
-    "areas": PreparedRows(
-        m.SessionArea,
-        lambda patient: m.SessionArea.objects.filter(session__patient_id=patient).order_by(
-            "session", "area"
-        ),
-        patient=int,
-    ),
-    "addenda": PreparedRows(
-        m.SessionAddendum,
-        lambda patient: m.SessionAddendum.objects.filter(session__patient_id=patient).order_by(
-            "created_at", "pk"
-        ),
-        patient=int,
-    ),
-}
-
-
-def _practitioners(patient: int):
-    """Who saw the patient: the practitioners of their appointments, sessions and consultations."""
-    of = {"patient_id": patient}
-    return Q(
-        Q(pk__in=m.Appointment.objects.filter(**of).values("practitioner_id"))
-        | Q(pk__in=m.TreatmentSession.objects.filter(**of).values("practitioner_id"))
-        | Q(pk__in=m.Consultation.objects.filter(**of).values("practitioner_id"))
-    )
-
-
-# Read with the rows above (one round trip for all): who saw the patient, and the identifiers
-# imported for the patient and their appointments (`ExternalId.of_patient`).
-STAFF = PreparedRows(
-    m.StaffMember,
-    lambda patient: (
-        m.StaffMember.objects.filter(_practitioners(patient))
-        .select_related("user", "clinic")
-        .order_by("pk")
-    ),
-    patient=int,
-)
-IMPORTED = PreparedRows(
-    ExternalId,
-    lambda patient, clinic: ExternalId.objects.filter(clinic_id=clinic).filter(
-        Q(kind=ExternalId.Kind.PATIENT, object_id=patient)
-        | Q(
-            kind=ExternalId.Kind.APPOINTMENT,
-            object_id__in=m.Appointment.objects.filter(patient_id=patient).values("pk"),
-        )
-    ),
-    patient=int,
-    clinic=int,
-)
-
-
-def _by_session(name: str, p: m.Patient) -> dict[int, list]:
-    """The patient's session areas or addenda, by session id."""
-    out: dict[int, list] = {}
-    for row in _OF_PATIENT[name].rows(None, patient=p.pk):
-        out.setdefault(row.session_id, []).append(row)
-    return out
-
-
 def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
     """Everything Dermis holds about `p`, as one FHIR Bundle of type collection (`ref`: how
     resources refer to each other; urn:uuid full URLs unless given)."""
     ref = ref or Refs(p.clinic)
     # Every read of the patient's rows goes to the database in one round trip.
-    reads = [rows.ahead(None, patient=p.pk) for rows in (*_OF_PATIENT.values(), STAFF)]
-    reads.append(IMPORTED.ahead(None, patient=p.pk, clinic=p.clinic_id))
-    with read_together(*reads):
+    with read_together(*reads.of(p)):
         return _bundle(p, ref)
 
 
 def _bundle(p: m.Patient, ref: Refs) -> Bundle:
     known = {"patient": p}
-    sessions = _OF_PATIENT["sessions"].rows(None, patient=p.pk, known=known)
-    areas, addenda = _by_session("areas", p), _by_session("addenda", p)
-    appointments = _OF_PATIENT["appointments"].rows(None, patient=p.pk, known=known)
-    consultations = _OF_PATIENT["consultations"].rows(None, patient=p.pk, known=known)
+    sessions = reads.OF_PATIENT["sessions"].rows(None, patient=p.pk, known=known)
+    areas, addenda = reads.by_session("areas", p), reads.by_session("addenda", p)
+    appointments = reads.OF_PATIENT["appointments"].rows(None, patient=p.pk, known=known)
+    consultations = reads.OF_PATIENT["consultations"].rows(None, patient=p.pk, known=known)
     imported: dict[tuple[str, int], list] = {}
-    for row in IMPORTED.rows(None, patient=p.pk, clinic=p.clinic_id):
+    for row in reads.IMPORTED.rows(None, patient=p.pk, clinic=p.clinic_id):
         imported.setdefault((row.kind, row.object_id), []).append(row)
     resources: list[Resource] = [
         patient(p, ref, imported.get(("patient", p.pk), ())),
         organization(p.clinic),
     ]
-    for s in STAFF.rows(None, patient=p.pk):
+    for s in reads.STAFF.rows(None, patient=p.pk):
         resources += [practitioner(s), practitioner_role(s, ref)]
     resources += [
         appointment(a, ref, imported.get(("appointment", a.pk), ())) for a in appointments
     ]
-    for plan in _OF_PATIENT["plans"].rows(None, patient=p.pk, known=known):
+    for plan in reads.OF_PATIENT["plans"].rows(None, patient=p.pk, known=known):
         resources.append(care_plan(plan, sessions, ref))
         resources += [service_request(plan, *t, ref) for t in _treatments(plan)]
     for s in sessions:
         resources += procedures(s, ref, areas.get(s.pk, []), addenda.get(s.pk, []))
     resources += [
-        grade(g, ref) for g in _OF_PATIENT["grades"].rows(None, patient=p.pk, known=known)
+        grade(g, ref) for g in reads.OF_PATIENT["grades"].rows(None, patient=p.pk, known=known)
     ]
     for consultation in consultations:
         resources += findings(consultation, ref)
     resources += [
-        consent(r, ref) for r in _OF_PATIENT["consents"].rows(None, patient=p.pk, known=known)
+        consent(r, ref) for r in reads.OF_PATIENT["consents"].rows(None, patient=p.pk, known=known)
     ]
     resources += [
-        photo(ph, ref) for ph in _OF_PATIENT["photos"].rows(None, patient=p.pk, known=known)
+        photo(ph, ref) for ph in reads.OF_PATIENT["photos"].rows(None, patient=p.pk, known=known)
     ]
-    sent = _OF_PATIENT["sent reminders"].rows(None, patient=p.pk, known=known)
+    sent = reads.OF_PATIENT["sent reminders"].rows(None, patient=p.pk, known=known)
     resources += [communication(r, ref) for r in sent]
     entries = [
         {"fullUrl": c.full_url(ref.slug, r.get_resource_type(), r.id), "resource": r}

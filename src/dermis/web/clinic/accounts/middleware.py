@@ -27,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from dermis.web.clinic.access import staff_of
 from dermis.web.clinic.accounts import two_factor
 from dermis.web.clinic.accounts.backends import StaffModelBackend, user_read
-from dermis.web.clinic.prepared import Read, fetch, read_together
+from dermis.web.clinic.together import Read, fetch, read_together
 
 STARTED = "dermis_session_started"
 SEEN = "dermis_session_seen"

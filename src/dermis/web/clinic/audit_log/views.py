@@ -19,7 +19,8 @@ from django.views.decorators.http import require_safe
 
 from dermis.web.clinic.access import ADMIN_ONLY, staff_required
 from dermis.web.clinic.models import AuditEvent, StaffMember
-from dermis.web.clinic.prepared import PreparedRows, PreparedValues, read_together
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues
+from dermis.web.clinic.together import read_together
 
 PAGE_SIZE = 50
 # Actors without a user (clinic/actors.py: Actor.username) that write to the log.

@@ -10,7 +10,7 @@ from django.db import DatabaseError, connections, models, router, transaction
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.audit_chain import GENESIS, link
-from dermis.web.clinic.prepared import several_in_one_string
+from dermis.web.clinic.together import several_in_one_string
 
 
 class AuditQuerySet(models.QuerySet):

@@ -55,7 +55,7 @@ from dermis.web.clinic import core_inputs
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import FollowUpGrade, Patient, TreatmentPlan, TreatmentSession
 from dermis.web.clinic.outcomes.parameter_sets import ACTIVE_SET, active_parameters
-from dermis.web.clinic.prepared import read_together
+from dermis.web.clinic.together import read_together
 
 N_DRAWS = 300
 SEED = 0

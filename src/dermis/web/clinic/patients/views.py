@@ -37,10 +37,11 @@ from dermis.web.clinic.patients.forms import (
     PatientSearchForm,
     RegisterPatientForm,
 )
-from dermis.web.clinic.prepared import PreparedRows, Read, read_together
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.scheduling import series
 from dermis.web.clinic.templatetags import dermis_charting, dermis_portal
+from dermis.web.clinic.together import Read, read_together
 
 PAGE_SIZE = 25
 

@@ -9,7 +9,8 @@ from django.db.models import QuerySet
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.models import AppointmentReply, Clinic, Reminder
-from dermis.web.clinic.prepared import PreparedCount, PreparedRows, Read, read_together
+from dermis.web.clinic.prepared import PreparedCount, PreparedRows
+from dermis.web.clinic.together import Read, read_together
 
 Status = Reminder.Status
 SHOWN = 100

@@ -34,8 +34,9 @@ from dermis.web.clinic.models import (
     WorkingHours,
     overlapping,
 )
-from dermis.web.clinic.prepared import PreparedRows, PreparedValues, Read, read_together
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues
 from dermis.web.clinic.scheduling import closures
+from dermis.web.clinic.together import Read, read_together
 
 
 @dataclass(frozen=True)

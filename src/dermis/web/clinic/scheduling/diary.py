@@ -24,9 +24,10 @@ from dermis.web.clinic.models import (
     StaffMember,
     overlapping,
 )
-from dermis.web.clinic.prepared import PreparedValues, read_together
+from dermis.web.clinic.prepared import PreparedValues
 from dermis.web.clinic.scheduling import availability, closures, lifecycle
 from dermis.web.clinic.scheduling.availability import clinic_zone, local_midnight
+from dermis.web.clinic.together import read_together
 
 STEP = 15  # minutes a row stands for
 DEFAULT_HOURS = (time(8), time(18))

@@ -22,9 +22,9 @@ from dermis.web.clinic.models import (
     WorkingHours,
 )
 from dermis.web.clinic.patients.forms import DateInput, DateTimeInput, ErrorSummaryMixin
-from dermis.web.clinic.prepared import read_together
 from dermis.web.clinic.scheduling import availability
 from dermis.web.clinic.scheduling.series import Preferences
+from dermis.web.clinic.together import read_together
 
 
 class TimeInput(forms.TimeInput):

@@ -31,8 +31,9 @@ from dermis.web.clinic.models import (
     StaffMember,
     TreatmentPlan,
 )
-from dermis.web.clinic.prepared import PreparedRows, Read
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.scheduling import recall, services
+from dermis.web.clinic.together import Read
 
 OUTCOMES = RecallContact.Outcome
 NOTE_MAX = 300

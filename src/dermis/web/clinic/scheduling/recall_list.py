@@ -22,8 +22,9 @@ from dermis.web.clinic.models import (
     RecallEntry,
     StaffMember,
 )
-from dermis.web.clinic.prepared import PreparedRows, read_together
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.scheduling.recall import HORIZON_DAYS, LIMIT, OverdueFollowUp
+from dermis.web.clinic.together import read_together
 
 Section = RecallEntry.Section
 MISSED = (*OPEN_STATUSES, Appointment.Status.NO_SHOW)

@@ -35,9 +35,10 @@ from dermis.web.clinic.models import (
     TreatmentSession,
     WorkingHours,
 )
-from dermis.web.clinic.prepared import PreparedRows, PreparedValues, Read, read_together
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues
 from dermis.web.clinic.scheduling import availability
 from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book_series
+from dermis.web.clinic.together import Read, read_together
 
 ALTERNATIVES = 3
 

@@ -17,7 +17,8 @@ from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, Photo
 from dermis.web.clinic.outcomes import selectors
 from dermis.web.clinic.outcomes.parameter_sets import ACTIVE_SET
-from dermis.web.clinic.prepared import PreparedRows, Read
+from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.together import Read
 
 register = template.Library()
 RECENT_PHOTOS = 6

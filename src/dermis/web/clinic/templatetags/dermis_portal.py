@@ -6,7 +6,8 @@ from django import template
 
 from dermis.web.clinic.models import CheckIn, ErasureRequest, PortalIntake
 from dermis.web.clinic.portal import checkins
-from dermis.web.clinic.prepared import PreparedRows, PreparedValues, Read
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues
+from dermis.web.clinic.together import Read
 
 register = template.Library()
 

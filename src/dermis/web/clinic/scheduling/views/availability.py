@@ -21,7 +21,6 @@ from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import Equipment, Room, StaffMember, TimeOff, WorkingHours
-from dermis.web.clinic.prepared import read_together
 from dermis.web.clinic.scheduling import availability, setup
 from dermis.web.clinic.scheduling.forms import (
     EquipmentForm,
@@ -34,6 +33,7 @@ from dermis.web.clinic.scheduling.views import diary as scheduling_diary
 from dermis.web.clinic.scheduling.views import lifecycle as scheduling_lifecycle
 from dermis.web.clinic.scheduling.views import recall as scheduling_recall
 from dermis.web.clinic.scheduling.views import series as scheduling_series
+from dermis.web.clinic.together import read_together
 
 PER_PAGE = 10  # practitioners a page shows
 

@@ -15,8 +15,9 @@ from dermis.web.clinic import clock
 from dermis.web.clinic.access import staff_required
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, Role
 from dermis.web.clinic.portal.checkins import OPEN_ALERTS
-from dermis.web.clinic.prepared import PreparedCount, PreparedRows, read_together
+from dermis.web.clinic.prepared import PreparedCount, PreparedRows
 from dermis.web.clinic.reminders.selectors import recent_failures, recent_failures_read
+from dermis.web.clinic.together import read_together
 
 ROWS = 30  # a busy clinic's day is in the diary; the dashboard shows what needs attention
 

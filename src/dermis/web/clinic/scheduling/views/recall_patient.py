@@ -19,8 +19,9 @@ from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_patient,
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import RecallContact, RecallEntry
 from dermis.web.clinic.patients.forms import ErrorSummaryMixin
-from dermis.web.clinic.prepared import PreparedRows, read_together
+from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.scheduling import recall_desk
+from dermis.web.clinic.together import read_together
 
 WHAT = [("maintenance", "Maintenance"), ("follow_up", "Follow-up")]
 
