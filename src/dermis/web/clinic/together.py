@@ -60,8 +60,8 @@ def read_together(*reads: Read | None) -> Iterator[None]:
     """Send `reads` (the `ahead()` of prepared reads; None is left out) in one round trip, and
     within the block give each prepared read whose statement is one of them those rows, as many
     times as it was named (once, unless the same read is named twice): a read beyond that, and
-    any other read, goes to the database as usual. For a
-    page that only reads: nothing inside may write what one of these reads would show.
+    any other read, goes to the database as usual. For a page that only reads: nothing inside
+    may write what one of these reads would show.
 
     Where several statements cannot go in one string (`several_in_one_string`: SQLite, a
     transaction), or the string fails, nothing is read ahead and each read runs on its own, as
