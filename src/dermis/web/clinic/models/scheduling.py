@@ -215,6 +215,24 @@ class AppointmentTally(models.Model):
         return f"{self.n} {self.status} appointments of clinic {self.clinic_id}"
 
 
+class ScheduleVersion(models.Model):
+    """A number the database adds one to whenever anything changes in a clinic that its diary or
+    a calendar feed shows: an appointment, a patient's name, a member of staff or the locations
+    they work at, working hours, time off, a closed day, a location, a room, the clinic itself.
+    Triggers (migration 0029) keep it in the writing transaction, whatever wrote the rows (a
+    service, a bulk load, a cascade, the admin site), so a page drawn for one number may be kept
+    and shown again while the number stands. Nothing in Python writes it.
+
+    The clinic is a plain number, not a foreign key: a clinic's rows deleted in a cascade still
+    add one, and no order of deletion can leave a row pointing at a deleted clinic."""
+
+    clinic_id = models.BigIntegerField(primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"schedule version {self.n} of clinic {self.clinic_id}"
+
+
 # Still to happen (the slot is held and it may move or be cancelled).
 OPEN_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 

@@ -133,6 +133,9 @@ class Diary:
     column_page: int = 1  # which COLUMNS_PER_PAGE practitioners (or rooms) the page shows
     column_pages: int = 1
     column_total: int = 0
+    # The first moment after `now` at which the page would say something else with nothing
+    # written meanwhile (a slot passing, an appointment starting or ending); None: never.
+    changes_at: datetime | None = None
 
 
 def _minutes(t: time) -> int:
@@ -279,7 +282,7 @@ def build(
         d = a.start.astimezone(zone).date()
         by_col[(d, a.room_id if by == "room" else a.practitioner_id)].append(a)
 
-    out_days = []
+    out_days, changes = [], []
     for day in days:
         why_closed = closed_here.get(day, "")
         day_ends = local_midnight(day + timedelta(days=1))
@@ -292,6 +295,8 @@ def build(
         for i, (key, title) in enumerate(heads):
             col = Column(key, title, i + 2)
             for a in by_col.get((day, key), ()):
+                if a.is_open:  # its move link goes as it starts, its outcome is due as it ends
+                    changes += [t for t in (a.start, a.end) if t > now]
                 r, n = span(a.start, min(a.end, day_ends), day)
                 col.appointments.append(
                     Block(r, n, appointment=a, needs_outcome=lifecycle.needs_outcome(a, now))
@@ -303,7 +308,9 @@ def build(
                 r, n = span(s_at, e_at, day)
                 col.hours.append(Block(r, n))
                 if not why_closed:
-                    _offer(col, s_at, e_at, day, row_of, now, away.get(key, ()))
+                    first = _offer(col, s_at, e_at, day, row_of, now, away.get(key, ()))
+                    if first is not None:  # shown until it starts
+                        changes.append(first)
             if by == "practitioner":
                 for s, e in away.get(key, ()):
                     s, e = max(s, local_midnight(day)), min(e, day_ends)
@@ -329,15 +336,19 @@ def build(
         column_page=columns_page,
         column_pages=column_pages,
         column_total=column_total,
+        changes_at=min(changes, default=None),
     )
 
 
-def _offer(col: Column, s_at, e_at, day, row_of, now, away) -> None:
+def _offer(col: Column, s_at, e_at, day, row_of, now, away) -> datetime | None:
     """Empty slots to click within a working window: every half hour from now on, not away and
-    not under an appointment already listed for this column (the booking service decides)."""
+    not under an appointment already listed for this column (the booking service decides).
+    Gives the first slot's start (None: no slot)."""
     taken = [(b.appointment.start, b.appointment.end) for b in col.appointments]
-    for at in free_starts(s_at, e_at, now, [*taken, *away]):
+    starts = free_starts(s_at, e_at, now, [*taken, *away])
+    for at in starts:
         col.slots.append(Block(row_of(at, day), SLOT_EVERY // STEP, start=at))
+    return starts[0] if starts else None
 
 
 def free_starts(s_at: datetime, e_at: datetime, now: datetime, busy: list) -> list[datetime]:

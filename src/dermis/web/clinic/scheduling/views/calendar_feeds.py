@@ -25,6 +25,7 @@ from django.utils.http import http_date
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import dermis
 from dermis.web.clinic.access import (
     ANY_STAFF,
     CLINICAL,
@@ -36,7 +37,8 @@ from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, CalendarFeed
 from dermis.web.clinic.prepared import Paged, PreparedCount, PreparedRows, PreparedStatement
-from dermis.web.clinic.scheduling import ical, setup
+from dermis.web.clinic.scheduling import ical, setup, versions
+from dermis.web.clinic.scheduling.availability import local_midnight
 
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=365)
@@ -166,23 +168,38 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     if found is None or not hmac.compare_digest(found.token_sha256, digest):
         raise Http404("no such feed")
     now = timezone.now()
-    window = {"since": now - FEED_PAST, "until": now + FEED_FUTURE}
+    # Whole days, so what the feed holds changes at midnight (and when its rows do), not with
+    # every fetch.
+    today = timezone.localdate(now)
+    window = {
+        "since": local_midnight(today) - FEED_PAST,
+        "until": local_midnight(today) + FEED_FUTURE,
+    }
     if found.staff is not None:
         if not found.staff.user.is_active:
             raise Http404("no such feed")
         audience, name = ical.Audience.STAFF, f"{found.staff.clinic.name}: my appointments"
         window["owner"] = found.staff_id
+        clinic_id = found.staff.clinic_id
     else:
         audience, name = ical.Audience.PATIENT, f"{found.patient.clinic.name} appointments"
         window["owner"] = found.patient_id
+        clinic_id = found.patient.clinic_id
     rows = _feed_rows(audience, **window)
     # What the events are made of tells whether anything changed since the last fetch; the
     # events and the calendar's bytes are built only when a client has not got them, and kept
-    # in the shared cache.
+    # in the shared cache. The fingerprint itself (a few milliseconds of PostgreSQL's for a
+    # practitioner's year) is kept while the clinic's schedule version stands, until midnight.
     said = FEED_SAID[audience]
-    content = ical.columns_fingerprint(
-        name, audience, rows, statement=lambda: said.statement(**window)
-    )
+
+    def fingerprint() -> tuple[str, datetime]:
+        content = ical.columns_fingerprint(
+            name, audience, rows, statement=lambda: said.statement(**window)
+        )
+        return content, local_midnight(today + timedelta(days=1))
+
+    parts = (dermis.__version__, found.pk, audience, name, *window.values())
+    content = versions.kept("ics-said", clinic_id, parts, now, fingerprint)
     changed_at = setup.note_feed_content(found, content)
     etag = f'"{hashlib.sha256(f"{content}{changed_at.isoformat()}".encode()).hexdigest()[:32]}"'
     response = get_conditional_response(

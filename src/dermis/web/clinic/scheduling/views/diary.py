@@ -14,15 +14,17 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.safestring import mark_safe
 
 from dermis.web.clinic.access import ANY_STAFF, actor_of, clinic_object, staff_required
 from dermis.web.clinic.models import Appointment, Location, StaffMember, TreatmentSession
 from dermis.web.clinic.patients import selectors as patient_selectors
 from dermis.web.clinic.patients.filters import PatientFilter
-from dermis.web.clinic.scheduling import diary, lifecycle
+from dermis.web.clinic.scheduling import diary, lifecycle, versions
 from dermis.web.clinic.scheduling.availability import clinic_zone
 from dermis.web.clinic.scheduling.views import diary_grid
 from dermis.web.url_shapes import by_number
@@ -64,10 +66,20 @@ def _query(**params) -> str:
 def diary_page(request):
     p = _params(request)
     clinic = request.staff.clinic
+    now = timezone.now()
+    # The same for every member of staff of the clinic but the admins' link to closures: kept by
+    # the clinic's schedule version while nothing it shows changes (scheduling/versions.py).
+    is_admin = request.staff.is_admin
+    parts = (*p.values(), is_admin)
+    body = versions.kept("diary", clinic.pk, parts, now, lambda: _draw(clinic, p, is_admin, now))
+    return render(request, "clinic/diary/diary.html", {"body": mark_safe(body)})
+
+
+def _draw(clinic, p: dict, is_admin: bool, now: datetime) -> tuple[str, datetime | None]:
+    """The diary's content as `p` asks for it at `now`, and the moment it stops being right."""
     location = (
         Location.objects.filter(clinic=clinic, pk=p["location"]).first() if p["location"] else None
     )
-    now = timezone.now()
     d = diary.build(
         clinic,
         p["day"],
@@ -89,7 +101,6 @@ def diary_page(request):
         "practitioner": p["practitioner"],
         "cols": d.column_page if d.column_pages > 1 else None,
     }
-    here = f"{reverse('diary')}?{_query(date=p['day'], **keep)}"
     first_col = (d.column_page - 1) * diary.COLUMNS_PER_PAGE + 1
     columns_nav = {
         "shown": f"{first_col}–{first_col + len(d.days[0].columns if d.days else []) - 1}",
@@ -102,18 +113,17 @@ def diary_page(request):
     context = {
         "diary": d,
         "params": p,
-        "here": here,
+        "is_admin": is_admin,
         "prev_url": f"?{_query(date=p['day'] - timedelta(days=step), **keep)}",
         "next_url": f"?{_query(date=p['day'] + timedelta(days=step), **keep)}",
         "today_url": f"?{_query(**keep)}",
         "day_url": f"?{_query(date=p['day'], **{**keep, 'view': 'day'})}",
         "week_url": f"?{_query(date=p['day'], **{**keep, 'view': 'week'})}",
-        "book_url": reverse("diary-book"),
         "columns_nav": columns_nav if d.column_pages > 1 else None,
         "columns_class": f"cols-{max((len(x.columns) for x in d.days), default=1)}",
         "row_class": f"rows-{d.rows}",
     }
-    return render(request, "clinic/diary/diary.html", context)
+    return render_to_string("clinic/diary/_diary.html", context), d.changes_at
 
 
 @staff_required(ANY_STAFF)

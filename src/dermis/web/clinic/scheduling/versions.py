@@ -1,0 +1,70 @@
+"""What a page drew from a clinic's schedule, kept while nothing it shows has changed.
+
+The database adds one to a clinic's schedule version (`models.ScheduleVersion`, migration 0029)
+in every transaction that changes what its diary or a calendar feed shows. A page read by the
+version, the page's own parameters and the time it stays right until (a booking slot passing, an
+appointment starting or ending) is the same page while all three stand: `kept` draws it once and
+keeps it in the shared cache, compressed.
+
+The version is read before what the page shows, so a page is never kept under a version newer
+than its rows (drawn from rows newer than its version, it is at worst drawn again). Nothing is
+kept or taken inside a transaction: there the rows may be uncommitted, and a version rolled back
+is given again to the next change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db import connections, router
+
+from dermis.web.clinic.models import ScheduleVersion
+from dermis.web.clinic.prepared import PreparedValues
+
+KEEP_AT_MOST = 3600  # seconds: a page nobody asks for again leaves the cache within the hour
+COMPRESSION = 1  # zlib's fastest level: a diary week is 150 KB of HTML, about 15 KB so
+
+VERSION = PreparedValues(
+    ScheduleVersion,
+    lambda clinic: ScheduleVersion.objects.filter(clinic_id=clinic).values_list("n", flat=True),
+    flat=True,
+    clinic=int,
+)
+
+
+def schedule_version(clinic_id: int) -> int:
+    """The clinic's schedule version (0 before anything of its schedule was written)."""
+    found = VERSION.rows(clinic=clinic_id)
+    return found[0] if found else 0
+
+
+def kept(
+    what: str,
+    clinic_id: int,
+    parts: tuple,
+    now: datetime,
+    draw: Callable[[], tuple[str, datetime | None]],
+) -> str:
+    """The text `draw()` gives for these `parts` of this clinic's schedule, from the shared cache
+    when it was drawn for the same schedule version and is still right at `now`; else drawn, and
+    kept. `draw` gives the text and the first moment it is no longer right (None: only a change
+    to the schedule makes it wrong)."""
+    if connections[router.db_for_read(ScheduleVersion)].in_atomic_block:
+        return draw()[0]
+    version = schedule_version(clinic_id)
+    said = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"dermis:{what}:{clinic_id}:{version}:{said}"
+    found = cache.get(key)
+    if found is not None:
+        until, body = found
+        if until is None or now < until:
+            return zlib.decompress(body).decode()
+    text, until = draw()
+    seconds = KEEP_AT_MOST if until is None else min(KEEP_AT_MOST, (until - now).total_seconds())
+    if seconds >= 1:
+        cache.set(key, (until, zlib.compress(text.encode(), COMPRESSION)), int(seconds))
+    return text
