@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import importlib
 import json
+from datetime import datetime
 
 import pytest
+from django.utils import timezone
 from fhir.resources.bundle import Bundle
 
 from dermis.cli.main import main
+from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import AuditEvent
-from dermis.web.fhir import codes
+from dermis.web.clinic.patients import services as patients
+from dermis.web.fhir import codes, export
 from dermis.web.fhir.export import patient_bundle
 from tests.api.api_records import journey
 
@@ -183,3 +187,29 @@ def test_the_exports_lists_are_what_the_patients_related_managers_read(record, w
             if name == "appointments":
                 assert [a.clinic.name for a in got] == [a.clinic.name for a in rows]
         assert seen.captured_queries == [], name
+
+
+def _untimed(text: str) -> dict:
+    data = json.loads(text)
+    return {**data, "timestamp": None}
+
+
+def test_a_kept_bundle_is_the_one_built_with_the_time_of_each_export(record, world, monkeypatch):
+    p = record.consultation.patient
+    built = patient_bundle(p).model_dump_json(exclude_none=True)
+    first = export.patient_bundle_json(p)
+
+    def never(*args):
+        raise AssertionError("a bundle kept is not built again")
+
+    with monkeypatch.context() as m:
+        m.setattr(export, "_bundle", never)
+        again = export.patient_bundle_json(p)
+    assert _untimed(first) == _untimed(again) == _untimed(built)
+    stamps = [datetime.fromisoformat(json.loads(t)["timestamp"]) for t in (first, again)]
+    assert stamps[0] <= stamps[1] <= timezone.now() and "\x00" not in again
+    # Anything the record holds that changes gives a new bundle.
+    patients.update_patient(Actor.of_staff(world.pat), p, family_name="Renamed")
+    p.refresh_from_db()
+    changed = json.loads(export.patient_bundle_json(p))
+    assert changed["entry"][0]["resource"]["name"][0]["family"] == "Renamed"

@@ -5,12 +5,26 @@ Appointment, CarePlan (+ a ServiceRequest per planned treatment, its activities)
 session, and one per treated area with depth, tip and passes), Observation (grades, screening
 findings), Consent, DocumentReference (photo metadata; the image stays in Dermis) and
 Communication (reminders sent). Every resource is validated as it is built.
+
+Each builder says what its resource holds (`Said`: the fhir.resources class and its data) and is
+wrapped to give the validated resource. A whole bundle's JSON is kept in the shared cache by what
+its resources hold (`patient_bundle_json`): the same record gives the same bundle, so it is
+validated and written out once, not on every export (validating and writing a record of sixty
+resources took about as long as reading it).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
+import json
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime
 
+import fhir.resources
+from django.core.cache import cache
 from django.utils import timezone
 from fhir.resources.appointment import Appointment as FAppointment
 from fhir.resources.bundle import Bundle
@@ -45,6 +59,28 @@ APPOINTMENT_STATUS = {
 PLAN_STATUS = {"active": "active", "superseded": "revoked", "completed": "completed"}
 MEDIUM = {"email": "EMAILWRIT", "sms": "SMSWRIT"}
 
+Said = tuple[type[Resource], dict]  # a resource's class and what it holds, not yet validated
+KEEP_SECONDS = 24 * 3600
+# The bundle's time while it is kept: replaced by the time of each export.
+KEPT_AT = datetime(1900, 1, 1, tzinfo=UTC).isoformat()
+NOW = "\x00"  # where a kept bundle's time goes
+
+
+def _validated(said: Callable[..., Said | list[Said]]) -> Callable:
+    """A builder that gives the validated resource (or resources) of what `said` says; `said`
+    itself stays reachable as `.said`."""
+
+    @functools.wraps(said)
+    def build(*args, **kwargs):
+        out = said(*args, **kwargs)
+        if isinstance(out, list):
+            return [kind.model_validate(data) for kind, data in out]
+        kind, data = out
+        return kind.model_validate(data)
+
+    build.said = said
+    return build
+
 
 class Refs:
     """Resource references inside one bundle: the urn:uuid full URL of each resource."""
@@ -76,10 +112,11 @@ def _imported(rows) -> list[dict]:
     return [{"system": r.system, "value": r.value} for r in rows]
 
 
-def patient(p: m.Patient, ref: Refs, imported=()) -> FPatient:
+@_validated
+def patient(p: m.Patient, ref: Refs, imported=()) -> Said:
     telecom = [{"system": "phone", "value": p.phone}] if p.phone else []
     telecom += [{"system": "email", "value": p.email}] if p.email else []
-    return FPatient.model_validate(
+    return FPatient, (
         {
             "id": c.fhir_id(p.pk),
             "identifier": _identifier(p.clinic, "patient", p.pk) + _imported(imported),
@@ -93,10 +130,11 @@ def patient(p: m.Patient, ref: Refs, imported=()) -> FPatient:
     )
 
 
-def organization(clinic: m.Clinic) -> Organization:
+@_validated
+def organization(clinic: m.Clinic) -> Said:
     telecom = [{"system": "phone", "value": clinic.phone}] if clinic.phone else []
     telecom += [{"system": "email", "value": clinic.email}] if clinic.email else []
-    return Organization.model_validate(
+    return Organization, (
         {
             "id": c.fhir_id(clinic.pk),
             "identifier": [{"system": c.identifier_system(clinic.slug, "clinic"), "value": "1"}],
@@ -106,8 +144,9 @@ def organization(clinic: m.Clinic) -> Organization:
     )
 
 
-def practitioner(s: m.StaffMember) -> Practitioner:
-    return Practitioner.model_validate(
+@_validated
+def practitioner(s: m.StaffMember) -> Said:
+    return Practitioner, (
         {
             "id": c.fhir_id(s.pk),
             "identifier": _identifier(s.clinic, "staff", s.pk),
@@ -118,8 +157,9 @@ def practitioner(s: m.StaffMember) -> Practitioner:
     )
 
 
-def practitioner_role(s: m.StaffMember, ref: Refs) -> PractitionerRole:
-    return PractitionerRole.model_validate(
+@_validated
+def practitioner_role(s: m.StaffMember, ref: Refs) -> Said:
+    return PractitionerRole, (
         {
             "id": c.fhir_id(s.pk),
             "active": s.user.is_active,
@@ -130,8 +170,9 @@ def practitioner_role(s: m.StaffMember, ref: Refs) -> PractitionerRole:
     )
 
 
-def appointment(a: m.Appointment, ref: Refs, imported=()) -> FAppointment:
-    return FAppointment.model_validate(
+@_validated
+def appointment(a: m.Appointment, ref: Refs, imported=()) -> Said:
+    return FAppointment, (
         {
             "id": c.fhir_id(a.pk),
             "identifier": _identifier(a.clinic, "appointment", a.pk) + _imported(imported),
@@ -156,7 +197,10 @@ def _treatments(plan: m.TreatmentPlan):
             yield i, j, course, t
 
 
-def service_request(plan: m.TreatmentPlan, i: int, j: int, course: dict, t: dict, ref: Refs):
+@_validated
+def service_request(
+    plan: m.TreatmentPlan, i: int, j: int, course: dict, t: dict, ref: Refs
+) -> Said:
     """One planned treatment: a concern on an area, its sessions, interval, device and depth."""
     kb_area = t.get("area", "")
     how = f"{t.get('device', '')}" + (f", {t['depth_mm']:g} mm" if t.get("depth_mm") else "")
@@ -164,7 +208,7 @@ def service_request(plan: m.TreatmentPlan, i: int, j: int, course: dict, t: dict
     repeat = {"count": t.get("sessions") or course.get("sessions") or 1}
     if course.get("interval_days"):
         repeat |= {"period": course["interval_days"], "periodUnit": "d"}
-    return ServiceRequest.model_validate(
+    return ServiceRequest, (
         {
             "id": c.fhir_id("plan", plan.pk, i, j),
             "status": PLAN_STATUS[plan.status],
@@ -180,7 +224,8 @@ def service_request(plan: m.TreatmentPlan, i: int, j: int, course: dict, t: dict
     )
 
 
-def care_plan(plan: m.TreatmentPlan, sessions: list[m.TreatmentSession], ref: Refs) -> CarePlan:
+@_validated
+def care_plan(plan: m.TreatmentPlan, sessions: list[m.TreatmentSession], ref: Refs) -> Said:
     activities = []
     for i, j, course, _t in _treatments(plan):
         done = [s for s in sessions if s.plan_id == plan.pk and s.modality == course["modality"]]
@@ -190,7 +235,7 @@ def care_plan(plan: m.TreatmentPlan, sessions: list[m.TreatmentSession], ref: Re
                 "performedActivity": [{"reference": ref("Procedure", s.pk)} for s in done] or None,
             }
         )
-    return CarePlan.model_validate(
+    return CarePlan, (
         {
             "id": c.fhir_id(plan.pk),
             "status": PLAN_STATUS[plan.status],
@@ -206,12 +251,13 @@ def care_plan(plan: m.TreatmentPlan, sessions: list[m.TreatmentSession], ref: Re
     )
 
 
+@_validated
 def procedures(
     s: m.TreatmentSession,
     ref: Refs,
     areas: list[m.SessionArea] | None = None,
     addenda: list[m.SessionAddendum] | None = None,
-) -> list[Procedure]:
+) -> list[Said]:
     """The session, then one Procedure per treated area (part of it) with depth, tip, passes.
     `areas` and `addenda`: the session's, when the caller has read them (else they are read)."""
     status = "completed" if s.is_final else "in-progress"
@@ -231,7 +277,7 @@ def procedures(
         "basedOn": [ref("CarePlan", s.plan_id)] if s.plan_id else None,
         "note": [{"text": n} for n in notes] or None,
     }
-    out = [Procedure.model_validate(whole)]
+    out: list[Said] = [(Procedure, whole)]
     for a in areas:
         extensions = [_depth(a.depth_mm)] if a.depth_mm is not None else []
         if a.tip:
@@ -248,11 +294,12 @@ def procedures(
             "used": [{"concept": c.concept("device", s.device)}] if s.device else None,
             "extension": extensions,
         }
-        out.append(Procedure.model_validate(part))
+        out.append((Procedure, part))
     return out
 
 
-def grade(g: m.FollowUpGrade, ref: Refs) -> Observation:
+@_validated
+def grade(g: m.FollowUpGrade, ref: Refs) -> Said:
     data = {
         "id": c.fhir_id("grade", g.pk),
         "status": "final",
@@ -268,12 +315,13 @@ def grade(g: m.FollowUpGrade, ref: Refs) -> Observation:
     if g.baseline is not None:
         baseline = c.concept("grade-component", "baseline", "Grade before treatment")
         data["component"] = [{"code": baseline, "valueQuantity": {"value": g.baseline}}]
-    return Observation.model_validate(data)
+    return Observation, data
 
 
-def findings(consultation: m.Consultation, ref: Refs) -> list[Observation]:
+@_validated
+def findings(consultation: m.Consultation, ref: Refs) -> list[Said]:
     """The screening findings stored with a consultation, one Observation each."""
-    out = []
+    out: list[Said] = []
     for k, f in enumerate((consultation.screening or {}).get("findings", [])):
         value = f"{f.get('severity', '')} for {f.get('modality', '')}: {f.get('action', '')}"
         data = {
@@ -286,11 +334,12 @@ def findings(consultation: m.Consultation, ref: Refs) -> list[Observation]:
             "valueString": value,
             "note": [{"text": f["reason"]}] if f.get("reason") else None,
         }
-        out.append(Observation.model_validate(data))
+        out.append((Observation, data))
     return out
 
 
-def consent(r: m.ConsentRecord, ref: Refs) -> Consent:
+@_validated
+def consent(r: m.ConsentRecord, ref: Refs) -> Said:
     text = base64.b64encode(r.text.encode()).decode()
     attachments = [
         {
@@ -302,7 +351,7 @@ def consent(r: m.ConsentRecord, ref: Refs) -> Consent:
     if r.signature_png:
         png = base64.b64encode(bytes(r.signature_png)).decode()
         attachments.append({"contentType": "image/png", "data": png, "title": "Signature"})
-    return Consent.model_validate(
+    return Consent, (
         {
             "id": c.fhir_id(r.pk),
             "status": "active",
@@ -316,7 +365,8 @@ def consent(r: m.ConsentRecord, ref: Refs) -> Consent:
     )
 
 
-def photo(p: m.Photo, ref: Refs) -> DocumentReference:
+@_validated
+def photo(p: m.Photo, ref: Refs) -> Said:
     attachment = {
         "contentType": p.content_type,
         "size": p.size_bytes,
@@ -325,7 +375,7 @@ def photo(p: m.Photo, ref: Refs) -> DocumentReference:
         "title": f"{p.get_stage_display()} photo, {p.area}, {p.taken_on.isoformat()}",
         "creation": p.taken_on.isoformat(),
     }
-    return DocumentReference.model_validate(
+    return DocumentReference, (
         {
             "id": c.fhir_id(p.pk),
             "status": "current",
@@ -339,8 +389,9 @@ def photo(p: m.Photo, ref: Refs) -> DocumentReference:
     )
 
 
-def communication(r: m.Reminder, ref: Refs) -> Communication:
-    return Communication.model_validate(
+@_validated
+def communication(r: m.Reminder, ref: Refs) -> Said:
+    return Communication, (
         {
             "id": c.fhir_id(r.pk),
             "status": "completed",
@@ -357,12 +408,38 @@ def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
     """Everything Dermis holds about `p`, as one FHIR Bundle of type collection (`ref`: how
     resources refer to each other; urn:uuid full URLs unless given)."""
     ref = ref or Refs(p.clinic)
+    return _bundle(_said(p, ref), ref, p, timezone.now().isoformat())
+
+
+def patient_bundle_json(p: m.Patient, ref: Refs | None = None) -> str:
+    """`patient_bundle(p, ref)` as JSON without empty elements, kept in the shared cache by what
+    its resources hold (and the library's release): validated and written out again only when
+    something in it changed. Each export gives its own time."""
+    ref = ref or Refs(p.clinic)
+    said = _said(p, ref)
+    held = repr((fhir.resources.__version__, type(ref).__name__, ref.slug, p.pk, said))
+    key = f"dermis:fhir-bundle-z:{hashlib.sha256(held.encode()).hexdigest()}"
+    kept = cache.get(key)
+    if kept is not None:
+        text = zlib.decompress(kept).decode()
+    else:
+        text = _bundle(said, ref, p, KEPT_AT).model_dump_json(exclude_none=True)
+        # The time as the library wrote it, made a mark no JSON text holds (a raw NUL).
+        written = json.dumps({"timestamp": json.loads(text)["timestamp"]}, separators=(",", ":"))
+        text = text.replace(written[1:-1], f'"timestamp":"{NOW}"', 1)
+        cache.set(key, zlib.compress(text.encode()), KEEP_SECONDS)
+    now = timezone.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return text.replace(NOW, now, 1)
+
+
+def _said(p: m.Patient, ref: Refs) -> list[Said]:
+    """What each resource of `p`'s bundle holds, in the bundle's order."""
     # Every read of the patient's rows goes to the database in one round trip.
     with read_together(*reads.of(p)):
-        return _bundle(p, ref)
+        return _gathered(p, ref)
 
 
-def _bundle(p: m.Patient, ref: Refs) -> Bundle:
+def _gathered(p: m.Patient, ref: Refs) -> list[Said]:
     known = {"patient": p}
     sessions = reads.OF_PATIENT["sessions"].rows(None, patient=p.pk, known=known)
     areas, addenda = reads.by_session("areas", p), reads.by_session("addenda", p)
@@ -371,41 +448,43 @@ def _bundle(p: m.Patient, ref: Refs) -> Bundle:
     imported: dict[tuple[str, int], list] = {}
     for row in reads.IMPORTED.rows(None, patient=p.pk, clinic=p.clinic_id):
         imported.setdefault((row.kind, row.object_id), []).append(row)
-    resources: list[Resource] = [
-        patient(p, ref, imported.get(("patient", p.pk), ())),
-        organization(p.clinic),
+    out: list[Said] = [
+        patient.said(p, ref, imported.get(("patient", p.pk), ())),
+        organization.said(p.clinic),
     ]
     for s in reads.STAFF.rows(None, patient=p.pk):
-        resources += [practitioner(s), practitioner_role(s, ref)]
-    resources += [
-        appointment(a, ref, imported.get(("appointment", a.pk), ())) for a in appointments
-    ]
+        out += [practitioner.said(s), practitioner_role.said(s, ref)]
+    out += [appointment.said(a, ref, imported.get(("appointment", a.pk), ())) for a in appointments]
     for plan in reads.OF_PATIENT["plans"].rows(None, patient=p.pk, known=known):
-        resources.append(care_plan(plan, sessions, ref))
-        resources += [service_request(plan, *t, ref) for t in _treatments(plan)]
+        out.append(care_plan.said(plan, sessions, ref))
+        out += [service_request.said(plan, *t, ref) for t in _treatments(plan)]
     for s in sessions:
-        resources += procedures(s, ref, areas.get(s.pk, []), addenda.get(s.pk, []))
-    resources += [
-        grade(g, ref) for g in reads.OF_PATIENT["grades"].rows(None, patient=p.pk, known=known)
-    ]
+        out += procedures.said(s, ref, areas.get(s.pk, []), addenda.get(s.pk, []))
+    grades = reads.OF_PATIENT["grades"].rows(None, patient=p.pk, known=known)
+    out += [grade.said(g, ref) for g in grades]
     for consultation in consultations:
-        resources += findings(consultation, ref)
-    resources += [
-        consent(r, ref) for r in reads.OF_PATIENT["consents"].rows(None, patient=p.pk, known=known)
-    ]
-    resources += [
-        photo(ph, ref) for ph in reads.OF_PATIENT["photos"].rows(None, patient=p.pk, known=known)
-    ]
+        out += findings.said(consultation, ref)
+    consents = reads.OF_PATIENT["consents"].rows(None, patient=p.pk, known=known)
+    out += [consent.said(r, ref) for r in consents]
+    photos = reads.OF_PATIENT["photos"].rows(None, patient=p.pk, known=known)
+    out += [photo.said(ph, ref) for ph in photos]
     sent = reads.OF_PATIENT["sent reminders"].rows(None, patient=p.pk, known=known)
-    resources += [communication(r, ref) for r in sent]
+    out += [communication.said(r, ref) for r in sent]
+    return out
+
+
+def _bundle(said: list[Said], ref: Refs, p: m.Patient, timestamp: str) -> Bundle:
     entries = [
-        {"fullUrl": c.full_url(ref.slug, r.get_resource_type(), r.id), "resource": r}
-        for r in resources
+        {
+            "fullUrl": c.full_url(ref.slug, kind.get_resource_type(), data["id"]),
+            "resource": kind.model_validate(data),
+        }
+        for kind, data in said
     ]
     return Bundle.model_validate(
         {
             "type": "collection",
-            "timestamp": timezone.now().isoformat(),
+            "timestamp": timestamp,
             "identifier": {"system": c.identifier_system(ref.slug, "export"), "value": str(p.pk)},
             "entry": entries,
         }

@@ -239,11 +239,7 @@ def everything(request: HttpRequest, version: str, id_: str) -> HttpResponse:
     patient = kind.read(staff, id_)
     if patient is None:
         raise Outcome(404, "not-found", f"Patient/{id_} is not known here.")
-    bundle = json.loads(
-        export.patient_bundle(patient, ref=RestRefs(patient.clinic)).model_dump_json(
-            exclude_none=True
-        )
-    )
+    bundle = json.loads(export.patient_bundle_json(patient, ref=RestRefs(patient.clinic)))
     resources = [e["resource"] for e in bundle.get("entry", [])]
     audit(request, AuditEvent.Action.EXPORT, patient, summary="fhir: Patient $everything")
     self_url = request.build_absolute_uri()
