@@ -29,6 +29,7 @@ from dermis.web.clinic.patients import services as patients
 from dermis.web.clinic.scheduling import diary, services, setup, versions
 from dermis.web.clinic.tenancy import services as tenancy
 from tests import factories
+from tests.web.test_availability_pages import _off
 
 
 def _versions(world) -> tuple[int, int]:
@@ -213,3 +214,49 @@ def test_a_feed_fetched_again_reads_no_fingerprint_and_sees_a_new_booking(world,
     third = Client().get(url)
     assert third["ETag"] != first["ETag"]
     assert third.content.count(b"BEGIN:VEVENT") == first.content.count(b"BEGIN:VEVENT") + 1
+
+
+def _availability(client) -> tuple[str, str]:
+    """The availability page, and the CSRF token its forms carry (all the same one)."""
+    page = client.get(reverse("availability")).content.decode()
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]*)"', page))
+    assert len(tokens) == 1 and "\x00" not in page
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page), tokens.pop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_kept_availability_page_takes_each_requests_token_and_shows_each_change(
+    world, client_as, monkeypatch
+):
+    from django.test import Client
+
+    pat = Client(enforce_csrf_checks=True)
+    pat.force_login(world.user("pat"))
+    drawn, _ = _availability(pat)
+    with CaptureQueriesContext(connection) as keeping:
+        kept, token = _availability(pat)
+    assert kept == drawn and "Add time off" in kept
+    assert not [q for q in keeping.captured_queries if "clinic_workinghours" in q["sql"]]
+    # The kept page's token is this session's: its form is accepted, and the change shows.
+    start = timezone.localtime() + timedelta(days=3)
+    answer = pat.post(
+        reverse("availability-timeoff", args=[world.pat.pk]),
+        {"csrfmiddlewaretoken": token, **_off(world.pat, start, start + timedelta(hours=1))},
+    )
+    assert answer.status_code == 302
+    assert "Conference" in _availability(pat)[0]
+    setup.add_equipment(factories.actor(world.alice), "Pen Seven", "automated_pen")
+    assert "Pen Seven" in _availability(pat)[0]
+    # The admin's page is the admin's (the forms to add rooms and devices), not the kept one.
+    alice = client_as("alice")
+    assert "Add a device" in _availability(alice)[0] and "Add a device" not in kept
+    # Time off that has ended leaves the page, with nothing written meanwhile (twenty minutes:
+    # within the session's idle limit).
+    now = timezone.now()
+    TimeOff.objects.create(
+        staff=world.pat, start=now - timedelta(hours=1), end=now + timedelta(minutes=10),
+        reason="Short break",
+    )  # fmt: skip
+    assert "Short break" in _availability(pat)[0] and "Short break" in _availability(pat)[0]
+    monkeypatch.setattr(timezone, "now", lambda: now + timedelta(minutes=20))
+    assert "Short break" not in _availability(pat)[0]

@@ -1,7 +1,7 @@
 """Each clinic's schedule version (`ScheduleVersion`), kept by the database.
 
 Triggers add one to the clinic's number in the writing transaction whenever a row changes that a
-diary or a calendar feed shows, whatever wrote it. PostgreSQL: statement-level triggers over their
+diary, a calendar feed or the availability page shows, whatever wrote it. PostgreSQL: statement-level triggers over their
 transition tables (one upsert per statement, whatever its number of rows), and row-level ones
 where only some columns count (a patient's name; transition tables take no column list).
 SQLite: row-level triggers. A clinic's number starts at 0 for the rows already there.
@@ -24,6 +24,7 @@ WHOLE_ROWS = {
     "clinic_closureday": "{row}.clinic_id",
     "clinic_location": "{row}.clinic_id",
     "clinic_room": "{row}.clinic_id",
+    "clinic_equipment": "{row}.clinic_id",
 }
 # table: (its clinic, the columns whose change counts): updates only (a patient's first
 # appointment, or the clinic's first row of anything, is counted by that row's own trigger).

@@ -216,9 +216,10 @@ class AppointmentTally(models.Model):
 
 
 class ScheduleVersion(models.Model):
-    """A number the database adds one to whenever anything changes in a clinic that its diary or
-    a calendar feed shows: an appointment, a patient's name, a member of staff or the locations
-    they work at, working hours, time off, a closed day, a location, a room, the clinic itself.
+    """A number the database adds one to whenever anything changes in a clinic that its diary, a
+    calendar feed or its availability page shows: an appointment, a patient's name, a member of
+    staff or the locations they work at, working hours, time off, a closed day, a location, a
+    room, a device, the clinic itself.
     Triggers (migration 0029) keep it in the writing transaction, whatever wrote the rows (a
     service, a bulk load, a cascade, the admin site), so a page drawn for one number may be kept
     and shown again while the number stands. Nothing in Python writes it.

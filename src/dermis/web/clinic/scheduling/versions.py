@@ -1,10 +1,11 @@
 """What a page drew from a clinic's schedule, kept while nothing it shows has changed.
 
 The database adds one to a clinic's schedule version (`models.ScheduleVersion`, migration 0029)
-in every transaction that changes what its diary or a calendar feed shows. A page read by the
-version, the page's own parameters and the time it stays right until (a booking slot passing, an
-appointment starting or ending) is the same page while all three stand: `kept` draws it once and
-keeps it in the shared cache, compressed.
+in every transaction that changes what its diary, a calendar feed or its availability page
+shows. A page read by the version, the page's own parameters and the time it stays right until (a
+booking slot passing, an appointment starting or ending) is the same page while all three stand:
+`kept` draws it once and keeps it in the shared cache, compressed. A page with forms is kept with
+a mark where its CSRF token goes (`CSRF_MARK`), and each request puts its own token there.
 
 The version is read before what the page shows, so a page is never kept under a version newer
 than its rows (drawn from rows newer than its version, it is at worst drawn again). Nothing is
@@ -25,6 +26,7 @@ from django.db import connections, router
 from dermis.web.clinic.models import ScheduleVersion
 from dermis.web.clinic.prepared import PreparedValues
 
+CSRF_MARK = "\x00csrf\x00"  # no text from the database holds a NUL
 KEEP_AT_MOST = 3600  # seconds: a page nobody asks for again leaves the cache within the hour
 COMPRESSION = 1  # zlib's fastest level: a diary week is 150 KB of HTML, about 15 KB so
 

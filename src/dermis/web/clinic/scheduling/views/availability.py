@@ -10,18 +10,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+import dermis
 from dermis.core.slots_calendar import WEEKDAYS
 from dermis.web.clinic.access import ANY_STAFF, actor_of, staff_required
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import Equipment, Room, StaffMember, TimeOff, WorkingHours
-from dermis.web.clinic.scheduling import availability, setup
+from dermis.web.clinic.scheduling import availability, setup, versions
 from dermis.web.clinic.scheduling.forms import (
     EquipmentForm,
     HoursForm,
@@ -60,14 +64,13 @@ def _shown(request, staff: list, focus: int | None) -> tuple[list, dict]:
     return shown, paging
 
 
-def _people(request, bound: dict) -> tuple[list[dict], dict]:
+def _people(request, bound: dict, now) -> tuple[list[dict], dict]:
     me = request.staff
     editing = request.GET.get("edit", "")
     editing = int(editing) if editing.isdigit() else None
     adding = request.GET.get("off", "")
     adding = int(adding) if adding.isdigit() else None
     focus = editing or adding or next((key[1] for key in bound if isinstance(key, tuple)), None)
-    now = timezone.now()
     people = []
     locations = availability.clinic_locations(me.clinic)
     coming = Prefetch(
@@ -103,6 +106,34 @@ def _people(request, bound: dict) -> tuple[list[dict], dict]:
 
 
 def _page(request, bound: dict | None = None, status: int = 200):
+    me = request.staff
+    token = get_token(request)  # one for the whole page, its logout form's too
+    if bound:  # a form sent back with its errors: this request's own page
+        body = _body(request, bound, timezone.now(), token)[0]
+        return _framed(request, body, token, status)
+    # Otherwise the same for every view of this member of staff with these parameters until the
+    # clinic's schedule changes or time off shown ends (scheduling/versions.py).
+    now = timezone.now()
+    asked = tuple(request.GET.get(name, "") for name in ("page", "edit", "off"))
+    parts = (dermis.__version__, me.pk, me.role, *asked)
+    body = versions.kept(
+        "availability",
+        me.clinic_id,
+        parts,
+        now,
+        lambda: _body(request, {}, now, versions.CSRF_MARK),
+    )
+    return _framed(request, body.replace(versions.CSRF_MARK, token), token, status)
+
+
+def _framed(request, body: str, token: str, status: int):
+    context = {"body": mark_safe(body), "csrf_token": token}  # body: the page's own template
+    return render(request, "clinic/scheduling/availability.html", context, status=status)
+
+
+def _body(request, bound: dict, now, csrf_token: str) -> tuple[str, object]:
+    """The page's content and the moment it stops being right (the first time off shown ending;
+    None: only a change to the schedule makes it wrong)."""
     clinic = request.staff.clinic
     # The clinic's equipment, rooms and locations (for the page and the forms' menus) and its
     # practitioners in one round trip.
@@ -111,17 +142,22 @@ def _page(request, bound: dict | None = None, status: int = 200):
     if request.staff.is_admin:  # the room form's menu of locations reads them again
         reads.append(availability.LOCATIONS.ahead(None, clinic=clinic.pk))
     with read_together(*reads):
-        return _drawn(request, bound or {}, status)
+        context = _drawn(request, bound, now)
+    context |= {"csrf_token": csrf_token, "clinical": request.staff.is_clinical}
+    ends = [off.end for p in context["people"] for off in p["time_off"]]
+    return render_to_string("clinic/scheduling/_availability.html", context), min(
+        ends, default=None
+    )
 
 
-def _drawn(request, bound: dict, status: int):
+def _drawn(request, bound: dict, now) -> dict:
     clinic = request.staff.clinic
     kb = knowledge()
     equipment = [
         {"item": e, "kind": kb.devices[e.device].name if e.device in kb.devices else e.device}
         for e in availability.equipment_of(clinic)
     ]
-    people, paging = _people(request, bound)
+    people, paging = _people(request, bound, now)
     context = {
         "people": people,
         "paging": paging if paging["pages"] > 1 else None,
@@ -134,7 +170,7 @@ def _drawn(request, bound: dict, status: int):
         context["equipment_form"] = bound.get("equipment") or EquipmentForm(clinic=clinic)
     errors = [item for form in bound.values() for item in form.error_summary()]
     context["error_summary"] = errors
-    return render(request, "clinic/scheduling/availability.html", context, status=status)
+    return context
 
 
 def _back(anchor: str = ""):
