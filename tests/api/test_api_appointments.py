@@ -94,3 +94,20 @@ def test_another_clinics_appointment_is_404(world, api_as):
 
     assert api_as("oscar").get(f"{URL}/{created['id']}").status_code == 404
     assert api_as("fran").get(f"{URL}/{created['id']}").json()["id"] == created["id"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_count_is_counted_again_after_each_booking_or_cancellation(world, api_as):
+    """Counts by date are kept by the clinic's schedule version (scheduling/versions.py): each
+    change to the appointments gives the new count, in each clinic apart."""
+    client = api_as("fran")
+    client.post(URL, _body(world, f"{MAY_1}T10:00:00{BST}", f"{MAY_1}T11:00:00{BST}"))
+    counts = [client.get(URL, date_from=MAY_1).json()["count"] for _ in range(2)]
+    assert counts == [1, 1]
+    made = client.post(URL, _body(world, f"{MAY_2}T10:00:00{BST}", f"{MAY_2}T11:00:00{BST}"))
+    assert client.get(URL, date_from=MAY_1).json()["count"] == 2
+    assert api_as("oscar").get(URL, date_from=MAY_1).json()["count"] == 0
+    cancel = client.post(f"{URL}/{made.json()['id']}/cancel", {"reason": "unwell"})
+    assert cancel.status_code == 200, cancel.content
+    assert client.get(URL, date_from=MAY_1, status="booked").json()["count"] == 1
+    assert client.get(URL, date_from=MAY_1).json()["count"] == 2  # cancelled ones are listed

@@ -32,7 +32,8 @@ from dermis.web.clinic.models import (
     StaffMember,
 )
 from dermis.web.clinic.prepared import PreparedCount, PreparedRows
-from dermis.web.clinic.scheduling import selectors, services
+from dermis.web.clinic.scheduling import selectors, services, versions
+from dermis.web.clinic.together import read_together
 
 router = Router(tags=["appointments"])
 
@@ -120,12 +121,31 @@ def list_appointments(request, query: Query[AppointmentQuery]):
     }
     given = {name: value for name, value in given.items() if value is not None}
     page, counted = _prepared(frozenset(given))
-    window = page.rows(query.limit, query.offset, clinic=staff.clinic_id, **given)
     filters = (query.date_from, query.date_to, query.patient_id, query.practitioner_id)
-    if any(f is not None for f in filters):
-        count = counted.count(clinic=staff.clinic_id, **given)  # a few days', a patient's …
-    else:  # the clinic's whole history (by status): the tally, not a count of every row
-        count = selectors.appointment_count(staff.clinic, query.status)
+    # A few days', a patient's … are counted, and the count kept while the clinic's schedule
+    # version stands (from today on, a large clinic's count reads tens of thousands of index
+    # entries); the clinic's whole history (by status) is read from the tally. The page and the
+    # version or the tally in one round trip.
+    narrowed = any(f is not None for f in filters)
+    clinic = staff.clinic_id
+    with read_together(
+        page.ahead(query.limit, query.offset, clinic=clinic, **given),
+        versions.VERSION.ahead(clinic=clinic)
+        if narrowed
+        else selectors.appointment_count_read(staff.clinic, query.status),
+    ):
+        window = page.rows(query.limit, query.offset, clinic=clinic, **given)
+        if narrowed:
+            kept = versions.kept(
+                "appointment-count",
+                clinic,
+                tuple(sorted(given.items())),
+                timezone.now(),
+                lambda: (str(counted.count(clinic=clinic, **given)), None),
+            )
+            count = int(kept)
+        else:
+            count = selectors.appointment_count(staff.clinic, query.status)
     return {
         "count": count,
         "limit": query.limit,

@@ -12,6 +12,7 @@ from dermis.web.clinic.models import (
     overlapping,
 )
 from dermis.web.clinic.prepared import PreparedValues
+from dermis.web.clinic.together import Read
 
 
 def clash(practitioner: StaffMember, start: datetime, end: datetime) -> Appointment | None:
@@ -40,6 +41,13 @@ TALLY_OF = PreparedValues(
     clinic=int,
     status=str,
 )
+
+
+def appointment_count_read(clinic: Clinic, status: str | None = None) -> Read | None:
+    """The read `appointment_count(clinic, status)` makes (`read_together`)."""
+    if status is None:
+        return TALLY.ahead(clinic=clinic.pk)
+    return TALLY_OF.ahead(clinic=clinic.pk, status=status)
 
 
 def appointment_count(clinic: Clinic, status: str | None = None) -> int:
