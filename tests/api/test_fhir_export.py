@@ -213,3 +213,22 @@ def test_a_kept_bundle_is_the_one_built_with_the_time_of_each_export(record, wor
     p.refresh_from_db()
     changed = json.loads(export.patient_bundle_json(p))
     assert changed["entry"][0]["resource"]["name"][0]["family"] == "Renamed"
+
+
+def test_a_resource_is_written_once_while_it_holds_the_same(record, monkeypatch):
+    p = record.consultation.patient
+    said = export.patient.said(p, export.Refs(p.clinic))
+    monkeypatch.setattr(export, "_written", type(export._written)())
+    first, again = export.written(said), export.written(said)
+    assert (
+        first
+        == again
+        == export.patient(p, export.Refs(p.clinic)).model_dump_json(exclude_none=True)
+    )
+    assert len(export._written) == 1
+    # Holding something else, it is another resource; the oldest kept go first.
+    monkeypatch.setattr(export, "WRITTEN_KEPT", 2)
+    for gender in ("other", "male"):
+        text = export.written((said[0], {**said[1], "gender": gender}))
+        assert json.loads(text)["gender"] == gender
+    assert len(export._written) == 2 and export.written(said) == first

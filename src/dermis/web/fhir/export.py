@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -64,6 +65,28 @@ KEEP_SECONDS = 24 * 3600
 # The bundle's time while it is kept: replaced by the time of each export.
 KEPT_AT = datetime(1900, 1, 1, tzinfo=UTC).isoformat()
 NOW = "\x00"  # where a kept bundle's time goes
+
+
+WRITTEN_KEPT = 4096  # resources' JSON kept by each process (about 5 MB at most)
+_written: OrderedDict[bytes, str] = OrderedDict()
+
+
+def written(said: Said) -> str:
+    """The JSON (without empty elements) of the resource `said` says, validated: kept by this
+    process by what the resource holds, so a resource asked for again (a search, a read) is not
+    validated and written out again while nothing in it changed. Nothing needs forgetting: a
+    changed resource holds something else."""
+    kind, data = said
+    key = hashlib.sha256(repr((fhir.resources.__version__, kind.__name__, data)).encode()).digest()
+    text = _written.get(key)
+    if text is None:
+        text = kind.model_validate(data).model_dump_json(exclude_none=True)
+        _written[key] = text
+        if len(_written) > WRITTEN_KEPT:
+            _written.popitem(last=False)
+    else:
+        _written.move_to_end(key)
+    return text
 
 
 def _validated(said: Callable[..., Said | list[Said]]) -> Callable:

@@ -55,9 +55,9 @@ def _procedure_id(row) -> str:
 
 
 def _procedure(row, ref) -> dict:
-    resources = export.procedures(row[0], ref)
+    resources = export.procedures.said(row[0], ref)
     wanted = _procedure_id(row)
-    return next(as_json(r) for r in resources if r.id == wanted)
+    return next(as_json(r) for r in resources if r[1]["id"] == wanted)
 
 
 PROCEDURE = Kind(
@@ -134,8 +134,8 @@ def _observation_day(row):
 
 def _observation(row, ref) -> dict:
     if row[0] == "grade":
-        return as_json(export.grade(row[1], ref))
-    return as_json(export.findings(row[1], ref)[row[2]])
+        return as_json(export.grade.said(row[1], ref))
+    return as_json(export.findings.said(row[1], ref)[row[2]])
 
 
 OBSERVATION = Kind(
@@ -172,13 +172,15 @@ def _simple(name: str, model, build, *, extra: Q | None = None, doc: str = "") -
     )
 
 
-CONSENT = _simple("Consent", m.ConsentRecord, lambda obj, ref: as_json(export.consent(obj, ref)))
+CONSENT = _simple(
+    "Consent", m.ConsentRecord, lambda obj, ref: as_json(export.consent.said(obj, ref))
+)
 DOCUMENT_REFERENCE = _simple(
-    "DocumentReference", m.Photo, lambda obj, ref: as_json(export.photo(obj, ref))
+    "DocumentReference", m.Photo, lambda obj, ref: as_json(export.photo.said(obj, ref))
 )
 COMMUNICATION = _simple(
     "Communication",
     m.Reminder,
-    lambda obj, ref: as_json(export.communication(obj, ref)),
+    lambda obj, ref: as_json(export.communication.said(obj, ref)),
     extra=Q(status=m.Reminder.Status.SENT),
 )

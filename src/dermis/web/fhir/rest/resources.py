@@ -30,8 +30,9 @@ class RestRefs(export.Refs):
         return {"reference": f"{resource_type}/{c.fhir_id(*parts)}"}
 
 
-def as_json(resource) -> dict:
-    return json.loads(resource.model_dump_json(exclude_none=True))
+def as_json(said: export.Said) -> dict:
+    """The resource `said` says (a builder's `.said`), validated, as JSON."""
+    return json.loads(export.written(said))
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ PATIENT = Kind(
     roles=ANY_STAFF,
     read=lambda staff, i: _patient_read(staff, i),
     search=_patient_search,
-    build=lambda obj, ref: as_json(export.patient(obj, ref)),
+    build=lambda obj, ref: as_json(export.patient.said(obj, ref)),
     patient_of=lambda obj: obj,
     total=_patient_total,
     params=(
@@ -154,7 +155,7 @@ PRACTITIONER = Kind(
     roles=ANY_STAFF,
     read=_staff_read,
     search=_staff_qs,
-    build=lambda obj, ref: as_json(export.practitioner(obj)),
+    build=lambda obj, ref: as_json(export.practitioner.said(obj)),
     patient_of=lambda obj: None,
     params=(SearchParam("name", "string", "part of the name shown to patients"),),
 )
@@ -173,7 +174,7 @@ PRACTITIONER_ROLE = Kind(
     roles=ANY_STAFF,
     read=_staff_read,
     search=_role_search,
-    build=lambda obj, ref: as_json(export.practitioner_role(obj, ref)),
+    build=lambda obj, ref: as_json(export.practitioner_role.said(obj, ref)),
     patient_of=lambda obj: None,
     params=(SearchParam("practitioner", "reference", "the Practitioner"),),
 )
@@ -189,7 +190,7 @@ ORGANIZATION = Kind(
     roles=ANY_STAFF,
     read=lambda staff, i: staff.clinic if _pk(i) == staff.clinic_id else None,
     search=_organization_search,
-    build=lambda obj, ref: as_json(export.organization(obj)),
+    build=lambda obj, ref: as_json(export.organization.said(obj)),
     patient_of=lambda obj: None,
 )
 
@@ -217,7 +218,7 @@ APPOINTMENT = Kind(
     roles=ANY_STAFF,
     read=lambda staff, i: m.Appointment.objects.filter(pk=_pk(i), clinic=staff.clinic).first(),
     search=_appointment_search,
-    build=lambda obj, ref: as_json(export.appointment(obj, ref)),
+    build=lambda obj, ref: as_json(export.appointment.said(obj, ref)),
     patient_of=lambda obj: obj.patient,
     params=(
         SearchParam("patient", "reference", "the Patient"),
@@ -238,7 +239,7 @@ def _plan_search(staff, query):
 
 def _care_plan(plan, ref):
     sessions = sorted(plan.sessions.all(), key=lambda s: (s.performed_at, s.pk))
-    return as_json(export.care_plan(plan, sessions, ref))
+    return as_json(export.care_plan.said(plan, sessions, ref))
 
 
 CARE_PLAN = Kind(
@@ -279,7 +280,7 @@ SERVICE_REQUEST = Kind(
     roles=CLINICAL,
     read=_request_read,
     search=_request_search,
-    build=lambda row, ref: as_json(export.service_request(*row, ref)),
+    build=lambda row, ref: as_json(export.service_request.said(*row, ref)),
     patient_of=lambda row: row[0].patient,
     params=(SearchParam("patient", "reference", "the Patient"),),
 )
