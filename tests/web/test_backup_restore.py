@@ -162,3 +162,22 @@ def test_damage_anywhere_is_refused_with_a_message(clinic, target, tmp_path, pho
             with pytest.raises(backup.BackupError, match="archive"):
                 backup.restore_backup(damaged, target, out, None)
             assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_restore_empties_the_shared_cache(clinic, tmp_path, monkeypatch, capsys):
+    """What was kept by a clinic's schedule version was drawn from the database before the
+    restore; the restored versions will give those numbers again to other content."""
+    from django.core.cache import cache
+
+    archive = tmp_path / "any.tar.gz"
+    archive.write_bytes(b"")
+    cache.set("dermis:diary:1:7:kept", "a page drawn before the restore")
+    refused = backup.BackupError("archive: no readable manifest.json")
+    monkeypatch.setattr(backup, "restore_backup", lambda *a: (_ for _ in ()).throw(refused))
+    assert main(["restore", str(archive)]) == 2  # refused: nothing changed, nothing forgotten
+    assert cache.get("dermis:diary:1:7:kept") is not None
+    done = backup.Summary(archive, connection.vendor, 0, False)
+    monkeypatch.setattr(backup, "restore_backup", lambda *a: done)
+    assert main(["restore", str(archive)]) == 0
+    assert cache.get("dermis:diary:1:7:kept") is None
+    capsys.readouterr()

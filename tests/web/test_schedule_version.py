@@ -30,6 +30,7 @@ from dermis.web.clinic.scheduling import diary, services, setup, versions
 from dermis.web.clinic.tenancy import services as tenancy
 from tests import factories
 from tests.web.test_availability_pages import _off
+from tests.web.test_notice_period_migration import back_to_the_latest  # noqa: F401
 
 
 def _versions(world) -> tuple[int, int]:
@@ -260,3 +261,23 @@ def test_the_kept_availability_page_takes_each_requests_token_and_shows_each_cha
     assert "Short break" in _availability(pat)[0] and "Short break" in _availability(pat)[0]
     monkeypatch.setattr(timezone, "now", lambda: now + timedelta(minutes=20))
     assert "Short break" not in _availability(pat)[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_the_latest")
+def test_migration_0029_undone_and_done_again_never_gives_a_number_twice(world):
+    from django.db.migrations.executor import MigrationExecutor
+
+    factories.working_hours(world.pat, days=[0])
+    before = _versions(world)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("clinic", "0028_audit_event_fewer_indexes")])
+    with connection.cursor() as cursor:  # no triggers are left behind to write to nothing
+        cursor.execute("UPDATE clinic_staffmember SET display_name = display_name")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([("clinic", "0029_schedule_version")])
+    again = _versions(world)
+    assert again[0] > before[0] and again[1] > before[1]
+    factories.working_hours(world.pat, days=[1])  # and the triggers are back
+    assert _versions(world)[0] > again[0]

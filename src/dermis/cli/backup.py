@@ -103,6 +103,12 @@ def restore_command(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(f"dermis: error: {exc}", file=sys.stderr)
         return 2
+    # What the shared cache keeps by a clinic's schedule version (pages, counts) was drawn from
+    # the database before the restore, whose versions went further than the backup's: a shared
+    # cache outside the database (Redis) would otherwise give them again as the numbers repeat.
+    from django.core.cache import cache
+
+    cache.clear()
     print(
         f"restored {summary.path}: {summary.vendor} database and {summary.photos} photo files. "
         "Run `dermis manage migrate` if this version of Dermis is newer than the backup."

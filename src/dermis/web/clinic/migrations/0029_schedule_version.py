@@ -1,13 +1,17 @@
 """Each clinic's schedule version (`ScheduleVersion`), kept by the database.
 
 Triggers add one to the clinic's number in the writing transaction whenever a row changes that a
-diary, a calendar feed or the availability page shows, whatever wrote it. PostgreSQL: statement-level triggers over their
-transition tables (one upsert per statement, whatever its number of rows), and row-level ones
-where only some columns count (a patient's name; transition tables take no column list).
-SQLite: row-level triggers. A clinic's number starts at 0 for the rows already there.
+diary, a calendar feed or the availability page shows, whatever wrote it. PostgreSQL:
+statement-level triggers over their transition tables (one upsert per statement, whatever its
+number of rows), and row-level ones where only some columns count (a patient's name; transition
+tables take no column list).
+SQLite: row-level triggers. The clinics already there start from the time of the migration in
+microseconds (one made later, from 1).
 
 Self-contained on purpose: a migration must go on doing what it did when it was written.
 """
+
+import time
 
 from django.db import migrations, models
 
@@ -131,7 +135,12 @@ def forwards(apps, schema_editor):
         raise RuntimeError(f"no schedule version triggers for {schema_editor.connection.vendor}")
     for sql in chosen[0]:
         schema_editor.execute(sql)
-    schema_editor.execute(f"INSERT INTO {VERSION} (clinic_id, n) SELECT id, 0 FROM clinic_clinic")
+    # From the time in microseconds, not 0: a number given before (this migration undone and
+    # done again) would find what was kept under it.
+    start = int(time.time() * 1_000_000)
+    schema_editor.execute(
+        f"INSERT INTO {VERSION} (clinic_id, n) SELECT id, %s FROM clinic_clinic", [start]
+    )
 
 
 def backwards(apps, schema_editor):
