@@ -23,6 +23,7 @@ from datetime import datetime
 from django.core.cache import cache
 from django.db import connections, router
 
+import dermis
 from dermis.web.clinic.models import ScheduleVersion
 from dermis.web.clinic.prepared import PreparedValues
 
@@ -58,7 +59,8 @@ def kept(
     if connections[router.db_for_read(ScheduleVersion)].in_atomic_block:
         return draw()[0]
     version = schedule_version(clinic_id)
-    said = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    # The release too: a new one may draw the page otherwise.
+    said = hashlib.sha256(repr((dermis.__version__, parts)).encode()).hexdigest()[:32]
     key = f"dermis:{what}:{clinic_id}:{version}:{said}"
     found = cache.get(key)
     if found is not None:

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-import dermis
 from dermis.core.slots_calendar import WEEKDAYS
 from dermis.web.clinic.access import ANY_STAFF, actor_of, staff_required
 from dermis.web.clinic.core_inputs import knowledge
@@ -115,7 +114,7 @@ def _page(request, bound: dict | None = None, status: int = 200):
     # clinic's schedule changes or time off shown ends (scheduling/versions.py).
     now = timezone.now()
     asked = tuple(request.GET.get(name, "") for name in ("page", "edit", "off"))
-    parts = (dermis.__version__, me.pk, me.role, *asked)
+    parts = (me.pk, me.role, *asked)
     body = versions.kept(
         "availability",
         me.clinic_id,

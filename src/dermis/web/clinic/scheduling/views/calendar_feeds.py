@@ -25,7 +25,6 @@ from django.utils.http import http_date
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-import dermis
 from dermis.web.clinic.access import (
     ANY_STAFF,
     CLINICAL,
@@ -198,7 +197,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         )
         return content, local_midnight(today + timedelta(days=1))
 
-    parts = (dermis.__version__, found.pk, audience, name, *window.values())
+    parts = (found.pk, audience, name, *window.values())
     content = versions.kept("ics-said", clinic_id, parts, now, fingerprint)
     changed_at = setup.note_feed_content(found, content)
     etag = f'"{hashlib.sha256(f"{content}{changed_at.isoformat()}".encode()).hexdigest()[:32]}"'
