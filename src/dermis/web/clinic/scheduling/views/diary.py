@@ -72,7 +72,7 @@ def diary_page(request):
     is_admin = request.staff.is_admin
     parts = (*p.values(), is_admin)
     body = versions.kept("diary", clinic.pk, parts, now, lambda: _draw(clinic, p, is_admin, now))
-    return render(request, "clinic/diary/diary.html", {"body": mark_safe(body)})
+    return render(request, "clinic/diary/diary.html", {"body": mark_safe(body)})  # our template
 
 
 def _draw(clinic, p: dict, is_admin: bool, now: datetime) -> tuple[str, datetime | None]:
