@@ -14,7 +14,7 @@ from dermis.cli.main import main
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import AuditEvent
 from dermis.web.clinic.patients import services as patients
-from dermis.web.fhir import codes, export
+from dermis.web.fhir import codes, export, kept
 from dermis.web.fhir.export import patient_bundle
 from tests.api.api_records import journey
 
@@ -197,38 +197,38 @@ def _untimed(text: str) -> dict:
 def test_a_kept_bundle_is_the_one_built_with_the_time_of_each_export(record, world, monkeypatch):
     p = record.consultation.patient
     built = patient_bundle(p).model_dump_json(exclude_none=True)
-    first = export.patient_bundle_json(p)
+    first = kept.patient_bundle_json(p)
 
     def never(*args):
         raise AssertionError("a bundle kept is not built again")
 
     with monkeypatch.context() as m:
-        m.setattr(export, "_bundle", never)
-        again = export.patient_bundle_json(p)
+        m.setattr(kept, "bundle_from", never)
+        again = kept.patient_bundle_json(p)
     assert _untimed(first) == _untimed(again) == _untimed(built)
     stamps = [datetime.fromisoformat(json.loads(t)["timestamp"]) for t in (first, again)]
     assert stamps[0] <= stamps[1] <= timezone.now() and "\x00" not in again
     # Anything the record holds that changes gives a new bundle.
     patients.update_patient(Actor.of_staff(world.pat), p, family_name="Renamed")
     p.refresh_from_db()
-    changed = json.loads(export.patient_bundle_json(p))
+    changed = json.loads(kept.patient_bundle_json(p))
     assert changed["entry"][0]["resource"]["name"][0]["family"] == "Renamed"
 
 
 def test_a_resource_is_written_once_while_it_holds_the_same(record, monkeypatch):
     p = record.consultation.patient
     said = export.patient.said(p, export.Refs(p.clinic))
-    monkeypatch.setattr(export, "_written", type(export._written)())
-    first, again = export.written(said), export.written(said)
+    monkeypatch.setattr(kept, "_written", type(kept._written)())
+    first, again = kept.written(said), kept.written(said)
     assert (
         first
         == again
         == export.patient(p, export.Refs(p.clinic)).model_dump_json(exclude_none=True)
     )
-    assert len(export._written) == 1
+    assert len(kept._written) == 1
     # Holding something else, it is another resource; the oldest kept go first.
-    monkeypatch.setattr(export, "WRITTEN_KEPT", 2)
+    monkeypatch.setattr(kept, "WRITTEN_KEPT", 2)
     for gender in ("other", "male"):
-        text = export.written((said[0], {**said[1], "gender": gender}))
+        text = kept.written((said[0], {**said[1], "gender": gender}))
         assert json.loads(text)["gender"] == gender
-    assert len(export._written) == 2 and export.written(said) == first
+    assert len(kept._written) == 2 and kept.written(said) == first

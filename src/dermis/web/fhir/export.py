@@ -7,25 +7,15 @@ findings), Consent, DocumentReference (photo metadata; the image stays in Dermis
 Communication (reminders sent). Every resource is validated as it is built.
 
 Each builder says what its resource holds (`Said`: the fhir.resources class and its data) and is
-wrapped to give the validated resource. A whole bundle's JSON is kept in the shared cache by what
-its resources hold (`patient_bundle_json`): the same record gives the same bundle, so it is
-validated and written out once, not on every export (validating and writing a record of sixty
-resources took about as long as reading it).
+wrapped to give the validated resource; `fhir/kept.py` keeps the JSON of what is said.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-import hashlib
-import json
-import zlib
-from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-import fhir.resources
-from django.core.cache import cache
 from django.utils import timezone
 from fhir.resources.appointment import Appointment as FAppointment
 from fhir.resources.bundle import Bundle
@@ -61,32 +51,6 @@ PLAN_STATUS = {"active": "active", "superseded": "revoked", "completed": "comple
 MEDIUM = {"email": "EMAILWRIT", "sms": "SMSWRIT"}
 
 Said = tuple[type[Resource], dict]  # a resource's class and what it holds, not yet validated
-KEEP_SECONDS = 24 * 3600
-# The bundle's time while it is kept: replaced by the time of each export.
-KEPT_AT = datetime(1900, 1, 1, tzinfo=UTC).isoformat()
-NOW = "\x00"  # where a kept bundle's time goes
-
-
-WRITTEN_KEPT = 4096  # resources' JSON kept by each process (about 5 MB at most)
-_written: OrderedDict[bytes, str] = OrderedDict()
-
-
-def written(said: Said) -> str:
-    """The JSON (without empty elements) of the resource `said` says, validated: kept by this
-    process by what the resource holds, so a resource asked for again (a search, a read) is not
-    validated and written out again while nothing in it changed. Nothing needs forgetting: a
-    changed resource holds something else."""
-    kind, data = said
-    key = hashlib.sha256(repr((fhir.resources.__version__, kind.__name__, data)).encode()).digest()
-    text = _written.get(key)
-    if text is None:
-        text = kind.model_validate(data).model_dump_json(exclude_none=True)
-        _written[key] = text
-        if len(_written) > WRITTEN_KEPT:
-            _written.popitem(last=False)
-    else:
-        _written.move_to_end(key)
-    return text
 
 
 def _validated(said: Callable[..., Said | list[Said]]) -> Callable:
@@ -431,31 +395,10 @@ def patient_bundle(p: m.Patient, ref: Refs | None = None) -> Bundle:
     """Everything Dermis holds about `p`, as one FHIR Bundle of type collection (`ref`: how
     resources refer to each other; urn:uuid full URLs unless given)."""
     ref = ref or Refs(p.clinic)
-    return _bundle(_said(p, ref), ref, p, timezone.now().isoformat())
+    return bundle_from(bundle_said(p, ref), ref, p, timezone.now().isoformat())
 
 
-def patient_bundle_json(p: m.Patient, ref: Refs | None = None) -> str:
-    """`patient_bundle(p, ref)` as JSON without empty elements, kept in the shared cache by what
-    its resources hold (and the library's release): validated and written out again only when
-    something in it changed. Each export gives its own time."""
-    ref = ref or Refs(p.clinic)
-    said = _said(p, ref)
-    held = repr((fhir.resources.__version__, type(ref).__name__, ref.slug, p.pk, said))
-    key = f"dermis:fhir-bundle-z:{hashlib.sha256(held.encode()).hexdigest()}"
-    kept = cache.get(key)
-    if kept is not None:
-        text = zlib.decompress(kept).decode()
-    else:
-        text = _bundle(said, ref, p, KEPT_AT).model_dump_json(exclude_none=True)
-        # The time as the library wrote it, made a mark no JSON text holds (a raw NUL).
-        written = json.dumps({"timestamp": json.loads(text)["timestamp"]}, separators=(",", ":"))
-        text = text.replace(written[1:-1], f'"timestamp":"{NOW}"', 1)
-        cache.set(key, zlib.compress(text.encode()), KEEP_SECONDS)
-    now = timezone.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return text.replace(NOW, now, 1)
-
-
-def _said(p: m.Patient, ref: Refs) -> list[Said]:
+def bundle_said(p: m.Patient, ref: Refs) -> list[Said]:
     """What each resource of `p`'s bundle holds, in the bundle's order."""
     # Every read of the patient's rows goes to the database in one round trip.
     with read_together(*reads.of(p)):
@@ -496,7 +439,8 @@ def _gathered(p: m.Patient, ref: Refs) -> list[Said]:
     return out
 
 
-def _bundle(said: list[Said], ref: Refs, p: m.Patient, timestamp: str) -> Bundle:
+def bundle_from(said: list[Said], ref: Refs, p: m.Patient, timestamp: str) -> Bundle:
+    """The bundle of what `bundle_said` said, validated, made at `timestamp`."""
     entries = [
         {
             "fullUrl": c.full_url(ref.slug, kind.get_resource_type(), data["id"]),

@@ -15,7 +15,7 @@ from dermis.web.api.schemas import In, Out, PathId, Problem, Text
 from dermis.web.clinic.access import ADMIN_ONLY, CLINICAL, audit
 from dermis.web.clinic.models import AuditEvent
 from dermis.web.clinic.patients import services as patients
-from dermis.web.fhir import export, import_
+from dermis.web.fhir import import_, kept
 
 router = Router(tags=["exchange and privacy"])
 
@@ -58,7 +58,7 @@ class AccessQuery(Schema):
 def export_fhir(request, patient_id: PathId):
     staff = require_staff(request, CLINICAL)
     patient = clinic_patient(staff, patient_id)
-    bundle = export.patient_bundle_json(patient)
+    bundle = kept.patient_bundle_json(patient)
     audit(request, AuditEvent.Action.EXPORT, patient, summary="api: FHIR bundle")
     return HttpResponse(bundle, content_type=FHIR_JSON)
 

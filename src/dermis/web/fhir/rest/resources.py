@@ -19,7 +19,7 @@ from dermis.web.clinic.actors import ANY_STAFF, CLINICAL
 from dermis.web.clinic.patients import normalise
 from dermis.web.clinic.patients import selectors as patient_selectors
 from dermis.web.fhir import codes as c
-from dermis.web.fhir import export
+from dermis.web.fhir import export, kept
 from dermis.web.fhir.rest import params as p
 
 
@@ -32,7 +32,7 @@ class RestRefs(export.Refs):
 
 def as_json(said: export.Said) -> dict:
     """The resource `said` says (a builder's `.said`), validated, as JSON."""
-    return json.loads(export.written(said))
+    return json.loads(kept.written(said))
 
 
 @dataclass(frozen=True)

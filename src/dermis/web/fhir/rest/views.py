@@ -23,7 +23,7 @@ from dermis.web.clinic import clock
 from dermis.web.clinic.access import actor_of, audit, staff_of
 from dermis.web.clinic.audit import record_many
 from dermis.web.clinic.models import AuditEvent
-from dermis.web.fhir import export
+from dermis.web.fhir import kept
 from dermis.web.fhir.rest import capability, r4
 from dermis.web.fhir.rest.params import BadParameter, integer
 from dermis.web.fhir.rest.registry import KINDS
@@ -239,7 +239,7 @@ def everything(request: HttpRequest, version: str, id_: str) -> HttpResponse:
     patient = kind.read(staff, id_)
     if patient is None:
         raise Outcome(404, "not-found", f"Patient/{id_} is not known here.")
-    bundle = json.loads(export.patient_bundle_json(patient, ref=RestRefs(patient.clinic)))
+    bundle = json.loads(kept.patient_bundle_json(patient, ref=RestRefs(patient.clinic)))
     resources = [e["resource"] for e in bundle.get("entry", [])]
     audit(request, AuditEvent.Action.EXPORT, patient, summary="fhir: Patient $everything")
     self_url = request.build_absolute_uri()

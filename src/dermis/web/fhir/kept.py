@@ -1,0 +1,71 @@
+"""FHIR JSON kept by what it holds: the same record gives the same JSON, so it is validated and
+written out once, not on every export, read or search (validating and writing out a record of
+sixty resources took about as long as reading it). Nothing needs forgetting: a changed record
+holds something else, and the library's release is part of what is held.
+
+- A patient's bundle (`patient_bundle_json`) is kept in the shared cache, compressed, by the
+  SHA-256 of what its resources hold; each export gives its own time.
+- A resource read or found by a search (`written`) is kept by its process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+import fhir.resources
+from django.core.cache import cache
+from django.utils import timezone
+
+from dermis.web.clinic import models as m
+from dermis.web.fhir.export import Refs, Said, bundle_from, bundle_said
+
+KEEP_SECONDS = 24 * 3600
+# The bundle's time while it is kept: replaced by the time of each export.
+KEPT_AT = datetime(1900, 1, 1, tzinfo=UTC).isoformat()
+NOW = "\x00"  # where a kept bundle's time goes
+
+WRITTEN_KEPT = 4096  # resources' JSON kept by each process (about 5 MB at most)
+_written: OrderedDict[bytes, str] = OrderedDict()
+
+
+def written(said: Said) -> str:
+    """The JSON (without empty elements) of the resource `said` says, validated: kept by this
+    process by what the resource holds, so a resource asked for again (a search, a read) is not
+    validated and written out again while nothing in it changed. Nothing needs forgetting: a
+    changed resource holds something else."""
+    kind, data = said
+    key = hashlib.sha256(repr((fhir.resources.__version__, kind.__name__, data)).encode()).digest()
+    text = _written.get(key)
+    if text is None:
+        text = kind.model_validate(data).model_dump_json(exclude_none=True)
+        _written[key] = text
+        if len(_written) > WRITTEN_KEPT:
+            _written.popitem(last=False)
+    else:
+        _written.move_to_end(key)
+    return text
+
+
+def patient_bundle_json(p: m.Patient, ref: Refs | None = None) -> str:
+    """`export.patient_bundle(p, ref)` as JSON without empty elements, kept in the shared cache
+    by what its resources hold (and the library's release): validated and written out again only
+    when something in it changed. Each export gives its own time."""
+    ref = ref or Refs(p.clinic)
+    said = bundle_said(p, ref)
+    held = repr((fhir.resources.__version__, type(ref).__name__, ref.slug, p.pk, said))
+    key = f"dermis:fhir-bundle-z:{hashlib.sha256(held.encode()).hexdigest()}"
+    kept = cache.get(key)
+    if kept is not None:
+        text = zlib.decompress(kept).decode()
+    else:
+        text = bundle_from(said, ref, p, KEPT_AT).model_dump_json(exclude_none=True)
+        # The time as the library wrote it, made a mark no JSON text holds (a raw NUL).
+        stamp = json.dumps({"timestamp": json.loads(text)["timestamp"]}, separators=(",", ":"))
+        text = text.replace(stamp[1:-1], f'"timestamp":"{NOW}"', 1)
+        cache.set(key, zlib.compress(text.encode()), KEEP_SECONDS)
+    now = timezone.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return text.replace(NOW, now, 1)
