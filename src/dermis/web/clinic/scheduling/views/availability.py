@@ -7,6 +7,8 @@ equipment; the clinic admin changes them, and a practitioner may add their own t
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
@@ -63,7 +65,7 @@ def _shown(request, staff: list, focus: int | None) -> tuple[list, dict]:
     return shown, paging
 
 
-def _people(request, bound: dict, now) -> tuple[list[dict], dict]:
+def _people(request, bound: dict, now: datetime) -> tuple[list[dict], dict]:
     me = request.staff
     editing = request.GET.get("edit", "")
     editing = int(editing) if editing.isdigit() else None
@@ -130,7 +132,7 @@ def _framed(request, body: str, token: str, status: int):
     return render(request, "clinic/scheduling/availability.html", context, status=status)
 
 
-def _body(request, bound: dict, now, csrf_token: str) -> tuple[str, object]:
+def _body(request, bound: dict, now: datetime, csrf_token: str) -> tuple[str, datetime | None]:
     """The page's content and the moment it stops being right (the first time off shown ending;
     None: only a change to the schedule makes it wrong)."""
     clinic = request.staff.clinic
@@ -144,12 +146,11 @@ def _body(request, bound: dict, now, csrf_token: str) -> tuple[str, object]:
         context = _drawn(request, bound, now)
     context |= {"csrf_token": csrf_token, "clinical": request.staff.is_clinical}
     ends = [off.end for p in context["people"] for off in p["time_off"]]
-    return render_to_string("clinic/scheduling/_availability.html", context), min(
-        ends, default=None
-    )
+    body = render_to_string("clinic/scheduling/_availability.html", context)
+    return body, min(ends, default=None)
 
 
-def _drawn(request, bound: dict, now) -> dict:
+def _drawn(request, bound: dict, now: datetime) -> dict:
     clinic = request.staff.clinic
     kb = knowledge()
     equipment = [
