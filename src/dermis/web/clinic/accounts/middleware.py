@@ -11,6 +11,7 @@ The API is left alone: it authenticates with bearer tokens, not sessions.
 
 from __future__ import annotations
 
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from dermis.web.clinic.access import staff_of
 from dermis.web.clinic.accounts import two_factor
 from dermis.web.clinic.accounts.backends import StaffModelBackend, user_read
+from dermis.web.clinic.accounts.sessions import SessionStore
 from dermis.web.clinic.together import Read, fetch, read_together
 
 STARTED = "dermis_session_started"
@@ -106,20 +108,29 @@ class OTPMiddleware(otp_middleware.OTPMiddleware):
     query on every request. Another kind of device is read as django-otp reads it.
 
     The user and the device are both named in the session, so once it is read they are read
-    together, in one round trip (`prepared.read_together`)."""
+    together, in one round trip (`prepared.read_together`). A session this process has served
+    before is read in the same round trip as the user and device it named then (`Remembered`):
+    what the session says is still what decides, and a user or device it no longer names is
+    read as before."""
 
     def _verify_user_sync(self, request, user):
-        with read_together(*self._reads(request)):
-            return super()._verify_user_sync(request, user)
+        session = request.session
+        key = session.session_key  # as the request named it (gone if the session has ended)
+        guessed = REMEMBERED.reads(session, self._device_read)
+        with read_together(*guessed):
+            reads = [r for r in self._reads(request) if r not in guessed]
+            with read_together(*reads):
+                verified = super()._verify_user_sync(request, user)
+        REMEMBERED.note(key, session, verified)
+        return verified
 
     def _reads(self, request) -> list[Read | None]:
         """The session's user's read (as the sign-in backend makes it) and their device's."""
-        session = request.session
-        user_id = session.get(SESSION_KEY)
-        if session.get(BACKEND_SESSION_KEY) != STAFF_BACKEND or not str(user_id).isdigit():
+        named = _named(request.session)
+        if named is None:
             return []
-        persistent_id = session.get(otp_middleware.DEVICE_ID_SESSION_KEY)
-        return [user_read(int(user_id)), self._device_read(persistent_id)]
+        user_id, persistent_id = named
+        return [user_read(user_id), self._device_read(persistent_id)]
 
     def _device_read(self, persistent_id) -> Read | None:
         """The statement that reads a TOTP device by its persistent id; None for another kind."""
@@ -144,3 +155,57 @@ class OTPMiddleware(otp_middleware.OTPMiddleware):
         return TOTPDevice.from_db(
             read.alias, ["id", "user_id", "confirmed"], [*row[:2], bool(row[2])]
         )
+
+
+def _named(session) -> tuple[int, object] | None:
+    """The staff user a session names and its second-factor device's persistent id (None for
+    any other sign-in)."""
+    user_id = session.get(SESSION_KEY)
+    if session.get(BACKEND_SESSION_KEY) != STAFF_BACKEND or not str(user_id).isdigit():
+        return None
+    return int(user_id), session.get(otp_middleware.DEVICE_ID_SESSION_KEY)
+
+
+class Remembered:
+    """Whose each session was when this process last served it (its key's user and device),
+    for the next request of that session to read them in the round trip that reads the session.
+    At most `size` sessions, the least recently served forgotten first; a session that no
+    longer names a staff user is forgotten. A guess only says what to read ahead: nothing read
+    is used unless the session, read in the same round trip, names it."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._named: dict[str, tuple[int, object]] = {}
+        self._lock = threading.Lock()
+
+    def reads(self, session, device_read) -> list[Read | None]:
+        """The session's read and its remembered user's and device's; none for a session this
+        process does not know (or a store without a read of its own)."""
+        key = session.session_key
+        if not key or not isinstance(session, SessionStore):
+            return []
+        with self._lock:
+            named = self._named.get(key)
+        if named is None:
+            return []
+        user_id, persistent_id = named
+        return [session.read(), user_read(user_id), device_read(persistent_id)]
+
+    def note(self, key: str | None, session, user) -> None:
+        """What the session under `key` named for `user` (forgotten unless a staff user who is
+        signed in, or if the session no longer has that key)."""
+        if not key:
+            return
+        named = None
+        if getattr(user, "is_authenticated", False) and session.session_key == key:
+            named = _named(session)
+        with self._lock:
+            self._named.pop(key, None)
+            if named is None:
+                return
+            self._named[key] = named  # last, as the most recently served
+            while len(self._named) > self.size:
+                del self._named[next(iter(self._named))]
+
+
+REMEMBERED = Remembered()
