@@ -16,6 +16,7 @@ is given again to the next change.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import zlib
 from collections.abc import Callable
 from datetime import datetime
@@ -56,6 +57,26 @@ def kept(
     when it was drawn for the same schedule version and is still right at `now`; else drawn, and
     kept. `draw` gives the text and the first moment it is no longer right (None: only a change
     to the schedule makes it wrong)."""
+    return _kept(what, clinic_id, parts, now, draw, str.encode, bytes.decode)
+
+
+def kept_value(
+    what: str,
+    clinic_id: int,
+    parts: tuple,
+    now: datetime,
+    draw: Callable[[], tuple[object, datetime | None]],
+):
+    """As `kept`, for a value of plain data (what a slot search reads of the schedule), pickled
+    as the cache pickles what it holds."""
+    return _kept(what, clinic_id, parts, now, draw, _pickled, pickle.loads)
+
+
+def _pickled(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _kept(what, clinic_id, parts, now, draw, dump: Callable, load: Callable):
     if connections[router.db_for_read(ScheduleVersion)].in_atomic_block:
         return draw()[0]
     version = schedule_version(clinic_id)
@@ -66,9 +87,9 @@ def kept(
     if found is not None:
         until, body = found
         if until is None or now < until:
-            return zlib.decompress(body).decode()
-    text, until = draw()
+            return load(zlib.decompress(body))
+    value, until = draw()
     seconds = KEEP_AT_MOST if until is None else min(KEEP_AT_MOST, (until - now).total_seconds())
     if seconds >= 1:
-        cache.set(key, (until, zlib.compress(text.encode(), COMPRESSION)), int(seconds))
-    return text
+        cache.set(key, (until, zlib.compress(dump(value), COMPRESSION)), int(seconds))
+    return value
