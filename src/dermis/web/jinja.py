@@ -46,18 +46,6 @@ def _finalize(value):
     return Markup(html.escape(str(value)))
 
 
-def _written(value, fmt: str) -> tuple[str | None, object]:
-    """What both filters write without formatting (nothing for an empty value, "H:i" directly, as
-    Django writes them), or None; and the value in the current time zone."""
-    if value in (None, ""):
-        return "", value
-    if isinstance(value, datetime.datetime):
-        value = template_localtime(value)
-    if fmt == "H:i" and isinstance(value, datetime.datetime | datetime.time):
-        return f"{value.hour:02d}:{value.minute:02d}", value
-    return None, value
-
-
 # Django's date format letters a list's dates use, written as `dateformat` writes them (names
 # through Django's translated tables), and whether each needs a time of day.
 _LETTERS: dict[str, tuple[Callable[[datetime.date], str], bool]] = {
@@ -95,33 +83,55 @@ def _plan(fmt: str) -> tuple[tuple, bool] | None:
     return tuple(pieces), timed
 
 
+def format_date(value, fmt) -> str:
+    """Django's `date` filter given a value already in the time zone it is to be written in (as
+    Django's engine hands it to the filter): the letters of `_LETTERS` written here, any other
+    format left to Django."""
+    if value in (None, ""):
+        return ""
+    # A template's literal format is a SafeString. A setting's name (DATE_FORMAT) is Django's.
+    if isinstance(fmt, str) and not fmt.isupper():
+        if fmt == "H:i" and isinstance(value, datetime.datetime | datetime.time):
+            return f"{value.hour:02d}:{value.minute:02d}"
+        if fmt == "c" and isinstance(value, datetime.datetime):
+            return value.isoformat()  # Django's "c"
+        plan = _plan(fmt)
+        if plan is not None and isinstance(value, datetime.date):
+            pieces, timed = plan
+            if isinstance(value, datetime.datetime) or not timed:
+                # A list's fifty dates: Django's formatter looks the format up as a setting's
+                # name, splits it and looks up each letter anew for every one of them.
+                return "".join(p if type(p) is str else p(value) for p in pieces)
+        # What the filter does with a format written out, without looking it up as a name.
+        try:
+            return dateformat.format(value, fmt)
+        except AttributeError:
+            pass
+    return defaultfilters.date(value, fmt)
+
+
+def format_time(value, fmt) -> str:
+    """Django's `time` filter given a value already in its time zone (`format_date`)."""
+    if value in (None, ""):
+        return ""
+    if fmt == "H:i" and isinstance(value, datetime.datetime | datetime.time):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    return defaultfilters.time(value, fmt)
+
+
+def _local(value):
+    """What Django's engine does before a date filter: a date and time in the current zone."""
+    return template_localtime(value) if isinstance(value, datetime.datetime) else value
+
+
 def _date(value, fmt: str) -> str:
     """Django's `date` filter: the value in the current time zone, in Django's format."""
-    text, value = _written(value, fmt)
-    if text is not None:
-        return text
-    if fmt == "c" and isinstance(value, datetime.datetime):
-        return value.isoformat()  # Django's "c"
-    if fmt.isupper():  # a format setting's name, such as DATE_FORMAT
-        return defaultfilters.date(value, fmt)
-    plan = _plan(fmt)
-    if plan is not None and isinstance(value, datetime.date):
-        pieces, timed = plan
-        if isinstance(value, datetime.datetime) or not timed:
-            # A list's fifty dates: Django's formatter splits the format and looks up each letter
-            # anew for every one of them (half the audit log's rows).
-            return "".join(p if type(p) is str else p(value) for p in pieces)
-    # What the filter does with a format written out, without looking it up as a setting's name.
-    try:
-        return dateformat.format(value, fmt)
-    except AttributeError:
-        return defaultfilters.date(value, fmt)
+    return format_date(_local(value), fmt)
 
 
 def _time(value, fmt: str) -> str:
     """Django's `time` filter: the value in the current time zone, in Django's format."""
-    text, value = _written(value, fmt)
-    return text if text is not None else defaultfilters.time(value, fmt)
+    return format_time(_local(value), fmt)
 
 
 def _url(view_name: str, *args) -> str:

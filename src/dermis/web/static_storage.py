@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from django.conf import settings
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 STAMP = ".dermis-static-stamp"
@@ -16,7 +17,36 @@ STAMP = ".dermis-static-stamp"
 
 class DermisStaticStorage(CompressedManifestStaticFilesStorage):
     """gzip only: brotli at its highest quality takes minutes on a two-core machine, and the
-    reverse proxy may compress on its own. Source maps are not compressed (rarely fetched)."""
+    reverse proxy may compress on its own. Source maps are not compressed (rarely fetched).
+
+    A name's URL is worked out once: the manifest is read when the process starts and does not
+    change while it serves, and looking a name up in it (cleaning, splitting and quoting the
+    name each time) took 100–150 µs of every `{% static %}`, on every page."""
+
+    URLS_KEPT = 1024  # names the templates ask for; any beyond are looked up each time
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._urls: dict[str, str] = {}
+
+    def url(self, name, force=False):
+        if force or settings.DEBUG:  # Django's own rules: an unhashed name when debugging
+            return super().url(name, force)
+        try:
+            return self._urls[name]
+        except (KeyError, TypeError):
+            found = super().url(name)
+            if isinstance(name, str) and len(self._urls) < self.URLS_KEPT:
+                self._urls[name] = found
+            return found
+
+    def post_process(self, *args, **kwargs):
+        # collectstatic writes a new manifest: names kept from the old one would be stale.
+        self._urls.clear()
+        try:
+            yield from super().post_process(*args, **kwargs)
+        finally:
+            self._urls.clear()
 
     def create_compressor(self, **kwargs):
         kwargs["use_brotli"] = False
