@@ -168,25 +168,27 @@ def read_sessions(patient: Patient) -> list[TreatmentSession]:
     """Every session of the patient with its areas, oldest first: read now (composed once)."""
     rows = SESSIONS.rows(None, patient=patient.pk, known={"patient": patient})
     if rows:
-        _give_areas(rows, AREAS.rows(None, patient=patient.pk))
+        give_related(rows, AREAS.rows(None, patient=patient.pk), SessionArea, "session")
     return rows
 
 
-def _give_areas(sessions: list[TreatmentSession], areas: list[SessionArea]) -> None:
-    """Each session's `areas.all()` answered from `areas`, as `prefetch_related_objects` leaves
-    it (the related manager's queryset holding the rows, each row given its session)."""
-    of: dict[int, list] = {s.pk: [] for s in sessions}
-    for area in areas:
-        of.get(area.session_id, []).append(area)
-    field = SessionArea._meta.get_field("session")
+def give_related(parents: list, children: list, model, field_name: str) -> None:
+    """Each parent's related manager (the reverse of `model.field_name`) answered from
+    `children`, in their order, as `prefetch_related_objects` leaves it (the related manager's
+    queryset holding the rows, each row given its parent)."""
+    field = model._meta.get_field(field_name)
+    of: dict[int, list] = {parent.pk: [] for parent in parents}
+    for child in children:
+        of.get(getattr(child, field.attname), []).append(child)
     cache = field.remote_field.cache_name
-    for session in sessions:
-        mine = of[session.pk]
-        for area in mine:
-            field.set_cached_value(area, session)
-        queryset = session.areas.get_queryset()
+    accessor = field.remote_field.get_accessor_name()
+    for parent in parents:
+        mine = of[parent.pk]
+        for child in mine:
+            field.set_cached_value(child, parent)
+        queryset = getattr(parent, accessor).get_queryset()
         queryset._result_cache, queryset._prefetch_done = mine, True
-        session.__dict__.setdefault("_prefetched_objects_cache", {})[cache] = queryset
+        parent.__dict__.setdefault("_prefetched_objects_cache", {})[cache] = queryset
 
 
 def forecast_reads(patient: Patient) -> list[Read | None]:

@@ -31,7 +31,7 @@ from dermis.web.api.schemas_charting import (
 from dermis.web.clinic.access import CLINICAL, audit
 from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.charting import services
-from dermis.web.clinic.charting.selectors import Chart, plan_for, stored_chart
+from dermis.web.clinic.charting.selectors import Chart, charted_sessions, plan_for, stored_chart
 from dermis.web.clinic.models import AuditEvent, Photo, TreatmentSession
 
 router = Router(tags=["clinical record"])
@@ -104,7 +104,7 @@ def list_sessions(request, patient_id: PathId):
     staff = require_staff(request, CLINICAL)
     patient = clinic_patient(staff, patient_id)
     audit(request, AuditEvent.Action.VIEW, patient, summary="api: sessions")
-    return [session_out(s) for s in _sessions().filter(patient=patient)]
+    return [session_out(s) for s in charted_sessions(patient)]
 
 
 @router.get("/sessions/{session_id}", response=SessionOut, summary="One charted session")

@@ -17,8 +17,18 @@ from dermis.core.charting_checks import AreaContext, ChartedArea, DepthCap, Issu
 from dermis.core.plan_records import Course, Plan
 from dermis.core.progress import SessionDone, sessions_done
 from dermis.core.screening import Screening
-from dermis.web.clinic.core_inputs import core_assessment, knowledge, latest_consultation
-from dermis.web.clinic.models import Patient, TreatmentPlan, TreatmentSession
+from dermis.web.clinic.core_inputs import (
+    AREAS,
+    SESSIONS,
+    core_assessment,
+    give_related,
+    knowledge,
+    latest_consultation,
+    read_sessions,
+)
+from dermis.web.clinic.models import Patient, SessionAddendum, TreatmentPlan, TreatmentSession
+from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.together import read_together
 
 
 @dataclass(frozen=True)
@@ -186,3 +196,33 @@ def plan_for(patient: Patient, modality: str) -> TreatmentPlan | None:
     plan_row = active_plan(patient)
     _, course = _course(plan_row, modality)
     return plan_row if course is not None else None
+
+
+# A patient's addenda with their authors, for `charted_sessions` to give each session its own
+# (as `prefetch_related("addenda__author")` does, in the model's order within a session).
+ADDENDA = PreparedRows(
+    SessionAddendum,
+    lambda patient: (
+        SessionAddendum.objects.filter(session__patient_id=patient)
+        .select_related("author")
+        .order_by("session_id", "created_at", "pk")
+    ),
+    patient=int,
+)
+
+
+def charted_sessions(patient: Patient) -> list[TreatmentSession]:
+    """Every session of the patient, newest first (by time, then id), each with its areas and
+    its addenda (with their authors): the three read in one round trip where the database
+    takes several statements as one string (`read_together`), where they were three."""
+    pk = patient.pk
+    reads = (
+        SESSIONS.ahead(None, patient=pk),
+        AREAS.ahead(None, patient=pk),
+        ADDENDA.ahead(None, patient=pk),
+    )
+    with read_together(*reads):
+        sessions = read_sessions(patient)
+        addenda = ADDENDA.rows(None, patient=pk) if sessions else []
+    give_related(sessions, addenda, SessionAddendum, "session")
+    return sessions[::-1]
