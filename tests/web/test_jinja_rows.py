@@ -14,10 +14,12 @@ import jinja2
 import pytest
 from django.template import engines
 from django.test import override_settings
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from dermis.web import jinja as dermis_jinja
+from dermis.web import url_shapes
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import Appointment, AuditEvent, Room
 from dermis.web.clinic.patients import services as patients
@@ -155,7 +157,11 @@ def test_dates_and_times_are_formatted_as_django_formats_them(fmt, zone):
                     continue
                 django = engines["django"].from_string(f'{{{{ v|{name}:"{fmt}" }}}}')
                 jinja = engines["jinja2"].from_string(f'{{{{ v|{name}("{fmt}") }}}}')
-                assert _outcome(jinja, context) == _outcome(django, context), (name, fmt, moment)
+                expected = _outcome(django, context)
+                assert _outcome(jinja, context) == expected, (name, fmt, moment)
+                # As `{% jinja %}` renders it: the time zone looked up once for the whole list.
+                once = context | dermis_jinja.per_render()
+                assert _outcome(jinja, once) == expected, (name, fmt, moment)
 
 
 def test_a_date_written_bare_or_a_name_missing_is_refused_not_guessed():
@@ -231,3 +237,33 @@ def test_the_availability_cards_are_what_their_loop_wrote(world, client_as):
         assert "09:00–12:30" in pats and place.name in pats and ">any<" in pats
         assert "Course &quot;A&quot; &amp; &lt;B&gt;" in pats
         assert pats.count('name="csrfmiddlewaretoken"') == 2  # each time off can be removed
+
+
+def test_a_lists_dates_and_links_ask_the_request_once_not_per_row(monkeypatch):
+    """`{% jinja %}` looks up the time zone, URLconf and script prefix once for a list's rows."""
+    moments = [dt.datetime(2026, 12, 3, 9, m, tzinfo=dt.UTC) for m in range(5)]
+    rows = engines["jinja2"].from_string(
+        "{% for m in ms %}{{ m|date('j M H:i') }} {{ url('patient-detail', loop.index) }};"
+        "{% endfor %}"
+    )
+    with timezone.override(ZoneInfo("America/New_York")):
+        expected = rows.render({"ms": moments})
+        context = {"ms": moments} | dermis_jinja.per_render()
+        asked = []
+        for name in ("get_current_timezone", "get_urlconf", "get_script_prefix"):
+            module = timezone if name == "get_current_timezone" else url_shapes
+            real = getattr(module, name)
+            monkeypatch.setattr(module, name, lambda real=real, n=name: asked.append(n) or real())
+        drawn = rows.render(context)
+    assert drawn == expected
+    assert drawn.startswith("3 Dec 04:00 /patients/1/;3 Dec 04:01 /patients/2/;")
+    assert asked == []
+
+
+def test_a_lists_links_are_made_under_the_script_prefix_in_force():
+    rows = engines["jinja2"].from_string("{{ url('patient-detail', 7) }}")
+    set_script_prefix("/clinic/")
+    try:
+        assert rows.render(dermis_jinja.per_render()) == "/clinic/patients/7/"
+    finally:
+        set_script_prefix("/")

@@ -26,9 +26,11 @@ import html
 from collections.abc import Callable
 
 import jinja2
+from django.conf import settings
 from django.template import defaultfilters
 from django.templatetags.static import static
-from django.utils import dateformat, dates
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import dateformat, dates, timezone
 from django.utils.html import format_html
 from django.utils.timezone import template_localtime
 from markupsafe import Markup
@@ -119,9 +121,29 @@ def format_time(value, fmt) -> str:
     return defaultfilters.time(value, fmt)
 
 
-def _local(value):
-    """What Django's engine does before a date filter: a date and time in the current zone."""
-    return template_localtime(value) if isinstance(value, datetime.datetime) else value
+# What a list's rows ask of the request for every date and link, looked up once per render by
+# `{% jinja %}` (templatetags/dermis_jinja.py) and handed over in its context under these names:
+# the current time zone, and the URLconf and script prefix a link is made in. Each lookup is a
+# read of a request-local (5–10 µs, most of a row's date or link); a template rendered without
+# them looks them up each time.
+ZONE, WHERE = "_dermis_zone", "_dermis_where"
+
+
+def per_render() -> dict:
+    """The values `ZONE` and `WHERE` name, as they are now."""
+    return {ZONE: timezone.get_current_timezone(), WHERE: (get_urlconf(), get_script_prefix())}
+
+
+def _local(value, zone=None):
+    """What Django's engine does before a date filter (`template_localtime`): an aware date and
+    time in the current zone (`zone`, when the render looked it up)."""
+    if not isinstance(value, datetime.datetime):
+        return value
+    if zone is None:
+        return template_localtime(value)
+    if value.utcoffset() is None or not settings.USE_TZ:
+        return value
+    return value.astimezone(zone) if getattr(value, "convert_to_local_time", True) else value
 
 
 def _date(value, fmt: str) -> str:
@@ -134,8 +156,19 @@ def _time(value, fmt: str) -> str:
     return format_time(_local(value), fmt)
 
 
-def _url(view_name: str, *args) -> str:
-    return fast_reverse(view_name, args)
+@jinja2.pass_context
+def _date_here(context, value, fmt: str) -> str:
+    return format_date(_local(value, context.get(ZONE)), fmt)
+
+
+@jinja2.pass_context
+def _time_here(context, value, fmt: str) -> str:
+    return format_time(_local(value, context.get(ZONE)), fmt)
+
+
+@jinja2.pass_context
+def _url(context, view_name: str, *args) -> str:
+    return fast_reverse(view_name, args, context.get(WHERE))
 
 
 def _csrf_field(token) -> Markup:
@@ -151,8 +184,8 @@ def environment(**options) -> jinja2.Environment:
     env = jinja2.Environment(finalize=_finalize, **options)
     env.globals.update(url=_url, static=static, csrf_field=_csrf_field)
     env.filters.update(
-        date=_date,
-        time=_time,
+        date=_date_here,
+        time=_time_here,
         urlencode=defaultfilters.urlencode,
         pluralize=defaultfilters.pluralize,
         capfirst=defaultfilters.capfirst,

@@ -39,20 +39,26 @@ def _shape(view_name: str, n_args: int, urlconf: str | None, prefix: str) -> tup
     return tuple(pieces)
 
 
-def shape_of(view_name: object, args: list) -> tuple[str, ...] | None:
+# The URLconf and script prefix in force, when a caller has them (else each call looks them up).
+Where = tuple[str | None, str] | None
+
+
+def shape_of(view_name: object, args: list, where: Where = None) -> tuple[str, ...] | None:
     """The literal pieces around `args` in `view_name`'s URL, or None where `reverse` must do it:
-    only a plain name with whole, non-negative numbers as its arguments has a shape."""
+    only a plain name with whole, non-negative numbers as its arguments has a shape. `where` is
+    the URLconf and script prefix in force, when the caller has them (else looked up)."""
     if not isinstance(view_name, str) or ":" in view_name:
         return None
     for arg in args:
         if type(arg) is not int or arg < 0:
             return None
-    return _shape(view_name, len(args), get_urlconf(), get_script_prefix())
+    urlconf, prefix = where if where is not None else (get_urlconf(), get_script_prefix())
+    return _shape(view_name, len(args), urlconf, prefix)
 
 
-def shaped(view_name: object, args: list) -> str | None:
+def shaped(view_name: object, args: list, where: Where = None) -> str | None:
     """`view_name`'s URL with `args`, from its shape; None where it has none."""
-    pieces = shape_of(view_name, args)
+    pieces = shape_of(view_name, args, where)
     if pieces is None:
         return None
     out = [pieces[0]]
@@ -62,10 +68,11 @@ def shaped(view_name: object, args: list) -> str | None:
     return "".join(out)
 
 
-def fast_reverse(view_name: str, args: list | tuple = ()) -> str:
-    """`reverse(view_name, args=args)`, from the name's shape when it has one."""
+def fast_reverse(view_name: str, args: list | tuple = (), where: Where = None) -> str:
+    """`reverse(view_name, args=args)`, from the name's shape when it has one (`where`: the
+    URLconf and script prefix in force, when the caller has them)."""
     args = list(args)
-    url = shaped(view_name, args)
+    url = shaped(view_name, args, where)
     return reverse(view_name, args=args) if url is None else url
 
 

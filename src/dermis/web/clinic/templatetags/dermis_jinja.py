@@ -7,6 +7,8 @@ from django import template
 from django.template import engines
 from django.utils.safestring import mark_safe
 
+from dermis.web.jinja import per_render
+
 register = template.Library()
 
 
@@ -19,7 +21,8 @@ class JinjaNode(template.Node):
         if self._template is None:
             # The engine keeps compiled templates itself; this saves its lookup on every row list.
             self._template = engines["jinja2"].env.get_template(self.name)
-        return mark_safe(self._template.render(context.flatten()))
+        # With what its rows ask of the request for each date and link, looked up once.
+        return mark_safe(self._template.render(context.flatten() | per_render()))
 
 
 @register.tag
