@@ -25,6 +25,7 @@ from dermis.core.slots import (
     check_series,
     find_series,
     reschedule,
+    same_search_until,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -185,6 +186,43 @@ def test_every_proposal_is_free_inside_hours_and_within_the_intervals(data):
         assert proposal.honours_preferences == all(honours(s, request) for s in proposal.slots)
         if request.require_preferences:
             assert proposal.honours_preferences
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_search_from_any_moment_up_to_the_one_it_stays_the_same_until_proposes_the_same(data):
+    """What a proposal is kept by (`same_search_until`): from `not_before` up to the moment it
+    gives, every `not_before` finds the same series, and each gives that same moment."""
+    base, hours, busy, off = data.draw(calendars())
+    request = data.draw(requests(base))
+    # A grid that does not divide the day as well: its last point before midnight is not a day's.
+    every = data.draw(st.sampled_from((request.granularity_minutes, 7, 25)))
+    request = replace(request, granularity_minutes=every)
+    av = Availability(LONDON, {"pat": hours}, busy, off)
+    # Mostly on the first day the search may use, where `not_before` cuts its windows.
+    first = request.earliest_start - timedelta(days=data.draw(st.sampled_from((0, 0, 0, 1))))
+    midnight = datetime.combine(first, time(0), tzinfo=LONDON).astimezone(UTC)
+    seconds = data.draw(st.integers(0, 2 * 24 * 3600))
+    if data.draw(st.integers(0, 4)) == 0:  # in the day's last half hour, past its last grid point
+        end = datetime.combine(first + timedelta(days=1), time(0), tzinfo=LONDON).astimezone(UTC)
+        seconds = int((end - midnight).total_seconds()) - data.draw(st.integers(1, 1800))
+    now = midnight + timedelta(seconds=seconds, microseconds=data.draw(st.integers(0, 999_999)))
+    step = timedelta(minutes=request.granularity_minutes)
+    until = same_search_until(LONDON, now, request.granularity_minutes)
+    # The first grid point at or after the whole second, or the local day's end if sooner.
+    assert now - timedelta(seconds=1) < until < now + step
+    local = until.astimezone(LONDON)
+    day_start = datetime.combine(local.date(), time(0), tzinfo=LONDON).astimezone(UTC)
+    on_grid = (until.astimezone(UTC) - day_start) % step == timedelta(0)  # real time, not wall
+    assert on_grid or local.time() == time(0)
+    later = now + (until - now) * data.draw(st.floats(0, 1)) if until > now else now
+    found = find_series(av, replace(request, not_before=now))
+    for moment in (later, until):
+        if moment < now.replace(microsecond=0):
+            continue
+        assert same_search_until(LONDON, moment, request.granularity_minutes) == until
+        assert find_series(av, replace(request, not_before=moment)) == found
+    event(f"not_before changes the search: {found != find_series(av, request)}")
 
 
 def exists_series(hours, busy, off, request) -> bool:

@@ -74,6 +74,11 @@ def weekday_hours(staff, start=time(9), end=time(17), days=range(5)) -> None:
 
 @pytest.fixture
 def plan(world):
+    return bookable_plan(world)
+
+
+def bookable_plan(world) -> TreatmentPlan:
+    """Nora's accepted plan with Pat, who works weekdays 9-17 beside a room and a pen."""
     weekday_hours(world.pat)
     location = world.northgate.locations.get()
     Room.objects.create(clinic=world.northgate, location=location, name="Treatment 1")

@@ -35,7 +35,7 @@ from dermis.core.slots_request import (
     SessionChoice,
 )
 from dermis.core.slots_reschedule import reschedule
-from dermis.core.slots_search import DateSearch, DayFinder, window
+from dermis.core.slots_search import DateSearch, DayFinder, same_search_until, window
 
 __all__ = [
     "Availability",
@@ -53,6 +53,7 @@ __all__ = [
     "check_series",
     "find_series",
     "reschedule",
+    "same_search_until",
     "series_request_from_course",
 ]
 

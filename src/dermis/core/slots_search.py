@@ -8,12 +8,39 @@ a day apart, so they never compete for a resource), so the backtracking runs ove
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from dermis.core.slots_calendar import Availability, ResourceId, ResourceKind
+from dermis.core.slots_calendar import (
+    Availability,
+    ResourceId,
+    ResourceKind,
+    _zone,
+    require_aware,
+)
 from dermis.core.slots_request import SeriesRequest
 
 Start = tuple[int, ResourceId | None, ResourceId | None]  # epoch seconds, room, device
+
+
+def same_search_until(
+    zone: ZoneInfo | str, not_before: datetime, granularity_minutes: int
+) -> datetime:
+    """How long a search from `not_before` stays the same search: a series search with any
+    `not_before` from this one up to the moment returned (both included) proposes the same.
+
+    The finder cuts each working window at `not_before` (to the whole second) and starts slots on
+    a grid of `granularity_minutes` from each local midnight, so moving `not_before` changes
+    nothing until it passes the first grid point at or after it on its day, or that day's end if
+    sooner. A caller keeps a proposal under this moment (`not_before` rounded up to it) until then.
+    """
+    moment, zone = require_aware(not_before, "not_before"), _zone(zone)
+    day = datetime.fromtimestamp(moment, zone).date()
+    midnight = int(datetime.combine(day, time(0), tzinfo=zone).timestamp())
+    step = granularity_minutes * 60
+    first = midnight + -((midnight - moment) // step) * step  # first grid point >= moment
+    next_midnight = int(datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).timestamp())
+    return datetime.fromtimestamp(min(first, next_midnight), zone)
 
 
 class DayFinder:

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from dermis.core import gate, slots
@@ -36,7 +36,7 @@ from dermis.web.clinic.models import (
     WorkingHours,
 )
 from dermis.web.clinic.prepared import PreparedRows, PreparedValues
-from dermis.web.clinic.scheduling import availability
+from dermis.web.clinic.scheduling import availability, versions
 from dermis.web.clinic.scheduling.booking import Booking, SlotTaken, book_series
 from dermis.web.clinic.together import Read, read_together
 
@@ -160,6 +160,9 @@ class Setup:
     request: slots.SeriesRequest
     notes: tuple[str, ...] = ()
     hours: dict[int, slots.WorkingHours] | None = None  # the practitioner's, as setup read them
+    # The clinic's schedule version, read before everything above (None inside a transaction):
+    # what the proposal is kept by (`propose`).
+    version: int | None = None
 
     def calendar(self, first: date, last: date, *, fresh: bool = True) -> slots.Availability:
         """`fresh=False` (a proposal) reuses the working hours setup read; booking reads them
@@ -219,6 +222,8 @@ def _setup_reads(plan: TreatmentPlan, prefs: Preferences) -> list[Read | None]:
     of the patient."""
     clinic, where = plan.patient.clinic, prefs.location
     return [
+        # First: a proposal is never kept under a version newer than the rows it was drawn from.
+        versions.VERSION.ahead(clinic=clinic.pk),
         BOOKED_OF_PLANS.ahead(plans=list(lineage(plan))),
         availability.hours_read([prefs.practitioner.pk], where),
         None if where is None else ROOMS_AT.ahead(None, clinic=clinic.pk, location=where.pk),
@@ -228,6 +233,8 @@ def _setup_reads(plan: TreatmentPlan, prefs: Preferences) -> list[Read | None]:
 
 
 def _setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
+    kept = not connections[router.db_for_read(Appointment)].in_atomic_block
+    version = versions.schedule_version(plan.patient.clinic_id) if kept else None
     if reason := not_bookable(plan):
         raise NotBookable(reason)
     courses = [c for c in Plan.from_dict(plan.content).courses if c.treatments]
@@ -300,13 +307,34 @@ def _setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
         request,
         tuple(notes),
         hours,
+        version,
     )
 
 
 def propose(s: Setup, alternatives: int = ALTERNATIVES) -> slots.SeriesResult:
-    """The best series and alternatives (or none, and why)."""
-    calendar = s.calendar(s.request.earliest_start, s.request.last_date, fresh=False)
-    return slots.find_series(calendar, s.request, alternatives)
+    """The best series and alternatives (or none, and why).
+
+    Kept in the shared cache by the clinic's schedule version, which setup read before its rows
+    (`versions.kept_value`), and by what else the search is asked: the request (the course, the
+    sessions still to book, the preferences, the first safe day, the rooms and devices) with its
+    `not_before` rounded up to the moment the search stays the same until
+    (`slots.same_search_until`), and the location (its closed days). Asked again as a form is
+    changed back or a page reloaded, the search is not run again."""
+
+    def draw() -> tuple[slots.SeriesResult, datetime | None]:
+        calendar = s.calendar(s.request.earliest_start, s.request.last_date, fresh=False)
+        return slots.find_series(calendar, s.request, alternatives), until
+
+    request, until = s.request, None
+    if s.version is None or request.not_before is None:
+        return draw()[0]
+    until = slots.same_search_until(
+        availability.clinic_zone(), request.not_before, request.granularity_minutes
+    )
+    where = s.prefs.location.pk if s.prefs.location is not None else None
+    parts = (dataclasses.replace(request, not_before=until), alternatives, where)
+    clinic = s.plan.patient.clinic_id
+    return versions.kept_value("series", clinic, parts, request.not_before, draw, version=s.version)
 
 
 def parse_slots(s: Setup, starts: list[str], rooms: list[str], devices: list[str]) -> list:

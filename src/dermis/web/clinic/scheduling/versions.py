@@ -66,20 +66,24 @@ def kept_value(
     parts: tuple,
     now: datetime,
     draw: Callable[[], tuple[object, datetime | None]],
+    *,
+    version: int | None = None,
 ):
     """As `kept`, for a value of plain data (what a slot search reads of the schedule), pickled
-    as the cache pickles what it holds."""
-    return _kept(what, clinic_id, parts, now, draw, _pickled, pickle.loads)
+    as the cache pickles what it holds. `version`: the clinic's schedule version, where the caller
+    read it before the rows the value is drawn from (else it is read here, before drawing)."""
+    return _kept(what, clinic_id, parts, now, draw, _pickled, pickle.loads, version)
 
 
 def _pickled(value) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _kept(what, clinic_id, parts, now, draw, dump: Callable, load: Callable):
+def _kept(what, clinic_id, parts, now, draw, dump: Callable, load: Callable, version=None):
     if connections[router.db_for_read(ScheduleVersion)].in_atomic_block:
         return draw()[0]
-    version = schedule_version(clinic_id)
+    if version is None:
+        version = schedule_version(clinic_id)
     # The release too: a new one may draw the page otherwise.
     said = hashlib.sha256(repr((dermis.__version__, parts)).encode()).hexdigest()[:32]
     key = f"dermis:{what}:{clinic_id}:{version}:{said}"
