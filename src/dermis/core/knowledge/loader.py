@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from dermis.core import yaml_text
 from dermis.core.errors import KnowledgeError
 from dermis.core.knowledge.schema import KnowledgeBase
 from dermis.core.patient import Intake
@@ -31,7 +32,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise KnowledgeError(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_text.safe_load(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f"line {where.line + 1}" if where else "(file)"

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from dermis.core import yaml_text
 from dermis.core.errors import KnowledgeError
 from dermis.core.outcome.inputs import CONCERNS
 
@@ -258,7 +259,7 @@ def _default_parameters() -> OutcomeParameters:
 
 def _load(path: Path) -> OutcomeParameters:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeError(str(path), "(document)", str(exc)) from None
     return parse_parameters(raw, str(path))
