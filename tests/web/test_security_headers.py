@@ -96,6 +96,18 @@ def test_production_keeps_database_connections_with_health_checks(load_settings)
     assert not prod["DATABASES"]["default"].get("DISABLE_SERVER_SIDE_CURSORS")
     assert pooled["DATABASES"]["default"]["CONN_MAX_AGE"] == 300
     assert pooled["DATABASES"]["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True
+    # Prepared reads, except behind a PgBouncer not said to keep prepared statements.
+    assert prod["DERMIS_DB_PREPARED_READS"] is True
+    assert pooled["DERMIS_DB_PREPARED_READS"] is False
+    keeping = load_settings(
+        DERMIS_ENV="production",
+        DERMIS_SECRET_KEY=SECRET,
+        DERMIS_RECORD_KEY=RECORD_KEY,
+        DATABASE_URL=url,
+        DERMIS_DB_PGBOUNCER="1",
+        DERMIS_DB_PREPARED_READS="1",
+    )
+    assert keeping["DERMIS_DB_PREPARED_READS"] is True
 
 
 # --- Content-Security-Policy -----------------------------------------------------------------
