@@ -76,20 +76,18 @@ def test_a_public_url_that_is_not_an_origin_is_refused(load_settings, url):
 
 def test_production_keeps_database_connections_with_health_checks(load_settings):
     url = "postgres://dermis@db.internal:5432/dermis"
-    prod = load_settings(
-        DERMIS_ENV="production",
-        DERMIS_SECRET_KEY=SECRET,
-        DERMIS_RECORD_KEY=RECORD_KEY,
-        DATABASE_URL=url,
-    )
-    pooled = load_settings(
-        DERMIS_ENV="production",
-        DERMIS_SECRET_KEY=SECRET,
-        DERMIS_RECORD_KEY=RECORD_KEY,
-        DATABASE_URL=url,
-        DERMIS_DB_PGBOUNCER="1",
-        DERMIS_DB_CONN_MAX_AGE="300",
-    )
+
+    def production(**extra):
+        return load_settings(
+            DERMIS_ENV="production",
+            DERMIS_SECRET_KEY=SECRET,
+            DERMIS_RECORD_KEY=RECORD_KEY,
+            DATABASE_URL=url,
+            **extra,
+        )
+
+    prod = production()
+    pooled = production(DERMIS_DB_PGBOUNCER="1", DERMIS_DB_CONN_MAX_AGE="300")
 
     assert prod["DATABASES"]["default"]["CONN_MAX_AGE"] == 60
     assert prod["DATABASES"]["default"]["CONN_HEALTH_CHECKS"] is True
@@ -99,14 +97,7 @@ def test_production_keeps_database_connections_with_health_checks(load_settings)
     # Prepared reads, except behind a PgBouncer not said to keep prepared statements.
     assert prod["DERMIS_DB_PREPARED_READS"] is True
     assert pooled["DERMIS_DB_PREPARED_READS"] is False
-    keeping = load_settings(
-        DERMIS_ENV="production",
-        DERMIS_SECRET_KEY=SECRET,
-        DERMIS_RECORD_KEY=RECORD_KEY,
-        DATABASE_URL=url,
-        DERMIS_DB_PGBOUNCER="1",
-        DERMIS_DB_PREPARED_READS="1",
-    )
+    keeping = production(DERMIS_DB_PGBOUNCER="1", DERMIS_DB_PREPARED_READS="1")
     assert keeping["DERMIS_DB_PREPARED_READS"] is True
 
 
