@@ -150,3 +150,35 @@ def test_a_read_that_cannot_be_prepared_is_read_as_text_and_the_log_names_no_val
     [record] = [r for r in caplog.records if r.name == together.__name__]
     assert "IndeterminateDatatype" in record.getMessage()
     assert "Nora" not in record.getMessage() and "07700" not in record.getMessage()
+
+
+def test_a_statement_a_migration_changed_under_it_is_prepared_again(settings, caplog):
+    """A column's type changed while the connection kept a statement reading it (a migration
+    run beside a server): that read is read as text once, the connection's statements are
+    dropped, and the next read is prepared again instead of failing until the connection ends."""
+    if not _postgres():
+        pytest.skip("prepared reads: PostgreSQL")
+    settings.DERMIS_DB_PREPARED_READS = True
+    caplog.set_level(logging.WARNING, logger=together.__name__)
+    read = 'SELECT "name" FROM "prepared_reads_probe" WHERE "id" = %s'
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE TABLE "prepared_reads_probe" ("id" int, "name" varchar(10))')
+        cursor.execute('INSERT INTO "prepared_reads_probe" VALUES (1, %s)', ["first"])
+    try:
+        for _ in range(RUNS_TO_KEEP_A_PLAN):
+            assert together.fetch("default", read, [1]) == [("first",)]
+        with connection.cursor() as cursor:
+            cursor.execute('ALTER TABLE "prepared_reads_probe" ALTER "name" TYPE varchar(20)')
+        assert together.fetch("default", read, [1]) == [("first",)]  # as text, once
+        fell_back = [r for r in caplog.records if r.name == together.__name__]
+        assert len(fell_back) == 1 and "0A000" in fell_back[0].getMessage()
+        for _ in range(3):  # prepared anew: no more falling back
+            assert together.fetch("default", read, [1]) == [("first",)]
+        assert len([r for r in caplog.records if r.name == together.__name__]) == 1
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                           ["%prepared_reads_probe%"])  # fmt: skip
+            assert cursor.fetchone()[0] == 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('DROP TABLE "prepared_reads_probe"')

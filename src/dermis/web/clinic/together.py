@@ -14,6 +14,7 @@ keep them), the reads go as one string of several statements instead.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -31,6 +32,11 @@ PREPARED_MAX = 256
 # While `run_prepared` runs, the statements it asks to be prepared are (and only those: Django's
 # own cursors bind on the client and never ask); outside it preparing is off, as Django sets it.
 _ONLY_WHEN_ASKED = 2**62
+# A prepared statement that no longer stands: its plan's columns changed type under it ("cached
+# plan must not change result type", after a migration altered a column while the connection
+# kept it), or it is gone from the server. The connection's statements are dropped and prepared
+# again, rather than failing until the connection ends.
+STALE = frozenset(("0A000", "26000"))
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +114,10 @@ def run_prepared(connection, statements: list[tuple[str, list]]) -> list[list]:
                             cursors.append(psycopg.Cursor(raw))
                             cursors[-1].execute(sql, params, prepare=True)
                 return [cursor.fetchall() for cursor in cursors]
+            except psycopg.Error as err:
+                if err.sqlstate in STALE:
+                    _forget_prepared(raw)
+                raise
             finally:
                 raw.prepare_threshold = None
                 for cursor in cursors:
@@ -116,6 +126,15 @@ def run_prepared(connection, statements: list[tuple[str, list]]) -> list[list]:
         if connection.queries_logged:
             sql = "; ".join(connection.ops.compose_sql(sql, params) for sql, params in statements)
             connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - began:.3f}"})
+
+
+def _forget_prepared(raw) -> None:
+    """Deallocate every statement prepared on the connection, psycopg forgetting them too (it
+    does on seeing DEALLOCATE ALL), so that the next read prepares its statement anew."""
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error):  # the read is then read as text all the same
+        psycopg.Cursor(raw).execute("DEALLOCATE ALL", prepare=False)
 
 
 def _key(alias: str, sql: str, params) -> tuple | None:
