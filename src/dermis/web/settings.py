@@ -283,9 +283,8 @@ def database_from_env() -> dict:
 
 
 DATABASES = {"default": database_from_env()}
-# A page's reads go to PostgreSQL as prepared statements, planned once per connection rather than
-# on every request (clinic/together.py). PgBouncer in transaction mode keeps prepared statements
-# from version 1.21 with `max_prepared_statements` set; behind it they are off unless this says so.
+# Pages read through prepared statements, planned once per connection (clinic/together.py); off
+# behind PgBouncer unless it keeps them (1.21 and later, `max_prepared_statements`: docs/deploy.md).
 DERMIS_DB_PREPARED_READS = env_bool(
     "DERMIS_DB_PREPARED_READS", default=not env_bool("DERMIS_DB_PGBOUNCER", default=False)
 )
