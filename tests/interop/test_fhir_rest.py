@@ -307,7 +307,8 @@ def test_a_name_search_ignores_case_and_accents_and_matches_the_start_of_a_name(
 
 def test_every_patient_is_totalled_from_the_clinics_tally_and_a_search_is_counted(api_as, world):
     """`Patient` with no search parameter pages through every patient of the clinic: its total is
-    the clinic's tally (no COUNT over the patients); a search's total counts what it found."""
+    the clinic's tally (no COUNT over the patients); a search's total counts what it found, unless
+    its page has room left."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -329,5 +330,10 @@ def test_every_patient_is_totalled_from_the_clinics_tally_and_a_search_is_counte
     assert (everyone, counted) == (mine, [])
     again, counted = total(_count=2, _offset=2, _format="json")
     assert (again, counted) == (mine, [])
-    found, counted = total(name="walker")
+    found, counted = total(name="walker", _count=2)  # a full page: the rest are counted
     assert found == 3 and len(counted) == 1
+    # A page with room left holds the last of what was found: its total needs no count.
+    found, counted = total(name="walker")
+    assert (found, counted) == (3, [])
+    found, counted = total(name="walker", _count=2, _offset=2)
+    assert (found, counted) == (3, [])

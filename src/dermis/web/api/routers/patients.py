@@ -18,6 +18,7 @@ from dermis.web.api.schemas import (
 )
 from dermis.web.clinic.access import ADMIN_ONLY, ANY_STAFF, audit
 from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
+from dermis.web.clinic.paging import page_and_total
 from dermis.web.clinic.patients import selectors, services
 from dermis.web.clinic.patients.filters import PatientFilter
 
@@ -43,9 +44,14 @@ def list_patients(request, query: Query[PatientQuery]):
     # who listed or searched, never for what
     summary = "api: patient list or search"
     audit(request, AuditEvent.Action.VIEW, summary=summary, object_type="PatientList")
-    window = patients[query.offset : query.offset + query.limit]
+    window, count = page_and_total(
+        patients,
+        query.offset,
+        query.limit,
+        lambda: selectors.count(api_actor(request), search, patients),
+    )
     return {
-        "count": selectors.count(api_actor(request), search, patients),
+        "count": count,
         "limit": query.limit,
         "offset": query.offset,
         "items": [patient_out(p, staff) for p in window],

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -29,6 +28,7 @@ from dermis.web.clinic.core_inputs import (
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Consultation, Patient, TreatmentPlan
+from dermis.web.clinic.paging import get_page
 from dermis.web.clinic.patients import selectors, services
 from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.patients.forms import (
@@ -53,10 +53,8 @@ def patient_list(request):
     patients = selectors.search(actor_of(request), search) if search else Patient.objects.none()
     # who listed or searched, never for what
     audit(request, "view", summary="patient list or search", object_type="PatientList")
-    pager = Paginator(patients, PAGE_SIZE)
-    if search:
-        pager.count = selectors.count(actor_of(request), search, patients)  # (a cached property)
-    page = pager.get_page(request.GET.get("page"))
+    total = (lambda: selectors.count(actor_of(request), search, patients)) if search else int
+    page = get_page(patients, request.GET.get("page"), PAGE_SIZE, total)
     query = form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else ""
     context = {"form": form, "page": page, "query": query}
     return render(request, "clinic/patients/list.html", context)

@@ -23,6 +23,7 @@ from dermis.web.clinic import clock
 from dermis.web.clinic.access import actor_of, audit, staff_of
 from dermis.web.clinic.audit import record_many
 from dermis.web.clinic.models import AuditEvent
+from dermis.web.clinic.paging import page_and_total
 from dermis.web.fhir import kept
 from dermis.web.fhir.rest import capability, r4
 from dermis.web.fhir.rest.params import BadParameter, integer
@@ -209,13 +210,7 @@ def search(request: HttpRequest, version: str, type_: str) -> HttpResponse:
     query = _query(request, kind)
     count, offset = _page(request, query)
     rows = kind.search(staff, query)
-    if kind.total is not None:
-        total = kind.total(staff, query, rows)
-    elif hasattr(rows, "count") and not isinstance(rows, list):
-        total = rows.count()
-    else:
-        total = len(rows)
-    page = list(rows[offset : offset + count])
+    page, total = page_and_total(rows, offset, count, lambda: _total(kind, staff, query, rows))
     ref = RestRefs(staff.clinic)
     resources = [kind.build(row, ref) for row in page]
     patients = {kind.patient_of(row) for row in page} - {None}
@@ -227,6 +222,14 @@ def search(request: HttpRequest, version: str, type_: str) -> HttpResponse:
         record_many(actor_of(request), AuditEvent.Action.VIEW, ordered, summary=summary)
     body = _searchset(request, version, type_, query, total, resources, offset, count)
     return _response({k: v for k, v in body.items() if v is not None})
+
+
+def _total(kind, staff, query, rows) -> int:
+    if kind.total is not None:
+        return kind.total(staff, query, rows)
+    if hasattr(rows, "count") and not isinstance(rows, list):
+        return rows.count()
+    return len(rows)
 
 
 @_answer
