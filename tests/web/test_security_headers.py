@@ -82,8 +82,7 @@ def test_production_keeps_database_connections_with_health_checks(load_settings)
             DERMIS_ENV="production",
             DERMIS_SECRET_KEY=SECRET,
             DERMIS_RECORD_KEY=RECORD_KEY,
-            DATABASE_URL=url,
-            **extra,
+            **{"DATABASE_URL": url, **extra},
         )
 
     prod = production()
@@ -99,6 +98,14 @@ def test_production_keeps_database_connections_with_health_checks(load_settings)
     assert pooled["DERMIS_DB_PREPARED_READS"] is False
     keeping = production(DERMIS_DB_PGBOUNCER="1", DERMIS_DB_PREPARED_READS="1")
     assert keeping["DERMIS_DB_PREPARED_READS"] is True
+    # Prepared reads planned once for any values, with options given in the address kept; not
+    # asked of a PgBouncer, which refuses options it does not know (a role setting does it).
+    generic = "-c plan_cache_mode=force_generic_plan"
+    assert prod["DATABASES"]["default"]["OPTIONS"]["options"] == generic
+    given = production(DATABASE_URL=f"{url}?options=-c%20work_mem%3D8MB")
+    assert given["DATABASES"]["default"]["OPTIONS"]["options"] == f"-c work_mem=8MB {generic}"
+    for setting in (pooled, keeping, production(DERMIS_DB_PREPARED_READS="0")):
+        assert "options" not in setting["DATABASES"]["default"].get("OPTIONS", {})
 
 
 # --- Content-Security-Policy -----------------------------------------------------------------

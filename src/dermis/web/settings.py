@@ -47,48 +47,18 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from dermis.web.csp import CONTENT_SECURITY_POLICY  # noqa: F401 (a setting)
+from dermis.web.env import (
+    cache_from_env,
+    database_from_env,
+    env_bool,
+    env_choice,
+    env_list,
+    env_str,
+)
 from dermis.web.logs import logging_config
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
-
-
-def env_str(name: str, default: str) -> str:
-    """The variable's value with surrounding spaces removed, or `default` when unset or blank."""
-    return os.environ.get(name, "").strip() or default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    """A yes/no variable; anything unrecognised is a configuration error, not a silent `False`."""
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r}: use 1 or 0")
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    """A comma-separated variable as a list, blanks dropped."""
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
-    value = env_str(name, default).lower()
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name}={value!r}: use one of {', '.join(choices)}")
-    return value
-
 
 # --- Environment and secrets ----------------------------------------------------------------
 
@@ -241,53 +211,18 @@ FORM_RENDERER = "dermis.web.form_renderer.FormRenderer"
 _CHECKOUT = Path(__file__).resolve().parents[3]
 _PROJECT_DIR = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
 DATA_DIR = Path(env_str("DERMIS_DATA_DIR", default=str(_PROJECT_DIR / "var"))).expanduser()
-
-
-def database_from_env() -> dict:
-    """The default database: `DATABASE_URL` if set, else SQLite in `DATA_DIR`."""
-    url = env_str("DATABASE_URL", default="")
-    if not url:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "dermis.sqlite3",
-            # Several staff saving at once: take the write lock at BEGIN and let readers continue
-            # (WAL), rather than failing mid-transaction with "database is locked".
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "timeout": 20,
-            },
-            # A file, not Django's shared-cache in-memory default: concurrency and browser tests
-            # need real locking between connections. One per test process, so runs can overlap.
-            "TEST": {"NAME": str(DATA_DIR / f"test-dermis-{os.getpid()}.sqlite3")},
-        }
-    try:
-        # The parser's messages name the scheme at most, never the password.
-        # Production (gunicorn: one thread per worker) keeps its connection for a minute and checks
-        # it before reuse; elsewhere connections close after each request (the development server
-        # starts a thread per request and would otherwise keep one open each).
-        max_age = int(env_str("DERMIS_DB_CONN_MAX_AGE", default="60" if PRODUCTION else "0"))
-        config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
-    config = dict(config)
-    if env_bool("DERMIS_DB_PGBOUNCER", default=False):
-        # Transaction pooling hands each transaction any server connection: a cursor held open
-        # across transactions would be lost. (Django binds parameters client-side by default, so
-        # no prepared statements are left behind either.)
-        config["DISABLE_SERVER_SIDE_CURSORS"] = True
-    # One test database per test process, so two runs on one server do not drop each other's.
-    config["TEST"] = {"NAME": f"test_{config.get('NAME') or 'dermis'}_{os.getpid()}"}
-    return config
-
-
-DATABASES = {"default": database_from_env()}
+_PGBOUNCER = env_bool("DERMIS_DB_PGBOUNCER", default=False)
 # Pages read through prepared statements, planned once per connection (clinic/together.py); off
 # behind PgBouncer unless it keeps them (1.21 and later, `max_prepared_statements`: docs/deploy.md).
-DERMIS_DB_PREPARED_READS = env_bool(
-    "DERMIS_DB_PREPARED_READS", default=not env_bool("DERMIS_DB_PGBOUNCER", default=False)
-)
+DERMIS_DB_PREPARED_READS = env_bool("DERMIS_DB_PREPARED_READS", default=not _PGBOUNCER)
+DATABASES = {
+    "default": database_from_env(
+        DATA_DIR,
+        production=PRODUCTION,
+        prepared_reads=DERMIS_DB_PREPARED_READS,
+        pgbouncer=_PGBOUNCER,
+    )
+}
 
 # --- Cache ----------------------------------------------------------------------------------
 
@@ -295,23 +230,6 @@ DERMIS_DB_PREPARED_READS = env_bool(
 # every worker process: in the database by default (the table `dermis_cache`, made by the
 # migrations and by `createcachetable`), in Redis when DERMIS_CACHE_URL (or REDIS_URL) is set
 # (`pip install dermis[redis]`).
-
-
-def cache_from_env() -> dict:
-    url = env_str("DERMIS_CACHE_URL", default="") or env_str("REDIS_URL", default="")
-    if url:
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ImproperlyConfigured(
-                "DERMIS_CACHE_URL must be a redis://, rediss:// or unix:// URL"
-            )
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    return {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "dermis_cache",
-        "OPTIONS": {"MAX_ENTRIES": int(env_str("DERMIS_CACHE_MAX_ENTRIES", default="5000"))},
-    }
-
-
 CACHES = {"default": cache_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

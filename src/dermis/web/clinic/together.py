@@ -5,9 +5,11 @@ rows from there (`fetch`). Thirteen small reads took 2.0 ms one by one and 0.45 
 the round trips being most of it.
 
 They go as prepared statements (`run_prepared`: psycopg's pipeline, each statement prepared on the
-connection the first time it is sent). PostgreSQL then plans a read for its first five runs on a
-connection and afterwards keeps one plan where that costs no more, where a statement sent as text
-is planned on every request: the record page's reads took 1.9 ms to plan and 0.5 ms to run. Where
+connection the first time it is sent). PostgreSQL then plans a read once per connection, for any
+values (`plan_cache_mode`, set by the settings), where a statement sent as text is planned on
+every request: the record page's reads took 1.9 ms to plan and 0.5 ms to run. (Left to choose,
+PostgreSQL planned the recall worklist's three reads anew on every run, 7 ms, estimating their
+generic plans dearer though they run as fast.) Where
 prepared statements cannot be kept (`DERMIS_DB_PREPARED_READS` off: a PgBouncer that does not
 keep them), the reads go as one string of several statements instead.
 """
