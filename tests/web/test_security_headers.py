@@ -104,7 +104,8 @@ def test_production_keeps_database_connections_with_health_checks(load_settings)
     assert prod["DATABASES"]["default"]["OPTIONS"]["options"] == generic
     given = production(DATABASE_URL=f"{url}?options=-c%20work_mem%3D8MB")
     assert given["DATABASES"]["default"]["OPTIONS"]["options"] == f"-c work_mem=8MB {generic}"
-    for setting in (pooled, keeping, production(DERMIS_DB_PREPARED_READS="0")):
+    on_sqlite = production(DATABASE_URL="sqlite:////tmp/dermis-settings-test.sqlite3")
+    for setting in (pooled, keeping, production(DERMIS_DB_PREPARED_READS="0"), on_sqlite):
         assert "options" not in setting["DATABASES"]["default"].get("OPTIONS", {})
 
 

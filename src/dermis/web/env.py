@@ -77,7 +77,7 @@ def database_from_env(
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
     config = dict(config)
-    if prepared_reads and not pgbouncer:
+    if prepared_reads and not pgbouncer and "postgresql" in config.get("ENGINE", ""):
         # A prepared read planned once for any values: left to choose, PostgreSQL planned some
         # anew on every run (the worklist's three, 7 ms), their generic plans estimated dearer
         # though they run as fast. (Behind PgBouncer: `ALTER ROLE`, docs/deploy.md.)
