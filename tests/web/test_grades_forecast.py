@@ -33,8 +33,10 @@ SVG_NS = "{http://www.w3.org/2000/svg}svg"
 @pytest.fixture(autouse=True)
 def fresh_cache(db):
     cache.clear()
+    forecasting._PANELS.clear()
     yield
     cache.clear()
+    forecasting._PANELS.clear()
 
 
 def give_plan(patient, user, area="cheeks", concern="acne_scars_rolling") -> TreatmentPlan:
@@ -352,3 +354,27 @@ def test_signed_sessions_set_day_zero_and_drafts_do_not_count(world):
     assert len(result.sessions_planned) == remaining
     assert result.sessions_planned[0] >= 56  # the next one cannot be in the past
     assert result.setting == "1.25 mm"
+
+
+def test_a_panel_is_kept_by_the_process_under_its_shared_key_and_only_so_many(world, monkeypatch):
+    active = give_plan(world.nora, world.pat.user)
+    signed_session(world, active, 62)
+    panel = forecasting.forecast_panel(world.nora)
+    [key] = [k for k in forecasting._PANELS]
+    assert ":forecast-panel:" in key and forecasting._PANELS[key] == panel
+    cache.clear()  # the shared cache emptied (another process, a restart of Redis)...
+
+    def not_asked(*args, **kwargs):
+        raise AssertionError("the panel was read or drawn again")
+
+    with monkeypatch.context() as m:
+        m.setattr(forecasting, "_cached", not_asked)
+        m.setattr(forecasting.cache, "get", not_asked)
+        assert forecasting.forecast_panel(world.nora) == panel  # ...this process's copy stands
+    # At most PANELS_KEPT, the oldest dropped first.
+    monkeypatch.setattr(forecasting, "PANELS_KEPT", 2)
+    forecasting._PANELS.clear()
+    for n in range(2):
+        forecasting._PANELS[f"dermis:forecast-panel:old{n}"] = panel
+    assert forecasting.forecast_panel(world.nora) == panel  # drawn again: nothing else has it
+    assert list(forecasting._PANELS) == ["dermis:forecast-panel:old1", key]
