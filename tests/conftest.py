@@ -57,7 +57,7 @@ def pass_second_factor(client, user, *, always: bool = False) -> None:
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_the_audit_triggers():
     """Tests that use real transactions are cleaned up by Django's flush (TRUNCATE on PostgreSQL,
-    DELETE on SQLite), which the audit table's append-only triggers refuse. Only here, in tests,
+    DELETE on SQLite), which the audit tables' append-only triggers refuse. Only here, in tests,
     the flush lifts them for its own transaction and puts them back."""
     from django.db.backends.base.operations import BaseDatabaseOperations
 
@@ -67,8 +67,8 @@ def _flush_past_the_audit_triggers():
 
     def execute_sql_flush(self, sql_list):
         vendor = self.connection.vendor
-        lift = audit_triggers.statements(vendor, create=False)
-        restore = audit_triggers.statements(vendor, create=True)
+        lift = audit_triggers.every_table(vendor, create=False)
+        restore = audit_triggers.every_table(vendor, create=True)
         return original(self, [*lift, *sql_list, *restore])
 
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush

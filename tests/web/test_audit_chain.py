@@ -27,13 +27,13 @@ def triggers_lifted():
     """What someone with the table owner's rights could do: lift the triggers for a moment."""
     vendor = connection.vendor
     with connection.cursor() as cursor:
-        for sql in audit_triggers.statements(vendor, create=False):
+        for sql in audit_triggers.every_table(vendor, create=False):
             cursor.execute(sql)
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            for sql in audit_triggers.statements(vendor, create=True):
+            for sql in audit_triggers.every_table(vendor, create=True):
                 cursor.execute(sql)
 
 
@@ -133,8 +133,9 @@ def test_the_database_refuses_delete_and_update(trail):
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 @pytest.mark.django_db(transaction=True)  # committed rows: TRUNCATE is otherwise refused anyway
 def test_postgresql_refuses_truncate(trail):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        raw(f"TRUNCATE {TABLE}")
+    for table in audit_triggers.TABLES:  # the events, and the patients they list
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            raw(f"TRUNCATE {table}")
     assert AuditEvent.objects.count() == len(trail)
 
 
@@ -223,7 +224,7 @@ def test_searches_are_audited_without_the_words(world, client_as, api_as):
 
 
 def test_events_written_together_are_stored_as_given_and_verify(world, capsys):
-    """`record_many` writes its events in one statement (on PostgreSQL one array per column):
+    """`record_many` writes a list page's event in one statement (on PostgreSQL one JSON text):
     each is stored with every field as the model would have stored it, chained, and verifies."""
     from dermis.web.clinic.actors import Actor
     from dermis.web.clinic.audit import record_many
@@ -247,8 +248,8 @@ def test_events_written_together_are_stored_as_given_and_verify(world, capsys):
     ]
     assert record_many(staff, "view", []) == []
     stored = {e.pk: e for e in AuditEvent.objects.filter(pk__in=[e.pk for e in written])}
-    assert len(stored) == len(written) == 6
-    assert [e.seq for e in written] == list(range(before.seq + 1, before.seq + 7))
+    assert len(stored) == len(written) == 4
+    assert [e.seq for e in written] == list(range(before.seq + 1, before.seq + 5))
     for event in written:
         again = stored[event.pk]
         for field in AuditEvent._meta.concrete_fields:
@@ -257,9 +258,11 @@ def test_events_written_together_are_stored_as_given_and_verify(world, capsys):
                 given = None if not given else "2001:db8::1"
             assert kept == given, field.name
     assert stored[written[0].pk].ip_address is None
-    assert stored[written[2].pk].summary == "api: recall worklist"
-    assert stored[written[4].pk].user_id is None
-    assert stored[written[5].pk].clinic_id is None
+    assert stored[written[0].pk].summary == "2 patients"
+    assert stored[written[1].pk].summary == "api: recall worklist, 2 patients"
+    assert stored[written[2].pk].user_id is None
+    assert stored[written[2].pk].patient_id_ref == world.nora.pk
+    assert stored[written[3].pk].clinic_id is None
     head = AuditChainHead.objects.get()
     assert (head.seq, head.last_hash) == (written[-1].seq, written[-1].chain_hash)
     assert verify_cli(capsys)[0] == 0
@@ -277,14 +280,15 @@ def test_events_written_together_keep_quotes_backslashes_and_any_character(world
     written = record_many(actor, "view", [world.nora, world.rhys], summary='a "quoted" \\ note')
     for event in AuditEvent.objects.filter(pk__in=[e.pk for e in written]):
         assert event.path == path
-        assert event.summary == 'a "quoted" \\ note'
+        assert event.summary == 'a "quoted" \\ note, 2 patients'
         assert event.at == next(e.at for e in written if e.pk == event.pk)
     assert verify_cli(capsys)[0] == 0
 
 
 def test_events_are_written_in_one_statement_after_the_heads_read(world):
     """Every audited page writes an event: reading the locked head, then (on PostgreSQL) one
-    statement that inserts the events and moves the head; elsewhere an INSERT and an UPDATE."""
+    statement that inserts the event, the patients it lists, and moves the head; elsewhere an
+    INSERT of each and an UPDATE."""
     from django.test.utils import CaptureQueriesContext
 
     from dermis.web.clinic.actors import Actor
@@ -296,7 +300,7 @@ def test_events_are_written_in_one_statement_after_the_heads_read(world):
         written = record_many(Actor.of_staff(world.pat), "view", [world.nora, world.rhys])
     statements = [q["sql"] for q in seen.captured_queries if not q["sql"].startswith(control)]
     assert "FOR UPDATE" in statements[0] or connection.vendor != "postgresql"
-    assert len(statements) == (2 if connection.vendor == "postgresql" else 3)
+    assert len(statements) == (2 if connection.vendor == "postgresql" else 4)
     head = AuditChainHead.objects.get()
     assert (head.seq, head.last_hash) == (written[-1].seq, written[-1].chain_hash)
 

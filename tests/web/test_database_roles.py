@@ -9,6 +9,7 @@ import os
 import pytest
 from django.db import connection
 
+from dermis.web.clinic.audit_triggers import TABLES
 from dermis.web.clinic.db_roles import app_role_grants
 from dermis.web.clinic.models import AuditEvent
 
@@ -62,25 +63,31 @@ def test_the_app_role_writes_records_and_audit_events_but_cannot_touch_the_trail
             " VALUES (now(), 'pat', 'view', '', '', '', '')"
         )
         assert conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0] >= 1
-        conn.execute("UPDATE clinic_auditchainhead SET seq = seq")  # writers move the head
-        refused = [
-            f"UPDATE {TABLE} SET summary = 'x'",
-            f"DELETE FROM {TABLE}",
-            f"TRUNCATE {TABLE}",
-            f"DROP TRIGGER {TABLE}_no_delete ON {TABLE}",
-            f"ALTER TABLE {TABLE} DISABLE TRIGGER USER",
-            f"ALTER TABLE {TABLE} ADD COLUMN note text",
-            f"DROP TABLE {TABLE}",
-        ]
-        for sql in refused:
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute(sql)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
-            [TABLE],
+        conn.execute(
+            "INSERT INTO clinic_auditeventpatient (event_id, patient_id_ref)"
+            f" SELECT max(id), 1 FROM {TABLE}"
         )
-        assert cursor.fetchone()[0] == 3  # update, delete, truncate: all still there
+        conn.execute("UPDATE clinic_auditchainhead SET seq = seq")  # writers move the head
+        for table in TABLES:  # the events, and the patients they list
+            refused = [
+                f"UPDATE {table} SET id = id",
+                f"DELETE FROM {table}",
+                f"TRUNCATE {table}",
+                f"DROP TRIGGER {table}_no_delete ON {table}",
+                f"ALTER TABLE {table} DISABLE TRIGGER USER",
+                f"ALTER TABLE {table} ADD COLUMN note text",
+                f"DROP TABLE {table}",
+            ]
+            for sql in refused:
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(sql)
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                [table],
+            )
+            assert cursor.fetchone()[0] == 3  # update, delete, truncate: all still there
 
 
 def test_the_grants_are_printed_for_the_owner_to_run(capsys):
@@ -88,5 +95,6 @@ def test_the_grants_are_printed_for_the_owner_to_run(capsys):
 
     assert main(["audit", "app-role-sql", "dermis_app"]) == 0
     sql = capsys.readouterr().out
-    assert f'REVOKE UPDATE, DELETE, TRUNCATE ON "{TABLE}" FROM "dermis_app";' in sql
+    for table in TABLES:
+        assert f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM "dermis_app";' in sql
     assert main(["audit", "app-role-sql", "bad name; drop"]) == 2

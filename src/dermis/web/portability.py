@@ -212,6 +212,6 @@ def subject_access(patient: m.Patient, *, include_photos: bool = False) -> dict:
         ],
         "audit_trail": [
             _fields(e, exclude=("ip_address",))
-            for e in m.AuditEvent.objects.filter(patient_id_ref=patient.pk).order_by("at", "pk")
+            for e in m.AuditEvent.objects.about_patient(patient.pk).order_by("at", "pk")
         ],
     }

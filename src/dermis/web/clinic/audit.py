@@ -1,4 +1,5 @@
-"""The audit trail's one writer: `record(actor, action, obj)`, inside the caller's transaction.
+"""The audit trail's one writer: `record(actor, action, obj)`, inside the caller's transaction
+(and `record_many` for a list page's patients).
 
 A service calls it inside its own `transaction.atomic()`, so a change and its audit row commit
 together or not at all. Each event is chained to the one before by a keyed hash (the model's
@@ -44,19 +45,29 @@ def record(
 def record_many(
     actor: Actor, action: str, patients: list[Patient], *, summary: str = ""
 ) -> list[AuditEvent]:
-    """One event per patient, chained in order and written in one INSERT. (Given by ids, not
-    objects: a list page writes a hundred, and setting each one's clinic and user through the
-    related fields cost more than the rest of building it.)"""
+    """Who saw a list page's patients: one event. One patient is the event's own (as `record`
+    writes it); several are listed beside it (`AuditEventPatient`, covered by its chain hash) and
+    counted in its summary. (A worklist of fifty had written fifty chained events, a third of the
+    page's time; the patients are kept all the same, and `AuditEvent.objects.about_patient`
+    finds the event from any of them.)"""
+    ids = list(dict.fromkeys(p.pk for p in patients))
+    if not ids:
+        return []
     prefix = "" if actor.channel == "web" else f"{actor.channel}: "
-    shared = {
-        "clinic_id": actor.clinic.pk if actor.clinic else None,
-        "user_id": actor.user.pk if actor.user else None,
-        "username": actor.username,
-        "action": action,
-        "object_type": "Patient",
-        "summary": (prefix + summary)[:200],
-        "path": actor.path[:300],
-        "ip_address": actor.ip_address,
-    }
-    rows = [AuditEvent(patient_id_ref=p.pk, object_id=str(p.pk), **shared) for p in patients]
-    return AuditEvent.append_many(rows)
+    if len(ids) > 1:
+        summary = f"{summary}, {len(ids)} patients" if summary else f"{len(ids)} patients"
+    event = AuditEvent(
+        clinic_id=actor.clinic.pk if actor.clinic else None,
+        user_id=actor.user.pk if actor.user else None,
+        username=actor.username,
+        patient_id_ref=ids[0] if len(ids) == 1 else None,
+        action=action,
+        object_type="Patient",
+        object_id=str(ids[0]) if len(ids) == 1 else "",
+        summary=(prefix + summary)[:200],
+        path=actor.path[:300],
+        ip_address=actor.ip_address,
+    )
+    if len(ids) > 1:
+        event.listed_ids = ids
+    return AuditEvent.append_many([event])

@@ -31,8 +31,10 @@ def _ip(value: str | None) -> str | None:
 
 
 def canonical_event(event) -> dict:
-    """What an event's hash covers: every field but its database id and the hash itself."""
-    return {
+    """What an event's hash covers: every field but its database id and the hash itself, and the
+    patients it lists where it is about several (`listed_ids`: the writer sets them, the verifier
+    reads them back), in order of id. An event without them is hashed as before they existed."""
+    content = {
         "seq": event.seq,
         "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "clinic": event.clinic_id,
@@ -46,6 +48,10 @@ def canonical_event(event) -> dict:
         "path": event.path,
         "ip_address": _ip(event.ip_address),
     }
+    listed = getattr(event, "listed_ids", None)
+    if listed:
+        content["patients"] = sorted(listed)
+    return content
 
 
 def link(previous_hash: str, event) -> str:

@@ -1,9 +1,10 @@
 """Walk the audit chain and name the first event that breaks it (`dermis audit verify`).
 
 Detected: a deleted event (a gap in the numbers, or the head ahead of the last event), an altered
-event (its hash no longer matches its content), a forged one (inserted without the record key,
-or without a number at all). Not detectable from inside the database alone: the newest events
-deleted together with the head moved back; compare the printed head with one kept elsewhere.
+event (its hash no longer matches its content, or the patients it lists were changed), a forged
+one (inserted without the record key, or without a number at all). Not detectable from inside the
+database alone: the newest events deleted together with the head moved back; compare the printed
+head with one kept elsewhere.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def verify_chain() -> ChainReport:
     if stray is not None:
         return broken(stray, 0, "not in the chain: written around the audit writer (forged?)")
     previous, expected = GENESIS, 1
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+    for event in _events_in_order():
         if event.seq != expected:
             missing = f"{expected}" if event.seq == expected + 1 else f"{expected}-{event.seq - 1}"
             return broken(event, expected - 1, f"event number {missing} before it was deleted")
@@ -60,3 +61,12 @@ def verify_chain() -> ChainReport:
     if head is not None and (head.seq != count or not seals.same(head.last_hash, previous)):
         return broken(None, count, "the chain head does not match the last event")
     return ChainReport(count, head_seq, head_hash)
+
+
+def _events_in_order(chunk: int = 2000):
+    """Every event by number, each with the patients it lists (`listed_ids`, as its writer set
+    them: one query per chunk of events)."""
+    events = AuditEvent.objects.order_by("seq").prefetch_related("listed")
+    for event in events.iterator(chunk_size=chunk):
+        event.listed_ids = [row.patient_id_ref for row in event.listed.all()]
+        yield event

@@ -62,7 +62,7 @@ def filtered(events, data: dict):
     if data.get("action"):
         events = events.filter(action=data["action"])
     if data.get("patient"):
-        events = events.filter(patient_id_ref=data["patient"])
+        events = events.about_patient(data["patient"])
     if data.get("since"):
         events = events.filter(at__gte=_day_start(data["since"]))
     if data.get("until"):

@@ -7,7 +7,12 @@ at the time, with the knowledge-base version that said it. Models hold no clinic
 services of each context write them.
 """
 
-from dermis.web.clinic.models.audit import AuditChainHead, AuditEvent, AuditQuerySet
+from dermis.web.clinic.models.audit import (
+    AuditChainHead,
+    AuditEvent,
+    AuditEventPatient,
+    AuditQuerySet,
+)
 from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionArea, TreatmentSession
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
@@ -68,6 +73,7 @@ __all__ = [
     "AppointmentTally",
     "AuditChainHead",
     "AuditEvent",
+    "AuditEventPatient",
     "AuditQuerySet",
     "CalendarFeed",
     "CheckIn",

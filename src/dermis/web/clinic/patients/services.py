@@ -219,7 +219,7 @@ def erase_patient(actor: Actor, patient: Patient, *, confirm: str) -> dict:
             "the record holds data that erasure cannot remove yet; nothing was erased",
             code="erasure-blocked",
         ) from None
-    kept = AuditEvent.objects.filter(patient_id_ref=pk).count()
+    kept = AuditEvent.objects.about_patient(pk).count()
     return {"patient_id": pk, "erased": dict(counts), "audit_events_kept": kept}
 
 
