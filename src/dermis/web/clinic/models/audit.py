@@ -10,6 +10,7 @@ from django.db import DatabaseError, connections, models, router, transaction
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.audit_chain import GENESIS, link
+from dermis.web.clinic.models.labels import QuickLabels
 from dermis.web.clinic.together import several_in_one_string
 
 
@@ -62,7 +63,7 @@ class AuditChainHead(models.Model):
         return head
 
 
-class AuditEvent(models.Model):
+class AuditEvent(QuickLabels, models.Model):
     """Who saw or changed what in a patient's record, when and from where. Append-only.
 
     The patient is kept as a plain id (not a foreign key) so the trail outlives an erasure.

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.labels import QuickLabels
 
 
 class Room(models.Model):
@@ -81,7 +82,7 @@ class TimeOff(models.Model):
         return f"{self.staff_id} off {self.start:%Y-%m-%d}"
 
 
-class Appointment(models.Model):
+class Appointment(QuickLabels, models.Model):
     class Kind(models.TextChoices):
         CONSULTATION = "consultation", "Consultation"
         TREATMENT = "treatment", "Treatment session"
