@@ -76,6 +76,15 @@ def _flush_past_the_audit_triggers():
     BaseDatabaseOperations.execute_sql_flush = original
 
 
+@pytest.fixture(autouse=True)
+def _nothing_kept_by_the_process():
+    """What a worker process keeps in front of the shared cache (clinic/process_memo.py) is keyed
+    by ids and versions that another test's database gives again: each test starts without."""
+    from dermis.web.clinic import process_memo
+
+    process_memo.clear_all()
+
+
 @pytest.fixture
 def world(db):
     """Two clinics and their people: see tests/personas.py."""

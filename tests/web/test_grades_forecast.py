@@ -371,8 +371,8 @@ def test_a_panel_is_kept_by_the_process_under_its_shared_key_and_only_so_many(wo
         m.setattr(forecasting, "_cached", not_asked)
         m.setattr(forecasting.cache, "get", not_asked)
         assert forecasting.forecast_panel(world.nora) == panel  # ...this process's copy stands
-    # At most PANELS_KEPT, the oldest dropped first.
-    monkeypatch.setattr(forecasting, "PANELS_KEPT", 2)
+    # At most the memo's size, the oldest dropped first.
+    monkeypatch.setattr(forecasting._PANELS, "size", 2)
     forecasting._PANELS.clear()
     for n in range(2):
         forecasting._PANELS[f"dermis:forecast-panel:old{n}"] = panel

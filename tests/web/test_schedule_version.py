@@ -166,6 +166,35 @@ def test_kept_text_is_drawn_again_when_the_version_moves_or_its_time_is_up(world
     assert versions.kept("t", clinic, ("a",), now, draw("nine", None)) == "four"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_what_the_process_kept_is_served_without_the_shared_cache_and_as_carefully(world):
+    from django.core.cache import cache
+    from django.test.utils import CaptureQueriesContext
+
+    from dermis.web.clinic import process_memo
+
+    now, soon = timezone.now(), timezone.now() + timedelta(minutes=5)
+    clinic = world.northgate.pk
+
+    def draw(text: str):
+        return lambda: (text, soon)
+
+    assert versions.kept("t", clinic, ("a",), now, draw("one")) == "one"
+    cache.clear()  # the shared cache emptied (another process, a restart of Redis)...
+    with CaptureQueriesContext(connection) as seen:
+        assert versions.kept("t", clinic, ("a",), now, draw("two")) == "one"  # ...kept here
+    assert not [q for q in seen.captured_queries if "cache" in q["sql"]]
+    # Its time is checked as the shared cache's is, and a new version is drawn anew.
+    assert versions.kept("t", clinic, ("a",), soon, draw("three")) == "three"
+    factories.working_hours(world.pat, days=[0])
+    assert versions.kept("t", clinic, ("a",), now, draw("four")) == "four"
+    # A process that kept nothing takes the shared cache's, and keeps it.
+    process_memo.clear_all()
+    assert versions.kept("t", clinic, ("a",), now, draw("five")) == "four"
+    cache.clear()
+    assert versions.kept("t", clinic, ("a",), now, draw("six")) == "four"
+
+
 def _week(client, day) -> str:
     """The diary's week, its form's CSRF token (masked anew on every page) left out."""
     query = {"date": timezone.localtime(day).date().isoformat(), "view": "week"}

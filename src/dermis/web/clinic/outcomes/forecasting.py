@@ -55,6 +55,7 @@ from dermis.web.clinic import core_inputs
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import FollowUpGrade, Patient, TreatmentPlan, TreatmentSession
 from dermis.web.clinic.outcomes.parameter_sets import ACTIVE_SET, active_parameters
+from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.together import read_together
 
 N_DRAWS = 300
@@ -379,11 +380,9 @@ class Panel:
 
 # This process's panels by their shared key, the newest last: a key is the model's inputs with the
 # parameter set's version, so a panel kept under it never goes stale. Read here, the record page
-# skips the shared cache's round trip (0.7 ms of the page's 12); at most PANELS_KEPT of them, each
-# under a kilobyte.
-_PANELS: dict[str, Panel] = {}
-_panels_lock = threading.Lock()
-PANELS_KEPT = 1024
+# skips the shared cache's round trip (0.7 ms of the page's 12); at most 1,024 of them, each
+# under a kilobyte (clinic/process_memo.py).
+_PANELS: ProcessMemo = ProcessMemo(size=1024)
 
 
 def forecast_panel(patient: Patient, today: date | None = None) -> Panel:
@@ -400,10 +399,7 @@ def forecast_panel(patient: Patient, today: date | None = None) -> Panel:
     if panel is None:
         panel = Panel.of(_cached(inputs, parameters))
         cache.set(key, panel, CACHE_SECONDS)
-    with _panels_lock:  # (the development server answers in threads)
-        while len(_PANELS) >= PANELS_KEPT:  # the oldest go first
-            del _PANELS[next(iter(_PANELS))]
-        _PANELS[key] = panel
+    _PANELS.put(key, panel)
     return panel
 
 

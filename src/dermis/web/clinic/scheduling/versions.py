@@ -4,8 +4,9 @@ The database adds one to a clinic's schedule version (`models.ScheduleVersion`, 
 in every transaction that changes what its diary, a calendar feed or its availability page
 shows. A page read by the version, the page's own parameters and the time it stays right until (a
 booking slot passing, an appointment starting or ending) is the same page while all three stand:
-`kept` draws it once and keeps it in the shared cache, compressed. A page with forms is kept with
-a mark where its CSRF token goes (`CSRF_MARK`), and each request puts its own token there.
+`kept` draws it once and keeps it in the shared cache, compressed, and each worker process keeps
+what it read or drew there in front of it. A page with forms is kept with a mark where its CSRF
+token goes (`CSRF_MARK`), and each request puts its own token there.
 
 The version is read before what the page shows, so a page is never kept under a version newer
 than its rows (drawn from rows newer than its version, it is at worst drawn again). Nothing is
@@ -27,10 +28,14 @@ from django.db import connections, router
 import dermis
 from dermis.web.clinic.models import ScheduleVersion
 from dermis.web.clinic.prepared import PreparedValues
+from dermis.web.clinic.process_memo import ProcessMemo
 
 CSRF_MARK = "\x00csrf\x00"  # no text from the database holds a NUL
 KEEP_AT_MOST = 3600  # seconds: a page nobody asks for again leaves the cache within the hour
 COMPRESSION = 1  # zlib's fastest level: a diary week is 150 KB of HTML, 12 KB so
+# This process's copies, compressed as the cache holds them (clinic/process_memo.py): a key holds
+# the schedule version, and the time a copy stays right is checked as the shared cache's is.
+_HERE = ProcessMemo(size=256)
 
 VERSION = PreparedValues(
     ScheduleVersion,
@@ -79,6 +84,11 @@ def _pickled(value) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _right(found: tuple | None, now: datetime) -> bool:
+    """Whether a kept (until, body) is there and still right at `now`."""
+    return found is not None and (found[0] is None or now < found[0])
+
+
 def _kept(what, clinic_id, parts, now, draw, dump: Callable, load: Callable, version=None):
     if connections[router.db_for_read(ScheduleVersion)].in_atomic_block:
         return draw()[0]
@@ -87,13 +97,17 @@ def _kept(what, clinic_id, parts, now, draw, dump: Callable, load: Callable, ver
     # The release too: a new one may draw the page otherwise.
     said = hashlib.sha256(repr((dermis.__version__, parts)).encode()).hexdigest()[:32]
     key = f"dermis:{what}:{clinic_id}:{version}:{said}"
-    found = cache.get(key)
-    if found is not None:
-        until, body = found
-        if until is None or now < until:
-            return load(zlib.decompress(body))
+    found = _HERE.get(key)
+    if not _right(found, now):  # not kept by this process, or no longer right: the shared cache's
+        found = cache.get(key)
+        if _right(found, now):
+            _HERE.put(key, found)
+    if _right(found, now):
+        return load(zlib.decompress(found[1]))
     value, until = draw()
     seconds = KEEP_AT_MOST if until is None else min(KEEP_AT_MOST, (until - now).total_seconds())
     if seconds >= 1:
-        cache.set(key, (until, zlib.compress(dump(value), COMPRESSION)), int(seconds))
+        entry = (until, zlib.compress(dump(value), COMPRESSION))
+        cache.set(key, entry, int(seconds))
+        _HERE.put(key, entry)
     return value
