@@ -4,6 +4,7 @@ collections, and the young generation is collected less often."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,3 +51,38 @@ def test_a_knowledge_base_that_does_not_load_does_not_stop_the_server_starting(t
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-2:] == ["0", "1"]  # the knowledge base left to its first use
     assert "could not load knowledge at start" in out.stderr
+
+
+BETWEEN = """
+import gc, json
+import dermis.web.wsgi as w
+from dermis.web import gunicorn_conf
+gunicorn_conf.post_worker_init(None)
+in_a_request = gc.get_threshold()[0]
+def collections():
+    return gc.get_stats()[0]["collections"]
+kept, counts = [], []
+for n in (w.YOUNG_THRESHOLD // 2, w.YOUNG_THRESHOLD * 2):
+    gc.collect()
+    before = collections()
+    kept.append([[i] for i in range(n)])  # a request's objects, alive past its end
+    during = collections() - before
+    gunicorn_conf.post_request(None, None, {}, None)
+    counts.append((during, collections() - before, gc.get_count()[0]))
+print(json.dumps([in_a_request, w.IN_A_REQUEST, counts]))
+"""
+
+
+def test_under_gunicorn_the_young_generation_is_collected_between_requests():
+    """Not in the middle of one: a request's objects past the young threshold are collected by
+    the hook after its response, none during it (short of IN_A_REQUEST)."""
+    env = {**os.environ, "DERMIS_ENV": "development", "DERMIS_LOG_LEVEL": "WARNING"}
+    out = subprocess.run(
+        [sys.executable, "-c", BETWEEN], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    in_a_request, wanted, counts = json.loads(out.stdout)
+    assert in_a_request == wanted > 10_000
+    (few_during, few_after, few_left), (many_during, many_after, many_left) = counts
+    assert few_during == few_after == 0 and few_left >= 5_000  # fewer than the threshold: left
+    assert many_during == 0 and many_after == 1 and many_left < 100  # collected once, after

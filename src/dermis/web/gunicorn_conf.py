@@ -60,6 +60,21 @@ loglevel = os.environ.get("DERMIS_LOG_LEVEL", "info").strip().lower() or "info"
 forwarded_allow_ips = os.environ.get("DERMIS_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "dermis"
 
+
+def post_worker_init(worker) -> None:
+    """The garbage collector's young generation is collected after a response is sent rather
+    than in the middle of the next request (dermis.web.wsgi)."""
+    from dermis.web.wsgi import collect_between_requests
+
+    collect_between_requests(starting=True)
+
+
+def post_request(worker, req, environ, resp) -> None:
+    from dermis.web.wsgi import collect_between_requests
+
+    collect_between_requests()
+
+
 if os.environ.get("DERMIS_LOG_FORMAT", "").strip().lower() != "plain":
     logconfig_dict = {
         "version": 1,
