@@ -172,7 +172,9 @@ WSGI_APPLICATION = "dermis.web.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's engine, its contexts freed once drawn (dermis/web/template_backend.py).
+        "BACKEND": "dermis.web.template_backend.Templates",
+        "NAME": "django",
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
