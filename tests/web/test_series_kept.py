@@ -6,6 +6,7 @@ requests are: inside one nothing is kept."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from dermis.core import slots
 from dermis.web.clinic.scheduling import series
 from tests import factories
-from tests.web.test_series_booking import _prefs, _url, bookable_plan
+from tests.web.test_series_booking import _post_data, _prefs, _url, bookable_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -118,3 +119,55 @@ def test_the_kept_proposal_lasts_until_the_grid_point_the_search_starts_from(wor
         assert inside.version is None
         assert series.propose(inside) == first
     assert len(searches) == 3
+
+
+def _without_token(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+
+def test_the_kept_page_is_the_drawn_one_with_each_requests_token(
+    world, plan, client_as, monkeypatch
+):
+    """The page's content is kept with its search: asked again it is not drawn again, it is
+    what drawing it anew gives, and its booking forms carry this request's token."""
+    from django.core.cache import cache
+
+    from dermis.web.clinic import process_memo
+    from dermis.web.clinic.scheduling.views import series as view
+
+    _clear_of_a_grid_point(plan, world)
+    drawn = []
+    real = view._body
+    monkeypatch.setattr(view, "_body", lambda *a: drawn.append(a[1]) or real(*a))
+    pat, fran = client_as("pat"), client_as("fran")
+    first = pat.get(_url(plan), _prefs(world))
+    again = pat.get(_url(plan), _prefs(world))
+    assert drawn == [view.versions.CSRF_MARK]  # drawn once, with the mark where tokens go
+    html = again.content.decode()
+    assert view.versions.CSRF_MARK not in html and "csrfmiddlewaretoken" in html
+    cache.clear()
+    process_memo.clear_all()
+    fresh = pat.get(_url(plan), _prefs(world))
+    assert len(drawn) == 2
+    assert _without_token(fresh.content.decode()) == _without_token(html)
+    assert _without_token(first.content.decode()) == _without_token(html)
+    # The front desk's page is its own (no plan link, no pre-care box): drawn for them.
+    desk = fran.get(_url(plan), _prefs(world)).content.decode()
+    assert len(drawn) == 3 and "Pre-care is done" in html and "Pre-care is done" not in desk
+    # A booking anywhere in the clinic draws it anew, without the time now taken.
+    taken = again.context["result"].proposal.sessions[0].slot.start
+    factories.appointment(world.pat, factories.patient(world.pat, "Ann", "Other"), taken)
+    after = pat.get(_url(plan), _prefs(world))
+    assert len(drawn) == 4
+    assert taken not in [s.slot.start for s in after.context["result"].proposal.sessions]
+    # A booking posted from the kept page, with the token it carries, is accepted.
+    pat.handler.enforce_csrf_checks = True
+    kept = pat.get(_url(plan), _prefs(world))
+    assert len(drawn) == 4
+    booking_form = (
+        r'class="book">\s*<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"'
+    )
+    token = re.search(booking_form, kept.content.decode())[1]
+    proposal = kept.context["result"].proposal
+    post = {**_post_data(world, proposal), "csrfmiddlewaretoken": token}
+    assert pat.post(_url(plan), post).status_code == 302

@@ -321,20 +321,31 @@ def propose(s: Setup, alternatives: int = ALTERNATIVES) -> slots.SeriesResult:
     (`slots.same_search_until`), and the location (its closed days). Asked again as a form is
     changed back or a page reloaded, the search is not run again."""
 
+    keep = kept_by(s, alternatives)
+    until = keep[1] if keep else None
+
     def draw() -> tuple[slots.SeriesResult, datetime | None]:
         calendar = s.calendar(s.request.earliest_start, s.request.last_date, fresh=False)
         return slots.find_series(calendar, s.request, alternatives), until
 
-    request, until = s.request, None
-    if s.version is None or request.not_before is None:
+    if keep is None:
         return draw()[0]
+    clinic = s.plan.patient.clinic_id
+    now = s.request.not_before
+    return versions.kept_value("series", clinic, keep[0], now, draw, version=s.version)
+
+
+def kept_by(s: Setup, alternatives: int = ALTERNATIVES) -> tuple[tuple, datetime] | None:
+    """What a proposal is kept by (with the clinic's schedule version), and the moment it stops
+    being right; None where nothing is kept (inside a transaction)."""
+    request = s.request
+    if s.version is None or request.not_before is None:
+        return None
     until = slots.same_search_until(
         availability.clinic_zone(), request.not_before, request.granularity_minutes
     )
     where = s.prefs.location.pk if s.prefs.location is not None else None
-    parts = (dataclasses.replace(request, not_before=until), alternatives, where)
-    clinic = s.plan.patient.clinic_id
-    return versions.kept_value("series", clinic, parts, request.not_before, draw, version=s.version)
+    return (dataclasses.replace(request, not_before=until), alternatives, where), until
 
 
 def parse_slots(s: Setup, starts: list[str], rooms: list[str], devices: list[str]) -> list:

@@ -57,12 +57,14 @@ def kept(
     parts: tuple,
     now: datetime,
     draw: Callable[[], tuple[str, datetime | None]],
+    *,
+    version: int | None = None,
 ) -> str:
     """The text `draw()` gives for these `parts` of this clinic's schedule, from the shared cache
     when it was drawn for the same schedule version and is still right at `now`; else drawn, and
     kept. `draw` gives the text and the first moment it is no longer right (None: only a change
-    to the schedule makes it wrong)."""
-    return _kept(what, clinic_id, parts, now, draw, str.encode, bytes.decode)
+    to the schedule makes it wrong). `version`: as `kept_value`'s."""
+    return _kept(what, clinic_id, parts, now, draw, str.encode, bytes.decode, version)
 
 
 def kept_value(

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 
 from dermis.core.errors import InputError
 from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_object, staff_required
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, TreatmentPlan
-from dermis.web.clinic.scheduling import reschedule, series
+from dermis.web.clinic.scheduling import reschedule, series, versions
 from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
 
 FORM_FIELDS = {
@@ -78,7 +81,7 @@ def series_propose(request, plan_id: int):
     if reason:
         audit(request, "view", plan, summary="series booking page: not bookable")
         context["not_bookable"] = reason
-        return render(request, "clinic/scheduling/series_propose.html", context, status=409)
+        return _page(request, context, 409)
     courses = _course_names(plan, clinical)
     data = request.POST if request.method == "POST" else request.GET
     submitted = "practitioner" in data
@@ -123,7 +126,40 @@ def series_propose(request, plan_id: int):
         course_count=len(courses),
         hidden=[(k, v) for k, values in form.data.lists() if k in form.fields for v in values],
     )
-    return render(request, "clinic/scheduling/series_propose.html", context, status=status)
+    keep = None
+    if request.method == "GET" and status == 200 and result is not None and not form.errors:
+        keep = series.kept_by(setup)
+    if keep is None:
+        return _page(request, context, status)
+    # The page as it proposes, kept as its search is, and by all else it shows: what was asked
+    # (the form's data), who asks (a practitioner sees the plan's modalities and pre-care) and
+    # what setup found (the course, its sessions so far, its notes). The schedule's version
+    # covers the patient's name, the staff and the rooms; a plan's version is a row of its own.
+    data = tuple(sorted((k, tuple(v)) for k, v in form.data.lists()))
+    parts = (*keep[0], plan.pk, plan.status, clinical, tuple(courses), data, setup.notes)
+    parts += (setup.planned, setup.counted)
+    body = versions.kept(
+        "series-page",
+        patient.clinic_id,
+        parts,
+        setup.request.not_before,
+        lambda: (_body(context, versions.CSRF_MARK), keep[1]),
+        version=setup.version,
+    )
+    return _page(request, context, status, body)
+
+
+def _body(context: dict, csrf_token: str) -> str:
+    """The page's own content (its frame is drawn for each request)."""
+    body = {**context, "csrf_token": csrf_token}
+    return render_to_string("clinic/scheduling/_series_propose_body.html", body)
+
+
+def _page(request, context: dict, status: int, body: str | None = None):
+    token = get_token(request)
+    body = _body(context, token) if body is None else body.replace(versions.CSRF_MARK, token)
+    page = {**context, "body": mark_safe(body)}  # the page's own template
+    return render(request, "clinic/scheduling/series_propose.html", page, status=status)
 
 
 def _book(request, setup: series.Setup, now):
