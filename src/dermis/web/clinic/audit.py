@@ -24,11 +24,14 @@ def record(
     summary: str = "",
     object_type: str = "",
     object_id: str = "",
+    listed: list[int] | None = None,
 ) -> AuditEvent:
+    """`listed`: the patients an event about several lists (`record_many`), its hash covering
+    them."""
     if patient is None and obj is not None:
         patient = obj if isinstance(obj, Patient) else getattr(obj, "patient", None)
     prefix = "" if actor.channel == "web" else f"{actor.channel}: "
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         clinic=actor.clinic,
         user=actor.user,
         username=actor.username,
@@ -40,6 +43,10 @@ def record(
         path=actor.path[:300],
         ip_address=actor.ip_address,
     )
+    if listed:
+        event.listed_ids = list(listed)
+    event.save()
+    return event
 
 
 def record_many(
@@ -50,24 +57,11 @@ def record_many(
     counted in its summary. (A worklist of fifty had written fifty chained events, a third of the
     page's time; the patients are kept all the same, and `AuditEvent.objects.about_patient`
     finds the event from any of them.)"""
-    ids = list(dict.fromkeys(p.pk for p in patients))
-    if not ids:
+    unique = list({p.pk: p for p in patients}.values())
+    if not unique:
         return []
-    prefix = "" if actor.channel == "web" else f"{actor.channel}: "
-    if len(ids) > 1:
-        summary = f"{summary}, {len(ids)} patients" if summary else f"{len(ids)} patients"
-    event = AuditEvent(
-        clinic_id=actor.clinic.pk if actor.clinic else None,
-        user_id=actor.user.pk if actor.user else None,
-        username=actor.username,
-        patient_id_ref=ids[0] if len(ids) == 1 else None,
-        action=action,
-        object_type="Patient",
-        object_id=str(ids[0]) if len(ids) == 1 else "",
-        summary=(prefix + summary)[:200],
-        path=actor.path[:300],
-        ip_address=actor.ip_address,
-    )
-    if len(ids) > 1:
-        event.listed_ids = ids
-    return AuditEvent.append_many([event])
+    if len(unique) == 1:
+        return [record(actor, action, unique[0], summary=summary)]
+    counted = f"{summary}, {len(unique)} patients" if summary else f"{len(unique)} patients"
+    ids = [p.pk for p in unique]
+    return [record(actor, action, object_type="Patient", summary=counted, listed=ids)]
