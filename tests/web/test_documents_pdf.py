@@ -11,7 +11,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -321,14 +320,13 @@ def test_safe_filename_keeps_names_out():
     assert pdf.safe_filename("plan", 7, "v", 2) == "plan-7-v-2.pdf"
 
 
-def _partial(world, clinical=True):
-    return render_to_string(
-        "clinic/documents/_patient_aftercare.html",
-        {"patient": world.nora, "clinical": clinical, "staff": world.pat},
-    )
+def _record(world, client_as, clinical=True):
+    """The patient's record page as the practitioner, or as the front desk."""
+    client = client_as("pat" if clinical else "fran")
+    return client.get(reverse("patient-detail", args=[world.nora.pk])).content.decode()
 
 
-def test_record_page_partial_shows_today(world, records):
+def test_record_page_shows_today(world, records, client_as):
     old = TreatmentSession.objects.create(
         patient=world.nora,
         practitioner=world.pat,
@@ -336,7 +334,7 @@ def test_record_page_partial_shows_today(world, records):
         device="diamond_tip",
         performed_at=timezone.now() - timedelta(days=20),
     )
-    html = _partial(world)
+    html = _record(world, client_as)
     session = records["session"]
     assert "day 2" in html
     assert "No retinoids, acids (AHA/BHA) or vitamin C." in html  # still inside its 5 days
@@ -345,7 +343,7 @@ def test_record_page_partial_shows_today(world, records):
     assert reverse("aftercare-detail", args=[old.pk]) not in html
 
 
-def test_record_page_partial_is_empty_for_front_desk(world, records):
-    html = _partial(world, clinical=False)
+def test_record_page_shows_no_aftercare_to_the_front_desk(world, records, client_as):
+    html = _record(world, client_as, clinical=False)
     assert "No retinoids" not in html
     assert reverse("aftercare-detail", args=[records["session"].pk]) not in html

@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.core.cache import cache
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -176,18 +175,17 @@ def test_grades_and_the_forecast_are_for_clinical_staff_of_the_clinic(
     assert anonymous.status_code == 302
 
 
-def test_the_record_partial_lists_grades_for_clinical_staff_only(world):
+def test_the_record_page_lists_grades_for_clinical_staff_only(world, client_as):
     active = give_plan(world.nora, world.pat.user)
     grade(world, active, 2, days_ago=10)
-    context = {"patient": world.nora, "clinical": True}
-    html = render_to_string("clinic/followups/_patient_grades.html", context)
+    record = reverse("patient-detail", args=[world.nora.pk])
+    html = client_as("pat").get(record).content.decode()
     assert "Rolling" in html or "rolling" in html
-    assert "mild" in html and "-1" in html  # grade 2 = "mild"; one grade better than baseline
+    assert "(mild)" in html and "<td>-1</td>" in html  # grade 2 "mild"; one better than baseline
     assert reverse("grade-create", args=[world.nora.pk]) in html
-    hidden = render_to_string(
-        "clinic/followups/_patient_grades.html", {**context, "clinical": False}
-    )
-    assert hidden.strip() == ""
+    hidden = client_as("fran").get(record).content.decode()
+    assert "Follow-up grades" not in hidden and "(mild)" not in hidden
+    assert reverse("grade-create", args=[world.nora.pk]) not in hidden
 
 
 # --- Forecast -------------------------------------------------------------------------------
@@ -210,9 +208,7 @@ def test_no_forecast_without_a_plan_or_a_phototype_and_the_reason_is_shown(clien
     )
     response = client_as("pat").get(reverse("patient-forecast", args=[world.nora.pk]))
     assert response.status_code == 404 and b"no active treatment plan" in response.content
-    html = render_to_string(
-        "clinic/followups/_patient_forecast.html", {"patient": world.nora, "clinical": True}
-    )
+    html = client_as("pat").get(reverse("patient-detail", args=[world.nora.pk])).content.decode()
     assert "No forecast yet: there is no active treatment plan yet." in html
     assert forecasting.below_noticeable_on(world.nora) is None
 
@@ -316,24 +312,20 @@ def _cached_values() -> list[tuple[str, object]]:
     return [(k, cache.get(k.split(":", 2)[2])) for k in keys]
 
 
-def test_the_record_partial_describes_the_chart_in_words(world):
+def test_the_record_page_describes_the_chart_in_words(world, client_as):
     active = give_plan(world.nora, world.pat.user)
     signed_session(world, active, 30)
-    html = render_to_string(
-        "clinic/followups/_patient_forecast.html", {"patient": world.nora, "clinical": True}
-    )
+    record = reverse("patient-detail", args=[world.nora.pk])
+    html = client_as("pat").get(record).content.decode()
     result = forecasting.patient_forecast(world.nora)
     peak = result.day(result.forecast.peak_day)
     assert f'src="{reverse("patient-forecast", args=[world.nora.pk])}"' in html
     assert "peaks at" in html and f"{peak:%d %B %Y}" in html
     assert "noticeable" in html
     assert PATIENT_SENTENCE in html
-    assert (
-        render_to_string(
-            "clinic/followups/_patient_forecast.html", {"patient": world.nora, "clinical": False}
-        ).strip()
-        == ""
-    )
+    hidden = client_as("fran").get(record).content.decode()
+    assert "Outcome forecast" not in hidden and PATIENT_SENTENCE not in hidden
+    assert reverse("patient-forecast", args=[world.nora.pk]) not in hidden
 
 
 def test_signed_sessions_set_day_zero_and_drafts_do_not_count(world):

@@ -338,6 +338,7 @@ def test_the_record_pages_panels_and_a_patient_page_read_what_the_orm_reads(
     parameter set, the treatments still to chart, photos, reported check-ins and the erasure
     request, as the record page's panels list them."""
     from dermis.web.clinic import access
+    from dermis.web.clinic.charting import record_panels as dermis_charting
     from dermis.web.clinic.models import (
         Appointment,
         CheckIn,
@@ -346,7 +347,7 @@ def test_the_record_pages_panels_and_a_patient_page_read_what_the_orm_reads(
         Photo,
     )
     from dermis.web.clinic.outcomes import parameter_sets
-    from dermis.web.clinic.templatetags import dermis_charting, dermis_portal
+    from dermis.web.clinic.portal import record_panels as dermis_portal
     from tests.web.full_world import journey
 
     settings.PHOTO_ROOT = tmp_path / "photos"

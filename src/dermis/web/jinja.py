@@ -4,8 +4,9 @@ Django's template engine costs 50–130 µs a row of a four- to seven-column tab
 variable and tag is a node resolved through the context at render time): the audit log's 50 rows
 took 5.2 ms, the dashboard's 30 took 3.8 ms. Jinja2 compiles a template to Python once, and a row
 then costs mostly the Django helpers it calls (date formatting, choice labels): 3.0 and 1.9 ms.
-Pages stay Django templates; a list's rows are a Jinja2 template included with
-`{% jinja "name" %}` (`templatetags/dermis_jinja.py`), which sees the page's whole context.
+Pages stay Django templates; a list's rows, or a page's whole content where Django's engine was
+most of the page's time (the patient record: about half of it), are a Jinja2 template included
+with `{% jinja "name" %}` (`templatetags/dermis_jinja.py`), which sees the page's whole context.
 
 The environment writes what Django's engine writes, character for character, so a list reads the
 same whichever engine drew it (tests/web/test_jinja_rows.py renders both):
@@ -14,7 +15,9 @@ same whichever engine drew it (tests/web/test_jinja_rows.py renders both):
   format as Django's filters do; a date printed bare is refused rather than written differently;
 - a name the context lacks is an error, not an empty string, so a misspelt field fails its test;
 - `url(name, *numbers)` is `{% url %}` (with `url_shapes`), `csrf_field(csrf_token)` is
-  `{% csrf_token %}`, and `urlencode`, `pluralize` and `capfirst` are Django's own filters.
+  `{% csrf_token %}`, `staff_name(user)` is `user.staff.display_name|default:user.get_username`,
+  `localize` writes a number as `{{ number }}` does, and `urlencode`, `pluralize` and `capfirst`
+  are Django's own filters.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from django.conf import settings
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf
-from django.utils import dateformat, dates, timezone
+from django.utils import dateformat, dates, formats, timezone
 from django.utils.html import format_html
 from django.utils.timezone import template_localtime
 from markupsafe import Markup
@@ -178,16 +181,24 @@ def _csrf_field(token) -> Markup:
     return Markup(format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token))
 
 
+def _staff_name(user) -> str:
+    """`{{ user.staff.display_name|default:user.get_username }}`: a user's name on the staff, or
+    their user name (a user without a staff row has none: Django's engine writes it silently)."""
+    staff = getattr(user, "staff", None)  # RelatedObjectDoesNotExist is an AttributeError
+    return (staff.display_name if staff is not None else "") or user.get_username()
+
+
 def environment(**options) -> jinja2.Environment:
     options["undefined"] = jinja2.StrictUndefined
     options["autoescape"] = True
     env = jinja2.Environment(finalize=_finalize, **options)
-    env.globals.update(url=_url, static=static, csrf_field=_csrf_field)
+    env.globals.update(url=_url, static=static, csrf_field=_csrf_field, staff_name=_staff_name)
     env.filters.update(
         date=_date_here,
         time=_time_here,
         urlencode=defaultfilters.urlencode,
         pluralize=defaultfilters.pluralize,
         capfirst=defaultfilters.capfirst,
+        localize=formats.localize,  # a number as Django's engine writes `{{ number }}`
     )
     return env

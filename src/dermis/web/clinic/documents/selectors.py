@@ -17,7 +17,7 @@ from dermis.core import gate
 from dermis.core.aftercare import Aftercare, aftercare
 from dermis.core.errors import InputError
 from dermis.core.patient import input_error
-from dermis.web.clinic import safety
+from dermis.web.clinic import core_inputs, safety
 from dermis.web.clinic.actors import CLINICAL, PATIENT, Actor
 from dermis.web.clinic.core_inputs import (
     core_intake,
@@ -194,6 +194,19 @@ def recent_sessions(patient, days: int = RECENT_DAYS):
         .prefetch_related("areas")
         .order_by("-performed_at")
     )
+
+
+def aftercare_in_progress(patient) -> list[dict]:
+    """The record page's aftercare panel: sessions of the last 14 days with today's
+    instructions (the page asks for it for clinical staff only)."""
+    today = timezone.localdate()
+    read = core_inputs.sessions(patient)  # inside the record page's read_once: read once
+    if read is None:
+        return [today_for(session, today) for session in recent_sessions(patient)]
+    now = timezone.now()
+    since = now - timedelta(days=RECENT_DAYS)
+    recent = [s for s in reversed(read) if since <= s.performed_at <= now]
+    return [today_for(session, today) for session in recent]
 
 
 def check_issue(

@@ -17,6 +17,7 @@ from dermis.web.clinic.access import (
     clinic_patient,
     staff_required,
 )
+from dermis.web.clinic.charting import record_panels as charting_panels
 from dermis.web.clinic.core_inputs import (
     ACTIVE_PLAN,
     active_plan,
@@ -25,6 +26,7 @@ from dermis.web.clinic.core_inputs import (
     read_once,
     remember_latest_consultation,
 )
+from dermis.web.clinic.documents.selectors import aftercare_in_progress
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Consultation, Patient, TreatmentPlan
@@ -37,10 +39,10 @@ from dermis.web.clinic.patients.forms import (
     PatientSearchForm,
     RegisterPatientForm,
 )
+from dermis.web.clinic.portal import record_panels as portal_panels
 from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.scheduling import series
-from dermis.web.clinic.templatetags import dermis_charting, dermis_portal
 from dermis.web.clinic.together import Read, read_together
 
 PAGE_SIZE = 25
@@ -147,12 +149,20 @@ def _clinical_context(patient: Patient) -> dict:
         for c in records
     ]
     plan = active_plan(patient)
+    content = present(plan.content, refs) if plan else None
     return {
+        "answers": portal_panels.portal_answers(patient),
         "consultations": consultations,
         "active_plan": plan,
-        "active_content": present(plan.content, refs) if plan else None,
+        "active_content": content,
         "plan_versions": PLAN_VERSIONS.rows(None, patient=patient.pk, known=mine),
-        "references": refs.listing(),
+        "sessions_panel": charting_panels.sessions_panel(patient),
+        "aftercare": aftercare_in_progress(patient),
+        "photos_panel": charting_panels.photos_panel(patient),
+        "grades_panel": charting_panels.grades_panel(patient),
+        "reported": portal_panels.patient_reported(patient),
+        "forecast_panel": charting_panels.forecast_panel(patient),
+        "references": refs.listing(),  # last: every source the page cites is numbered by now
     }
 
 
@@ -181,8 +191,8 @@ def _record_reads(patient: Patient, now: datetime, staff) -> list[Read | None]:
             CONSULTATIONS.ahead(None, patient=pk),
             PLAN_VERSIONS.ahead(None, patient=pk),
             *history_reads(patient),
-            *dermis_portal.record_reads(patient),
-            *dermis_charting.record_reads(patient),
+            *portal_panels.record_reads(patient),
+            *charting_panels.record_reads(patient),
         ]
     return reads
 
@@ -191,6 +201,7 @@ def _record_page(request, patient: Patient, now: datetime):
     mine = {"patient": patient}
     context = {
         "patient": patient,
+        "bookable_plan": None,
         "age": patient.age_on(timezone.localdate()),
         "upcoming": UPCOMING.rows(20, patient=patient.pk, now=now, known=mine),
         "past": PAST.rows(10, patient=patient.pk, now=now, known=mine),

@@ -1,14 +1,13 @@
-"""Data of the record page's charting partials: sessions, photos, grades and the forecast.
+"""Data of the record page's charting panels: sessions, photos, grades and the forecast.
 
-`{% patient_sessions_panel patient as panel %}` and its siblings return {} for staff without a
-clinical role, so a partial shows nothing even if it were included for them.
+The record page asks for them for clinical staff only (`patients/views.py`), and draws them with
+its Jinja2 partials (`jinja2/clinic/sessions/_patient_sessions.html` and its siblings).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time
 
-from django import template
 from django.utils import timezone
 
 from dermis.web.clinic import core_inputs
@@ -20,12 +19,7 @@ from dermis.web.clinic.outcomes.parameter_sets import ACTIVE_SET
 from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.together import Read
 
-register = template.Library()
 RECENT_PHOTOS = 6
-
-
-def _clinical(context) -> bool:
-    return bool(context.get("clinical"))
 
 
 def _area(key: str) -> str:
@@ -75,10 +69,7 @@ def record_reads(patient) -> list[Read | None]:
     ]
 
 
-@register.simple_tag(takes_context=True)
-def patient_sessions_panel(context, patient) -> dict:
-    if not _clinical(context):
-        return {}
+def sessions_panel(patient) -> dict:
     read = core_inputs.sessions(patient)  # inside the record page's read_once: read once
     sessions = (
         read[::-1]
@@ -101,10 +92,7 @@ def patient_sessions_panel(context, patient) -> dict:
     }
 
 
-@register.simple_tag(takes_context=True)
-def patient_photos_panel(context, patient) -> dict:
-    if not _clinical(context):
-        return {}
+def photos_panel(patient) -> dict:
     photos = PHOTOS.rows(None, patient=patient.pk, known={"patient": patient})
     per_area: dict[str, int] = {}
     for p in photos:
@@ -130,10 +118,7 @@ def _label(scale, value: float | None) -> str:
     return scale.labels.get(f"{value:g}", "") if scale else ""
 
 
-@register.simple_tag(takes_context=True)
-def patient_grades_panel(context, patient) -> dict:
-    if not _clinical(context):
-        return {}
+def grades_panel(patient) -> dict:
     kb = knowledge()
     rows, scales = [], {}
     for g in reversed(core_inputs.grades(patient)):
@@ -155,9 +140,6 @@ def patient_grades_panel(context, patient) -> dict:
     return {"grades": rows, "scales": list(scales.values()), "always": True}
 
 
-@register.simple_tag(takes_context=True)
-def patient_forecast_panel(context, patient) -> dict:
-    if not _clinical(context):
-        return {}
+def forecast_panel(patient) -> dict:
     panel = selectors.forecast_panel(patient)
     return {"result": panel, "alt": panel.summary, "falls_below": panel.below_noticeable_on}
