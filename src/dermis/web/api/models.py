@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from dermis.web.clinic.models.loading import FastLoad
+
 DEFAULT_TOKEN_DAYS = 90
 
 
@@ -15,7 +17,7 @@ def default_expiry():
     return timezone.now() + timedelta(days=DEFAULT_TOKEN_DAYS)
 
 
-class ApiToken(models.Model):
+class ApiToken(FastLoad, models.Model):
     """A per-user bearer token. Only its SHA-256 is stored; the token is shown once."""
 
     user = models.ForeignKey(
@@ -40,7 +42,7 @@ class ApiToken(models.Model):
         return self.revoked_at is None and self.expires_at > now and self.user.is_active
 
 
-class ExternalId(models.Model):
+class ExternalId(FastLoad, models.Model):
     """(system, value) of another system's identifier -> our record, so imports are idempotent."""
 
     class Kind(models.TextChoices):

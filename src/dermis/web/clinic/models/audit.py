@@ -11,6 +11,7 @@ from django.db import DatabaseError, connections, models, router, transaction
 from dermis.web.clinic import clock
 from dermis.web.clinic.audit_chain import GENESIS, link
 from dermis.web.clinic.models.labels import QuickLabels
+from dermis.web.clinic.models.loading import FastLoad
 from dermis.web.clinic.together import several_in_one_string
 
 
@@ -42,7 +43,7 @@ class AuditQuerySet(AppendOnlyQuerySet):
         return self.filter(pk__in=own.union(listed, all=True))
 
 
-class AuditChainHead(models.Model):
+class AuditChainHead(FastLoad, models.Model):
     """The last link of the audit chain (one row). Each writer locks it, takes the next number
     and the previous hash, and moves it on in the same transaction as the event it writes."""
 
@@ -63,7 +64,7 @@ class AuditChainHead(models.Model):
         return head
 
 
-class AuditEvent(QuickLabels, models.Model):
+class AuditEvent(FastLoad, QuickLabels, models.Model):
     """Who saw or changed what in a patient's record, when and from where. Append-only.
 
     The patient is kept as a plain id (not a foreign key) so the trail outlives an erasure.
@@ -162,7 +163,7 @@ class AuditEvent(QuickLabels, models.Model):
         return sorted(self.listed.values_list("patient_id_ref", flat=True))
 
 
-class AuditEventPatient(models.Model):
+class AuditEventPatient(FastLoad, models.Model):
     """A patient an event is about, where one event is about several: a list page that shows fifty
     patients' records writes one event, its patients here (`audit.record_many`), instead of fifty
     events. The event's chain hash covers them (`audit_chain.canonical_event`), and they are

@@ -6,10 +6,11 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 from dermis.web.clinic.models.tenancy import MODALITIES
 
 
-class TreatmentSession(models.Model):
+class TreatmentSession(FastLoad, models.Model):
     """A charted session. Finalising signs and locks it; later changes are addenda."""
 
     class Status(models.TextChoices):
@@ -78,7 +79,7 @@ class TreatmentSession(models.Model):
         return self.status == self.Status.FINAL
 
 
-class SessionArea(models.Model):
+class SessionArea(FastLoad, models.Model):
     session = models.ForeignKey(
         "clinic.TreatmentSession", on_delete=models.CASCADE, related_name="areas"
     )
@@ -97,7 +98,7 @@ class SessionArea(models.Model):
         return f"{self.area} in session {self.session_id}"
 
 
-class SessionAddendum(models.Model):
+class SessionAddendum(FastLoad, models.Model):
     session = models.ForeignKey(
         "clinic.TreatmentSession", on_delete=models.PROTECT, related_name="addenda"
     )
@@ -114,7 +115,7 @@ class SessionAddendum(models.Model):
         return f"Addendum {self.pk} to session {self.session_id}"
 
 
-class Photo(models.Model):
+class Photo(FastLoad, models.Model):
     """A clinical photo. The file lives under settings.PHOTO_ROOT, outside any web root."""
 
     class Stage(models.TextChoices):

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 
 
-class Consultation(models.Model):
+class Consultation(FastLoad, models.Model):
     """Intake and assessment as the core's inputs, and what the core answered (snapshots)."""
 
     class Status(models.TextChoices):
@@ -43,7 +44,7 @@ class Consultation(models.Model):
         return f"Consultation {self.pk} ({self.as_of})"
 
 
-class ConsentRecord(models.Model):
+class ConsentRecord(FastLoad, models.Model):
     """The consent text exactly as shown, its version and hash, and the drawn signature."""
 
     patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="consents")
@@ -77,7 +78,7 @@ class ConsentRecord(models.Model):
         return f"Consent {self.pk} ({self.text_version})"
 
 
-class TreatmentPlan(models.Model):
+class TreatmentPlan(FastLoad, models.Model):
     """One version of a patient's plan. A revision adds a version; old ones stay as they were."""
 
     class Status(models.TextChoices):

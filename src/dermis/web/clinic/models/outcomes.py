@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 
 
-class FollowUpGrade(models.Model):
+class FollowUpGrade(FastLoad, models.Model):
     """A grade on a concern's named scale at a follow-up (the outcome model's personalisation)."""
 
     patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="grades")
@@ -36,7 +37,7 @@ class FollowUpGrade(models.Model):
         return f"Grade {self.pk} ({self.area}/{self.concern})"
 
 
-class OutcomeParameterSet(models.Model):
+class OutcomeParameterSet(FastLoad, models.Model):
     """A clinic's own outcome-model parameter set (a refit of the packaged one to its follow-ups).
 
     `data` is the core's `OutcomeParameters.to_dict()`; `version` is the set's own name, which every

@@ -8,10 +8,11 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 from dermis.web.clinic.models.tenancy import PHOTOTYPES, SEXES
 
 
-class Patient(models.Model):
+class Patient(FastLoad, models.Model):
     """Demographics: what front desk may see. Everything medical hangs off this record."""
 
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="patients")
@@ -62,7 +63,7 @@ class Patient(models.Model):
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
-class PatientTally(models.Model):
+class PatientTally(FastLoad, models.Model):
     """How many patients a clinic has, kept by the database itself: triggers on `clinic_patient`
     (migration 0027) add and take away as rows are inserted, deleted or change clinic, in the
     same transaction, whatever wrote them (a service, an import, a merge or an erasure, a bulk
@@ -80,7 +81,7 @@ class PatientTally(models.Model):
         return f"{self.n} patients of clinic {self.clinic_id}"
 
 
-class PatientMerge(models.Model):
+class PatientMerge(FastLoad, models.Model):
     """A record merged into another: its old id leads to the kept record, and the demographics
     it had when merged are kept (nothing is lost). Written only by `merge_patients`."""
 

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 
 
 def default_checkin_days() -> list[int]:
     return [1, 3]
 
 
-class PortalSettings(models.Model):
+class PortalSettings(FastLoad, models.Model):
     """A clinic's portal choices. A clinic without a row has the portal on, with the defaults.
     Online cancelling and moving keep to the clinic's `cancel_notice_hours`."""
 
@@ -33,7 +34,7 @@ class PortalSettings(models.Model):
         return f"Portal settings of clinic {self.clinic_id}"
 
 
-class PortalLink(models.Model):
+class PortalLink(FastLoad, models.Model):
     """A one-time sign-in link: only the SHA-256 of its token is kept."""
 
     patient = models.ForeignKey(
@@ -48,7 +49,7 @@ class PortalLink(models.Model):
         return f"Portal link {self.pk}"
 
 
-class PortalThrottle(models.Model):
+class PortalThrottle(FastLoad, models.Model):
     """One request for a sign-in link, keyed by the SHA-256 of the address or the client IP."""
 
     key_sha256 = models.CharField(max_length=64, db_index=True)
@@ -58,7 +59,7 @@ class PortalThrottle(models.Model):
         return f"Sign-in request {self.pk}"
 
 
-class PortalIntake(models.Model):
+class PortalIntake(FastLoad, models.Model):
     """The questionnaire as the patient answered it, what the screening recognised at the time,
     and the practitioner's review."""
 
@@ -82,7 +83,7 @@ class PortalIntake(models.Model):
         return f"Portal intake {self.pk}"
 
 
-class CheckIn(models.Model):
+class CheckIn(FastLoad, models.Model):
     """The patient's check-in on a day after a session; a warning sign raises an alert."""
 
     patient = models.ForeignKey(
@@ -117,7 +118,7 @@ class CheckIn(models.Model):
         return bool(self.warnings)
 
 
-class ErasureRequest(models.Model):
+class ErasureRequest(FastLoad, models.Model):
     """A patient's request, from the portal, that the clinic erase their record. The clinic
     decides and erases through the erasure service; clinical-record retention rules apply."""
 

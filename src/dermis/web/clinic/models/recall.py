@@ -20,9 +20,10 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 
 
-class RecallEntry(models.Model):
+class RecallEntry(FastLoad, models.Model):
     class Section(models.TextChoices):
         MAINTENANCE = "maintenance", "Due for maintenance"
         SERIES = "series", "Series not fully booked"
@@ -77,7 +78,7 @@ class RecallEntry(models.Model):
         return f"{self.section} {self.patient_id} {self.due}"
 
 
-class RecallContact(models.Model):
+class RecallContact(FastLoad, models.Model):
     class Outcome(models.TextChoices):
         CALLED = "called", "Called"
         NO_ANSWER = "no_answer", "No answer"
@@ -107,7 +108,7 @@ class RecallContact(models.Model):
         return f"{self.outcome} {self.patient_id} {self.at:%Y-%m-%d}"
 
 
-class LatestRecallContact(models.Model):
+class LatestRecallContact(FastLoad, models.Model):
     """Derived: the patient's newest `RecallContact` (by `at`, then id)."""
 
     patient = models.OneToOneField(
@@ -122,7 +123,7 @@ class LatestRecallContact(models.Model):
         return f"latest recall contact of {self.patient_id}: {self.contact_id}"
 
 
-class RecallRecompute(models.Model):
+class RecallRecompute(FastLoad, models.Model):
     """A clinic's background recomputation of its recall rows. `generation` grows with each
     request, so a task queued for an older one stops; `last_patient_id` is where the last
     committed batch ended, so a re-run continues from there."""

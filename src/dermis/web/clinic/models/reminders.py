@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 
 
-class Reminder(models.Model):
+class Reminder(FastLoad, models.Model):
     """One message to send: an outbox row, so a reminder is neither lost nor sent twice.
 
     `key` is unique per appointment/patient, kind and channel: planning reminders twice cannot

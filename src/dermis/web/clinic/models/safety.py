@@ -7,9 +7,10 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 
 
-class SafetyOverride(models.Model):
+class SafetyOverride(FastLoad, models.Model):
     """A practitioner's written reason to go ahead despite a relative finding (never absolute)."""
 
     patient = models.ForeignKey(
@@ -31,7 +32,7 @@ class SafetyOverride(models.Model):
         return f"Override {self.pk} ({self.rule})"
 
 
-class ScreeningRecheck(models.Model):
+class ScreeningRecheck(FastLoad, models.Model):
     """The chair-side check of a screening older than the clinic's limit."""
 
     patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="rechecks")

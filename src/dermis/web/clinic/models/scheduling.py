@@ -9,9 +9,10 @@ from django.db import models
 
 from dermis.web.clinic import clock
 from dermis.web.clinic.models.labels import QuickLabels
+from dermis.web.clinic.models.loading import FastLoad
 
 
-class Room(models.Model):
+class Room(FastLoad, models.Model):
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="rooms")
     location = models.ForeignKey("clinic.Location", on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=100)
@@ -23,7 +24,7 @@ class Room(models.Model):
         return f"{self.name} ({self.location.name})"
 
 
-class Equipment(models.Model):
+class Equipment(FastLoad, models.Model):
     """One physical device (a pen, a diamond-tip machine): in one place at a time."""
 
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="equipment")
@@ -38,7 +39,7 @@ class Equipment(models.Model):
         return self.name
 
 
-class WorkingHours(models.Model):
+class WorkingHours(FastLoad, models.Model):
     staff = models.ForeignKey(
         "clinic.StaffMember", on_delete=models.CASCADE, related_name="working_hours"
     )
@@ -62,7 +63,7 @@ class WorkingHours(models.Model):
         return f"{self.staff_id} day {self.weekday} {self.start}-{self.end}"
 
 
-class TimeOff(models.Model):
+class TimeOff(FastLoad, models.Model):
     staff = models.ForeignKey(
         "clinic.StaffMember", on_delete=models.CASCADE, related_name="time_off"
     )
@@ -82,7 +83,7 @@ class TimeOff(models.Model):
         return f"{self.staff_id} off {self.start:%Y-%m-%d}"
 
 
-class Appointment(QuickLabels, models.Model):
+class Appointment(FastLoad, QuickLabels, models.Model):
     class Kind(models.TextChoices):
         CONSULTATION = "consultation", "Consultation"
         TREATMENT = "treatment", "Treatment session"
@@ -196,7 +197,7 @@ class Appointment(QuickLabels, models.Model):
         return self.status in OPEN_STATUSES
 
 
-class AppointmentTally(models.Model):
+class AppointmentTally(FastLoad, models.Model):
     """How many appointments a clinic has in each status, kept by the database itself: triggers
     on `clinic_appointment` (migration 0025) add and take away as rows are inserted, deleted or
     change clinic or status, in the same transaction, whatever wrote them (a service, a bulk
@@ -216,7 +217,7 @@ class AppointmentTally(models.Model):
         return f"{self.n} {self.status} appointments of clinic {self.clinic_id}"
 
 
-class ScheduleVersion(models.Model):
+class ScheduleVersion(FastLoad, models.Model):
     """A number the database adds one to whenever anything changes in a clinic that its diary, a
     calendar feed or its availability page shows: an appointment, a patient's name, a member of
     staff or the locations they work at, working hours, time off, a closed day, a location, a
@@ -260,7 +261,7 @@ ATTENDED_STATUSES = (
 )
 
 
-class ClosureDay(models.Model):
+class ClosureDay(FastLoad, models.Model):
     """A day the clinic (or one of its locations) is closed: nothing may be booked on it."""
 
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="closures")
@@ -283,7 +284,7 @@ class ClosureDay(models.Model):
         return f"Closed {self.day:%Y-%m-%d}"
 
 
-class CalendarFeed(models.Model):
+class CalendarFeed(FastLoad, models.Model):
     """A secret, revocable URL for a practitioner's or a patient's iCalendar feed.
 
     Only a hash of the token is stored; the URL is shown once when the feed is created.

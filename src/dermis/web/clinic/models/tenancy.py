@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 
 MODALITIES = [("microneedling", "Microneedling"), ("microdermabrasion", "Microdermabrasion")]
 
@@ -28,7 +29,7 @@ class Role(models.TextChoices):
 CLINICAL_ROLES = frozenset({Role.ADMIN, Role.PRACTITIONER})
 
 
-class Clinic(models.Model):
+class Clinic(FastLoad, models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
     town = models.CharField(max_length=100)
@@ -67,7 +68,7 @@ class Clinic(models.Model):
         return self.name
 
 
-class Location(models.Model):
+class Location(FastLoad, models.Model):
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="locations")
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=300)
@@ -87,7 +88,7 @@ class Location(models.Model):
         return f"{self.clinic.name}, {self.name}"
 
 
-class StaffMember(models.Model):
+class StaffMember(FastLoad, models.Model):
     """A user's place in one clinic. A user without one sees no patient."""
 
     user = models.OneToOneField(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import models
 
 from dermis.web.clinic import clock
+from dermis.web.clinic.models.loading import FastLoad
 
 
-class WaitlistEntry(models.Model):
+class WaitlistEntry(FastLoad, models.Model):
     """A patient (or a plan's next session) waiting for a slot that fits these wishes.
 
     Empty wishes match anything: no practitioner means any practitioner, no weekdays any day.
@@ -58,7 +59,7 @@ class WaitlistEntry(models.Model):
         return [int(d) for d in self.weekdays.split(",") if d.strip()]
 
 
-class WaitlistOffer(models.Model):
+class WaitlistOffer(FastLoad, models.Model):
     """One freed slot offered to one waiting patient; the first to accept gets it."""
 
     class Status(models.TextChoices):
@@ -101,7 +102,7 @@ class WaitlistOffer(models.Model):
         return f"Waitlist offer {self.pk} ({self.status})"
 
 
-class AppointmentReply(models.Model):
+class AppointmentReply(FastLoad, models.Model):
     """What a patient answered through the link in a reminder: confirmed, or asked to cancel."""
 
     class Answer(models.TextChoices):
