@@ -79,10 +79,11 @@ def full_record(world, settings, tmp_path):
     first = made["plan"]
     stranger = get_user_model().objects.create_user("no-staff-row", password="x" * 20)
     TreatmentPlan.objects.filter(pk=first.pk).update(status=TreatmentPlan.Status.SUPERSEDED)
+    change = {"what": "sessions", "modality": "microneedling", "area": None, "concern": None}
     TreatmentPlan.objects.create(
         patient=nora, consultation=first.consultation, consent=first.consent, version=2,
         content=first.content, created_by=stranger, previous=first,
-        adjustments=[{"what": "sessions", "from": 3, "value": 4, "reason": "asked"}],
+        adjustments=[{**change, "from": 3, "to": 4, "reason": "asked"}],
     )  # fmt: skip
     for day, improvement in ((1, None), (3, 2), (9, 3)):
         CheckIn.objects.create(
@@ -146,3 +147,30 @@ def test_the_record_is_what_its_django_templates_wrote(world, full_record, clien
         assert seen in jinja, seen
     assert ('href="#ref-1"' in jinja) and ('<li id="ref-1" value="1">' in jinja)
     assert ("Merge a duplicate" in jinja) == (persona == "alice")
+
+
+def test_the_consultation_and_plan_pages_draw_the_shared_partials_as_before(
+    world, full_record, client_as
+):
+    """The findings, sources, versions and references are Jinja2 partials on the consultation
+    and plan pages too: each page holds what the Django partial drew from its context."""
+    engine = _reference_engine()
+    later = Consultation.objects.filter(patient=full_record).latest("pk")
+    page = client_as("pat").get(reverse("consultation-detail", args=[later.pk]))
+    assert page.status_code == 200
+    context, shown = _flat(page), _read(page.content.decode())
+    for name in ("clinic/consultations/_findings.html", "clinic/consultations/_references.html"):
+        drawn = _read(engine.get_template(name).render(Context(context)))
+        assert drawn and drawn in shown, name
+    assert "(until " in shown and 'href="#ref-1"' in shown
+    plan = TreatmentPlan.objects.filter(patient=full_record).latest("version")
+    page = client_as("pat").get(reverse("plan-detail", args=[plan.pk]))
+    assert page.status_code == 200
+    context, shown = _flat(page), _read(page.content.decode())
+    versions = engine.get_template("clinic/plans/_versions.html")
+    drawn = _read(versions.render(Context(context | {"current": plan})))
+    assert "Version 2 (this page)" in drawn and drawn in shown
+    drawn = _read(
+        engine.get_template("clinic/consultations/_references.html").render(Context(context))
+    )
+    assert drawn and drawn in shown
