@@ -139,7 +139,8 @@ PLAN_VERSIONS = PreparedRows(
 
 
 def _clinical_context(patient: Patient) -> dict:
-    """Consultations with their screening, the active plan and every version (clinical only)."""
+    """Consultations with their screening, the active plan and every version, and the panels
+    (portal answers, sessions, aftercare, photos, grades, check-ins, forecast): clinical only."""
     refs = References(knowledge())
     mine = {"patient": patient}
     records = CONSULTATIONS.rows(None, patient=patient.pk, known=mine)
@@ -149,12 +150,11 @@ def _clinical_context(patient: Patient) -> dict:
         for c in records
     ]
     plan = active_plan(patient)
-    content = present(plan.content, refs) if plan else None
     return {
         "answers": portal_panels.portal_answers(patient),
         "consultations": consultations,
         "active_plan": plan,
-        "active_content": content,
+        "active_content": present(plan.content, refs) if plan else None,
         "plan_versions": PLAN_VERSIONS.rows(None, patient=patient.pk, known=mine),
         "sessions_panel": charting_panels.sessions_panel(patient),
         "aftercare": aftercare_in_progress(patient),
