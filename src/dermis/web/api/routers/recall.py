@@ -104,7 +104,7 @@ def recall_worklist(request, query: Query[RecallQuery]):
     now = timezone.now()
     today = timezone.localdate(now)
     page = query.page
-    work = recall_list.worklist(staff.clinic, today, now, size=recall.PAGE_ROWS, page=page)
+    work = recall_list.kept_worklist(staff.clinic, today, now, size=recall.PAGE_ROWS, page=page)
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
     clinical = actor.is_clinical
     running = recompute.pending(staff.clinic)

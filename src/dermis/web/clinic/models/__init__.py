@@ -30,6 +30,7 @@ from dermis.web.clinic.models.recall import (
     RecallContact,
     RecallEntry,
     RecallRecompute,
+    RecallVersion,
 )
 from dermis.web.clinic.models.reminders import Reminder
 from dermis.web.clinic.models.safety import SafetyOverride, ScreeningRecheck
@@ -98,6 +99,7 @@ __all__ = [
     "RecallContact",
     "RecallEntry",
     "RecallRecompute",
+    "RecallVersion",
     "Reminder",
     "Role",
     "Room",

@@ -12,6 +12,9 @@ outcome parameters changed (`scheduling/recompute.py`), and how far it has got.
 changed or deleted. `LatestRecallContact` points at each patient's newest one (kept by the contact
 service, `recall_desk.log_contact`, and by a merge): the worklist joins it instead of looking for
 the newest contact of every row.
+
+`RecallVersion` is a number per clinic that the database adds one to whenever anything the
+worklist shows changes (migration 0031): the worklist read for one number is kept while it stands.
 """
 
 from __future__ import annotations
@@ -149,3 +152,22 @@ class RecallRecompute(FastLoad, models.Model):
     @property
     def pending(self) -> bool:
         return self.finished_at is None
+
+
+class RecallVersion(FastLoad, models.Model):
+    """A number the database adds one to whenever anything changes in a clinic that its recall
+    worklist shows: a stored recall row, a contact logged (or the latest one moved), an
+    appointment, a listed patient's name, phone or email, a plan's version number, a member of
+    staff (a follow-up's practitioner).
+    Triggers (migration 0031) keep it in the writing transaction, whatever wrote the rows (a
+    service, a bulk load, a cascade, the admin site), so a page of the worklist read for one
+    number may be kept and shown again while the number stands (`recall_list.kept_worklist`).
+    Nothing in Python writes it.
+
+    The clinic is a plain number, not a foreign key, as `ScheduleVersion`'s is."""
+
+    clinic_id = models.BigIntegerField(primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"recall version {self.n} of clinic {self.clinic_id}"

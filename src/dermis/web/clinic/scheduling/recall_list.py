@@ -4,6 +4,12 @@ whatever the clinic's size (the rows are kept by `due_dates.py`; nothing is fore
 A patient whose latest contact is "snooze until" a later day is left off every section until then.
 Each section's query is composed once per process (`PreparedRows`) and run with the clinic, the
 day and the hour.
+
+`kept_worklist` keeps a page read for the clinic's recall version (`versions.kept_recall_value`):
+the database adds one to it whenever anything the worklist shows is written, so a page read for
+one number is the page while the number stands and until the first moment time alone would change
+it: the next hold on a maintenance row to end (`booked_until`) and the next missed follow-up's
+end to pass. The day is part of what it is kept by: the horizon and the snoozes go by days.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from dermis.web.clinic.models import (
     RecallEntry,
     StaffMember,
 )
-from dermis.web.clinic.prepared import PreparedRows
+from dermis.web.clinic.prepared import PreparedRows, PreparedValues
+from dermis.web.clinic.scheduling import versions
 from dermis.web.clinic.scheduling.recall import HORIZON_DAYS, LIMIT, OverdueFollowUp
 from dermis.web.clinic.together import read_together
 
@@ -39,6 +46,8 @@ class Page:
     incomplete: list[RecallEntry]
     follow_ups: list[OverdueFollowUp]
     more: bool = False  # a later page has rows
+    # The first moment after the read that time alone would change the page (read when asked).
+    changes_at: datetime | None = None
 
     def patients(self) -> dict:
         rows = [*self.maintenance, *self.incomplete, *self.follow_ups]
@@ -185,6 +194,37 @@ class _FollowUp(OverdueFollowUp):
         return getattr(self.appointment, "contact_label", "")
 
 
+# The moments time alone changes the list: a hold on a maintenance row ends (the row is listed
+# once `booked_until < now`), a missed follow-up's end passes (listed once `end < now`).
+HOLD_ENDS = PreparedValues(
+    RecallEntry,
+    lambda clinic, due_by, now: (
+        RecallEntry.objects.filter(
+            clinic_id=clinic, section=Section.MAINTENANCE, due__lte=due_by, booked_until__gte=now
+        )
+        .order_by("booked_until")
+        .values_list("booked_until", flat=True)[:1]
+    ),
+    flat=True,
+    clinic=int,
+    due_by=date,
+    now=datetime,
+)
+FOLLOW_UP_ENDS = PreparedValues(
+    Appointment,
+    lambda clinic, now: (
+        Appointment.objects.filter(
+            clinic_id=clinic, kind=Appointment.Kind.FOLLOW_UP, end__gte=now, status__in=MISSED
+        )
+        .order_by("end")
+        .values_list("end", flat=True)[:1]
+    ),
+    flat=True,
+    clinic=int,
+    now=datetime,
+)
+
+
 def worklist(
     clinic: Clinic,
     today: date,
@@ -193,22 +233,58 @@ def worklist(
     *,
     size: int = LIMIT,
     page: int = 1,
+    until: bool = False,
 ) -> Page:
     """The three sections, each soonest (or most overdue) first: page `page` of `size` rows each
     (the rows after the first `size * (page - 1)`). `more` says whether any section goes on; each
-    section reads one row past the page to know, and drops it."""
+    section reads one row past the page to know, and drops it. `until`: also read when time
+    alone would first change the page (`changes_at`), in the same round trip."""
     offset, extra = size * (page - 1), size + 1
     due_by = today + timedelta(days=horizon)
+    moments = (
+        (HOLD_ENDS.ahead(clinic=clinic.pk, due_by=due_by, now=now),
+         FOLLOW_UP_ENDS.ahead(clinic=clinic.pk, now=now))
+        if until
+        else ()
+    )  # fmt: skip
     # The three sections' reads in one round trip (the follow-ups' first batch).
     with read_together(
         MAINTENANCE.ahead(extra, offset, clinic=clinic.pk, due_by=due_by, now=now, today=today),
         INCOMPLETE.ahead(extra, offset, clinic=clinic.pk, today=today),
         FOLLOW_UPS.ahead(offset + extra + SPARE, 0, clinic=clinic.pk, now=now, today=today),
+        *moments,
     ):
         sections = (
             maintenance(clinic, today, now, horizon, extra, offset),
             incomplete(clinic, today, extra, offset),
             follow_ups(clinic, today, now, extra, offset),
         )
+        changes_at = (
+            min(
+                [*HOLD_ENDS.rows(clinic=clinic.pk, due_by=due_by, now=now),
+                 *FOLLOW_UP_ENDS.rows(clinic=clinic.pk, now=now)],
+                default=None,
+            )
+            if until
+            else None
+        )  # fmt: skip
     more = any(len(rows) > size for rows in sections)
-    return Page(*(rows[:size] for rows in sections), more=more)
+    return Page(*(rows[:size] for rows in sections), more=more, changes_at=changes_at)
+
+
+def kept_worklist(
+    clinic: Clinic, today: date, now: datetime, *, size: int = LIMIT, page: int = 1
+) -> Page:
+    """`worklist(clinic, today, now, size=size, page=page)`, kept by the clinic's recall version
+    while time alone would not change it (module docstring). The page and the API read it alike;
+    what each shows of it to whom is theirs to choose."""
+
+    if versions.in_transaction():  # nothing is kept there: the moments need not be read
+        return worklist(clinic, today, now, size=size, page=page)
+
+    def draw() -> tuple[Page, datetime | None]:
+        read = worklist(clinic, today, now, size=size, page=page, until=True)
+        return read, read.changes_at
+
+    parts = (today.isoformat(), HORIZON_DAYS, size, page)
+    return versions.kept_recall_value("recall-worklist", clinic.pk, parts, now, draw)

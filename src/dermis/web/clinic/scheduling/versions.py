@@ -8,6 +8,10 @@ booking slot passing, an appointment starting or ending) is the same page while 
 what it read or drew there in front of it. A page with forms is kept with a mark where its CSRF
 token goes (`CSRF_MARK`), and each request puts its own token there.
 
+The recall worklist is kept the same way by the clinic's recall version (`models.RecallVersion`,
+migration 0031), which the database adds one to whenever anything the worklist shows changes
+(`kept_recall_value`).
+
 The version is read before what the page shows, so a page is never kept under a version newer
 than its rows (drawn from rows newer than its version, it is at worst drawn again). Nothing is
 kept or taken inside a transaction: there the rows may be uncommitted, and a version rolled back
@@ -26,7 +30,7 @@ from django.core.cache import cache
 from django.db import connections, router
 
 import dermis
-from dermis.web.clinic.models import ScheduleVersion
+from dermis.web.clinic.models import RecallVersion, ScheduleVersion
 from dermis.web.clinic.prepared import PreparedValues
 from dermis.web.clinic.process_memo import ProcessMemo
 
@@ -45,9 +49,23 @@ VERSION = PreparedValues(
 )
 
 
+RECALL_VERSION = PreparedValues(
+    RecallVersion,
+    lambda clinic: RecallVersion.objects.filter(clinic_id=clinic).values_list("n", flat=True),
+    flat=True,
+    clinic=int,
+)
+
+
 def schedule_version(clinic_id: int) -> int:
     """The clinic's schedule version (0 before anything of its schedule was written)."""
     found = VERSION.rows(clinic=clinic_id)
+    return found[0] if found else 0
+
+
+def recall_version(clinic_id: int) -> int:
+    """The clinic's recall version (0 before anything its worklist shows was written)."""
+    found = RECALL_VERSION.rows(clinic=clinic_id)
     return found[0] if found else 0
 
 
@@ -82,6 +100,24 @@ def kept_value(
     return _kept(what, clinic_id, parts, now, draw, _pickled, pickle.loads, version)
 
 
+def kept_recall_value(
+    what: str,
+    clinic_id: int,
+    parts: tuple,
+    now: datetime,
+    draw: Callable[[], tuple[object, datetime | None]],
+):
+    """As `kept_value`, kept by the clinic's recall version (read here, before drawing) instead of
+    its schedule version."""
+    version = None if in_transaction() else recall_version(clinic_id)
+    return _kept(what, clinic_id, parts, now, draw, _pickled, pickle.loads, version)
+
+
+def in_transaction() -> bool:
+    """Whether reads here are inside a transaction: nothing is kept or taken there."""
+    return connections[router.db_for_read(ScheduleVersion)].in_atomic_block
+
+
 def _pickled(value) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -92,7 +128,7 @@ def _right(found: tuple | None, now: datetime) -> bool:
 
 
 def _kept(what, clinic_id, parts, now, draw, dump: Callable, load: Callable, version=None):
-    if connections[router.db_for_read(ScheduleVersion)].in_atomic_block:
+    if in_transaction():
         return draw()[0]
     if version is None:
         version = schedule_version(clinic_id)

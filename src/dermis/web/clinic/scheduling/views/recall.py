@@ -25,7 +25,7 @@ def recall_worklist(request):
     now = timezone.now()
     today = timezone.localdate(now)
     page = _page_number(request.GET.get("page"))
-    work = recall_list.worklist(actor.clinic, today, now, size=recall.PAGE_ROWS, page=page)
+    work = recall_list.kept_worklist(actor.clinic, today, now, size=recall.PAGE_ROWS, page=page)
     # The page shows each listed patient's contact details (and, to clinical roles, forecasts):
     # one audit entry each, in one insert.
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
