@@ -142,6 +142,13 @@ def test_the_kept_worklist_is_the_one_read_anew_after_each_change(world):
     assert first == _fresh(world, today, now)
     read = [q["sql"] for q in keeping.captured_queries]
     assert len(read) == 1 and "clinic_recallversion" in read[0]  # the version, and nothing else
+    # The process gives its requests the page it read, the same one (they only read it); one
+    # that kept nothing takes the shared cache's copy.
+    once = recall_list.kept_worklist(world.northgate, today, now, size=25)
+    assert recall_list.kept_worklist(world.northgate, today, now, size=25) is once
+    process_memo.clear_all()
+    again = recall_list.kept_worklist(world.northgate, today, now, size=25)
+    assert again is not once and _shown(again) == _shown(once) == first
     assert _kept(world, today, now, page=2) == _fresh(world, today, now, page=2)
     fran, nora = factories.actor(world.fran), world.nora
     start = factories.next_weekday_at(10, days_ahead=9)

@@ -92,28 +92,9 @@ def _reach(row, patient) -> dict:
     return {"phone": patient.phone, "email": patient.email, "last_contact": last}
 
 
-@router.get("/recall", response=RecallOut, summary="The recall worklist")
-def recall_worklist(request, query: Query[RecallQuery]):
-    """Patients due for maintenance, soonest first, by the day their forecast improvement falls
-    below noticeable (`basis: forecast`) or the knowledge base's cadence (`basis: cadence`);
-    incomplete series; missed follow-ups. 25 of each a page, the same rows as the worklist page of
-    that number (`page`, from 1; `more` says whether another follows); a snoozed patient is left
-    off until the day the snooze ends."""
-    staff = require_staff(request, ANY_STAFF)
-    actor = api_actor(request)
-    now = timezone.now()
-    today = timezone.localdate(now)
-    page = query.page
-    work = recall_list.kept_worklist(staff.clinic, today, now, size=recall.PAGE_ROWS, page=page)
-    record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
-    clinical = actor.is_clinical
-    running = recompute.pending(staff.clinic)
+def _sections(work: recall_list.Page, *, clinical: bool) -> dict:
+    """The three sections' rows as the API gives them (clinical detail to clinical roles only)."""
     return {
-        "recomputing": (
-            {"done": running.done, "total": running.total, "version": running.version}
-            if running
-            else None
-        ),
         "maintenance": [
             {
                 "patient_id": m.patient.pk,
@@ -138,8 +119,6 @@ def recall_worklist(request, query: Query[RecallQuery]):
             }
             for r in work.incomplete
         ],
-        "page": page,
-        "more": work.more,
         "follow_ups": [
             {
                 "patient_id": f.patient.pk,
@@ -149,6 +128,37 @@ def recall_worklist(request, query: Query[RecallQuery]):
             }
             for f in work.follow_ups
         ],
+    }
+
+
+@router.get("/recall", response=RecallOut, summary="The recall worklist")
+def recall_worklist(request, query: Query[RecallQuery]):
+    """Patients due for maintenance, soonest first, by the day their forecast improvement falls
+    below noticeable (`basis: forecast`) or the knowledge base's cadence (`basis: cadence`);
+    incomplete series; missed follow-ups. 25 of each a page, the same rows as the worklist page of
+    that number (`page`, from 1; `more` says whether another follows); a snoozed patient is left
+    off until the day the snooze ends."""
+    staff = require_staff(request, ANY_STAFF)
+    actor = api_actor(request)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    page = query.page
+    work = recall_list.kept_worklist(staff.clinic, today, now, size=recall.PAGE_ROWS, page=page)
+    record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
+    clinical = actor.is_clinical
+    running = recompute.pending(staff.clinic)
+    return {
+        "recomputing": (
+            {"done": running.done, "total": running.total, "version": running.version}
+            if running
+            else None
+        ),
+        **work.drawn_once(
+            ("api", clinical, timezone.get_current_timezone_name()),
+            lambda: _sections(work, clinical=clinical),
+        ),
+        "page": page,
+        "more": work.more,
     }
 
 

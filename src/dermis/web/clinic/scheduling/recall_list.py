@@ -14,7 +14,7 @@ end to pass. The day is part of what it is kept by: the horizon and the snoozes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, Subquery
@@ -48,6 +48,16 @@ class Page:
     more: bool = False  # a later page has rows
     # The first moment after the read that time alone would change the page (read when asked).
     changes_at: datetime | None = None
+    # What the page and the API drew from these rows, by what else it depends on (a kept page is
+    # shared by a process's requests: each draws its rows once).
+    drawn: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def drawn_once(self, key: tuple, draw):
+        """`draw()`, once for each `key` while this page is kept."""
+        found = self.drawn.get(key)
+        if found is None:
+            found = self.drawn[key] = draw()
+        return found
 
     def patients(self) -> dict:
         rows = [*self.maintenance, *self.incomplete, *self.follow_ups]
@@ -272,6 +282,10 @@ def worklist(
     return Page(*(rows[:size] for rows in sections), more=more, changes_at=changes_at)
 
 
+# A page kept by code whose `Page` had other fields is not this code's to read.
+_SHAPE = tuple(f.name for f in fields(Page))
+
+
 def kept_worklist(
     clinic: Clinic, today: date, now: datetime, *, size: int = LIMIT, page: int = 1
 ) -> Page:
@@ -286,5 +300,5 @@ def kept_worklist(
         read = worklist(clinic, today, now, size=size, page=page, until=True)
         return read, read.changes_at
 
-    parts = (today.isoformat(), HORIZON_DAYS, size, page)
+    parts = (today.isoformat(), HORIZON_DAYS, size, page, _SHAPE)
     return versions.kept_recall_value("recall-worklist", clinic.pk, parts, now, draw)

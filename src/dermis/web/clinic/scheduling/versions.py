@@ -40,6 +40,8 @@ COMPRESSION = 1  # zlib's fastest level: a diary week is 150 KB of HTML, 12 KB s
 # This process's copies, compressed as the cache holds them (clinic/process_memo.py): a key holds
 # the schedule version, and the time a copy stays right is checked as the shared cache's is.
 _HERE = ProcessMemo(size=256)
+# Values given as read (`kept_recall_value`): the recall worklist's pages, by the key's parts.
+_LIVE = ProcessMemo(size=64)
 
 VERSION = PreparedValues(
     ScheduleVersion,
@@ -108,9 +110,19 @@ def kept_recall_value(
     draw: Callable[[], tuple[object, datetime | None]],
 ):
     """As `kept_value`, kept by the clinic's recall version (read here, before drawing) instead of
-    its schedule version."""
-    version = None if in_transaction() else recall_version(clinic_id)
-    return _kept(what, clinic_id, parts, now, draw, _pickled, pickle.loads, version)
+    its schedule version; and given as this process read or drew it: the same object to each of
+    its requests while it is right (`_LIVE`), which they only read (what they draw from it may be
+    kept on it: `recall_list.Page.drawn`)."""
+    if in_transaction():
+        return draw()[0]
+    version = recall_version(clinic_id)
+    live_key = (what, clinic_id, version, parts)
+    found = _LIVE.get(live_key)
+    if _right(found, now):
+        return found[1]
+    value, until = _kept_until(what, clinic_id, parts, now, draw, _pickled, pickle.loads, version)
+    _LIVE.put(live_key, (until, value))
+    return value
 
 
 def in_transaction() -> bool:
@@ -130,6 +142,12 @@ def _right(found: tuple | None, now: datetime) -> bool:
 def _kept(what, clinic_id, parts, now, draw, dump: Callable, load: Callable, version=None):
     if in_transaction():
         return draw()[0]
+    return _kept_until(what, clinic_id, parts, now, draw, dump, load, version)[0]
+
+
+def _kept_until(what, clinic_id, parts, now, draw, dump: Callable, load: Callable, version=None):
+    """(the value, the moment it stops being right) from this process's copy, the shared cache's,
+    or drawn and kept in both."""
     if version is None:
         version = schedule_version(clinic_id)
     # The release too: a new one may draw the page otherwise.
@@ -141,11 +159,11 @@ def _kept(what, clinic_id, parts, now, draw, dump: Callable, load: Callable, ver
         if _right(found, now):
             _HERE.put(key, found)
     if _right(found, now):
-        return load(zlib.decompress(found[1]))
+        return load(zlib.decompress(found[1])), found[0]
     value, until = draw()
     seconds = KEEP_AT_MOST if until is None else min(KEEP_AT_MOST, (until - now).total_seconds())
     if seconds >= 1:
         entry = (until, zlib.compress(dump(value), COMPRESSION))
         cache.set(key, entry, int(seconds))
         _HERE.put(key, entry)
-    return value
+    return value, until

@@ -29,17 +29,15 @@ def recall_worklist(request):
     # The page shows each listed patient's contact details (and, to clinical roles, forecasts):
     # one audit entry each, in one insert.
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
-    labels = dict(RecallContact.Outcome.choices) | {RecallContact.Outcome.SNOOZE: "Snoozed"}
-    rows = [*work.maintenance, *work.incomplete, *(f.appointment for f in work.follow_ups)]
-    for row in rows:
-        row.contact_label = labels.get(row.contact_outcome or "", "")
     clinical = actor.is_clinical
+    maintenance_rows, incomplete_rows, follow_ups_rows = work.drawn_once(
+        ("page", clinical, timezone.get_current_timezone_name()),
+        lambda: _rows(work, clinical=clinical, today=today),
+    )
     context = {
-        "maintenance_rows": recall_rows.maintenance(
-            work.maintenance, clinical=clinical, today=today
-        ),
-        "incomplete_rows": recall_rows.incomplete(work.incomplete, clinical=clinical),
-        "follow_ups_rows": recall_rows.follow_ups(work.follow_ups),
+        "maintenance_rows": maintenance_rows,
+        "incomplete_rows": incomplete_rows,
+        "follow_ups_rows": follow_ups_rows,
         "maintenance": work.maintenance,
         "incomplete": work.incomplete,
         "follow_ups": work.follow_ups,
@@ -53,6 +51,18 @@ def recall_worklist(request):
         "more": work.more,
     }
     return render(request, "clinic/scheduling/recall.html", context)
+
+
+def _rows(work: recall_list.Page, *, clinical: bool, today) -> tuple:
+    """The three sections' table rows (each row given its last contact's label)."""
+    labels = dict(RecallContact.Outcome.choices) | {RecallContact.Outcome.SNOOZE: "Snoozed"}
+    for row in [*work.maintenance, *work.incomplete, *(f.appointment for f in work.follow_ups)]:
+        row.contact_label = labels.get(row.contact_outcome or "", "")
+    return (
+        recall_rows.maintenance(work.maintenance, clinical=clinical, today=today),
+        recall_rows.incomplete(work.incomplete, clinical=clinical),
+        recall_rows.follow_ups(work.follow_ups),
+    )
 
 
 def _page_number(raw: str | None) -> int:
