@@ -284,3 +284,65 @@ def test_migration_0031_undone_and_done_again_never_gives_a_number_twice(world):
     assert again[0] > before[0] and again[1] > before[1]
     Patient.objects.filter(pk=world.nora.pk).update(phone="07700 900222")  # triggers are back
     assert _versions(world)[0] > again[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+def test_the_two_versions_are_locked_in_one_order_so_writers_never_deadlock(world):
+    """A transaction that changed the schedule (a location renamed) and then an appointment, beside
+    one that changes an appointment meanwhile: the second waits for the first (both versions'
+    rows are taken schedule first), where taking them in the order the triggers fire would make
+    each wait for the other."""
+    import threading
+
+    import psycopg
+
+    factories.working_hours(world.pat)
+    start = factories.next_weekday_at(10, days_ahead=5)
+    first = factories.appointment(world.pat, world.nora, start)
+    second = factories.appointment(world.pat, world.nora, start + timedelta(hours=2))
+    versions_before = _versions(world)
+    s = connection.settings_dict
+    dsn = f"host={s['HOST']} port={s['PORT'] or 5432} user={s['USER']} dbname={s['NAME']}"
+    one, other = psycopg.connect(dsn), psycopg.connect(dsn)
+    failed: list[BaseException] = []
+
+    def meanwhile():
+        try:
+            other.execute("SET lock_timeout = '20s'")
+            other.execute("UPDATE clinic_appointment SET notes = 'b' WHERE id = %s", [second.pk])
+            other.commit()
+        except BaseException as error:  # reported by the test
+            failed.append(error)
+            other.rollback()
+
+    try:
+        one.execute("SET lock_timeout = '20s'")
+        one.execute(
+            "UPDATE clinic_location SET name = name || '' WHERE clinic_id = %s",
+            [world.northgate.pk],
+        )
+        thread = threading.Thread(target=meanwhile)
+        thread.start()
+        other_pid = other.info.backend_pid
+        for _ in range(200):  # until the other transaction waits for a lock
+            waiting = one.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [other_pid]
+            ).fetchone()
+            if waiting and waiting[0] == "Lock":
+                break
+            threading.Event().wait(0.05)
+        else:
+            pytest.fail("the other transaction did not wait for the first")
+        one.execute("UPDATE clinic_appointment SET notes = 'a' WHERE id = %s", [first.pk])
+        one.commit()
+        thread.join(30)
+    finally:
+        one.close()
+        other.close()
+    assert not failed, failed
+    notes = dict(
+        Appointment.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "notes")
+    )
+    assert notes == {first.pk: "a", second.pk: "b"}
+    assert _versions(world)[0] > versions_before[0]

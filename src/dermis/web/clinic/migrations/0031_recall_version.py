@@ -6,7 +6,8 @@ the contact log and each patient's latest contact, appointments (the missed foll
 bookings that take a patient off the list), a patient's name, phone or email, a plan's version
 number, the staff (a follow-up's practitioner). PostgreSQL: statement-level triggers over their
 transition tables (one upsert per statement, whatever its number of rows), and row-level ones
-where only some columns count. SQLite: row-level triggers. The clinics already there start from
+where only some columns count; each first locks the same clinics' schedule version rows, so that
+every transaction takes the two in one order (`_add_one_postgres`). SQLite: row-level triggers. The clinics already there start from
 the time of the migration in microseconds (one made later, from 1).
 
 Self-contained on purpose, as 0029 is: a migration must go on doing what it did when written.
@@ -17,6 +18,7 @@ import time
 from django.db import migrations, models
 
 VERSION = "clinic_recallversion"
+SCHEDULE = "clinic_scheduleversion"
 _PATIENTS = "(SELECT p.clinic_id FROM clinic_patient p WHERE p.id = {row}.patient_id)"
 
 # table: the clinic of one of its rows, written with "{row}" for the row
@@ -45,9 +47,19 @@ TRANSITIONS = {
 }
 
 
-def _add_one_postgres(select: str) -> str:
-    return f"""INSERT INTO {VERSION} (clinic_id, n) {select}
-        ON CONFLICT (clinic_id) DO UPDATE SET n = {VERSION}.n + 1;"""
+def _add_one_postgres(clinics: str) -> str:
+    """Add one to the number of each of `clinics` (a query of one column, `c`), in order of clinic,
+    having first locked the same clinics' schedule version rows (migration 0029), in order too.
+
+    An appointment, a member of staff or a patient's name counts for both numbers, and the two
+    row locks are held until commit: taken in one order by every transaction, they cannot wait
+    for each other in a circle (a closed day added and its bookings then cancelled, beside a
+    booking made meanwhile, would otherwise deadlock: schedule then recall against recall, the
+    triggers firing in order of name, then schedule)."""
+    return f"""PERFORM 1 FROM {SCHEDULE} s WHERE s.clinic_id IN ({clinics})
+            ORDER BY s.clinic_id FOR NO KEY UPDATE;
+        INSERT INTO {VERSION} (clinic_id, n) SELECT c, 1 FROM ({clinics}) AS changed ORDER BY c
+            ON CONFLICT (clinic_id) DO UPDATE SET n = {VERSION}.n + 1;"""
 
 
 def _function_and_trigger(
@@ -75,11 +87,11 @@ def _postgres() -> tuple[list[str], list[str]]:
             union = " UNION ".join(
                 f"SELECT {clinic.format(row='r')} AS c FROM {t} AS r" for t in tables
             )
-            select = f"SELECT DISTINCT c, 1 FROM ({union}) AS changed WHERE c IS NOT NULL"
+            clinics = f"SELECT DISTINCT c FROM ({union}) AS u WHERE c IS NOT NULL"
             made, undone = _function_and_trigger(
                 table,
                 name,
-                _add_one_postgres(select),
+                _add_one_postgres(clinics),
                 f"""CREATE TRIGGER {name} AFTER {event.upper()} ON {table}
     REFERENCING {TRANSITIONS[event]} FOR EACH STATEMENT EXECUTE FUNCTION {name}();""",
             )
@@ -89,11 +101,11 @@ def _postgres() -> tuple[list[str], list[str]]:
         name = f"{table}_recall_update"
         changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
         both = ", ".join(f"({clinic.format(row=w)})" for w in ("OLD", "NEW"))
-        select = f"SELECT DISTINCT c, 1 FROM (VALUES {both}) AS v(c) WHERE c IS NOT NULL"
+        clinics = f"SELECT DISTINCT c FROM (VALUES {both}) AS v(c) WHERE c IS NOT NULL"
         made, undone = _function_and_trigger(
             table,
             name,
-            _add_one_postgres(select),
+            _add_one_postgres(clinics),
             f"""CREATE TRIGGER {name} AFTER UPDATE OF {", ".join(columns)} ON {table}
     FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {name}();""",
         )
