@@ -27,7 +27,7 @@ def recall_worklist(request):
     page = _page_number(request.GET.get("page"))
     work = recall_list.kept_worklist(actor.clinic, today, now, size=recall.PAGE_ROWS, page=page)
     # The page shows each listed patient's contact details (and, to clinical roles, forecasts):
-    # one audit entry each, in one insert.
+    # one audit event listing them, written on every view, kept page or not.
     record_many(actor, Action.VIEW, list(work.patients().values()), summary="recall worklist")
     clinical = actor.is_clinical
     maintenance_rows, incomplete_rows, follow_ups_rows = work.drawn_once(
