@@ -10,6 +10,7 @@ which goes through the same services as the web and the API.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -54,11 +55,15 @@ def pass_second_factor(client, user, *, always: bool = False) -> None:
     session.save()
 
 
+FLUSH_ATTEMPTS = 3
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_the_audit_triggers():
     """Tests that use real transactions are cleaned up by Django's flush (TRUNCATE on PostgreSQL,
     DELETE on SQLite), which the audit tables' append-only triggers refuse. Only here, in tests,
     the flush lifts them for its own transaction and puts them back."""
+    from django.db import OperationalError
     from django.db.backends.base.operations import BaseDatabaseOperations
 
     from dermis.web.clinic import audit_triggers
@@ -69,7 +74,16 @@ def _flush_past_the_audit_triggers():
         vendor = self.connection.vendor
         lift = audit_triggers.every_table(vendor, create=False)
         restore = audit_triggers.every_table(vendor, create=True)
-        return original(self, [*lift, *sql_list, *restore])
+        # TRUNCATE locks its tables one by one; a query of the live server's that joins two of
+        # them can take them in the other order. PostgreSQL then ends one of the two: if it is
+        # the flush (its transaction rolled back whole), it runs again.
+        for attempt in range(1, FLUSH_ATTEMPTS + 1):
+            try:
+                return original(self, [*lift, *sql_list, *restore])
+            except OperationalError as error:
+                if attempt == FLUSH_ATTEMPTS or "deadlock detected" not in str(error):
+                    raise
+                time.sleep(0.2 * attempt)
 
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
     yield

@@ -29,6 +29,7 @@ artifacts/browser/<name>-<width>x<height>.png.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -109,8 +110,59 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
     return dict(getattr(request, "param", TABLET_LANDSCAPE))
 
 
+class _RequestsInFlight:
+    """Counts the live server's requests between Django's request_started and request_finished.
+
+    Closing a browser context does not stop the server's threads: a request the page started
+    (a redirect's next page, an image) can still be writing when the test ends, and the flush
+    that empties the database after it (TRUNCATE, which locks every table) then deadlocks with
+    it on PostgreSQL. The page's teardown waits for none to be left."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seen = 0
+        self.changed = threading.Condition()
+
+    def _counts(self, sender) -> bool:
+        from django.test.client import AsyncClientHandler, ClientHandler
+
+        # The test client's own requests, made in the test's thread, are not the server's.
+        return sender not in (ClientHandler, AsyncClientHandler)
+
+    def started(self, sender, **kwargs) -> None:
+        if self._counts(sender):
+            with self.changed:
+                self.count += 1
+                self.seen += 1
+
+    def finished(self, sender, **kwargs) -> None:
+        if self._counts(sender):
+            with self.changed:
+                self.count = max(0, self.count - 1)
+                self.changed.notify_all()
+
+    def wait_for_none(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
 @pytest.fixture
-def page(browser, live_server, viewport, request: pytest.FixtureRequest):
+def server_requests():
+    """Yields a counter of the live server's requests in flight (see _RequestsInFlight)."""
+    from django.core.signals import request_finished, request_started
+
+    in_flight = _RequestsInFlight()
+    request_started.connect(in_flight.started, weak=False)
+    request_finished.connect(in_flight.finished, weak=False)
+    try:
+        yield in_flight
+    finally:
+        request_started.disconnect(in_flight.started)
+        request_finished.disconnect(in_flight.finished)
+
+
+@pytest.fixture
+def page(browser, live_server, viewport, server_requests, request: pytest.FixtureRequest):
     """A fresh context and page whose relative URLs go to the live server."""
     context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="en-GB")
     context.set_default_timeout(10_000)
@@ -138,6 +190,8 @@ def page(browser, live_server, viewport, request: pytest.FixtureRequest):
     if request.node.stash.get(_FAILED, False):
         screenshot(page, f"failed-{request.node.name}")
     context.close()
+    if not server_requests.wait_for_none(timeout=60):
+        problems.append("the live server was still answering a request 60 s after the test")
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 
