@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -225,3 +226,32 @@ def test_migration_0028_drops_the_two_indexes_and_gives_them_back():
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET summary = 'changed' WHERE id = %s", [event.pk])
+
+
+def test_a_row_kept_by_the_worker_is_the_row_drawn_anew_in_its_own_time_zone(world, client_as):
+    """An event's row is drawn once per worker and time zone (audit_log/views.py: event_rows)."""
+    from dermis.web.clinic.audit_log import views
+
+    at = timezone.make_aware(datetime(2026, 6, 1, 23, 30), timezone.get_fixed_timezone(0))
+    events = [
+        _event(world.northgate, world.pat.user, patient=world.nora, at=at, summary="<b>x</b>"),
+        _event(world.northgate, world.fran.user, action="denied", at=at - timedelta(hours=1)),
+    ]
+    with timezone.override("Europe/London"):
+        london = views.event_rows(events)
+        assert views.event_rows(events) == london  # kept
+    with timezone.override("Asia/Tokyo"):
+        tokyo = views.event_rows(events)
+    views.ROWS.clear()
+    with timezone.override("Asia/Tokyo"):
+        assert views.event_rows(events) == tokyo  # the kept rows are the rows drawn anew
+    assert "2 Jun 2026 00:30:00" in london  # summer time, an hour ahead of UTC
+    assert "2 Jun 2026 08:30:00" in tokyo
+    assert "&lt;b&gt;x&lt;/b&gt;" in london and "<b>x" not in london
+    assert london.count("<tr>") == 2 and 'class="badge stop"' in london
+
+    first = client_as("alice").get(reverse("audit-log")).content.decode()
+    kept = client_as("alice").get(reverse("audit-log")).content.decode()
+    strip = lambda html: re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)  # noqa: E731
+    assert strip(kept) == strip(first)
+    assert first.count(f"#{world.nora.pk}") >= 1

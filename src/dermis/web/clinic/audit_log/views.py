@@ -13,14 +13,19 @@ from django import forms
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template import engines
 from django.urls import path
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from dermis.web.clinic.access import ADMIN_ONLY, staff_required
 from dermis.web.clinic.models import AuditEvent, StaffMember
 from dermis.web.clinic.prepared import PreparedRows, PreparedValues
+from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.together import read_together
+from dermis.web.jinja import WHERE, ZONE, per_render
 
 PAGE_SIZE = 50
 # Actors without a user (clinic/actors.py: Actor.username) that write to the log.
@@ -177,8 +182,39 @@ def _audit_log(request, events, clinic) -> HttpResponse:
     return render(
         request,
         "clinic/audit/audit_log.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "rows": event_rows(page["events"]),
+            "query": query.urlencode(),
+        },
     )
+
+
+# An event is never changed once written (append-only: models/audit.py and its triggers), so its
+# row is the same on every view drawn in the same time zone, language and address prefix. Each
+# worker keeps the rows it drew and draws only the ones it has not: drawing a page's fifty was
+# 3 ms of the log's 7.5.
+ROWS = ProcessMemo(5_000)
+ROW_TEMPLATE = "clinic/audit/_row.html"
+
+
+def event_rows(events) -> str:
+    """The table rows of `events` (`_row.html`), each drawn once per worker."""
+    values = per_render()
+    urlconf, prefix = values[WHERE]
+    drawn_for = (str(values[ZONE]), get_language(), urlconf, prefix)
+    rows, row = [], None
+    for event in events:
+        key = (event.pk, *drawn_for)
+        html = ROWS.get(key)
+        if html is None:
+            if row is None:
+                row = engines["jinja2"].env.get_template(ROW_TEMPLATE).make_module(values).row
+            html = str(row(event))
+            ROWS.put(key, html)
+        rows.append(html)
+    return mark_safe("\n".join(rows))  # drawn by Jinja2, which escapes
 
 
 urlpatterns = [path("audit/", audit_log, name="audit-log")]
