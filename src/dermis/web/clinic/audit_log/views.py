@@ -214,7 +214,7 @@ def event_rows(events) -> str:
             html = str(row(event))
             ROWS.put(key, html)
         rows.append(html)
-    return mark_safe("\n".join(rows))  # drawn by Jinja2, which escapes
+    return mark_safe("".join(rows))  # drawn by Jinja2, which escapes
 
 
 urlpatterns = [path("audit/", audit_log, name="audit-log")]
