@@ -8,22 +8,28 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, path
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from dermis.core.errors import InputError
 from dermis.web.clinic import form_errors
 from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_patient, staff_required
+from dermis.web.clinic.clock import now
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import RecallContact, RecallEntry
 from dermis.web.clinic.patients.forms import ErrorSummaryMixin
 from dermis.web.clinic.prepared import PreparedRows
-from dermis.web.clinic.scheduling import recall_desk
+from dermis.web.clinic.scheduling import recall_desk, versions
 from dermis.web.clinic.together import read_together
 
 WHAT = [("maintenance", "Maintenance"), ("follow_up", "Follow-up")]
+BODY = "clinic/scheduling/_recall_patient_body.html"
 
 
 class ContactForm(ErrorSummaryMixin, forms.Form):
@@ -68,7 +74,8 @@ def _due(patient) -> list[RecallEntry]:
     return DUE.rows(None, patient=patient.pk, known={"patient": patient})
 
 
-def _page(request, patient, *, contact_form=None, book_form=None, status=200):
+def _context(request, patient, *, contact_form=None, book_form=None) -> dict:
+    """What the page's body shows (`_recall_patient_body.html`)."""
     what = request.GET.get("propose") or (book_form.data.get("what") if book_form else None)
     appointment = request.GET.get("appointment") or (
         book_form.data.get("appointment") if book_form else None
@@ -81,7 +88,7 @@ def _page(request, patient, *, contact_form=None, book_form=None, status=200):
             )
         except (InputError, ValueError) as err:
             why_not = form_errors.sentence(getattr(err, "message", "") or "no such appointment")
-    context = {
+    return {
         "patient": patient,
         "due": _due(patient),
         "contacts": recall_desk.contacts(patient),
@@ -105,17 +112,48 @@ def _page(request, patient, *, contact_form=None, book_form=None, status=200):
         "what": what,
         "appointment": appointment or "",
     }
-    return render(request, "clinic/scheduling/recall_patient.html", context, status=status)
+
+
+def _body(context: dict, csrf_token: str) -> str:
+    return render_to_string(BODY, {**context, "csrf_token": csrf_token})
+
+
+def _page(request, patient, body: str, status: int = 200):
+    page = {"patient": patient, "body": mark_safe(body)}  # drawn from the page's own template
+    return render(request, "clinic/scheduling/recall_patient.html", page, status=status)
+
+
+def _drawn(request, patient, *, contact_form=None, book_form=None, status=200):
+    """The page drawn for this request: a form with its errors, or slots proposed."""
+    context = _context(request, patient, contact_form=contact_form, book_form=book_form)
+    return _page(request, patient, _body(context, get_token(request)), status)
+
+
+def kept_body(request, patient) -> str:
+    """The page's body as it opens, with a mark where the CSRF token goes: kept by the clinic's
+    recall version, which the database moves on whenever the patient's name, phone or email,
+    their rows on the worklist or their contacts change (migration 0031), and by the time zone,
+    language and address prefix it is written in. Nothing else it shows changes with time."""
+
+    def draw() -> tuple[str, None]:
+        # The patient's rows on the worklist and their contacts, in one round trip.
+        reads = (DUE.ahead(None, patient=patient.pk), recall_desk.contacts_read(patient))
+        with read_together(*reads):
+            return _body(_context(request, patient), versions.CSRF_MARK), None
+
+    zone = timezone.get_current_timezone_name()
+    parts = (patient.pk, zone, get_language(), get_script_prefix())
+    return versions.kept_recall_value("recall-patient", patient.clinic_id, parts, now(), draw)
 
 
 @staff_required(ANY_STAFF)
 def recall_patient(request, patient_id: int):
     patient = clinic_patient(request, patient_id)
     audit(request, "view", patient, summary="recall contact log")
-    # The patient's rows on the worklist and their contacts, in one round trip.
-    reads = (DUE.ahead(None, patient=patient.pk), recall_desk.contacts_read(patient))
-    with read_together(*reads):
-        return _page(request, patient)
+    if request.GET.get("propose"):
+        return _drawn(request, patient)
+    body = kept_body(request, patient).replace(versions.CSRF_MARK, get_token(request))
+    return _page(request, patient, body)
 
 
 @staff_required(ANY_STAFF)
@@ -139,7 +177,7 @@ def recall_contact(request, patient_id: int):
             label = RecallContact.Outcome(data["outcome"]).label
             messages.success(request, f"Logged for {patient.full_name}: {label.lower()}.")
             return redirect("recall-patient", patient_id=patient.pk)
-    return _page(request, patient, contact_form=form, status=400)
+    return _drawn(request, patient, contact_form=form, status=400)
 
 
 @staff_required(ANY_STAFF)
@@ -169,7 +207,7 @@ def recall_book(request, patient_id: int):
                 f"{timezone.localtime(made.start):%a %d %b %Y %H:%M}.",
             )
             return redirect("recall-worklist")
-    return _page(request, patient, book_form=form, status=400)
+    return _drawn(request, patient, book_form=form, status=400)
 
 
 urlpatterns = [
