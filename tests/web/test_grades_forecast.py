@@ -31,11 +31,16 @@ SVG_NS = "{http://www.w3.org/2000/svg}svg"
 
 @pytest.fixture(autouse=True)
 def fresh_cache(db):
-    cache.clear()
-    forecasting._PANELS.clear()
+    _forget()
     yield
+    _forget()
+
+
+def _forget() -> None:
+    """The shared cache and this process's copies emptied: what is asked next is drawn."""
     cache.clear()
     forecasting._PANELS.clear()
+    forecasting._CHARTS.clear()
 
 
 def give_plan(patient, user, area="cheeks", concern="acne_scars_rolling") -> TreatmentPlan:
@@ -244,7 +249,7 @@ def test_the_chart_is_valid_svg_the_same_every_time_and_changes_with_grades(clie
     root = ET.fromstring(before)
     assert root.tag == SVG_NS
     assert b"<metadata>" not in before and b"<script" not in before
-    cache.clear()
+    _forget()
     assert svg_of(c, world.nora) == before  # deterministic, so the next comparison means something
     unchanged = forecasting.patient_forecast(world.nora).forecast
     grade(world, active, 1, days_ago=30)  # far better than the typical patient: 3 -> 1
@@ -274,6 +279,18 @@ def test_a_drawn_chart_is_kept_compressed_and_served_without_the_forecast(
     monkeypatch.setattr(forecasting, "_cached", not_asked)
     monkeypatch.setattr(forecasting, "forecast_svg", not_asked)
     assert svg_of(c, world.nora) == first
+    # This process kept its copy too: with the shared cache emptied (another worker's restart of
+    # Redis) or not asked, the chart is still not drawn again.
+    [key] = list(forecasting._CHARTS)
+    assert ":forecast-svgz:" in key and forecasting._CHARTS[key] == kept[0]
+    cache.clear()
+    monkeypatch.setattr(forecasting.cache, "get", not_asked)
+    assert svg_of(c, world.nora) == first
+    # A process without a copy, the shared cache emptied: drawn again, the same chart, and kept.
+    forecasting._CHARTS.clear()
+    monkeypatch.undo()
+    assert svg_of(c, world.nora) == first
+    assert list(forecasting._CHARTS) == [key]
 
 
 def test_the_record_page_says_what_the_forecast_says_from_its_own_small_entry(
