@@ -108,14 +108,18 @@ def kept_recall_value(
     parts: tuple,
     now: datetime,
     draw: Callable[[], tuple[object, datetime | None]],
+    *,
+    version: int | None = None,
 ):
-    """As `kept_value`, kept by the clinic's recall version (read here, before drawing) instead of
-    its schedule version; and given as this process read or drew it: the same object to each of
-    its requests while it is right (`_LIVE`), which they only read (what they draw from it may be
-    kept on it: `recall_list.Page.drawn`)."""
+    """As `kept_value`, kept by the clinic's recall version (read here, before drawing, unless
+    the caller read it before the rows: `version`) instead of its schedule version; and given as
+    this process read or drew it: the same object to each of its requests while it is right
+    (`_LIVE`), which they only read (what they draw from it may be kept on it:
+    `recall_list.Page.drawn`)."""
     if in_transaction():
         return draw()[0]
-    version = recall_version(clinic_id)
+    if version is None:
+        version = recall_version(clinic_id)
     live_key = (what, clinic_id, version, parts)
     found = _LIVE.get(live_key)
     if _right(found, now):

@@ -19,7 +19,14 @@ from django.views.decorators.http import require_POST
 
 from dermis.core.errors import InputError
 from dermis.web.clinic import form_errors
-from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_patient, staff_required
+from dermis.web.clinic.access import (
+    ANY_STAFF,
+    PATIENT_IN_CLINIC,
+    actor_of,
+    audit,
+    clinic_patient,
+    staff_required,
+)
 from dermis.web.clinic.clock import now
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.models import RecallContact, RecallEntry
@@ -129,7 +136,7 @@ def _drawn(request, patient, *, contact_form=None, book_form=None, status=200):
     return _page(request, patient, _body(context, get_token(request)), status)
 
 
-def kept_body(request, patient) -> str:
+def kept_body(request, patient, version: int) -> str:
     """The page's body as it opens, with a mark where the CSRF token goes: kept by the clinic's
     recall version, which the database moves on whenever the patient's name, phone or email,
     their rows on the worklist or their contacts change (migration 0031), and by the time zone,
@@ -143,16 +150,27 @@ def kept_body(request, patient) -> str:
 
     zone = timezone.get_current_timezone_name()
     parts = (patient.pk, zone, get_language(), get_script_prefix())
-    return versions.kept_recall_value("recall-patient", patient.clinic_id, parts, now(), draw)
+    return versions.kept_recall_value(
+        "recall-patient", patient.clinic_id, parts, now(), draw, version=version
+    )
 
 
 @staff_required(ANY_STAFF)
 def recall_patient(request, patient_id: int):
-    patient = clinic_patient(request, patient_id)
+    clinic = request.staff.clinic_id
+    # The clinic's recall version, then the patient, in one round trip: the version is read
+    # before any row the page shows (the patient's name, phone and email among them).
+    reads = (
+        versions.RECALL_VERSION.ahead(clinic=clinic),
+        PATIENT_IN_CLINIC.ahead(1, patient=patient_id, clinic=clinic),
+    )
+    with read_together(*reads):
+        version = versions.recall_version(clinic)
+        patient = clinic_patient(request, patient_id)
     audit(request, "view", patient, summary="recall contact log")
     if request.GET.get("propose"):
         return _drawn(request, patient)
-    body = kept_body(request, patient).replace(versions.CSRF_MARK, get_token(request))
+    body = kept_body(request, patient, version).replace(versions.CSRF_MARK, get_token(request))
     return _page(request, patient, body)
 
 
