@@ -38,6 +38,11 @@ def test_a_page_is_djangos_page_for_any_number_asked(n, size, number):
     assert page.paginator.count == n
     assert (page.has_next(), page.has_previous()) == (expected.has_next(), expected.has_previous())
     assert total.asked <= 1
+    # Read with the page anyway (the patients list's tally): asked once, the same page and count.
+    counted = Counter(n)
+    same = get_page(rows, number, size, counted, counted=True)
+    assert (same.number, list(same.object_list)) == (expected.number, list(expected.object_list))
+    assert same.paginator.count == n and counted.asked == 1
 
 
 @given(

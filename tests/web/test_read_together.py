@@ -400,6 +400,7 @@ def _recall_patient(world) -> str:
         (_named("availability"), "pat"),
         (_named("reminder-delivery"), "fran"),
         (_recall_patient, "fran"),
+        (_named("patient-list"), "fran"),
     ],
     ids=[
         "series proposal",
@@ -414,6 +415,7 @@ def _recall_patient(world) -> str:
         "availability (practitioner)",
         "reminders",
         "recall patient",
+        "patients",
     ],
 )
 @pytest.mark.django_db(transaction=True)

@@ -16,29 +16,39 @@ from django.core.paginator import Page, Paginator
 
 
 def page_and_total(
-    rows: Sequence, offset: int, limit: int, total: Callable[[], int]
+    rows: Sequence, offset: int, limit: int, total: Callable[[], int], *, counted: bool = False
 ) -> tuple[list, int]:
     """`rows[offset:offset + limit]` as a list, and how many `rows` holds (`total()` only where the
-    page cannot tell)."""
+    page cannot tell, or where it was read with the page anyway: `counted`)."""
     page = list(rows[offset : offset + limit]) if limit > 0 else []
+    if counted:
+        return page, total()
     if limit > 0 and (0 < len(page) < limit or (not page and offset == 0)):
         return page, offset + len(page)
     return page, total()
 
 
-def get_page(rows: Sequence, number: object, size: int, total: Callable[[], int]) -> Page:
+def get_page(
+    rows: Sequence, number: object, size: int, total: Callable[[], int], *, counted: bool = False
+) -> Page:
     """`Paginator(rows, size).get_page(number)` with its count from `total()`, as Django gives it
     (a number that is not a whole number: the first page; one below 1 or past the end: the last),
     reading the page first so that a page that is not full answers the count."""
     pager = Paginator(rows, size)
-    try:
-        wanted = int(number) if number is not None else 1
-    except (TypeError, ValueError):
-        wanted = 1
+    wanted = wanted_page(number)
     if wanted >= 1:
-        page, pager.count = page_and_total(rows, (wanted - 1) * size, size, total)
+        page, pager.count = page_and_total(rows, (wanted - 1) * size, size, total, counted=counted)
         if page or wanted == 1:
             return Page(page, wanted, pager)
     else:
         pager.count = total()
     return pager.page(pager.num_pages)
+
+
+def wanted_page(number: object) -> int:
+    """The page asked for, as `get_page` reads it: a number that is not a whole number is the
+    first page (one below 1 is the last: `get_page` finds it)."""
+    try:
+        return int(number) if number is not None else 1
+    except (TypeError, ValueError):
+        return 1

@@ -21,6 +21,7 @@ from dermis.web.clinic.models import AuditEvent, Patient, StaffMember
 from dermis.web.clinic.paging import page_and_total
 from dermis.web.clinic.patients import selectors, services
 from dermis.web.clinic.patients.filters import PatientFilter
+from dermis.web.clinic.together import read_together
 
 router = Router(tags=["patients"])
 
@@ -44,12 +45,16 @@ def list_patients(request, query: Query[PatientQuery]):
     # who listed or searched, never for what
     summary = "api: patient list or search"
     audit(request, AuditEvent.Action.VIEW, summary=summary, object_type="PatientList")
-    window, count = page_and_total(
-        patients,
-        query.offset,
-        query.limit,
-        lambda: selectors.count(api_actor(request), search, patients),
-    )
+    # The page's rows and the clinic's tally in one round trip, as the web page reads them.
+    reads = selectors.page_reads(api_actor(request), search, query.offset, query.limit)
+    with read_together(*reads):
+        window, count = page_and_total(
+            patients,
+            query.offset,
+            query.limit,
+            lambda: selectors.count(api_actor(request), search, patients),
+            counted=bool(reads),
+        )
     return {
         "count": count,
         "limit": query.limit,

@@ -8,6 +8,7 @@ from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import Clinic, Patient, PatientMerge, PatientTally
 from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.prepared import Paged, PreparedRows, PreparedValues
+from dermis.web.clinic.together import Read
 
 
 def _by_name(clinic: int) -> QuerySet[Patient]:
@@ -35,6 +36,17 @@ def search(actor: Actor, search: PatientFilter) -> QuerySet[Patient] | Paged:
     if narrows(search):
         return search.apply(_by_name(clinic.pk), region=clinic.country)
     return Paged(BY_NAME, lambda: tally(clinic), known={"clinic": clinic}, clinic=clinic.pk)
+
+
+def page_reads(actor: Actor, search: PatientFilter, offset: int, limit: int) -> list[Read]:
+    """What a page of the list and its count read when nothing narrows it (the rows by name from
+    `offset`, and the tally), for the web page and the API to send together
+    (`together.read_together`): one round trip where there were two. The count is then the
+    tally's, read with the page whether or not the page could tell it (`counted`)."""
+    if narrows(search) or limit <= 0:
+        return []
+    clinic = actor.clinic.pk
+    return [BY_NAME.ahead(limit, offset, clinic=clinic), TALLY.ahead(clinic=clinic)]
 
 
 def narrows(search: PatientFilter) -> bool:

@@ -30,7 +30,7 @@ from dermis.web.clinic.documents.selectors import aftercare_in_progress
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Consultation, Patient, TreatmentPlan
-from dermis.web.clinic.paging import get_page
+from dermis.web.clinic.paging import get_page, wanted_page
 from dermis.web.clinic.patients import selectors, services
 from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.patients.forms import (
@@ -56,7 +56,11 @@ def patient_list(request):
     # who listed or searched, never for what
     audit(request, "view", summary="patient list or search", object_type="PatientList")
     total = (lambda: selectors.count(actor_of(request), search, patients)) if search else int
-    page = get_page(patients, request.GET.get("page"), PAGE_SIZE, total)
+    number = request.GET.get("page")
+    offset = (max(wanted_page(number), 1) - 1) * PAGE_SIZE
+    reads = selectors.page_reads(actor_of(request), search, offset, PAGE_SIZE) if search else []
+    with read_together(*reads):  # the page's rows and the clinic's tally, in one round trip
+        page = get_page(patients, number, PAGE_SIZE, total, counted=bool(reads))
     query = form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else ""
     context = {"form": form, "page": page, "query": query}
     return render(request, "clinic/patients/list.html", context)
