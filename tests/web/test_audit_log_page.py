@@ -150,6 +150,36 @@ def test_paged_by_50_older_and_newer_by_position(world, client_as):
     assert _shown(back) == _shown(first)
 
 
+def test_one_users_page_as_it_opens_is_the_page_the_filters_read(world, client_as):
+    """`?user=` alone is read with the staff menu (`NEWEST_BY_USER`); with a filter that narrows
+    nothing more it goes through the filters: the same 50 events, newest first, ties by id."""
+    from dermis.web.clinic.audit_log import views
+
+    base = timezone.now()
+    mine = [
+        _event(world.northgate, world.pat.user, at=base - timedelta(minutes=i)) for i in range(52)
+    ]
+    _event(world.northgate, world.pat.user, at=mine[10].at)  # a twin in the same microsecond
+    _event(world.northgate, world.fran.user, at=base)  # another user's
+    _event(world.riverside, world.oscar.user, at=base)  # another clinic's
+    client = client_as("alice")
+    url = reverse("audit-log")
+    asked = []
+    real = views.NEWEST_BY_USER.rows
+    views.NEWEST_BY_USER.rows = lambda *a, **k: asked.append(k) or real(*a, **k)
+    try:
+        opened = client.get(url, {"user": "pat"})
+        as_form_sends = client.get(url, {"user": "pat", "action": "", "since": ""})
+        through_filters = client.get(url, {"user": "pat", "since": "2000-01-01"})
+    finally:
+        views.NEWEST_BY_USER.rows = real
+    assert len(asked) == 2 and asked[0]["username"] == "pat"  # not for the third
+    assert len(_shown(opened)) == 50
+    assert _shown(opened) == _shown(as_form_sends) == _shown(through_filters)
+    assert opened.context["page"]["older"] == through_filters.context["page"]["older"]
+    assert opened.context["page"]["newer"] is None
+
+
 def test_a_mangled_position_shows_the_newest_page(world, client_as):
     event = _event(world.northgate, world.pat.user)
     response = client_as("alice").get(reverse("audit-log"), {"older_than": "yesterday_x"})

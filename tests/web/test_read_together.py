@@ -401,6 +401,7 @@ def _recall_patient(world) -> str:
         (_named("reminder-delivery"), "fran"),
         (_recall_patient, "fran"),
         (_named("patient-list"), "fran"),
+        (_named("audit-log", "?user=pat"), "alice"),
     ],
     ids=[
         "series proposal",
@@ -416,6 +417,7 @@ def _recall_patient(world) -> str:
         "reminders",
         "recall patient",
         "patients",
+        "audit log by user",
     ],
 )
 @pytest.mark.django_db(transaction=True)

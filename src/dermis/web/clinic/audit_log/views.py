@@ -134,6 +134,15 @@ NEWEST = PreparedRows(
     lambda clinic: AuditEvent.objects.filter(clinic_id=clinic).order_by("-at", "-id"),
     clinic=int,
 )
+# One person's events as the log opens on them (`?user=`, the other filters empty).
+NEWEST_BY_USER = PreparedRows(
+    AuditEvent,
+    lambda clinic, username: AuditEvent.objects.filter(
+        clinic_id=clinic, username=username
+    ).order_by("-at", "-id"),
+    clinic=int,
+    username=str,
+)
 USERNAMES = PreparedValues(
     StaffMember,
     lambda clinic: (
@@ -156,18 +165,37 @@ def audit_log(request) -> HttpResponse:
     clinic = request.staff.clinic
     events = AuditEvent.objects.filter(clinic=clinic)
     # The log as it opens: its staff menu and its newest page in one round trip.
-    newest = None if request.GET else NEWEST.ahead(PAGE_SIZE + 1, clinic=clinic.pk)
+    if not request.GET:
+        newest = NEWEST.ahead(PAGE_SIZE + 1, clinic=clinic.pk)
+    elif username := _only_user(request.GET):
+        newest = NEWEST_BY_USER.ahead(PAGE_SIZE + 1, clinic=clinic.pk, username=username)
+    else:
+        newest = None
     with read_together(USERNAMES.ahead(clinic=clinic.pk), newest):
         return _audit_log(request, events, clinic)
 
 
+def _only_user(query) -> str:
+    """The user the log is opened on, where nothing else narrows it and no page is asked for
+    (other fields given empty, as the form sends them); else ''."""
+    if any(v for key, values in query.lists() if key != "user" for v in values):
+        return ""
+    users = query.getlist("user")
+    return users[0] if len(users) == 1 else ""
+
+
 def _audit_log(request, events, clinic) -> HttpResponse:
     form = AuditFilter(request.GET or None, usernames=user_choices(clinic))
+    username = ""
     if form.is_bound and form.is_valid():
         events = filtered(events, form.cleaned_data)
+        username = _only_user(request.GET)
     elif form.is_bound:
         events = events.none()
-    if request.GET:
+    if username:  # read with the staff menu (`audit_log`)
+        rows = NEWEST_BY_USER.rows(PAGE_SIZE + 1, clinic=clinic.pk, username=username)
+        page = _newest_first(rows, None)
+    elif request.GET:
         page = keyset_page(
             events,
             Cursor.parse(request.GET.get("older_than")),
