@@ -149,7 +149,7 @@ def _key(alias: str, sql: str, params) -> tuple | None:
 
 
 @contextmanager
-def read_together(*reads: Read | None) -> Iterator[None]:
+def read_together(*reads: Read | None) -> Iterator[dict]:
     """Send `reads` (the `ahead()` of prepared reads; None is left out) in one round trip, and
     within the block give each prepared read whose statement is one of them those rows, as many
     times as it was named (once, unless the same read is named twice): a read beyond that, and
@@ -158,14 +158,18 @@ def read_together(*reads: Read | None) -> Iterator[None]:
 
     Where several statements cannot go in one string (`several_in_one_string`: SQLite, a
     transaction), or the string fails, nothing is read ahead and each read runs on its own, as
-    it would without the block (and says what is wrong itself)."""
+    it would without the block (and says what is wrong itself).
+
+    Gives what was read ahead, before anything inside takes from it: {(database, SQL,
+    parameters): [rows, times named]} (empty where nothing was), for a page kept by what it
+    read (the record page)."""
     found = _send_together([r for r in reads if r is not None])
     if not found:
-        yield
+        yield found
         return
     token = _AHEAD.set((*_AHEAD.get(), found))
     try:
-        yield
+        yield found
     finally:
         _AHEAD.reset(token)
 

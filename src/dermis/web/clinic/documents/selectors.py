@@ -8,7 +8,7 @@ and raises ServiceError when the gate refuses. The schedule is the core's (`derm
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 from pydantic import ValidationError
@@ -17,7 +17,7 @@ from dermis.core import gate
 from dermis.core.aftercare import Aftercare, aftercare
 from dermis.core.errors import InputError
 from dermis.core.patient import input_error
-from dermis.web.clinic import core_inputs, safety
+from dermis.web.clinic import clock, core_inputs, safety
 from dermis.web.clinic.actors import CLINICAL, PATIENT, Actor
 from dermis.web.clinic.core_inputs import (
     core_intake,
@@ -170,7 +170,7 @@ def today_for(session: TreatmentSession, today: date) -> dict:
     except InputError as exc:
         return {**item, "error": exc}
     day = next((d for d in ac.days if d.date == today), None)
-    now = timezone.now()
+    now = clock.now()
     return {
         **item,
         "entries": [
@@ -187,7 +187,7 @@ RECENT_DAYS = 14  # the record page shows aftercare for sessions of the last for
 
 
 def recent_sessions(patient, days: int = RECENT_DAYS):
-    now = timezone.now()
+    now = clock.now()
     return (
         patient.sessions.filter(performed_at__gte=now - timedelta(days=days), performed_at__lte=now)
         .select_related("patient__clinic")
@@ -199,14 +199,39 @@ def recent_sessions(patient, days: int = RECENT_DAYS):
 def aftercare_in_progress(patient) -> list[dict]:
     """The record page's aftercare panel: sessions of the last 14 days with today's
     instructions (the page asks for it for clinical staff only)."""
-    today = timezone.localdate()
+    today = clock.today()
     read = core_inputs.sessions(patient)  # inside the record page's read_once: read once
     if read is None:
         return [today_for(session, today) for session in recent_sessions(patient)]
-    now = timezone.now()
+    now = clock.now()
     since = now - timedelta(days=RECENT_DAYS)
     recent = [s for s in reversed(read) if since <= s.performed_at <= now]
     return [today_for(session, today) for session in recent]
+
+
+def aftercare_changes_after(patient, now: datetime) -> datetime | None:
+    """The first moment after `now` at which `aftercare_in_progress` would say something else
+    with nothing written: a session coming into the last `RECENT_DAYS` or leaving them, or a
+    recent session's warning starting or ending (a new day, which changes each session's day, is
+    the caller's to count). None when nothing will; `now` itself outside the record page's
+    `read_once` (nothing to go by: the panel is not to be kept)."""
+    read = core_inputs.sessions(patient)
+    if read is None:
+        return now
+    since = now - timedelta(days=RECENT_DAYS)
+    moments = []
+    for s in read:
+        # In from `performed_at`; out from the first instant past RECENT_DAYS after it.
+        left = s.performed_at + timedelta(days=RECENT_DAYS, microseconds=1)
+        moments += [t for t in (s.performed_at, left) if t > now]
+        if not since <= s.performed_at <= now:
+            continue
+        try:
+            ac = session_aftercare(s)
+        except InputError:  # shown as the error it is, whatever the time
+            continue
+        moments += [t for i in ac.warnings() for t in (i.starts, i.ends) if t > now]
+    return min(moments, default=None)
 
 
 def check_issue(

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.template import engines
+from django.urls import get_script_prefix, get_urlconf, path
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
+import dermis
+from dermis.web.clinic import clock
 from dermis.web.clinic.access import (
     ANY_STAFF,
     actor_of,
     audit,
     clinic_patient,
+    staff_context,
     staff_required,
 )
 from dermis.web.clinic.charting import record_panels as charting_panels
@@ -26,7 +33,7 @@ from dermis.web.clinic.core_inputs import (
     read_once,
     remember_latest_consultation,
 )
-from dermis.web.clinic.documents.selectors import aftercare_in_progress
+from dermis.web.clinic.documents.selectors import aftercare_changes_after, aftercare_in_progress
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Consultation, Patient, TreatmentPlan
@@ -42,8 +49,10 @@ from dermis.web.clinic.patients.forms import (
 from dermis.web.clinic.portal import record_panels as portal_panels
 from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.presentation import References, present
+from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.scheduling import series
 from dermis.web.clinic.together import Read, read_together
+from dermis.web.jinja import per_render
 
 PAGE_SIZE = 25
 
@@ -170,15 +179,69 @@ def _clinical_context(patient: Patient) -> dict:
     }
 
 
+# The record's body as each worker drew it: (the moment it stops being right, the HTML), by
+# everything it was drawn from (`_record_key`). At most 128 (each some tens of KB).
+RECORDS = ProcessMemo(size=128)
+RECORD_BODY = "clinic/patients/_record.html"
+
+
 @staff_required(ANY_STAFF)
 def patient_detail(request, patient_id: int):
     patient = clinic_patient(request, patient_id)
     audit(request, "view", patient, summary="record page")
-    now = timezone.now()
+    now = clock.now()
     # The panels below each ask for the active plan, and each reads its own rows: the plan is
     # read once, and what they read goes to the database in one round trip.
-    with read_once(patient), read_together(*_record_reads(patient, now, request.staff)):
-        return _record_page(request, patient, now)
+    with read_once(patient), read_together(*_record_reads(patient, now, request.staff)) as sent:
+        key = _record_key(request, patient, sent)
+        kept = RECORDS.get(key) if key else None
+        if kept is not None and (kept[0] is None or now < kept[0]):
+            body = kept[1]
+        else:
+            body, until = _record_body(request, patient, now)
+            if key and (until is None or until > now):
+                RECORDS.put(key, (until, body))
+    page = {"patient": patient, "body": mark_safe(body)}  # drawn from the page's own template
+    return render(request, "clinic/patients/detail.html", page)
+
+
+def _record_key(request, patient: Patient, sent: dict) -> str | None:
+    """What the record's body is drawn from, as one digest: the rows read for it (all of them
+    read ahead together, in `sent`: a test holds the page to that), the patient's row, who looks
+    (their role decides the panels), the time zone, language and address prefix it is written
+    in, and the release (the knowledge base and the templates). None where nothing was read
+    ahead (SQLite, a transaction): then it is drawn every time. The reads' parameters are left
+    out (the moment `now` among them): their rows say what they found."""
+    if not sent:
+        return None
+    staff = request.staff
+    rows = sorted((key[1], repr(found[0])) for key, found in sent.items())
+    parts = (
+        dermis.__version__,
+        [getattr(patient, f.attname) for f in Patient._meta.concrete_fields],
+        (staff.role, staff.is_admin, staff.is_clinical),
+        (timezone.get_current_timezone_name(), get_language(), get_script_prefix(), get_urlconf()),
+        rows,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _record_body(request, patient: Patient, now: datetime) -> tuple[str, datetime | None]:
+    """The record's body, and the first moment it says something else with nothing written: the
+    next midnight (the patient's age, each session's day of aftercare, the forecast's today), or
+    sooner an aftercare panel's change (`aftercare_changes_after`)."""
+    context = _record_context(request, patient, now) | staff_context(request) | per_render()
+    body = engines["jinja2"].env.get_template(RECORD_BODY).render(context)
+    today = timezone.localdate(now)
+    midnight = datetime.combine(
+        today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+    until = midnight
+    if request.staff.is_clinical:
+        changes = aftercare_changes_after(patient, now)
+        if changes is not None:
+            until = min(until, changes)
+    return body, until
 
 
 def _record_reads(patient: Patient, now: datetime, staff) -> list[Read | None]:
@@ -201,12 +264,12 @@ def _record_reads(patient: Patient, now: datetime, staff) -> list[Read | None]:
     return reads
 
 
-def _record_page(request, patient: Patient, now: datetime):
+def _record_context(request, patient: Patient, now: datetime) -> dict:
     mine = {"patient": patient}
     context = {
         "patient": patient,
         "bookable_plan": None,
-        "age": patient.age_on(timezone.localdate()),
+        "age": patient.age_on(timezone.localdate(now)),
         "upcoming": UPCOMING.rows(20, patient=patient.pk, now=now, known=mine),
         "past": PAST.rows(10, patient=patient.pk, now=now, known=mine),
     }
@@ -216,7 +279,7 @@ def _record_page(request, patient: Patient, now: datetime):
         context["bookable_plan"] = plan
     if request.staff.is_clinical:
         context.update(_clinical_context(patient))
-    return render(request, "clinic/patients/detail.html", context)
+    return context
 
 
 @staff_required(ANY_STAFF)
