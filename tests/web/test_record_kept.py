@@ -147,3 +147,14 @@ def test_the_aftercare_panel_says_when_it_will_change(world, records):
     assert shown(changes) != shown(now)  # whichever change comes first, it shows
     assert leaving.pk in [i["session"].pk for i in shown(out - timedelta(microseconds=1))]
     assert leaving.pk not in [i["session"].pk for i in shown(out)]
+
+
+def test_a_record_one_of_whose_reads_was_not_read_ahead_is_drawn_every_time(
+    world, records, client_as, draws, monkeypatch
+):
+    """Its rows would be missing from the key: a body kept without them could be stale."""
+    real = views._record_reads
+    monkeypatch.setattr(views, "_record_reads", lambda *a: [*real(*a), None])
+    client = client_as("pat")
+    assert _body(client, world.nora) == _body(client, world.nora)
+    assert len(draws) == 2 and not views.RECORDS

@@ -192,8 +192,9 @@ def patient_detail(request, patient_id: int):
     now = clock.now()
     # The panels below each ask for the active plan, and each reads its own rows: the plan is
     # read once, and what they read goes to the database in one round trip.
-    with read_once(patient), read_together(*_record_reads(patient, now, request.staff)) as sent:
-        key = _record_key(request, patient, sent)
+    reads = _record_reads(patient, now, request.staff)
+    with read_once(patient), read_together(*reads) as sent:
+        key = _record_key(request, patient, reads, sent)
         kept = RECORDS.get(key) if key else None
         if kept is not None and (kept[0] is None or now < kept[0]):
             body = kept[1]
@@ -205,14 +206,16 @@ def patient_detail(request, patient_id: int):
     return render(request, "clinic/patients/detail.html", page)
 
 
-def _record_key(request, patient: Patient, sent: dict) -> str | None:
+def _record_key(request, patient: Patient, reads: list, sent: dict) -> str | None:
     """What the record's body is drawn from, as one digest: the rows read for it (all of them
-    read ahead together, in `sent`: a test holds the page to that), the patient's row, who looks
-    (their role decides the panels), the time zone, language and address prefix it is written
-    in, and the release (the knowledge base and the templates). None where nothing was read
-    ahead (SQLite, a transaction): then it is drawn every time. The reads' parameters are left
-    out (the moment `now` among them): their rows say what they found."""
-    if not sent:
+    named in `_record_reads` and read ahead together, in `sent`: a test holds the page to
+    reading nothing else), the patient's row, who looks (their role decides the panels), the time
+    zone, language and address prefix it is written in, and the release (the knowledge base and
+    the templates). None unless every read named was read ahead (SQLite, a transaction, a value
+    the ORM must read itself): then it is drawn every time. The reads' parameters are left out
+    (the moment `now` among them): their rows say what they found."""
+    named = {(r.alias, r.sql, tuple(r.params)) for r in reads if r is not None}
+    if not sent or None in reads or len(named) != len(sent) or not named <= set(sent):
         return None
     staff = request.staff
     rows = sorted((key[1], repr(found[0])) for key, found in sent.items())
@@ -246,7 +249,8 @@ def _record_body(request, patient: Patient, now: datetime) -> tuple[str, datetim
 
 def _record_reads(patient: Patient, now: datetime, staff) -> list[Read | None]:
     """Every read the record page makes of the patient after the patient: the page's lists and,
-    for clinical staff, the panels' (each module names its own)."""
+    for clinical staff, the panels' (each module names its own). Its body is kept by these reads'
+    rows (`_record_key`): a panel that read anything not named here could be shown stale."""
     pk = patient.pk
     reads = [
         UPCOMING.ahead(20, patient=pk, now=now),
