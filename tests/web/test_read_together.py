@@ -111,20 +111,26 @@ def test_a_string_that_fails_reads_nothing_ahead_and_each_read_runs_alone(world)
 def test_a_block_inside_another_takes_what_the_outer_one_read(world, spy):
     clinic, pk = world.northgate.pk, world.nora.pk
     alone = _all_four(clinic, pk)
+    inner = (TALLY.ahead(clinic=world.riverside.pk), ONE.ahead(pk), ONE.ahead(pk + 1000))
     with (
         CaptureQueriesContext(connection) as seen,
         read_together(*_aheads(clinic, pk)),
-        read_together(TALLY.ahead(clinic=world.riverside.pk), ONE.ahead(pk)),  # inside the first
+        read_together(*inner),  # inside the first, naming one read the first sent
     ):
         together = _all_four(clinic, pk)
         other = TALLY.count(clinic=world.riverside.pk)
+        missing = ONE.first(pk + 1000)
     assert together == alone
     assert other == Patient.objects.filter(clinic_id=world.riverside.pk).count()
+    assert missing is None
     assert len(seen.captured_queries) == 2  # each block's string; nothing read alone
+    # The inner block sent only the two reads the outer one had not: the patient came from the
+    # outer one's rows, which the inner block's read took.
     assert spy.sizes == [4, 2]
-    # The inner block answered the read both sent; the outer one's copy is left unread.
-    one = ONE.ahead(pk)
-    assert spy[1] == {} and list(spy[0]) == [sending._key(one.alias, one.sql, one.params)]
+    one, tally = ONE.ahead(pk), TALLY.ahead(clinic=world.riverside.pk)
+    assert sending._key(one.alias, one.sql, one.params) not in spy.keys[1]
+    assert sending._key(tally.alias, tally.sql, tally.params) in spy.keys[1]
+    assert spy[0] == {} and spy[1] == {}  # every read sent was taken
 
 
 @on_postgresql
@@ -208,11 +214,12 @@ def _record(client, patient) -> str:
 
 class Spy(list):
     """Each set of rows `read_together` read ahead (emptied as the page takes them), and
-    `sizes`: how many reads each set held when it was read."""
+    `sizes` and `keys`: how many reads each set held when it was read, and which."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sizes: list[int] = []
+        self.keys: list[set] = []
 
     def clear(self) -> None:
         super().clear()
@@ -228,6 +235,7 @@ def spy(monkeypatch):
         found = real(reads)
         sent.append(found)
         sent.sizes.append(len(found))
+        sent.keys.append(set(found))
         return found
 
     monkeypatch.setattr(sending, "_send_together", send)
@@ -442,3 +450,22 @@ def test_a_page_that_reads_together_shows_what_it_shows_reading_alone(
         assert sum(spy.sizes) >= 2  # and reads were sent together
     else:
         assert sum(spy.sizes) == 0
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_series_page_reads_its_menus_and_its_setup_in_one_round_trip(world, client_as, spy):
+    url = _series_page(world)
+    client = client_as("pat")
+    client.get(url)  # the session's first request
+    spy.clear(), spy.sizes.clear(), spy.keys.clear()
+    with CaptureQueriesContext(connection) as seen:
+        response = client.get(url)
+    assert response.status_code == 200 and response.context["result"].proposal
+    # The two menus and the eleven reads of setup; then the form's block and setup's own, which
+    # send nothing again. Every read sent was taken.
+    assert spy.sizes[-3:] == [13, 0, 0] and all(found == {} for found in spy)
+    together = [q["sql"] for q in seen.captured_queries if '"clinic_workinghours"' in q["sql"]]
+    assert len(together) == 1
+    for table in ("clinic_location", "clinic_treatmentsession", "clinic_safetyoverride"):
+        assert f'FROM "{table}"' in together[0], table

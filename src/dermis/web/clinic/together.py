@@ -160,10 +160,18 @@ def read_together(*reads: Read | None) -> Iterator[dict]:
     transaction), or the string fails, nothing is read ahead and each read runs on its own, as
     it would without the block (and says what is wrong itself).
 
+    A read that an enclosing block sent and nothing has taken yet is not sent again: it is taken
+    from there.
+
     Gives what was read ahead, before anything inside takes from it: {(database, SQL,
     parameters): [rows, times named]} (empty where nothing was), for a page kept by what it
     read (the record page)."""
-    found = _send_together([r for r in reads if r is not None])
+    # What a block around this one read ahead is not sent again: a page may send the reads of
+    # its parts with its own, and a part's own block then takes from the page's.
+    held = _AHEAD.get()
+    found = _send_together(
+        [r for r in reads if r is not None and not _held(held, r.alias, r.sql, r.params)]
+    )
     if not found:
         yield found
         return
@@ -172,6 +180,11 @@ def read_together(*reads: Read | None) -> Iterator[dict]:
         yield found
     finally:
         _AHEAD.reset(token)
+
+
+def _held(blocks: tuple[dict, ...], alias: str, sql: str, params) -> bool:
+    key = _key(alias, sql, params)
+    return key is not None and any(key in found for found in blocks)
 
 
 def _send_together(reads: list[Read]) -> dict:

@@ -88,19 +88,16 @@ BOOKED_OF_PLANS = PreparedValues(
     ).values_list("pk", "start", "equipment__device"),
     plans=list,
 )
+# Every signed session of the plans, whatever its modality: a course's are chosen here, so that
+# the read is the same for every course (and can go ahead of the form that chooses it).
 CHARTED_OF_PLANS = PreparedValues(
     TreatmentSession,
-    lambda plans, modality, seen: (
-        TreatmentSession.objects.filter(
-            plan_id__in=plans, status=TreatmentSession.Status.FINAL, modality=modality
-        )
-        .exclude(appointment_id__in=seen)
-        .values_list("performed_at", flat=True)
+    lambda plans: (
+        TreatmentSession.objects.filter(plan_id__in=plans, status=TreatmentSession.Status.FINAL)
+        .order_by("performed_at", "pk")
+        .values_list("performed_at", "appointment_id", "modality")
     ),
-    flat=True,
     plans=list,
-    modality=str,
-    seen=list,
 )
 
 
@@ -118,8 +115,11 @@ def sessions_so_far(plan: TreatmentPlan, course: Course, courses: int) -> tuple[
             seen.add(pk)
             counted.append(timezone.localtime(start).date())
     # A charted booked visit is one session, not two.
-    charted = CHARTED_OF_PLANS.rows(plans=list(versions), modality=course.modality, seen=list(seen))
-    counted += [timezone.localtime(at).date() for at in charted]
+    counted += [
+        timezone.localtime(at).date()
+        for at, appointment, modality in CHARTED_OF_PLANS.rows(plans=list(versions))
+        if modality == course.modality and (appointment is None or appointment not in seen)
+    ]
     return len(counted), max(counted, default=None)
 
 
@@ -217,17 +217,31 @@ def setup(plan: TreatmentPlan, prefs: Preferences, now: datetime) -> Setup:
 
 
 def _setup_reads(plan: TreatmentPlan, prefs: Preferences) -> list[Read | None]:
-    """What `setup` reads, sent together: the course's bookings so far, the practitioner's
-    hours, the rooms at the chosen location, the clinic's equipment and the safety gate's view
-    of the patient."""
-    clinic, where = plan.patient.clinic, prefs.location
+    where = prefs.location.pk if prefs.location is not None else None
+    return reads(plan, prefs.practitioner.pk, where)
+
+
+def reads(plan: TreatmentPlan, practitioner: int, location: int | None) -> list[Read | None]:
+    """What `setup` reads for a proposal with this practitioner at this location, to be sent
+    together: the course's bookings and signed sessions so far, the practitioner's hours, the
+    rooms at the location, the clinic's equipment and the safety gate's view of the patient.
+
+    A page may send them with its own reads, from the ids as submitted, before its form has
+    checked them: a read the form then refuses is only read, never used."""
+    clinic = plan.patient.clinic_id
+    plans = list(lineage(plan))
+    if location is None:
+        hours = availability.HOURS.ahead(staff=[practitioner])
+    else:
+        hours = availability.HOURS_AT.ahead(staff=[practitioner], location=location)
     return [
         # First: a proposal is never kept under a version newer than the rows it was drawn from.
-        versions.VERSION.ahead(clinic=clinic.pk),
-        BOOKED_OF_PLANS.ahead(plans=list(lineage(plan))),
-        availability.hours_read([prefs.practitioner.pk], where),
-        None if where is None else ROOMS_AT.ahead(None, clinic=clinic.pk, location=where.pk),
-        availability.EQUIPMENT.ahead(None, clinic=clinic.pk),
+        versions.VERSION.ahead(clinic=clinic),
+        BOOKED_OF_PLANS.ahead(plans=plans),
+        CHARTED_OF_PLANS.ahead(plans=plans),
+        hours,
+        None if location is None else ROOMS_AT.ahead(None, clinic=clinic, location=location),
+        availability.EQUIPMENT.ahead(None, clinic=clinic),
         *safety.context_reads(plan.patient),
     ]
 

@@ -19,8 +19,9 @@ from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_object, 
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, TreatmentPlan
-from dermis.web.clinic.scheduling import reschedule, series, versions
+from dermis.web.clinic.scheduling import availability, reschedule, series, versions
 from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
+from dermis.web.clinic.together import read_together
 
 FORM_FIELDS = {
     "practitioner": "practitioner",
@@ -91,16 +92,18 @@ def series_propose(request, plan_id: int):
         if request.GET.get("course", "").isdigit():  # from the recall worklist
             initial["course"] = int(request.GET["course"])
         data = _as_data(initial)
-    form = PreferencesForm(data, patient=patient, courses=courses)
     status, result, setup = 200, None, None
     now = timezone.now()
-    if form.is_valid():
-        try:
-            setup = series.setup(plan, form.preferences(), now)
-        except series.NotBookable as err:
-            context["not_bookable"] = str(err)
-        except InputError as err:
-            _add_core_error(form, err)
+    # The form's menus and what setup reads go to the database together (one round trip).
+    with read_together(*availability.menu_reads(patient.clinic), *_setup_reads(plan, data)):
+        form = PreferencesForm(data, patient=patient, courses=courses)
+        if form.is_valid():
+            try:
+                setup = series.setup(plan, form.preferences(), now)
+            except series.NotBookable as err:
+                context["not_bookable"] = str(err)
+            except InputError as err:
+                _add_core_error(form, err)
     if setup is not None and request.method == "POST":
         booked = _book(request, setup, now)
         if booked is not None:
@@ -147,6 +150,15 @@ def series_propose(request, plan_id: int):
         version=setup.version,
     )
     return _page(request, context, status, body)
+
+
+def _setup_reads(plan: TreatmentPlan, data: QueryDict) -> list:
+    """What setup reads for the practitioner and location as submitted (none where either is
+    not an id: the form then says what is wrong)."""
+    who, where = data.get("practitioner", ""), data.get("location", "")
+    if not who.isdigit() or not (where.isdigit() or where == ""):
+        return []
+    return series.reads(plan, int(who), int(where) if where else None)
 
 
 def _body(context: dict, csrf_token: str) -> str:
