@@ -4,21 +4,28 @@ appointments. The pages show times, never the plan's clinical content."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime, time, timedelta
+
 from django.contrib import messages
 from django.http import QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import get_script_prefix, get_urlconf, path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
+import dermis
 from dermis.core.errors import InputError
+from dermis.web.clinic import clock
 from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_object, staff_required
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, TreatmentPlan
+from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.scheduling import availability, reschedule, series, versions
 from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
 from dermis.web.clinic.together import read_together
@@ -93,9 +100,15 @@ def series_propose(request, plan_id: int):
             initial["course"] = int(request.GET["course"])
         data = _as_data(initial)
     status, result, setup = 200, None, None
-    now = timezone.now()
+    now = clock.now()
     # The form's menus and what setup reads go to the database together (one round trip).
-    with read_together(*availability.menu_reads(patient.clinic), *_setup_reads(plan, data)):
+    reads = [*availability.menu_reads(patient.clinic), *_setup_reads(plan, data)]
+    with read_together(*reads) as sent:
+        key = _page_key(request, plan, data, reads, sent)
+        kept = PAGES.get(key) if key else None
+        if kept is not None and now < kept[0]:
+            audit(request, "view", plan, summary="series booking page")
+            return _page(request, context, status, kept[1])
         form = PreferencesForm(data, patient=patient, courses=courses)
         if form.is_valid():
             try:
@@ -149,7 +162,52 @@ def series_propose(request, plan_id: int):
         lambda: (_body(context, versions.CSRF_MARK), keep[1]),
         version=setup.version,
     )
+    if key:
+        PAGES.put(key, (min(keep[1], _next_midnight(now)), body))
     return _page(request, context, status, body)
+
+
+# The page's content as each worker last drew it, by everything it was drawn from (`_page_key`),
+# with the moment it stops being right: 128 pages of a few kilobytes.
+PAGES = ProcessMemo(size=128)
+
+
+def _page_key(request, plan: TreatmentPlan, data: QueryDict, reads: list, sent: dict) -> str:
+    """What a proposal's page is drawn from, as one digest, for a visit (not a booking) that only
+    reads: every row its one round trip read (the menus, the schedule's version, the course's
+    bookings and sessions, the practitioner's hours, the rooms and equipment, the patient's
+    record for the safety gate), with each read's parameters (none is a moment); the plan, the
+    patient and the clinic; what was asked (the form's data) and who asks (a practitioner sees
+    the plan's modalities and pre-care); the day (the first safe day, the form's "not in the
+    past"); and the zone, language, address prefix and release it is written in. The slots
+    searched are the schedule version's (`series.propose`). '' where it cannot be kept: a
+    booking, a read the page would make itself (no location chosen: its rooms) or reads not
+    sent ahead (SQLite, a transaction)."""
+    named = {(r.alias, r.sql, tuple(r.params)) for r in reads if r is not None}
+    if request.method != "GET" or None in reads or not sent or named != set(sent):
+        return ""
+    patient, staff = plan.patient, request.staff
+    parts = (
+        dermis.__version__,
+        [_row(plan), _row(patient), _row(patient.clinic)],
+        (staff.role, staff.is_admin, staff.is_clinical),
+        sorted((k, tuple(v)) for k, v in data.lists()),
+        clock.today(),
+        (timezone.get_current_timezone_name(), get_language(), get_script_prefix(), get_urlconf()),
+        sorted((key[1], repr(key[2]), repr(found[0])) for key, found in sent.items()),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _row(obj) -> list:
+    return [getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields]
+
+
+def _next_midnight(now: datetime) -> datetime:
+    today = timezone.localdate(now)
+    return datetime.combine(
+        today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
 
 
 def _setup_reads(plan: TreatmentPlan, data: QueryDict) -> list:
