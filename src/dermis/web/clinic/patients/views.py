@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.template import engines
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, path
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -71,8 +72,38 @@ def patient_list(request):
     with read_together(*reads):  # the page's rows and the clinic's tally, in one round trip
         page = get_page(patients, number, PAGE_SIZE, total, counted=bool(reads))
     query = form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else ""
-    context = {"form": form, "page": page, "query": query}
-    return render(request, "clinic/patients/list.html", context)
+    key = _list_key(request, form, page)
+    body = LISTS.get(key)
+    if body is None:
+        context = {"form": form, "page": page, "query": query}
+        body = render_to_string("clinic/patients/_list_body.html", context)
+        LISTS.put(key, body)
+    # The frame, drawn for each request, around the content.
+    return render(request, "clinic/patients/list.html", {"body": mark_safe(body)})
+
+
+# The list's content as each worker last drew it, by what it shows (`_list_key`): a page of
+# twenty-five rows costs more to draw (1–2 ms) than its rows cost to read.
+LISTS = ProcessMemo(size=128)
+
+
+def _list_key(request, form: PatientSearchForm, page) -> str:
+    """What the list's content is drawn from, as one digest: the patients on the page (every
+    column of each row, so that nothing the rows show can change unseen), how many matched and
+    which page this is, what was asked (and what the form said of it), and the zone, language,
+    address prefix and release it is written in. The content is the same for every role."""
+    fields = [f.attname for f in Patient._meta.concrete_fields]
+    rows = [[getattr(p, name) for name in fields] for p in page.object_list]
+    errors = form.errors.get_json_data() if form.is_bound else None
+    parts = (
+        dermis.__version__,
+        rows,
+        (page.paginator.count, page.number),
+        sorted(request.GET.lists()),
+        errors,
+        (timezone.get_current_timezone_name(), get_language(), get_script_prefix(), get_urlconf()),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 @staff_required(ANY_STAFF)
