@@ -184,11 +184,14 @@ def test_the_normalised_columns_and_appointment_starts_are_indexed(db):
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_on_postgresql_a_search_uses_the_trigram_indexes(people, world):
+    """Names and short parts of numbers by trigrams; a number of seven digits or more by its runs
+    of seven digits (migration 0032)."""
     from dermis.web.clinic.patients.filters import PatientFilter
 
     for q, index in (
         ("lukasiewicz", "clinic_patient_search_name_trgm"),
-        ("07700 900999", "clinic_patient_phone_trgm"),
+        ("900999", "clinic_patient_phone_trgm"),
+        ("07700 900999", "clinic_patient_phone_grams"),
     ):
         found = PatientFilter(q=q).apply(Patient.objects.all())
         with connection.cursor() as cursor:
