@@ -56,9 +56,7 @@ def _term(term: str, region: str) -> Q:
 # over the stored numbers): a number typed whole or in part with at least this many digits has
 # each of its runs in every stored number that contains it.
 PHONE_GRAM = 7
-_GRAMS = (
-    'dermis_phone_grams("clinic_patient"."phone_normalised") @> dermis_phone_grams(%s::text)'
-)
+_GRAMS = 'dermis_phone_grams("clinic_patient"."phone_normalised") @> dermis_phone_grams(%s::text)'
 
 
 def _phone(fragment: str) -> Q:
@@ -71,4 +69,3 @@ def _phone(fragment: str) -> Q:
     if digits >= PHONE_GRAM and connections[router.db_for_read(Patient)].vendor == "postgresql":
         match &= Q(RawSQL(_GRAMS, [fragment], output_field=BooleanField()))
     return match
-
