@@ -184,6 +184,8 @@ TEMPLATES = [
                 "dermis.web.clinic.templatetags.dermis_urls",
                 # `{% jinja %}`: a long list's rows drawn by the engine below
                 "dermis.web.clinic.templatetags.dermis_jinja",
+                # `{% kept_header %}`: the site's header, drawn once for each person
+                "dermis.web.clinic.templatetags.dermis_header",
                 # `|date` and `|time`: Django's, written faster for the formats pages use
                 "dermis.web.clinic.templatetags.dermis_dates",
             ],
