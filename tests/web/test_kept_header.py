@@ -83,3 +83,13 @@ def test_another_session_of_the_same_person_gets_its_own_token(world, client_as)
     token = TOKEN.findall(_header(second, reverse("dashboard")))[0]
     assert len(dermis_header.HEADERS) == 1  # the kept one
     assert second.post(reverse("logout"), {"csrfmiddlewaretoken": token}).status_code == 302
+
+
+def test_a_page_whose_own_staff_is_something_else_draws_its_header(world, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    html = render_to_string("clinic/base.html", {"staff": "not a member"}, request=request)
+    assert '<header class="site-header">' in html and not dermis_header.HEADERS

@@ -402,10 +402,14 @@ def bundle_said(p: m.Patient, ref: Refs) -> list[Said]:
     """What each resource of `p`'s bundle holds, in the bundle's order."""
     # Every read of the patient's rows goes to the database in one round trip.
     with read_together(*reads.of(p)):
-        return _gathered(p, ref)
+        return gathered(p, ref)
 
 
-def _gathered(p: m.Patient, ref: Refs) -> list[Said]:
+def gathered(p: m.Patient, ref: Refs) -> list[Said]:
+    """`bundle_said` without sending its reads ahead (a caller that sent them: `fhir.kept`). Every
+    row it reads is one of `reads.of(p)`'s, and nothing else it says varies but the patient's
+    and the clinic's rows, the references' kind and slug, and the current time zone (a
+    signature's date)."""
     known = {"patient": p}
     sessions = reads.OF_PATIENT["sessions"].rows(None, patient=p.pk, known=known)
     areas, addenda = reads.by_session("areas", p), reads.by_session("addenda", p)

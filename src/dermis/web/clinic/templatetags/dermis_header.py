@@ -32,8 +32,11 @@ def _key(context) -> tuple | None:
         who = (user.pk, user.get_username())
     member = None
     if staff is not None:
-        role = (staff.role, staff.get_role_display(), staff.is_admin)
-        member = (staff.pk, staff.display_name, role, staff.clinic.name)
+        try:
+            role = (staff.role, staff.get_role_display(), staff.is_admin)
+            member = (staff.pk, staff.display_name, role, staff.clinic.name)
+        except AttributeError:  # a page's own `staff` that is not a member of staff: drawn
+            return None
     place = (get_language(), get_script_prefix(), get_urlconf())
     return (dermis.__version__, place, who, member, bool(context.get("clinical")))
 

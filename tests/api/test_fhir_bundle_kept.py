@@ -1,0 +1,101 @@
+"""A patient's FHIR bundle is kept by each worker by the rows it was gathered from
+(`fhir.kept._rows_key`: every row its reads found, the patient's and the clinic's rows, the
+references' kind, the time zone and the releases): asked again with nothing changed it is not
+gathered again, and anything its rows hold changing gathers it again. Kept only where its reads go
+ahead together (PostgreSQL, outside a transaction): transactional tests."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection  # noqa: F401  (read by the skipif condition)
+from django.utils import timezone
+
+from dermis.web.clinic.actors import Actor
+from dermis.web.clinic.models import Patient, Reminder
+from dermis.web.clinic.patients import services as patients
+from dermis.web.fhir import kept
+from dermis.web.fhir import reads as fhir_reads
+from dermis.web.fhir.export import patient_bundle
+from dermis.web.fhir.rest.resources import RestRefs
+from tests.api import test_fhir_export
+from tests.api.test_fhir_export import _untimed
+
+record = test_fhir_export.record  # the fixture: Nora's journey, exported
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="reads ahead: PostgreSQL"),
+]
+
+
+@pytest.fixture
+def gathers(monkeypatch):
+    """How many times a bundle was gathered from its rows."""
+    done = []
+    real = kept.gathered
+
+    def counted(p, ref):
+        done.append(p.pk)
+        return real(p, ref)
+
+    monkeypatch.setattr(kept, "gathered", counted)
+    kept._BY_ROWS.clear()
+    yield done
+    kept._BY_ROWS.clear()
+
+
+def _patient(record) -> Patient:
+    return Patient.objects.select_related("clinic").get(pk=record.consultation.patient_id)
+
+
+def test_a_bundle_asked_again_is_not_gathered_and_is_the_one_built_anew(record, gathers):
+    p = _patient(record)
+    first = kept.patient_bundle_json(p)
+    again = kept.patient_bundle_json(p)
+    assert len(gathers) == 1 and _untimed(again) == _untimed(first)
+    assert "\x00" not in again
+    assert _untimed(first) == _untimed(patient_bundle(p).model_dump_json(exclude_none=True))
+    # The REST endpoint's references are another bundle.
+    rest = kept.patient_bundle_json(p, RestRefs(p.clinic))
+    assert len(gathers) == 2 and rest != first
+    kept._BY_ROWS.clear(), kept._BUNDLES.clear(), cache.clear()
+    assert _untimed(kept.patient_bundle_json(p)) == _untimed(first) and len(gathers) == 3
+
+
+def test_what_the_rows_hold_changing_gathers_it_again(record, world, gathers):
+    p = _patient(record)
+    kept.patient_bundle_json(p)
+    # The patient's own row.
+    patients.update_patient(Actor.of_staff(world.pat), p, family_name="Renamed")
+    p = _patient(record)
+    renamed = json.loads(kept.patient_bundle_json(p))
+    assert len(gathers) == 2 and renamed["entry"][0]["resource"]["name"][0]["family"] == "Renamed"
+    # A row one of its reads finds: a reminder sent.
+    Reminder.objects.create(
+        key=f"appointment:{record.appointment.pk}:appointment:sms", patient=p,
+        appointment=record.appointment, kind=Reminder.Kind.APPOINTMENT,
+        channel=Reminder.Channel.SMS, due_at=timezone.now() - timedelta(hours=1),
+        status=Reminder.Status.SENT, sent_at=timezone.now(),
+    )  # fmt: skip
+    sent = kept.patient_bundle_json(p)
+    assert len(gathers) == 3 and _untimed(sent) != _untimed(json.dumps(renamed))
+    # Another time zone (a signature's date is written in it).
+    with timezone.override("Pacific/Kiritimati"):
+        kept.patient_bundle_json(p)
+    assert len(gathers) == 4
+    kept.patient_bundle_json(p)
+    assert len(gathers) == 4
+
+
+def test_a_bundle_one_of_whose_reads_was_not_sent_ahead_is_gathered_every_time(
+    record, gathers, monkeypatch
+):
+    real = fhir_reads.of
+    monkeypatch.setattr(fhir_reads, "of", lambda p: [*real(p), None])
+    p = _patient(record)
+    assert _untimed(kept.patient_bundle_json(p)) == _untimed(kept.patient_bundle_json(p))
+    assert len(gathers) == 2 and not kept._BY_ROWS
