@@ -56,8 +56,16 @@ def test_the_app_role_writes_records_and_audit_events_but_cannot_touch_the_trail
     world = build_world()
     with _connect(app_role) as conn:
         conn.execute(
-            "UPDATE clinic_patient SET phone = %s WHERE id = %s", ["07700 900001", world.nora.pk]
+            "UPDATE clinic_patient SET phone = %s, phone_normalised = %s WHERE id = %s",
+            ["07700 900001", "+447700900001", world.nora.pk],
         )
+        # A phone search by the number's runs of seven digits (migration 0032's function).
+        found = conn.execute(
+            "SELECT id FROM clinic_patient"
+            " WHERE dermis_phone_grams(phone_normalised) @> dermis_phone_grams(%s)",
+            ["7700900001"],
+        ).fetchall()
+        assert (world.nora.pk,) in found
         conn.execute(
             f"INSERT INTO {TABLE} (at, username, action, object_type, object_id, summary, path)"
             " VALUES (now(), 'pat', 'view', '', '', '', '')"
