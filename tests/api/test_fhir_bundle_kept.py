@@ -35,14 +35,8 @@ pytestmark = [
 @pytest.fixture
 def gathers(monkeypatch):
     """How many times a bundle was gathered from its rows."""
-    done = []
-    real = kept.gathered
-
-    def counted(p, ref):
-        done.append(p.pk)
-        return real(p, ref)
-
-    monkeypatch.setattr(kept, "gathered", counted)
+    done, real = [], kept.gathered
+    monkeypatch.setattr(kept, "gathered", lambda p, ref: done.append(p.pk) or real(p, ref))
     kept._BY_ROWS.clear()
     yield done
     kept._BY_ROWS.clear()
