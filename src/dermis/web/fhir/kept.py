@@ -26,7 +26,7 @@ from django.utils import timezone
 import dermis
 from dermis.web.clinic import models as m
 from dermis.web.clinic.process_memo import ProcessMemo
-from dermis.web.clinic.together import read_together
+from dermis.web.clinic.together import every_read_sent, read_together, row_of, rows_read
 from dermis.web.fhir import reads as fhir_reads
 from dermis.web.fhir.export import Refs, Said, bundle_from, gathered
 
@@ -88,17 +88,15 @@ def _rows_key(p: m.Patient, ref: Refs, named: list, sent: dict) -> str:
     by `reads.of` and sent ahead, with its parameters), the patient's and the clinic's rows, the
     references' kind and slug, the time zone, and the releases (Dermis's and the FHIR library's).
     '' unless every read named was sent ahead (SQLite, a transaction): then it is gathered."""
-    keys = {(r.alias, r.sql, tuple(r.params)) for r in named if r is not None}
-    if not sent or None in named or keys != set(sent):
+    if not every_read_sent(named, sent):
         return ""
-    rows = sorted((k[1], repr(k[2]), repr(found[0])) for k, found in sent.items())
     parts = (
         dermis.__version__,
         fhir.resources.__version__,
         (type(ref).__name__, ref.slug),
-        [[getattr(o, f.attname) for f in type(o)._meta.concrete_fields] for o in (p, p.clinic)],
+        [row_of(p), row_of(p.clinic)],
         timezone.get_current_timezone_name(),
-        rows,
+        rows_read(sent),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

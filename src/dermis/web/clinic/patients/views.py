@@ -52,7 +52,7 @@ from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.scheduling import series
-from dermis.web.clinic.together import Read, read_together
+from dermis.web.clinic.together import Read, every_read_sent, read_together, row_of, rows_read
 from dermis.web.jinja import per_render
 
 PAGE_SIZE = 25
@@ -92,8 +92,7 @@ def _list_key(request, form: PatientSearchForm, page) -> str:
     column of each row, so that nothing the rows show can change unseen), how many matched and
     which page this is, what was asked (and what the form said of it), and the zone, language,
     address prefix and release it is written in. The content is the same for every role."""
-    fields = [f.attname for f in Patient._meta.concrete_fields]
-    rows = [[getattr(p, name) for name in fields] for p in page.object_list]
+    rows = [row_of(p) for p in page.object_list]
     errors = form.errors.get_json_data() if form.is_bound else None
     parts = (
         dermis.__version__,
@@ -245,14 +244,13 @@ def _record_key(request, patient: Patient, reads: list, sent: dict) -> str | Non
     the templates). None unless every read named was read ahead (SQLite, a transaction, a value
     the ORM must read itself): then it is drawn every time. The reads' parameters are left out
     (the moment `now` among them): their rows say what they found."""
-    named = {(r.alias, r.sql, tuple(r.params)) for r in reads if r is not None}
-    if not sent or None in reads or len(named) != len(sent) or not named <= set(sent):
+    if not every_read_sent(reads, sent):
         return None
     staff = request.staff
-    rows = sorted((key[1], repr(found[0])) for key, found in sent.items())
+    rows = rows_read(sent, with_params=False)
     parts = (
         dermis.__version__,
-        [getattr(patient, f.attname) for f in Patient._meta.concrete_fields],
+        row_of(patient),
         (staff.role, staff.is_admin, staff.is_clinical),
         (timezone.get_current_timezone_name(), get_language(), get_script_prefix(), get_urlconf()),
         rows,

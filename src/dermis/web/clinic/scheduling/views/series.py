@@ -28,7 +28,7 @@ from dermis.web.clinic.models import OPEN_STATUSES, Appointment, TreatmentPlan
 from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.scheduling import availability, reschedule, series, versions
 from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
-from dermis.web.clinic.together import read_together
+from dermis.web.clinic.together import every_read_sent, read_together, row_of, rows_read
 
 FORM_FIELDS = {
     "practitioner": "practitioner",
@@ -183,24 +183,19 @@ def _page_key(request, plan: TreatmentPlan, data: QueryDict, reads: list, sent: 
     searched are the schedule version's (`series.propose`). '' where it cannot be kept: a
     booking, a read the page would make itself (no location chosen: its rooms) or reads not
     sent ahead (SQLite, a transaction)."""
-    named = {(r.alias, r.sql, tuple(r.params)) for r in reads if r is not None}
-    if request.method != "GET" or None in reads or not sent or named != set(sent):
+    if request.method != "GET" or not every_read_sent(reads, sent):
         return ""
     patient, staff = plan.patient, request.staff
     parts = (
         dermis.__version__,
-        [_row(plan), _row(patient), _row(patient.clinic)],
+        [row_of(plan), row_of(patient), row_of(patient.clinic)],
         (staff.role, staff.is_admin, staff.is_clinical),
         sorted((k, tuple(v)) for k, v in data.lists()),
         clock.today(),
         (timezone.get_current_timezone_name(), get_language(), get_script_prefix(), get_urlconf()),
-        sorted((key[1], repr(key[2]), repr(found[0])) for key, found in sent.items()),
+        rows_read(sent),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-def _row(obj) -> list:
-    return [getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields]
 
 
 def _next_midnight(now: datetime) -> datetime:
