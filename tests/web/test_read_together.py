@@ -259,7 +259,7 @@ def test_the_record_page_uses_every_read_it_sends_ahead_and_shows_the_same(
     with transaction.atomic():  # nothing read ahead inside a transaction
         alone = _record(client, world.nora)
     spy.clear()
-    RECORDS.clear()  # drawn again from what it reads (the first visit's is kept by what it read)
+    RECORDS.clear()  # drawn again (the first visit's is kept by the record version)
     with CaptureQueriesContext(connection) as seen:
         together = _record(client, world.nora)
     assert together == alone
@@ -269,25 +269,28 @@ def test_the_record_page_uses_every_read_it_sends_ahead_and_shows_the_same(
         return
     # The session with its user and device (the admin has passed the second factor; the others
     # have no device: this process served the session before, `accounts.middleware.Remembered`),
-    # then the record page's reads; every one was taken.
+    # then the patient with the two numbers their record is kept by, then the record page's
+    # reads; every one was taken.
     device = persona == "alice"
     clinical = persona != "fran"
     assert all(found == {} for found in spy)
-    assert [n for n in spy.sizes if n] == [2 + device, 14 if clinical else 3]
+    assert [n for n in spy.sizes if n] == [2 + device, 3, 14 if clinical else 3]
     strings = [s for s in statements if "; SELECT" in s and not s.startswith("BEGIN")]
-    assert len(strings) == 2
+    assert len(strings) == 3
     page = strings[-1]
     assert strings[0].startswith("SELECT session_data") and '"auth_user"' in strings[0]
     assert ("otp_totp_totpdevice" in strings[0]) == device
     assert strings[0].count("; SELECT") == 1 + device
+    assert '"clinic_patient"' in strings[1] and "patientversion" in strings[1]
+    assert "referenceversion" in strings[1] and strings[1].count("; SELECT") == 2
     # No statement sent ahead was also run on its own.
     for other in statements:
         if other not in strings:
             assert all(other not in sent for sent in strings)
     assert page.count("; SELECT") + 1 == (14 if clinical else 3)
     # The session with the user (and the device); for those without a device, whether they have
-    # one; the patient; the audit event's two; the page's reads. (Not the shared cache: this
-    # process keeps the forecast panel it read on the first visit.)
+    # one; the patient with the numbers; the audit event's two; the page's reads. (Not the shared
+    # cache: this process keeps the forecast panel it read on the first visit.)
     assert len(statements) == {"alice": 5, "pat": 6, "fran": 6}[persona], statements
     assert not [s for s in statements if "dermis_cache" in s]
 

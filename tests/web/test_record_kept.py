@@ -1,15 +1,16 @@
-"""The record page's body is kept by each worker by everything it was drawn from (the rows read for
-it, the patient, who looks, the zone, language and release: `patients.views._record_key`) until
-the first moment it says something else with nothing written: the next midnight, or an aftercare
-panel's change (`documents.selectors.aftercare_changes_after`). Kept only where its reads go
-ahead together (PostgreSQL, outside a transaction): transactional tests."""
+"""The record page's body is kept by each worker by everything it was drawn from (the patient's
+record version, which the database moves whenever a row the record shows changes; the patient,
+the clinic, who looks, the zone, language and release: `patients.views._record_key`) until the
+first moment it says something else with nothing written: the next midnight, an appointment to
+come ending, or an aftercare panel's change (`documents.selectors.aftercare_changes_after`). Kept
+only outside a transaction: transactional tests."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.db import connection  # noqa: F401  (read by the skipif condition)
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,10 +28,7 @@ from tests.web import test_documents_pdf
 
 records = test_documents_pdf.records  # the fixture: Nora's plan and a session two days ago
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="reads ahead: PostgreSQL"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -149,12 +147,54 @@ def test_the_aftercare_panel_says_when_it_will_change(world, records):
     assert leaving.pk not in [i["session"].pk for i in shown(out)]
 
 
-def test_a_record_one_of_whose_reads_was_not_read_ahead_is_drawn_every_time(
-    world, records, client_as, draws, monkeypatch
-):
-    """Its rows would be missing from the key: a body kept without them could be stale."""
-    real = views._record_reads
-    monkeypatch.setattr(views, "_record_reads", lambda *a: [*real(*a), None])
+def test_a_record_asked_inside_a_transaction_is_drawn_every_time(world, records, client_as, draws):
+    """There its rows may be uncommitted, and a number rolled back is given again."""
     client = client_as("pat")
-    assert _body(client, world.nora) == _body(client, world.nora)
+    with transaction.atomic():
+        assert _body(client, world.nora) == _body(client, world.nora)
     assert len(draws) == 2 and not views.RECORDS
+
+
+def test_a_kept_record_is_drawn_again_when_an_appointment_to_come_ends(
+    world, records, client_as, draws
+):
+    """With nothing written, an appointment moves from the list to come to the past one at its
+    end: the body is kept until then."""
+    # Mid-morning, so that no midnight comes between.
+    now = datetime.combine(timezone.localdate(), time(10), tzinfo=timezone.get_current_timezone())
+    start = now + timedelta(hours=1)
+    Appointment.objects.create(
+        clinic=world.northgate, patient=world.nora, practitioner=world.pat,
+        start=start, end=start + timedelta(minutes=45), location=world.northgate.locations.first(),
+    )  # fmt: skip
+    client = client_as("fran")  # front desk: no aftercare panel, whose own moments come sooner
+    with clock.frozen_at(now):
+        before = _body(client, world.nora)
+    end = start + timedelta(minutes=45)
+    with clock.frozen_at(end - timedelta(microseconds=1)):
+        assert _body(client, world.nora) == before and len(draws) == 1
+    with clock.frozen_at(end + timedelta(microseconds=1)):
+        after = _body(client, world.nora)
+    assert len(draws) == 2 and after != before
+    views.RECORDS.clear()
+    with clock.frozen_at(end + timedelta(microseconds=1)):
+        assert _body(client, world.nora) == after
+
+
+def test_a_full_list_to_come_is_kept_no_later_than_its_last_start():
+    """One not shown ends after it starts, which is no earlier than the last shown starts."""
+    now = timezone.now()
+
+    def shown(n: int, long: bool):
+        rows = []
+        for i in range(n):
+            start = now + timedelta(hours=i + 1)
+            end = start + timedelta(hours=100 if long else 1)
+            rows.append(Appointment(start=start, end=end))
+        return rows
+
+    few = shown(3, long=False)
+    assert views._appointments_move(few) == [few[0].end]
+    full = shown(views.UPCOMING_SHOWN, long=True)
+    assert views._appointments_move(full) == [full[0].end, full[-1].start]
+    assert views._appointments_move([]) == []

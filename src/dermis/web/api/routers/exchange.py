@@ -14,7 +14,9 @@ from dermis.web.api.errors import ApiError
 from dermis.web.api.schemas import In, Out, PathId, Problem, Text
 from dermis.web.clinic.access import ADMIN_ONLY, CLINICAL, audit
 from dermis.web.clinic.models import AuditEvent
+from dermis.web.clinic.patients import record_version
 from dermis.web.clinic.patients import services as patients
+from dermis.web.clinic.together import read_together
 from dermis.web.fhir import import_, kept
 
 router = Router(tags=["exchange and privacy"])
@@ -57,8 +59,10 @@ class AccessQuery(Schema):
 )
 def export_fhir(request, patient_id: PathId):
     staff = require_staff(request, CLINICAL)
-    patient = clinic_patient(staff, patient_id)
-    bundle = kept.patient_bundle_json(patient)
+    # The patient and the numbers their bundle is kept by, in one round trip.
+    with read_together(*record_version.with_patient(patient_id, staff.clinic_id)):
+        patient = clinic_patient(staff, patient_id)
+        bundle = kept.patient_bundle_json(patient)
     audit(request, AuditEvent.Action.EXPORT, patient, summary="api: FHIR bundle")
     return HttpResponse(bundle, content_type=FHIR_JSON)
 

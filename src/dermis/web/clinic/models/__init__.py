@@ -16,7 +16,13 @@ from dermis.web.clinic.models.audit import (
 from dermis.web.clinic.models.charting import Photo, SessionAddendum, SessionArea, TreatmentSession
 from dermis.web.clinic.models.consultations import ConsentRecord, Consultation, TreatmentPlan
 from dermis.web.clinic.models.outcomes import FollowUpGrade, OutcomeParameterSet
-from dermis.web.clinic.models.patients import Patient, PatientMerge, PatientTally
+from dermis.web.clinic.models.patients import (
+    Patient,
+    PatientMerge,
+    PatientTally,
+    PatientVersion,
+    ReferenceVersion,
+)
 from dermis.web.clinic.models.portal import (
     CheckIn,
     ErasureRequest,
@@ -91,6 +97,7 @@ __all__ = [
     "Patient",
     "PatientMerge",
     "PatientTally",
+    "PatientVersion",
     "Photo",
     "PortalIntake",
     "PortalLink",
@@ -100,6 +107,7 @@ __all__ = [
     "RecallEntry",
     "RecallRecompute",
     "RecallVersion",
+    "ReferenceVersion",
     "Reminder",
     "Role",
     "Room",

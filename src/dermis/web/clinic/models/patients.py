@@ -99,3 +99,33 @@ class PatientMerge(FastLoad, models.Model):
 
     def __str__(self) -> str:
         return f"patient {self.merged_id} merged into {self.kept_id}"
+
+
+class PatientVersion(FastLoad, models.Model):
+    """A number the database adds one to whenever a row of the patient's changes that their
+    record page or their FHIR bundle shows: an appointment, a consultation, a plan, a session (its
+    areas and addenda too), a grade, a check-in, a portal answer, an erasure asked for, a photo, a
+    consent, a reminder. Triggers (migration 0033) keep it in the writing transaction, whatever
+    wrote the rows, so a record drawn for one number (and the clinic's `ReferenceVersion`) may be
+    kept and shown again while both stand. Nothing in Python writes it.
+
+    The patient is a plain number, not a foreign key, as `ScheduleVersion`'s clinic is."""
+
+    patient_id = models.BigIntegerField(primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"patient {self.patient_id}: record version {self.n}"
+
+
+class ReferenceVersion(FastLoad, models.Model):
+    """A number the database adds one to whenever a row of the clinic's own changes that a
+    patient's record page or FHIR bundle shows: a location, a member of staff (their name, their
+    user's name or email), an outcome parameter set, an external id. Triggers (migration 0033)
+    keep it, as `PatientVersion`'s. Nothing in Python writes it."""
+
+    clinic_id = models.BigIntegerField(primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"clinic {self.clinic_id}: reference version {self.n}"

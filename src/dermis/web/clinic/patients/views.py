@@ -39,7 +39,7 @@ from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.form_errors import show
 from dermis.web.clinic.models import Appointment, Consultation, Patient, TreatmentPlan
 from dermis.web.clinic.paging import get_page, wanted_page
-from dermis.web.clinic.patients import selectors, services
+from dermis.web.clinic.patients import record_version, selectors, services
 from dermis.web.clinic.patients.filters import PatientFilter
 from dermis.web.clinic.patients.forms import (
     MergePatientForm,
@@ -52,7 +52,7 @@ from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.scheduling import series
-from dermis.web.clinic.together import Read, every_read_sent, read_together, row_of, rows_read
+from dermis.web.clinic.together import Read, read_together, row_of
 from dermis.web.jinja import per_render
 
 PAGE_SIZE = 25
@@ -213,62 +213,66 @@ def _clinical_context(patient: Patient) -> dict:
 # everything it was drawn from (`_record_key`). At most 128 (each some tens of KB).
 RECORDS = ProcessMemo(size=128)
 RECORD_BODY = "clinic/patients/_record.html"
+UPCOMING_SHOWN, PAST_SHOWN = 20, 10
 
 
 @staff_required(ANY_STAFF)
 def patient_detail(request, patient_id: int):
-    patient = clinic_patient(request, patient_id)
+    clinic_id = request.staff.clinic.pk
+    # The patient, and the numbers the database keeps of what their record shows, in one trip.
+    with read_together(*record_version.with_patient(patient_id, clinic_id)):
+        patient = clinic_patient(request, patient_id)
+        version = record_version.of(patient.pk, clinic_id)
     audit(request, "view", patient, summary="record page")
     now = clock.now()
-    # The panels below each ask for the active plan, and each reads its own rows: the plan is
-    # read once, and what they read goes to the database in one round trip.
-    reads = _record_reads(patient, now, request.staff)
-    with read_once(patient), read_together(*reads) as sent:
-        key = _record_key(request, patient, reads, sent)
-        kept = RECORDS.get(key) if key else None
-        if kept is not None and (kept[0] is None or now < kept[0]):
-            body = kept[1]
-        else:
+    key = _record_key(request, patient, version)
+    kept = RECORDS.get(key) if key else None
+    if kept is not None and (kept[0] is None or now < kept[0]):
+        body = kept[1]
+    else:
+        # The panels below each ask for the active plan, and each reads its own rows: the plan is
+        # read once, and what they read goes to the database in one round trip.
+        with read_once(patient), read_together(*_record_reads(patient, now, request.staff)):
             body, until = _record_body(request, patient, now)
-            if key and (until is None or until > now):
-                RECORDS.put(key, (until, body))
+        if key and until > now:
+            RECORDS.put(key, (until, body))
     page = {"patient": patient, "body": mark_safe(body)}  # drawn from the page's own template
     return render(request, "clinic/patients/detail.html", page)
 
 
-def _record_key(request, patient: Patient, reads: list, sent: dict) -> str | None:
-    """What the record's body is drawn from, as one digest: the rows read for it (all of them
-    named in `_record_reads` and read ahead together, in `sent`: a test holds the page to
-    reading nothing else), the patient's row, who looks (their role decides the panels), the time
-    zone, language and address prefix it is written in, and the release (the knowledge base and
-    the templates). None unless every read named was read ahead (SQLite, a transaction, a value
-    the ORM must read itself): then it is drawn every time. The reads' parameters are left out
-    (the moment `now` among them): their rows say what they found."""
-    if not every_read_sent(reads, sent):
+def _record_key(request, patient: Patient, version: tuple[int, int] | None) -> str | None:
+    """What the record's body is drawn from, as one digest: the patient's record version and
+    their clinic's reference version (`record_version`: every other row the body shows, each
+    table of `_record_reads` watched by the database's triggers, as a test holds it to), the
+    patient's and the clinic's rows, who looks (their role decides the panels), the time zone,
+    language and address prefix it is written in, and the release (the knowledge base and the
+    templates). None without a version (inside a transaction): then it is drawn every time."""
+    if version is None:
         return None
     staff = request.staff
-    rows = rows_read(sent, with_params=False)
     parts = (
         dermis.__version__,
+        version,
         row_of(patient),
+        row_of(staff.clinic),
         (staff.role, staff.is_admin, staff.is_clinical),
         (timezone.get_current_timezone_name(), get_language(), get_script_prefix(), get_urlconf()),
-        rows,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _record_body(request, patient: Patient, now: datetime) -> tuple[str, datetime | None]:
+def _record_body(request, patient: Patient, now: datetime) -> tuple[str, datetime]:
     """The record's body, and the first moment it says something else with nothing written: the
-    next midnight (the patient's age, each session's day of aftercare, the forecast's today), or
-    sooner an aftercare panel's change (`aftercare_changes_after`)."""
+    next midnight (the patient's age, each session's day of aftercare, the forecast's today), an
+    appointment to come ending (it moves to the past), or sooner an aftercare panel's change
+    (`aftercare_changes_after`)."""
     context = _record_context(request, patient, now) | staff_context(request) | per_render()
     body = engines["jinja2"].env.get_template(RECORD_BODY).render(context)
     today = timezone.localdate(now)
     midnight = datetime.combine(
         today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
     )
-    until = midnight
+    until = min([midnight, *_appointments_move(context["upcoming"])])
     if request.staff.is_clinical:
         changes = aftercare_changes_after(patient, now)
         if changes is not None:
@@ -276,14 +280,25 @@ def _record_body(request, patient: Patient, now: datetime) -> tuple[str, datetim
     return body, until
 
 
+def _appointments_move(upcoming: list) -> list[datetime]:
+    """The moments the lists of appointments to come and past change with nothing written: the
+    first end among those shown to come; and where the list is full, the start of its last (one
+    not shown ends after it starts, which is after the last shown starts)."""
+    moments = [min(a.end for a in upcoming)] if upcoming else []
+    if len(upcoming) >= UPCOMING_SHOWN:
+        moments.append(upcoming[-1].start)
+    return moments
+
+
 def _record_reads(patient: Patient, now: datetime, staff) -> list[Read | None]:
     """Every read the record page makes of the patient after the patient: the page's lists and,
-    for clinical staff, the panels' (each module names its own). Its body is kept by these reads'
-    rows (`_record_key`): a panel that read anything not named here could be shown stale."""
+    for clinical staff, the panels' (each module names its own), sent together. Its body is kept
+    by the record version (`_record_key`): a test holds every table these read to the tables the
+    database watches for it."""
     pk = patient.pk
     reads = [
-        UPCOMING.ahead(20, patient=pk, now=now),
-        PAST.ahead(10, patient=pk, now=now),
+        UPCOMING.ahead(UPCOMING_SHOWN, patient=pk, now=now),
+        PAST.ahead(PAST_SHOWN, patient=pk, now=now),
         ACTIVE_PLAN.ahead(1, patient=pk),
     ]
     if staff.is_clinical:
@@ -303,8 +318,8 @@ def _record_context(request, patient: Patient, now: datetime) -> dict:
         "patient": patient,
         "bookable_plan": None,
         "age": patient.age_on(timezone.localdate(now)),
-        "upcoming": UPCOMING.rows(20, patient=patient.pk, now=now, known=mine),
-        "past": PAST.rows(10, patient=patient.pk, now=now, known=mine),
+        "upcoming": UPCOMING.rows(UPCOMING_SHOWN, patient=patient.pk, now=now, known=mine),
+        "past": PAST.rows(PAST_SHOWN, patient=patient.pk, now=now, known=mine),
     }
     plan = active_plan(patient)
     if plan is not None and not series.not_bookable(plan):

@@ -10,7 +10,15 @@ from dermis.web.clinic.actors import CLINICAL
 from dermis.web.fhir import codes as c
 from dermis.web.fhir import export
 from dermis.web.fhir.rest import params as p
-from dermis.web.fhir.rest.resources import Kind, SearchParam, _id_q, _ids, _patient_q, _pk, as_json
+from dermis.web.fhir.rest.resources import (
+    Kind,
+    SearchParam,
+    _id_q,
+    _ids,
+    _patient_q,
+    as_json,
+    pk_of,
+)
 
 # --- Procedure: a session ("12") and each treated area of it ("12-cheeks") -------------------
 
@@ -27,7 +35,7 @@ def _procedure_rows(sessions) -> list[tuple]:
 
 def _procedure_read(staff, i):
     head = i.partition("-")[0]
-    session = _sessions(staff, Q(pk=_pk(head) or 0)).first()
+    session = _sessions(staff, Q(pk=pk_of(head) or 0)).first()
     if session is None:
         return None
     rows = _procedure_rows([session])
@@ -106,9 +114,9 @@ def _observation_code(row) -> str:
 def _observation_read(staff, i):
     kind, _, rest = i.partition("-")
     if kind == "grade":
-        rows = _grade_rows(staff, Q(pk=_pk(rest) or 0))
+        rows = _grade_rows(staff, Q(pk=pk_of(rest) or 0))
     elif kind == "finding":
-        rows = _finding_rows(staff, Q(pk=_pk(rest.partition("-")[0]) or 0))
+        rows = _finding_rows(staff, Q(pk=pk_of(rest.partition("-")[0]) or 0))
     else:
         return None
     return next((r for r in rows if _observation_id(r) == i), None)
@@ -164,7 +172,7 @@ def _simple(name: str, model, build, *, extra: Q | None = None, doc: str = "") -
     return Kind(
         name=name,
         roles=CLINICAL,
-        read=lambda staff, i: qs(staff, Q(pk=_pk(i) or 0)).first(),
+        read=lambda staff, i: qs(staff, Q(pk=pk_of(i) or 0)).first(),
         search=lambda staff, query: qs(staff, _patient_q(staff, query) & _id_q(query)),
         build=build,
         patient_of=lambda obj: obj.patient,

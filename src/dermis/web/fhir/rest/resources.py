@@ -58,7 +58,8 @@ class Kind:
     total: Callable[[m.StaffMember, dict[str, list[str]], QuerySet], int] | None = None
 
 
-def _pk(value: str) -> int | None:
+def pk_of(value: str) -> int | None:
+    """A FHIR id as a row's id (None where it cannot be one)."""
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
@@ -77,7 +78,7 @@ def _id_q(query) -> Q:
     ids = _ids(query)
     if not ids:
         return Q()
-    return Q(pk__in=[i for i in (_pk(v) for v in ids) if i is not None])
+    return Q(pk__in=[i for i in (pk_of(v) for v in ids) if i is not None])
 
 
 # --- Patient ---------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ def _patient_search(staff, query):
     q = Q(clinic=staff.clinic) & _id_q(query)
     system = c.identifier_system(staff.clinic.slug, "patient")
     for value in query.get("identifier", []):
-        q &= Q(pk=_pk(p.token("identifier", value, system)) or 0)
+        q &= Q(pk=pk_of(p.token("identifier", value, system)) or 0)
     for value in query.get("name", []):
         # FHIR string search: case- and accent-insensitive, matching the start of a name part.
         # The folded `search_name` ("given family") and its trigram index serve it: the word
@@ -103,7 +104,7 @@ def _patient_search(staff, query):
 
 def _patient_read(staff, i: str):
     """The clinic's patient with this id, read as the pages read it (composed once)."""
-    pk = _pk(i)
+    pk = pk_of(i)
     found = [] if pk is None else PATIENT_IN_CLINIC.rows(1, patient=pk, clinic=staff.clinic_id)
     if not found:
         return None
@@ -150,7 +151,7 @@ def _staff_qs(staff, query) -> QuerySet:
 
 def _staff_read(staff, i):
     qs = m.StaffMember.objects.select_related("user", "clinic")
-    return qs.filter(pk=_pk(i), clinic=staff.clinic).first()
+    return qs.filter(pk=pk_of(i), clinic=staff.clinic).first()
 
 
 PRACTITIONER = Kind(
@@ -191,7 +192,7 @@ def _organization_search(staff, query):
 ORGANIZATION = Kind(
     name="Organization",
     roles=ANY_STAFF,
-    read=lambda staff, i: staff.clinic if _pk(i) == staff.clinic_id else None,
+    read=lambda staff, i: staff.clinic if pk_of(i) == staff.clinic_id else None,
     search=_organization_search,
     build=lambda obj, ref: as_json(export.organization.said(obj)),
     patient_of=lambda obj: None,
@@ -219,7 +220,7 @@ def _appointment_search(staff, query):
 APPOINTMENT = Kind(
     name="Appointment",
     roles=ANY_STAFF,
-    read=lambda staff, i: m.Appointment.objects.filter(pk=_pk(i), clinic=staff.clinic).first(),
+    read=lambda staff, i: m.Appointment.objects.filter(pk=pk_of(i), clinic=staff.clinic).first(),
     search=_appointment_search,
     build=lambda obj, ref: as_json(export.appointment.said(obj, ref)),
     patient_of=lambda obj: obj.patient,
@@ -249,7 +250,7 @@ CARE_PLAN = Kind(
     name="CarePlan",
     roles=CLINICAL,
     read=lambda staff, i: m.TreatmentPlan.objects.filter(
-        pk=_pk(i), patient__clinic=staff.clinic
+        pk=pk_of(i), patient__clinic=staff.clinic
     ).first(),
     search=_plan_search,
     build=_care_plan,
@@ -266,7 +267,7 @@ def _request_read(staff, i):
     parts = i.split("-")
     if len(parts) != 4 or parts[0] != "plan" or not all(x.isdigit() for x in parts[1:]):
         return None
-    plan = m.TreatmentPlan.objects.filter(pk=_pk(parts[1]), patient__clinic=staff.clinic).first()
+    plan = m.TreatmentPlan.objects.filter(pk=pk_of(parts[1]), patient__clinic=staff.clinic).first()
     wanted = (int(parts[2]), int(parts[3]))
     found = [r for r in _requests([plan] if plan else []) if (r[1], r[2]) == wanted]
     return found[0] if found else None

@@ -24,11 +24,13 @@ from dermis.web.clinic.access import actor_of, audit, staff_of
 from dermis.web.clinic.audit import record_many
 from dermis.web.clinic.models import AuditEvent
 from dermis.web.clinic.paging import page_and_total
+from dermis.web.clinic.patients import record_version
+from dermis.web.clinic.together import read_together
 from dermis.web.fhir import kept
 from dermis.web.fhir.rest import capability, r4
 from dermis.web.fhir.rest.params import BadParameter, integer
 from dermis.web.fhir.rest.registry import KINDS
-from dermis.web.fhir.rest.resources import RestRefs
+from dermis.web.fhir.rest.resources import RestRefs, pk_of
 
 logger = logging.getLogger(__name__)
 
@@ -239,10 +241,14 @@ def everything(request: HttpRequest, version: str, id_: str) -> HttpResponse:
     for key in request.GET:
         if key not in {"_format"}:
             raise Outcome(400, "not-supported", f"Unknown parameter '{key}' for $everything.", key)
-    patient = kind.read(staff, id_)
-    if patient is None:
-        raise Outcome(404, "not-found", f"Patient/{id_} is not known here.")
-    bundle = json.loads(kept.patient_bundle_json(patient, ref=RestRefs(patient.clinic)))
+    pk = pk_of(id_)
+    # The patient and the numbers their bundle is kept by, in one round trip.
+    first = [] if pk is None else record_version.with_patient(pk, staff.clinic_id)
+    with read_together(*first):
+        patient = kind.read(staff, id_)
+        if patient is None:
+            raise Outcome(404, "not-found", f"Patient/{id_} is not known here.")
+        bundle = json.loads(kept.patient_bundle_json(patient, ref=RestRefs(patient.clinic)))
     resources = [e["resource"] for e in bundle.get("entry", [])]
     audit(request, AuditEvent.Action.EXPORT, patient, summary="fhir: Patient $everything")
     self_url = request.build_absolute_uri()
