@@ -41,6 +41,7 @@ def _forget() -> None:
     cache.clear()
     forecasting._PANELS.clear()
     forecasting._CHARTS.clear()
+    forecasting._ASKED.clear()
 
 
 def give_plan(patient, user, area="cheeks", concern="acne_scars_rolling") -> TreatmentPlan:

@@ -26,7 +26,7 @@ from dermis.web.clinic.models import (
     PortalIntake,
     Reminder,
 )
-from dermis.web.clinic.outcomes import parameter_sets
+from dermis.web.clinic.outcomes import forecasting, parameter_sets
 from dermis.web.clinic.patients import record_version, views
 from dermis.web.fhir import kept
 from dermis.web.fhir.rest.resources import RestRefs
@@ -124,6 +124,15 @@ def omar(world) -> Patient:
         clinic=world.northgate, given_name="Omar", family_name="Reyes",
         date_of_birth=timezone.localdate() - timedelta(days=40 * 365),
     )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_every_table_the_forecasts_inputs_read_is_watched(world, rich):
+    nora = Patient.objects.select_related("clinic").get(pk=world.nora.pk)
+    nora.fitzpatrick = "III"
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        forecasting._asked(nora, timezone.localdate())
+    _held_to_what_is_watched([q["sql"] for q in queries.captured_queries])
 
 
 def _numbers(patient: int, clinic: int) -> tuple[int, int]:

@@ -38,6 +38,7 @@ from pathlib import Path
 from django.core.cache import cache
 from django.utils import timezone
 
+import dermis
 from dermis.core.errors import InputError
 from dermis.core.outcome import (
     CONCERNS,
@@ -56,7 +57,7 @@ from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.models import FollowUpGrade, Patient, TreatmentPlan, TreatmentSession
 from dermis.web.clinic.outcomes.parameter_sets import ACTIVE_SET, active_parameters
 from dermis.web.clinic.process_memo import ProcessMemo
-from dermis.web.clinic.together import read_together
+from dermis.web.clinic.together import read_together, row_of
 
 N_DRAWS = 300
 SEED = 0
@@ -309,6 +310,25 @@ def _run(inputs: dict, parameters: OutcomeParameters) -> PatientForecast:
     )
 
 
+def _asked_key(patient: Patient, today: date, version: tuple[int, int] | None) -> str:
+    """What the model's inputs are drawn from, as one digest: the patient's record version and
+    their clinic's reference version (every row of theirs the inputs read, the plan, sessions,
+    areas and grades, and the clinic's parameter sets: each table watched by the database's
+    triggers, as a test holds it to), the patient's row (the phototype), the day (a course not
+    begun starts from it), the time zone (a session's day) and the release (the model, the
+    packaged parameters). '' without a version (inside a transaction, or not read)."""
+    if version is None:
+        return ""
+    parts = (
+        dermis.__version__,
+        version,
+        row_of(patient),
+        today.isoformat(),
+        timezone.get_current_timezone_name(),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 def _key(prefix: str, inputs: dict) -> str:
     text = json.dumps(inputs, sort_keys=True)
     return f"dermis:{prefix}:{hashlib.sha256(text.encode()).hexdigest()}"
@@ -383,6 +403,11 @@ class Panel:
 # skips the shared cache's round trip (0.7 ms of the page's 12); at most 1,024 of them, each
 # under a kilobyte (clinic/process_memo.py).
 _PANELS: ProcessMemo = ProcessMemo(size=1024)
+# What a chart was asked for, by the patient's record version and all else the model's inputs are
+# drawn from (`_asked_key`): the chart's key, or why there is no forecast. A chart asked for again
+# with nothing changed reads nothing of the patient (its plan, sessions, grades and the clinic's
+# parameter set: a round trip of five reads) nor works out its inputs again.
+_ASKED: ProcessMemo = ProcessMemo(size=1024)
 # And its charts, compressed as the shared cache keeps them (about 25 KB each), by the same kind of
 # key: a chart read here skips the shared cache's round trip and its unpickling.
 _CHARTS: ProcessMemo = ProcessMemo(size=128)
@@ -431,14 +456,32 @@ def forecast_svg(result: PatientForecast) -> bytes:
     return _METADATA.sub(b"", data, count=1)
 
 
-def patient_forecast_svg(patient: Patient, today: date | None = None) -> tuple[bytes, str]:
-    """(SVG bytes, '') or (b'', why there is no forecast)."""
+def patient_forecast_svg(
+    patient: Patient, today: date | None = None, version: tuple[int, int] | None = None
+) -> tuple[bytes, str]:
+    """(SVG bytes, '') or (b'', why there is no forecast). `version`: the patient's record
+    version (`patients.record_version`), read before the patient's row: what the chart was asked
+    for that version is then kept by this process, and the model's inputs are not read again
+    while it stands (`_ASKED`)."""
+    today = today or timezone.localdate()
+    asked = _asked_key(patient, today, version)
+    found = _ASKED.get(asked) if asked else None
+    if found is not None and found[0] == "reason":
+        return b"", found[1]
+    if found is not None:
+        kept = _CHARTS.get(found[1])
+        if kept is not None:
+            return zlib.decompress(kept), ""
     inputs, parameters = _asked(patient, today)
     if isinstance(inputs, str):
+        if asked:
+            _ASKED.put(asked, ("reason", inputs))
         return b"", inputs
     # A chart is kept (compressed: 120 KB of SVG is about a fifth of that) only for a forecast
     # there is, so a kept one is served without reading the forecast itself.
     key = _key("forecast-svgz", inputs)
+    if asked:
+        _ASKED.put(asked, ("chart", key))
     kept = _CHARTS.get(key)
     if kept is None:
         kept = cache.get(key)
@@ -447,6 +490,8 @@ def patient_forecast_svg(patient: Patient, today: date | None = None) -> tuple[b
         return zlib.decompress(kept), ""
     result = _cached(inputs, parameters)
     if result.forecast is None:
+        if asked:
+            _ASKED.put(asked, ("reason", result.reason))
         return b"", result.reason
     svg = forecast_svg(result)
     kept = zlib.compress(svg, SVG_COMPRESSION)

@@ -31,9 +31,12 @@ def forecast_panel(patient: Patient, today: date | None = None) -> forecasting.P
     return forecasting.forecast_panel(patient, today)
 
 
-def forecast_chart(patient: Patient, today: date | None = None) -> tuple[bytes, str]:
-    """The forecast chart as SVG, or (b'', why there is none)."""
-    return forecasting.patient_forecast_svg(patient, today)
+def forecast_chart(
+    patient: Patient, today: date | None = None, version: tuple[int, int] | None = None
+) -> tuple[bytes, str]:
+    """The forecast chart as SVG, or (b'', why there is none). `version`: the patient's record
+    version, read before the patient (`patients.record_version`)."""
+    return forecasting.patient_forecast_svg(patient, today, version)
 
 
 def below_noticeable_on(patient: Patient, today: date | None = None) -> date | None:

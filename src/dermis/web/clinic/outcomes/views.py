@@ -15,6 +15,7 @@ from dermis.web.clinic.access import CLINICAL, actor_of, audit, clinic_patient, 
 from dermis.web.clinic.core_inputs import active_plan, knowledge
 from dermis.web.clinic.errors import ServiceError
 from dermis.web.clinic.outcomes import selectors, services
+from dermis.web.clinic.patients import record_version
 
 
 def _fmt(x: float) -> str:
@@ -115,8 +116,8 @@ def grade_create(request, patient_id: int):
 
 @staff_required(CLINICAL)
 def patient_forecast(request, patient_id: int):
-    patient = clinic_patient(request, patient_id)
-    svg, reason = selectors.forecast_chart(patient)
+    patient, version = record_version.patient_of(request, patient_id)
+    svg, reason = selectors.forecast_chart(patient, version=version)
     audit(request, "view", patient, summary="forecast chart")
     if not svg:
         response = HttpResponse(f"No forecast: {reason}.", content_type="text/plain", status=404)

@@ -12,11 +12,13 @@ number rolled back is given again to the next change.
 
 from __future__ import annotations
 
-from dermis.web.clinic.access import PATIENT_IN_CLINIC
-from dermis.web.clinic.models import PatientVersion, ReferenceVersion
+from django.http import HttpRequest
+
+from dermis.web.clinic.access import PATIENT_IN_CLINIC, clinic_patient
+from dermis.web.clinic.models import Patient, PatientVersion, ReferenceVersion
 from dermis.web.clinic.prepared import PreparedValues
 from dermis.web.clinic.scheduling.versions import in_transaction
-from dermis.web.clinic.together import Read
+from dermis.web.clinic.together import Read, read_together
 
 PATIENT = PreparedValues(
     PatientVersion,
@@ -52,3 +54,12 @@ def of(patient_id: int, clinic_id: int) -> tuple[int, int] | None:
     patient = PATIENT.rows(patient=patient_id)
     clinic = REFERENCE.rows(clinic=clinic_id)
     return (patient[0] if patient else 0, clinic[0] if clinic else 0)
+
+
+def patient_of(request: HttpRequest, patient_id: int) -> tuple[Patient, tuple[int, int] | None]:
+    """The requesting staff member's clinic's patient (`access.clinic_patient`: else 404) and
+    their record version (`of`), read in one round trip."""
+    clinic_id = request.staff.clinic.pk
+    with read_together(*with_patient(patient_id, clinic_id)):
+        patient = clinic_patient(request, patient_id)
+        return patient, of(patient.pk, clinic_id)

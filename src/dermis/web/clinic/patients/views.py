@@ -218,11 +218,8 @@ UPCOMING_SHOWN, PAST_SHOWN = 20, 10
 
 @staff_required(ANY_STAFF)
 def patient_detail(request, patient_id: int):
-    clinic_id = request.staff.clinic.pk
     # The patient, and the numbers the database keeps of what their record shows, in one trip.
-    with read_together(*record_version.with_patient(patient_id, clinic_id)):
-        patient = clinic_patient(request, patient_id)
-        version = record_version.of(patient.pk, clinic_id)
+    patient, version = record_version.patient_of(request, patient_id)
     audit(request, "view", patient, summary="record page")
     now = clock.now()
     key = _record_key(request, patient, version)
