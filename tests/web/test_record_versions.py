@@ -25,6 +25,8 @@ from dermis.web.clinic.models import (
     Patient,
     PortalIntake,
     Reminder,
+    SafetyOverride,
+    ScreeningRecheck,
 )
 from dermis.web.clinic.outcomes import forecasting, parameter_sets
 from dermis.web.clinic.patients import record_version, views
@@ -32,6 +34,8 @@ from dermis.web.fhir import kept
 from dermis.web.fhir.rest.resources import RestRefs
 from tests.personas import stored_patient
 from tests.web.full_world import journey
+from tests.web.test_series_booking import _prefs as series_prefs
+from tests.web.test_series_booking import bookable_plan
 
 MIGRATION = importlib.import_module("dermis.web.clinic.migrations.0033_record_versions")
 PATIENT_ROWS, REFERENCE_ROWS = MIGRATION.PATIENT_ROWS, MIGRATION.REFERENCE_ROWS
@@ -52,6 +56,10 @@ def rich(world, settings, tmp_path):
         improvement=2,
     )  # fmt: skip
     ErasureRequest.objects.create(patient=world.nora, reason="please")
+    SafetyOverride.objects.create(
+        patient=world.nora, rule="a rule", modality="microneedling", reason="a written reason"
+    )
+    ScreeningRecheck.objects.create(patient=world.nora, changed=False)
     PortalIntake.objects.create(patient=world.nora, answers={}, screening={})
     Reminder.objects.create(
         key=f"appointment:{made['appointment'].pk}:appointment:sms", patient=world.nora,
@@ -133,6 +141,41 @@ def test_every_table_the_forecasts_inputs_read_is_watched(world, rich):
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         forecasting._asked(nora, timezone.localdate())
     _held_to_what_is_watched([q["sql"] for q in queries.captured_queries])
+
+
+SCHEDULE = importlib.import_module("dermis.web.clinic.migrations.0029_schedule_version")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("asked", ["first visit", "preferences"])
+def test_every_table_the_series_proposal_reads_is_watched(asked, world, client_as):
+    """The page is kept by the patient's numbers and the clinic's schedule version: every table
+    it reads beyond who is signed in (the session, the user, the device: the same statements as
+    a page that shows nothing of the clinic) and the audit's chain is watched by one of them."""
+    plan, client = bookable_plan(world), client_as("pat")
+    data = series_prefs(world) if asked == "preferences" else {}
+
+    def statements(path: str, data: dict) -> list[str]:
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            assert client.get(path, data).status_code == 200
+        return [q["sql"] for q in queries.captured_queries]
+
+    signed_in = set(statements(reverse("password-change-done"), {}))
+    read = [
+        sql
+        for sql in statements(reverse("series-propose", args=[plan.pk]), data)
+        if sql not in signed_in
+        and sql.lstrip().startswith(("SELECT", "WITH"))
+        and "clinic_auditchainhead" not in sql
+        and "django_session" not in sql  # its expiry compared with the time: another statement
+    ]
+    schedule = {*SCHEDULE.WHOLE_ROWS, *SCHEDULE.SOME_COLUMNS, "clinic_scheduleversion"}
+    tables = {t for sql in read for t in TABLE.findall(sql)}
+    assert tables & schedule and tables & set(PATIENT_ROWS)  # the page's reads were seen
+    assert tables - WATCHED - OWN_ROWS - schedule == set()
+    for table, (_, counted, never_shown) in REFERENCE_COLUMNS.items():
+        columns = {c for sql in read for c in re.findall(rf'"{table}"\."(\w+)"', sql)}
+        assert columns - {*counted, *never_shown, "id"} == set(), table
 
 
 def _numbers(patient: int, clinic: int) -> tuple[int, int]:

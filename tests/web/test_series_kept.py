@@ -63,7 +63,7 @@ def _clear_of_a_grid_point(plan, world) -> None:
     prefs = series.Preferences(world.pat, world.northgate.locations.get())
     every = series.setup(plan, prefs, now).request.granularity_minutes
     left = slots.same_search_until(timezone.get_current_timezone(), now, every) - now
-    if left < timedelta(seconds=10):
+    if left < timedelta(seconds=30):  # the requests below take a few seconds on a busy machine
         time.sleep(left.total_seconds() + 1)
 
 

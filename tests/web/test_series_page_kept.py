@@ -1,8 +1,8 @@
 """The series proposal page's content is kept by each worker by everything it was drawn from (the
-rows its one round trip read, the plan, the patient and the clinic, what was asked, who asks, the
-day, the zone and language: `scheduling.views.series._page_key`) until its search would change
-(the next point of the slot grid) or the day ends. Kept only where its reads go ahead together
-(PostgreSQL, outside a transaction): transactional tests."""
+numbers the database keeps of the patient's rows, the clinic's and its schedule; the plan, the
+patient and the clinic, what was asked, who asks, the day, the zone and language:
+`scheduling.views.series._page_key`) until its search would change (the next point of the slot
+grid) or the day ends. Kept only outside a transaction: transactional tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.db import connection  # noqa: F401  (read by the skipif condition)
+from django.db import transaction
 from django.utils import timezone
 
 from dermis.core import slots
@@ -23,10 +23,7 @@ from dermis.web.clinic.scheduling.views import series as views
 from tests import factories
 from tests.web.test_series_booking import _post_data, _prefs, _url, bookable_plan
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="reads ahead: PostgreSQL"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
@@ -120,18 +117,13 @@ def test_a_kept_page_is_worked_out_again_when_the_time_alone_changes_it(
     assert len(worked_out) == 2 and worked_out[-1][0] == until
 
 
-def test_a_page_without_all_its_reads_ahead_or_a_booking_is_never_kept(
-    world, client_as, worked_out, monkeypatch
-):
+def test_a_page_inside_a_transaction_or_a_booking_is_never_kept(world, client_as, worked_out):
     plan, client = bookable_plan(world), client_as("pat")
-    # A read the page makes itself (as it reads the rooms where no location is chosen) would be
-    # missing from the key: drawn every time.
-    real = views._setup_reads
-    monkeypatch.setattr(views, "_setup_reads", lambda *a: [*real(*a), None])
-    _body(client, plan, _prefs(world))
-    _body(client, plan, _prefs(world))
+    # There its rows may be uncommitted, and a number rolled back is given again.
+    with transaction.atomic():
+        _body(client, plan, _prefs(world))
+        _body(client, plan, _prefs(world))
     assert len(worked_out) == 2 and not views.PAGES
-    monkeypatch.setattr(views, "_setup_reads", real)
     page = client.get(_url(plan), _prefs(world))
     assert len(worked_out) == 3 and len(views.PAGES) == 1
     # A booking: worked out for itself, never kept.

@@ -219,22 +219,6 @@ def _send_together(reads: list[Read]) -> dict:
     return found
 
 
-def every_read_sent(reads: list[Read | None], sent: dict) -> bool:
-    """Whether `sent` (what `read_together` gave) is exactly `reads`, none of them left out
-    (None): only then may a page be kept by what it read (`rows_read`). Where a read was not sent
-    ahead (SQLite, a transaction, a value the ORM must read itself) its rows would be missing."""
-    named = {(r.alias, r.sql, tuple(r.params)) for r in reads if r is not None}
-    return bool(sent) and None not in reads and named == set(sent)
-
-
-def rows_read(sent: dict, *, with_params: bool = True) -> list[tuple]:
-    """The rows of each read in `sent`, by its statement (and its parameters, unless a page's
-    parameters hold a moment its rows already say enough of), in one order: part of a digest."""
-    if with_params:
-        return sorted((key[1], repr(key[2]), repr(found[0])) for key, found in sent.items())
-    return sorted((key[1], repr(found[0])) for key, found in sent.items())
-
-
 def row_of(obj) -> list:
     """A model instance's stored values, in its fields' order: part of a digest."""
     return [getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields]

@@ -2,10 +2,11 @@
 (`ReferenceVersion`), kept by the database.
 
 Triggers add one to a patient's number in the writing transaction whenever a row of theirs changes
-that their record page or their FHIR bundle shows (appointments, consultations, plans, sessions
-with their areas and addenda, grades, check-ins, portal answers, an erasure asked for, photos,
-consents, reminders), whatever wrote it; and one to a clinic's number whenever a row changes that
-those pages show of the clinic's own (its locations, its staff and their names, its outcome
+that their record page, their FHIR bundle, their forecast chart or a proposal of their plan's
+series shows or is drawn from (appointments, consultations, plans, sessions with their areas and
+addenda, grades, check-ins, portal answers, an erasure asked for, photos, consents, reminders,
+the safety gate's overrides and rechecks), whatever wrote it; and one to a clinic's number
+whenever a row changes that those pages show of the clinic's own (its locations, its staff and their names, its outcome
 parameter sets, external ids given by an import). The patient's own row and the clinic's are not
 counted: the pages key what they keep by those rows themselves.
 
@@ -50,6 +51,8 @@ PATIENT_ROWS = {
     "clinic_photo": "{row}.patient_id",
     "clinic_consentrecord": "{row}.patient_id",
     "clinic_reminder": "{row}.patient_id",
+    "clinic_safetyoverride": "{row}.patient_id",
+    "clinic_screeningrecheck": "{row}.patient_id",
 }
 # table: the clinic of one of its rows
 REFERENCE_ROWS = {

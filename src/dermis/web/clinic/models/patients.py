@@ -103,11 +103,12 @@ class PatientMerge(FastLoad, models.Model):
 
 class PatientVersion(FastLoad, models.Model):
     """A number the database adds one to whenever a row of the patient's changes that their
-    record page or their FHIR bundle shows: an appointment, a consultation, a plan, a session (its
-    areas and addenda too), a grade, a check-in, a portal answer, an erasure asked for, a photo, a
-    consent, a reminder. Triggers (migration 0033) keep it in the writing transaction, whatever
-    wrote the rows, so a record drawn for one number (and the clinic's `ReferenceVersion`) may be
-    kept and shown again while both stand. Nothing in Python writes it.
+    record page, FHIR bundle, forecast chart or series proposal is drawn from: an appointment, a
+    consultation, a plan, a session (its areas and addenda too), a grade, a check-in, a portal
+    answer, an erasure asked for, a photo, a consent, a reminder, a safety override or recheck.
+    Triggers (migration 0033) keep it in the writing transaction, whatever wrote the rows, so a
+    record drawn for one number (and the clinic's `ReferenceVersion`) may be kept and shown again
+    while both stand. Nothing in Python writes it.
 
     The patient is a plain number, not a foreign key, as `ScheduleVersion`'s clinic is."""
 

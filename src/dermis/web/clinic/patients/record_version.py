@@ -12,11 +12,13 @@ number rolled back is given again to the next change.
 
 from __future__ import annotations
 
+from django.db.models import Subquery
 from django.http import HttpRequest
 
-from dermis.web.clinic.access import PATIENT_IN_CLINIC, clinic_patient
-from dermis.web.clinic.models import Patient, PatientVersion, ReferenceVersion
+from dermis.web.clinic.access import PATIENT_IN_CLINIC, clinic_object, clinic_patient, of_clinic
+from dermis.web.clinic.models import Patient, PatientVersion, ReferenceVersion, TreatmentPlan
 from dermis.web.clinic.prepared import PreparedValues
+from dermis.web.clinic.scheduling import versions
 from dermis.web.clinic.scheduling.versions import in_transaction
 from dermis.web.clinic.together import Read, read_together
 
@@ -25,6 +27,16 @@ PATIENT = PreparedValues(
     lambda patient: PatientVersion.objects.filter(patient_id=patient).values_list("n", flat=True),
     flat=True,
     patient=int,
+)
+# By a plan's id, for a page that reads the plan and the numbers together (the plan's patient is
+# not known before the plan is read).
+OF_PLAN = PreparedValues(
+    PatientVersion,
+    lambda plan: PatientVersion.objects.filter(
+        patient_id=Subquery(TreatmentPlan.objects.filter(pk=plan).values("patient_id")[:1])
+    ).values_list("n", flat=True),
+    flat=True,
+    plan=int,
 )
 REFERENCE = PreparedValues(
     ReferenceVersion,
@@ -63,3 +75,23 @@ def patient_of(request: HttpRequest, patient_id: int) -> tuple[Patient, tuple[in
     with read_together(*with_patient(patient_id, clinic_id)):
         patient = clinic_patient(request, patient_id)
         return patient, of(patient.pk, clinic_id)
+
+
+def plan_of(
+    request: HttpRequest, plan_id: int
+) -> tuple[TreatmentPlan, tuple[int, int, int] | None]:
+    """The plan of a patient of the requesting staff member's clinic (`access.clinic_object`:
+    else 404), with its patient's record version and their clinic's reference version (as `of`
+    gives them) and the clinic's schedule version (`scheduling.versions`), read in one round
+    trip: what a page of the plan's appointments is drawn from."""
+    clinic_id = request.staff.clinic.pk
+    plan_read = of_clinic(TreatmentPlan).ahead(1, pk=plan_id, clinic=clinic_id)
+    numbers = [OF_PLAN.ahead(plan=plan_id), REFERENCE.ahead(clinic=clinic_id)]
+    with read_together(plan_read, *numbers, versions.VERSION.ahead(clinic=clinic_id)):
+        plan = clinic_object(request, TreatmentPlan, plan_id)
+        if in_transaction():
+            return plan, None
+        found = OF_PLAN.rows(plan=plan_id)
+        clinic = REFERENCE.rows(clinic=clinic_id)
+        mine = (found[0] if found else 0, clinic[0] if clinic else 0)
+        return plan, (*mine, versions.schedule_version(clinic_id))

@@ -25,10 +25,11 @@ from dermis.web.clinic.access import ANY_STAFF, actor_of, audit, clinic_object, 
 from dermis.web.clinic.core_inputs import knowledge
 from dermis.web.clinic.form_errors import sentence
 from dermis.web.clinic.models import OPEN_STATUSES, Appointment, TreatmentPlan
+from dermis.web.clinic.patients import record_version
 from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.scheduling import availability, reschedule, series, versions
 from dermis.web.clinic.scheduling.forms import PreferencesForm, RescheduleForm
-from dermis.web.clinic.together import every_read_sent, read_together, row_of, rows_read
+from dermis.web.clinic.together import read_together, row_of
 
 FORM_FIELDS = {
     "practitioner": "practitioner",
@@ -81,7 +82,8 @@ def _proposals(result) -> list[dict]:
 
 @staff_required(ANY_STAFF)
 def series_propose(request, plan_id: int):
-    plan = clinic_object(request, TreatmentPlan, plan_id)
+    # The plan, and the numbers the database keeps of all the page is drawn from, in one trip.
+    plan, version = record_version.plan_of(request, plan_id)
     patient = plan.patient
     clinical = request.staff.is_clinical
     context = {"plan": plan, "patient": patient, "clinical": clinical}
@@ -101,14 +103,14 @@ def series_propose(request, plan_id: int):
         data = _as_data(initial)
     status, result, setup = 200, None, None
     now = clock.now()
+    key = _page_key(request, plan, data, version)
+    kept = PAGES.get(key) if key else None
+    if kept is not None and now < kept[0]:
+        audit(request, "view", plan, summary="series booking page")
+        return _page(request, context, status, kept[1])
     # The form's menus and what setup reads go to the database together (one round trip).
     reads = [*availability.menu_reads(patient.clinic), *_setup_reads(plan, data)]
-    with read_together(*reads) as sent:
-        key = _page_key(request, plan, data, reads, sent)
-        kept = PAGES.get(key) if key else None
-        if kept is not None and now < kept[0]:
-            audit(request, "view", plan, summary="series booking page")
-            return _page(request, context, status, kept[1])
+    with read_together(*reads):
         form = PreferencesForm(data, patient=patient, courses=courses)
         if form.is_valid():
             try:
@@ -172,28 +174,28 @@ def series_propose(request, plan_id: int):
 PAGES = ProcessMemo(size=128)
 
 
-def _page_key(request, plan: TreatmentPlan, data: QueryDict, reads: list, sent: dict) -> str:
+def _page_key(request, plan: TreatmentPlan, data: QueryDict, version: tuple | None) -> str:
     """What a proposal's page is drawn from, as one digest, for a visit (not a booking) that only
-    reads: every row its one round trip read (the menus, the schedule's version, the course's
-    bookings and sessions, the practitioner's hours, the rooms and equipment, the patient's
-    record for the safety gate), with each read's parameters (none is a moment); the plan, the
-    patient and the clinic; what was asked (the form's data) and who asks (a practitioner sees
-    the plan's modalities and pre-care); the day (the first safe day, the form's "not in the
-    past"); and the zone, language, address prefix and release it is written in. The slots
-    searched are the schedule version's (`series.propose`). '' where it cannot be kept: a
-    booking, a read the page would make itself (no location chosen: its rooms) or reads not
-    sent ahead (SQLite, a transaction)."""
-    if request.method != "GET" or not every_read_sent(reads, sent):
+    reads: the numbers the database keeps of it (`record_version.plan_of`: the patient's record
+    version, for the course's sessions, its bookings and the safety gate's consultations,
+    overrides and rechecks; the clinic's reference version and its schedule version, for the
+    staff, their hours, the rooms, the devices and every booking: each table the page reads
+    watched by the database's triggers, as a test holds it to); the plan, the patient and the
+    clinic; what was asked (the form's data) and who asks (a practitioner sees the plan's
+    modalities and pre-care); the day (the first safe day, the form's "not in the past"); and
+    the zone, language, address prefix and release it is written in. '' where it cannot be
+    kept: a booking, or no numbers (inside a transaction)."""
+    if request.method != "GET" or version is None:
         return ""
     patient, staff = plan.patient, request.staff
     parts = (
         dermis.__version__,
+        version,
         [row_of(plan), row_of(patient), row_of(patient.clinic)],
         (staff.role, staff.is_admin, staff.is_clinical),
         sorted((k, tuple(v)) for k, v in data.lists()),
         clock.today(),
         (timezone.get_current_timezone_name(), get_language(), get_script_prefix(), get_urlconf()),
-        rows_read(sent),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
