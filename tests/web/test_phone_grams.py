@@ -49,9 +49,7 @@ def test_every_part_of_a_number_finds_what_contains_finds(world):
                 fragment = stored[start : start + size]
                 if not normalise.is_phone_shaped(fragment):
                     continue
-                found = set(
-                    selectors.search(actor, PatientFilter(q=fragment)).values_list("pk", flat=True)
-                )
+                found = {p.pk for p in selectors.search(actor, PatientFilter(q=fragment))[0:1000]}
                 assert found == _contains(world.northgate, normalise.phone_fragment(fragment)), (
                     fragment
                 )
@@ -60,7 +58,6 @@ def test_every_part_of_a_number_finds_what_contains_finds(world):
 
 @pytest.mark.django_db
 def test_the_grams_are_asked_only_for_seven_digits_or_more_and_only_on_postgresql(world):
-    actor = Actor.of_staff(world.fran)
     # what is typed, and whether its number (the trunk's 0 dropped) has seven digits or more
     for typed, long_enough in (
         ("07700 900", True),
@@ -69,7 +66,7 @@ def test_the_grams_are_asked_only_for_seven_digits_or_more_and_only_on_postgresq
         ("+447700900111", True),
         ("Quinn +447700900", True),  # a number among words
     ):
-        sql = str(selectors.search(actor, PatientFilter(q=typed)).query)
+        sql = str(PatientFilter(q=typed).apply(Patient.objects.all()).query)
         wanted = long_enough and connection.vendor == "postgresql"
         assert ("dermis_phone_grams" in sql) == wanted, typed
 

@@ -780,7 +780,10 @@ def test_the_patient_list_as_it_opens_is_what_the_orm_reads(world, client_as, ap
     nobody = Paged(selectors.BY_NAME, lambda: 0, clinic=10**6)  # a clinic with no patients yet
     assert nobody[0:0] == [] and list(Paginator(nobody, 25).get_page(1)) == []
     narrowed = selectors.search(actor, PatientFilter(q="zed0"))
-    assert not isinstance(narrowed, Paged) and narrowed.count() == 10
+    assert isinstance(narrowed, Paged) and narrowed.count() == 10
+    zed0 = orm.filter(search_name__contains="zed0")
+    assert [p.pk for p in narrowed[0:25]] == [p.pk for p in zed0] and len(zed0) == 10
+    assert [p.pk for p in narrowed[3:5]] == [p.pk for p in zed0[3:5]]
     from django.urls import reverse
 
     page2 = client_as("fran").get(reverse("patient-list"), {"page": 2}).content.decode()

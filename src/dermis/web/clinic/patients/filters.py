@@ -23,33 +23,54 @@ class PatientFilter:
     q: str = ""
     date_of_birth: date | None = None
 
+    def conditions(self, region: str = normalise.DEFAULT_REGION) -> list[tuple[str, object]]:
+        """What a patient must match, as (kind, value) pairs (`condition` makes each a query):
+        the same for every door, and the shape a search is composed once for
+        (`selectors.search`)."""
+        found: list[tuple[str, object]] = []
+        if self.date_of_birth is not None:
+            found.append(("born", self.date_of_birth))
+        q = " ".join((self.q or "").split())
+        if not q:
+            return found
+        born = normalise.parse_date(q)
+        if born is not None:
+            return [*found, ("born", born)]
+        if normalise.is_phone_shaped(q):  # "+44 7700 900999" is one number, not three words
+            return [*found, _phone(normalise.phone_fragment(q, region))]
+        for term in q.split():
+            found += _term(term, region)
+        return found
+
     def apply(
         self, patients: QuerySet[Patient], region: str = normalise.DEFAULT_REGION
     ) -> QuerySet[Patient]:
-        if self.date_of_birth is not None:
-            patients = patients.filter(date_of_birth=self.date_of_birth)
-        q = " ".join((self.q or "").split())
-        if not q:
-            return patients
-        born = normalise.parse_date(q)
-        if born is not None:
-            return patients.filter(date_of_birth=born)
-        if normalise.is_phone_shaped(q):  # "+44 7700 900999" is one number, not three words
-            return patients.filter(_phone(normalise.phone_fragment(q, region)))
-        for term in q.split():
-            patients = patients.filter(_term(term, region))
+        for kind, value in self.conditions(region):
+            patients = patients.filter(condition(kind, value))
         return patients
 
 
-def _term(term: str, region: str) -> Q:
+def condition(kind: str, value) -> Q:
+    """The query of one of a search's conditions (`PatientFilter.conditions`)."""
+    if kind == "born":
+        return Q(date_of_birth=value)
+    if kind == "email":
+        return Q(email__icontains=value)
+    if kind == "name":
+        return Q(search_name__contains=value)
+    match = Q(phone_normalised__contains=value)
+    if kind == "phone-runs":
+        match &= Q(RawSQL(_GRAMS, [value], output_field=BooleanField()))
+    return match
+
+
+def _term(term: str, region: str) -> list[tuple[str, object]]:
     if "@" in term:
-        return Q(email__icontains=term)
+        return [("email", term)]
     if normalise.is_phone_shaped(term):
-        return _phone(normalise.phone_fragment(term, region))
-    match = Q()
-    for word in normalise.fold(term).split():  # "Smith-Jones" is two words
-        match &= Q(search_name__contains=word)
-    return match  # punctuation alone constrains nothing
+        return [_phone(normalise.phone_fragment(term, region))]
+    # "Smith-Jones" is two words; punctuation alone constrains nothing.
+    return [("name", word) for word in normalise.fold(term).split()]
 
 
 # A number's runs of seven digits (PostgreSQL's `dermis_phone_grams`, migration 0032, indexed
@@ -59,13 +80,13 @@ PHONE_GRAM = 7
 _GRAMS = 'dermis_phone_grams("clinic_patient"."phone_normalised") @> dermis_phone_grams(%s::text)'
 
 
-def _phone(fragment: str) -> Q:
+def _phone(fragment: str) -> tuple[str, str]:
     """A stored number containing `fragment`. On PostgreSQL, a fragment of seven digits or more
     is looked up first among the numbers holding its runs of seven digits (the GIN index
-    `clinic_patient_phone_grams`): the trigram index alone reads most of itself for a number,
-    digits' trigrams being common to most numbers (1.7 ms among 100,000 patients; 0.1 ms so)."""
-    match = Q(phone_normalised__contains=fragment)
+    `clinic_patient_phone_grams`, "phone-runs"): the trigram index alone reads most of itself for
+    a number, digits' trigrams being common to most numbers (1.7 ms among 100,000 patients; 0.1
+    ms so)."""
     digits = sum(ch.isdigit() for ch in fragment)
     if digits >= PHONE_GRAM and connections[router.db_for_read(Patient)].vendor == "postgresql":
-        match &= Q(RawSQL(_GRAMS, [fragment], output_field=BooleanField()))
-    return match
+        return ("phone-runs", fragment)
+    return ("phone", fragment)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Q, QuerySet
 
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import Clinic, Patient, PatientMerge, PatientTally
-from dermis.web.clinic.patients.filters import PatientFilter
+from dermis.web.clinic.patients.filters import PatientFilter, condition
 from dermis.web.clinic.prepared import Paged, PreparedRows, PreparedValues
 from dermis.web.clinic.together import Read
 
@@ -30,12 +32,46 @@ TALLY = PreparedValues(
 
 def search(actor: Actor, search: PatientFilter) -> QuerySet[Patient] | Paged:
     """The actor's clinic's patients matching `search`, by name; phones typed without a country
-    code are read in the clinic's country. With nothing to narrow it, the clinic's patients
-    `Paged` through a query composed once and counted by the tally."""
+    code are read in the clinic's country: `Paged` through a query composed once for the
+    search's shape (`_composed`), counted by the ORM where a page cannot tell how many (a search
+    of more than `COMPOSED_AT_MOST` conditions is the ORM's own queryset). With nothing to narrow
+    it, the clinic's patients through a query composed once, counted by the tally."""
     clinic = actor.clinic
-    if narrows(search):
-        return search.apply(_by_name(clinic.pk), region=clinic.country)
-    return Paged(BY_NAME, lambda: tally(clinic), known={"clinic": clinic}, clinic=clinic.pk)
+    if not narrows(search):
+        return Paged(BY_NAME, lambda: tally(clinic), known={"clinic": clinic}, clinic=clinic.pk)
+    found = search.apply(_by_name(clinic.pk), region=clinic.country)
+    asked = search.conditions(region=clinic.country)
+    if len(asked) > COMPOSED_AT_MOST:
+        return found
+    values = {f"v{i}": value for i, (_, value) in enumerate(asked)}
+    rows = _composed(tuple(kind for kind, _ in asked))
+    return Paged(rows, found.count, known={"clinic": clinic}, clinic=clinic.pk, **values)
+
+
+# A narrowed search, composed once per shape (the kinds of its conditions, in order: a name of
+# one word, a phone number, two words and a date of birth, ...) and planned by the database for
+# each search's values (`planned_each_time`: a rare name's trigrams, a common one's order).
+# Composing it took 0.5 ms of a 1.1 ms search among 25,000 patients.
+COMPOSED_AT_MOST = 8
+_SEARCHES: dict[tuple[str, ...], PreparedRows] = {}
+
+
+def _composed(shape: tuple[str, ...]) -> PreparedRows:
+    rows = _SEARCHES.get(shape)
+    if rows is None:
+
+        def build(clinic: int, **values) -> QuerySet[Patient]:
+            found = _by_name(clinic)
+            for i, kind in enumerate(shape):
+                found = found.filter(condition(kind, values[f"v{i}"]))
+            return found
+
+        kinds = {f"v{i}": date if kind == "born" else str for i, kind in enumerate(shape)}
+        rows = PreparedRows(Patient, build, planned_each_time=True, clinic=int, **kinds)
+        if len(_SEARCHES) >= 256:  # shapes are few; a flood of odd ones is not kept
+            _SEARCHES.clear()
+        _SEARCHES[shape] = rows
+    return rows
 
 
 def page_reads(actor: Actor, search: PatientFilter, offset: int, limit: int) -> list[Read]:
