@@ -115,3 +115,26 @@ def test_like_lookups_are_composed_with_their_wildcards_escaped(world, many, pla
         expected = [p.pk for p in build(clinic, a, b, c)]
         assert [p.pk for p in rows.rows(None, clinic=clinic, a=a, b=b, c=c)] == expected, (a, b, c)
     assert [p.pk for p in rows.rows(None, clinic=clinic, a="_", b="%", c="")] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("asked", ["zed1", "ZÉD", "amy zed", "my", "bea zed1", "jones", "s"])
+def test_a_fhir_name_search_is_composed_once_and_finds_the_start_of_a_part(asked, many, world):
+    """Each word at the start of a part of the folded name, as Python finds it among the rows."""
+    from dermis.web.clinic.patients import normalise
+    from dermis.web.fhir.rest import resources
+
+    words = normalise.fold(asked).split()
+    expected = [
+        p.pk
+        for p in Patient.objects.filter(clinic=world.northgate).order_by("family_name", "pk")
+        if all(p.search_name.startswith(w) or f" {w}" in p.search_name for w in words)
+    ]
+    found = resources._patient_search(world.fran, {"name": [asked], "_count": ["50"]})
+    assert isinstance(found, Paged)
+    assert [p.pk for p in found[0:100]] == expected and found.count() == len(expected)
+    assert all(p.clinic == world.northgate for p in found[0:2])
+    # Beside another parameter it is the ORM's own query, finding the same.
+    both = resources._patient_search(world.fran, {"name": [asked], "birthdate": ["ge1900-01-01"]})
+    assert not isinstance(both, Paged) and [p.pk for p in both] == expected
+    assert list(resources._NAMES) and all(r.planned_each_time for r in resources._NAMES.values())
