@@ -10,6 +10,8 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import Patient
@@ -138,3 +140,15 @@ def test_a_fhir_name_search_is_composed_once_and_finds_the_start_of_a_part(asked
     both = resources._patient_search(world.fran, {"name": [asked], "birthdate": ["ge1900-01-01"]})
     assert not isinstance(both, Paged) and [p.pk for p in both] == expected
     assert list(resources._NAMES) and all(r.planned_each_time for r in resources._NAMES.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
+def test_every_form_of_a_date_of_birth_is_read_back(born):
+    """The quick refusal of text without a four-digit year leaves every accepted form read."""
+    from dermis.web.clinic.patients import normalise
+
+    for fmt in normalise.DATE_FORMATS:
+        assert normalise.parse_date(born.strftime(fmt)) == born, fmt
+    for not_a_date in ("nguyen536", "0770090011", "14/07/88", "smith 12"):
+        assert normalise.parse_date(not_a_date) is None

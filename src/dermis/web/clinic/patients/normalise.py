@@ -16,6 +16,7 @@ from anyascii import anyascii
 
 DEFAULT_REGION = "GB"
 
+_A_YEAR = re.compile(r"\d{4}")
 DATE_FORMATS = (
     "%Y-%m-%d",
     "%d/%m/%Y",
@@ -107,6 +108,8 @@ def parse_date(text: str) -> date | None:
     """A date of birth typed as 1988-07-14, 14/07/1988, 14.07.1988, 14-07-1988, 14 Jul 1988 or
     14 July 1988 (day first: the clinic's convention), else None."""
     text = " ".join((text or "").split())
+    if not _A_YEAR.search(text):  # each form's %Y is four digits: nothing else can be a date
+        return None
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()

@@ -39,13 +39,16 @@ def search(actor: Actor, search: PatientFilter) -> QuerySet[Patient] | Paged:
     clinic = actor.clinic
     if not narrows(search):
         return Paged(BY_NAME, lambda: tally(clinic), known={"clinic": clinic}, clinic=clinic.pk)
-    found = search.apply(_by_name(clinic.pk), region=clinic.country)
     asked = search.conditions(region=clinic.country)
     if len(asked) > COMPOSED_AT_MOST:
-        return found
+        return search.apply(_by_name(clinic.pk), region=clinic.country)
     values = {f"v{i}": value for i, (_, value) in enumerate(asked)}
     rows = _composed(tuple(kind for kind, _ in asked))
-    return Paged(rows, found.count, known={"clinic": clinic}, clinic=clinic.pk, **values)
+
+    def count() -> int:
+        return search.apply(_by_name(clinic.pk), region=clinic.country).count()
+
+    return Paged(rows, count, known={"clinic": clinic}, clinic=clinic.pk, **values)
 
 
 # A narrowed search, composed once per shape (the kinds of its conditions, in order: a name of
