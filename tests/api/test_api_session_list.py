@@ -81,6 +81,16 @@ def test_the_reads_do_not_grow_with_the_record_and_go_together_on_postgresql(wor
         together = [q["sql"] for q in large if "clinic_sessionaddendum" in q["sql"]]
         assert len(together) == 1
         assert "clinic_treatmentsession" in together[0] and "clinic_sessionarea" in together[0]
+        assert '"clinic_patient"' in together[0]  # with the patient: one round trip for both
+
+
+def test_another_clinics_patient_is_not_found_though_their_sessions_were_asked(
+    world, api_as, record
+):
+    """Their sessions go with the patient's read, by the id asked for; none is shown."""
+    response = api_as("oscar").get(f"/api/v1/patients/{world.nora.pk}/sessions")
+    assert response.status_code == 404
+    assert "LOT" not in response.content.decode() and "cheeks" not in response.content.decode()
 
 
 def test_a_patient_without_sessions_lists_none(world, api_as):

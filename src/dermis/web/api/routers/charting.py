@@ -28,11 +28,18 @@ from dermis.web.api.schemas_charting import (
     SessionIn,
     SessionPatch,
 )
-from dermis.web.clinic.access import CLINICAL, audit
+from dermis.web.clinic.access import CLINICAL, PATIENT_IN_CLINIC, audit
 from dermis.web.clinic.charting import photos as photo_store
 from dermis.web.clinic.charting import services
-from dermis.web.clinic.charting.selectors import Chart, charted_sessions, plan_for, stored_chart
+from dermis.web.clinic.charting.selectors import (
+    Chart,
+    charted_session_reads,
+    charted_sessions,
+    plan_for,
+    stored_chart,
+)
 from dermis.web.clinic.models import AuditEvent, Photo, TreatmentSession
+from dermis.web.clinic.together import read_together
 
 router = Router(tags=["clinical record"])
 REFUSED = {403: Problem, 404: Problem, 409: Problem, 422: Problem}
@@ -102,9 +109,13 @@ def _sessions():
 def list_sessions(request, patient_id: PathId):
     """Newest first, each with its areas (depth, tip, passes) and addenda."""
     staff = require_staff(request, CLINICAL)
-    patient = clinic_patient(staff, patient_id)
+    # The patient and their sessions in one round trip.
+    first = PATIENT_IN_CLINIC.ahead(1, patient=patient_id, clinic=staff.clinic_id)
+    with read_together(first, *charted_session_reads(patient_id)):
+        patient = clinic_patient(staff, patient_id)
+        sessions = charted_sessions(patient)
     audit(request, AuditEvent.Action.VIEW, patient, summary="api: sessions")
-    return [session_out(s) for s in charted_sessions(patient)]
+    return [session_out(s) for s in sessions]
 
 
 @router.get("/sessions/{session_id}", response=SessionOut, summary="One charted session")

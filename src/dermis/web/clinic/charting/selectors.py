@@ -28,7 +28,7 @@ from dermis.web.clinic.core_inputs import (
 )
 from dermis.web.clinic.models import Patient, SessionAddendum, TreatmentPlan, TreatmentSession
 from dermis.web.clinic.prepared import PreparedRows
-from dermis.web.clinic.together import read_together
+from dermis.web.clinic.together import Read, read_together
 
 
 @dataclass(frozen=True)
@@ -211,17 +211,22 @@ ADDENDA = PreparedRows(
 )
 
 
+def charted_session_reads(patient_id: int) -> list[Read | None]:
+    """What `charted_sessions` reads, for a page to send with its own first reads (by the
+    patient's id as asked for: a read the page then refuses is only read, never used)."""
+    return [
+        SESSIONS.ahead(None, patient=patient_id),
+        AREAS.ahead(None, patient=patient_id),
+        ADDENDA.ahead(None, patient=patient_id),
+    ]
+
+
 def charted_sessions(patient: Patient) -> list[TreatmentSession]:
     """Every session of the patient, newest first (by time, then id), each with its areas and
     its addenda (with their authors): the three read in one round trip where the database
     takes several statements as one string (`read_together`), where they were three."""
     pk = patient.pk
-    reads = (
-        SESSIONS.ahead(None, patient=pk),
-        AREAS.ahead(None, patient=pk),
-        ADDENDA.ahead(None, patient=pk),
-    )
-    with read_together(*reads):
+    with read_together(*charted_session_reads(pk)):
         sessions = read_sessions(patient)
         addenda = ADDENDA.rows(None, patient=pk) if sessions else []
     give_related(sessions, addenda, SessionAddendum, "session")
