@@ -29,6 +29,7 @@ from dermis.web.clinic.patients import services as patients
 from dermis.web.clinic.scheduling import due_dates, recall_desk, recall_list, versions
 from dermis.web.clinic.scheduling.booking import Booking, book
 from tests import factories
+from tests.web.concurrent_writers import second_waits_then_both_commit
 from tests.web.test_notice_period_migration import back_to_the_latest  # noqa: F401
 from tests.web.test_recall_store import _clinic_of_many
 from tests.web.test_recall_worklist import CADENCE_DAYS, _patient, _treated
@@ -296,53 +297,19 @@ def test_the_two_versions_are_locked_in_one_order_so_writers_never_deadlock(worl
     one that changes an appointment meanwhile: the second waits for the first (both versions'
     rows are taken schedule first), where taking them in the order the triggers fire would make
     each wait for the other."""
-    import threading
-
-    import psycopg
-
     factories.working_hours(world.pat)
     start = factories.next_weekday_at(10, days_ahead=5)
     first = factories.appointment(world.pat, world.nora, start)
     second = factories.appointment(world.pat, world.nora, start + timedelta(hours=2))
     versions_before = _versions(world)
-    s = connection.settings_dict
-    dsn = f"host={s['HOST']} port={s['PORT'] or 5432} user={s['USER']} dbname={s['NAME']}"
-    one, other = psycopg.connect(dsn), psycopg.connect(dsn)
-    failed: list[BaseException] = []
-
-    def meanwhile():
-        try:
-            other.execute("SET lock_timeout = '20s'")
-            other.execute("UPDATE clinic_appointment SET notes = 'b' WHERE id = %s", [second.pk])
-            other.commit()
-        except BaseException as error:  # reported by the test
-            failed.append(error)
-            other.rollback()
-
-    try:
-        one.execute("SET lock_timeout = '20s'")
-        one.execute(
+    failed = second_waits_then_both_commit(
+        (
             "UPDATE clinic_location SET name = name || '' WHERE clinic_id = %s",
             [world.northgate.pk],
-        )
-        thread = threading.Thread(target=meanwhile)
-        thread.start()
-        other_pid = other.info.backend_pid
-        for _ in range(200):  # until the other transaction waits for a lock
-            waiting = one.execute(
-                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [other_pid]
-            ).fetchone()
-            if waiting and waiting[0] == "Lock":
-                break
-            threading.Event().wait(0.05)
-        else:
-            pytest.fail("the other transaction did not wait for the first")
-        one.execute("UPDATE clinic_appointment SET notes = 'a' WHERE id = %s", [first.pk])
-        one.commit()
-        thread.join(30)
-    finally:
-        one.close()
-        other.close()
+        ),
+        ("UPDATE clinic_appointment SET notes = 'b' WHERE id = %s", [second.pk]),
+        ("UPDATE clinic_appointment SET notes = 'a' WHERE id = %s", [first.pk]),
+    )
     assert not failed, failed
     notes = dict(
         Appointment.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "notes")

@@ -5,7 +5,6 @@ migration and doing it again never gives a number twice."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from django.utils import timezone
 from dermis.web.clinic.models import Appointment, FollowUpGrade, Patient
 from dermis.web.clinic.patients import record_version
 from tests import factories
+from tests.web.concurrent_writers import second_waits_then_both_commit
 from tests.web.test_notice_period_migration import back_to_the_latest  # noqa: F401
 
 
@@ -37,53 +37,21 @@ def test_a_patients_writers_take_the_clinics_schedule_row_first_and_never_deadlo
     grade's trigger took the schedule row first), where taking the patient's row first would
     make each wait for the other (the appointment's triggers take the schedule row, then the
     recall row, then the patient's)."""
-    import psycopg
-
     factories.working_hours(world.pat)
     start = factories.next_weekday_at(10, days_ahead=5)
     first = factories.appointment(world.pat, world.nora, start)
     second = factories.appointment(world.pat, world.nora, start + timedelta(hours=2))
     before = _numbers(world)
-    s = connection.settings_dict
-    dsn = f"host={s['HOST']} port={s['PORT'] or 5432} user={s['USER']} dbname={s['NAME']}"
-    one, other = psycopg.connect(dsn), psycopg.connect(dsn)
-    failed: list[BaseException] = []
-
-    def meanwhile():
-        try:
-            other.execute("SET lock_timeout = '20s'")
-            other.execute("UPDATE clinic_appointment SET notes = 'b' WHERE id = %s", [second.pk])
-            other.commit()
-        except BaseException as error:  # reported by the test
-            failed.append(error)
-            other.rollback()
-
-    try:
-        one.execute("SET lock_timeout = '20s'")
-        one.execute(
+    failed = second_waits_then_both_commit(
+        (
             "INSERT INTO clinic_followupgrade (patient_id, area, concern, grade, baseline,"
             " graded_on, notes) VALUES (%s, 'cheeks', 'acne_scars_rolling', 2, 3, CURRENT_DATE,"
             " '')",
             [world.nora.pk],
-        )
-        thread = threading.Thread(target=meanwhile)
-        thread.start()
-        other_pid = other.info.backend_pid
-        for _ in range(200):  # until the other transaction waits for a lock
-            waiting = one.execute(
-                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [other_pid]
-            ).fetchone()
-            if waiting and waiting[0] == "Lock":
-                break
-            threading.Event().wait(0.05)
-        else:
-            pytest.fail("the other transaction did not wait for the first")
-        one.execute("UPDATE clinic_appointment SET notes = 'a' WHERE id = %s", [first.pk])
-        one.commit()
-        thread.join(30)
-    finally:
-        one.close()
-        other.close()
+        ),
+        ("UPDATE clinic_appointment SET notes = 'b' WHERE id = %s", [second.pk]),
+        ("UPDATE clinic_appointment SET notes = 'a' WHERE id = %s", [first.pk]),
+    )
     assert not failed, failed
     notes = dict(
         Appointment.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "notes")
