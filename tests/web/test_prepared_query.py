@@ -869,8 +869,8 @@ def test_a_big_integer_columns_value_is_found_where_the_database_wraps_it(world)
 
 
 def test_a_stand_in_left_among_the_parameters_is_refused():
-    from dermis.web.clinic.prepared import INT_SENTINEL, _all_found
+    from dermis.web.clinic.stand_ins import INT_SENTINEL, all_found
 
-    _all_found([INT_SENTINEL, 3], [(0, "a", int)], {"a": INT_SENTINEL})  # placed: fine
+    all_found([INT_SENTINEL, 3], [(0, "a", int)], {"a": INT_SENTINEL})  # placed: fine
     with pytest.raises(ValueError, match="cannot place"):
-        _all_found([INT_SENTINEL, INT_SENTINEL], [(0, "a", int)], {"a": INT_SENTINEL})
+        all_found([INT_SENTINEL, INT_SENTINEL], [(0, "a", int)], {"a": INT_SENTINEL})

@@ -31,10 +31,8 @@ ms one by one here and 0.45 ms together, the round trips being most of it.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -46,54 +44,8 @@ from django.db.models.query import (
     get_related_populators,
 )
 
+from dermis.web.clinic.stand_ins import INT_SENTINEL, int64, sentinel, slots_of
 from dermis.web.clinic.together import Read, fetch
-
-# Stand-ins for the values while the SQL is composed: found again among its parameters. (The
-# number fits a 32-bit column: Django composes nothing for a value out of the column's range.)
-INT_SENTINEL = -1_739_000_017
-INT64 = (-(2**63), 2**63 - 1)
-
-
-def _sentinel(kind: type, i: int):
-    """The `i`th stand-in of a type: distinct from each other and from any real value."""
-    if kind is int:
-        return INT_SENTINEL - i
-    if kind is str:
-        return f"\x1fprepared-query-value-{i}\x1f"
-    if kind is datetime:
-        return datetime(1001 + i, 1, 1, 1, 1, 1, 1, tzinfo=UTC)
-    if kind is date:
-        return date(1001 + i, 1, 1)
-    raise TypeError(f"a prepared query takes int, str, date or datetime values, not {kind}")
-
-
-def _identity(value):
-    return value
-
-
-def _adapters(kind: type, ops) -> tuple:
-    """How a value of `kind` may appear among the composed parameters: as itself, or as the
-    database's adapted form (SQLite's dates and times are text by then); a text also as the
-    pattern a `contains`, `startswith` or `endswith` lookup makes of it (its wildcards escaped)."""
-    if kind is datetime:
-        return (_identity, ops.adapt_datetimefield_value)
-    if kind is date:
-        return (_identity, ops.adapt_datefield_value)
-    if kind is str:
-        return (_identity, *_like_patterns(ops))
-    return (_identity,)
-
-
-@functools.cache
-def _like_patterns(ops) -> tuple:
-    """The patterns Django's LIKE lookups send for a text (`contains`, `startswith`, `endswith`,
-    and their case-blind forms, which send the same)."""
-    escaped = ops.prep_for_like_query
-    return (
-        lambda v: f"%{escaped(v)}%",
-        lambda v: f"{escaped(v)}%",
-        lambda v: f"%{escaped(v)}",
-    )
 
 
 @dataclass(frozen=True)
@@ -144,11 +96,11 @@ class PreparedRows:
         if recipe is not None:
             return recipe
         ops = connections[alias].ops
-        stand_in = {name: _sentinel(kind, i) for i, (name, kind) in enumerate(self.kinds.items())}
+        stand_in = {name: sentinel(kind, i) for i, (name, kind) in enumerate(self.kinds.items())}
         queryset = _page(self.build(**stand_in).using(alias), limit, offset)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = _slots(params, self.kinds, stand_in, ops)
+        slots = slots_of(params, self.kinds, stand_in, ops)
         if compiler.has_extra_select:
             raise ValueError("a prepared query reads no extra select")
         klass_info, select = compiler.klass_info, compiler.select
@@ -178,7 +130,7 @@ class PreparedRows:
             raise TypeError(f"a prepared query takes {sorted(self.kinds)}, given {sorted(values)}")
         for name, kind in self.kinds.items():
             value = values[name]
-            if type(value) is not kind or (kind is int and not _int64(value)):
+            if type(value) is not kind or (kind is int and not int64(value)):
                 return None
         alias = router.db_for_read(self.model)
         r = self._recipe(alias, limit, offset)
@@ -224,56 +176,6 @@ class PreparedRows:
         return _known(out, known)
 
 
-def _slots(params: list, kinds: dict, stand_in: dict, ops) -> list:
-    """Where each value's stand-in is among the composed parameters: (position, name, adapter)
-    of a value; (position, (name, k), adapter) of the kth number of a list."""
-    slots = []
-    for name, kind in kinds.items():
-        wanted_each = (
-            [((name, k), v, int) for k, v in enumerate(stand_in[name])]
-            if kind is list
-            else [(name, stand_in[name], kind)]
-        )
-        for key, value, each_kind in wanted_each:
-            found: dict[int, Callable] = {}  # position: the first adapter that gives it
-            for adapt in _adapters(each_kind, ops):
-                wanted = adapt(value)
-                for i, p in enumerate(params):
-                    if type(p) is type(wanted) and p == wanted:
-                        found.setdefault(i, adapt)
-                    elif each_kind is int and _wrapped_int(p, wanted):
-                        found.setdefault(i, type(p))  # as the column's type wraps it
-            if not found:
-                raise ValueError(f"a prepared query takes each value as given: {name!r} is not")
-            slots += [(at, key, adapt) for at, adapt in found.items()]
-    _all_found(params, slots, stand_in)
-    return slots
-
-
-def _wrapped_int(p, wanted) -> bool:
-    """A number the database's adapter wrapped in a type of its own (psycopg's `Int8`, which
-    Django gives a big integer column's value)."""
-    return isinstance(p, int) and not isinstance(p, bool) and type(p) is not int and p == wanted
-
-
-def _all_found(params: list, slots: list, stand_in: dict) -> None:
-    """Every stand-in among the parameters is a slot: one left would be sent as it is."""
-    placed = {at for at, _, _ in slots}
-    stand_ins = [
-        v for value in stand_in.values() for v in (value if type(value) is list else [value])
-    ]
-    for i, p in enumerate(params):
-        if i not in placed and any(
-            (type(p) is type(v) and p == v) or (type(v) is int and _wrapped_int(p, v))
-            for v in stand_ins
-        ):
-            raise ValueError(f"a prepared query's parameter {i} is a value it cannot place")
-
-
-def _int64(value) -> bool:
-    return type(value) is int and INT64[0] <= value <= INT64[1]
-
-
 @dataclass(frozen=True)
 class _ValuesRecipe:
     sql: str | None  # None: the query can match nothing (an empty list it needs a member of)
@@ -313,7 +215,7 @@ class PreparedValues:
             if kind is list:
                 stand_in[name] = [INT_SENTINEL - 1000 * (i + 1) - k for k in range(n)]
             else:
-                stand_in[name] = _sentinel(kind, i)
+                stand_in[name] = sentinel(kind, i)
         queryset = self.build(**stand_in).using(alias)
         query = queryset.query
         shape = FlatValuesListIterable if self.flat else ValuesListIterable
@@ -331,7 +233,7 @@ class PreparedValues:
             recipe = _ValuesRecipe(
                 sql,
                 tuple(params),
-                tuple(_slots(params, self.kinds, stand_in, ops)),
+                tuple(slots_of(params, self.kinds, stand_in, ops)),
                 compiler,
                 compiler.get_converters([s[0] for s in select]),
                 self.flat,
@@ -351,9 +253,9 @@ class PreparedValues:
             value = values[name]
             if kind is list:
                 value = values[name] = list(dict.fromkeys(value))
-                fits = len(value) <= LIST_LIMIT and all(_int64(v) for v in value)
+                fits = len(value) <= LIST_LIMIT and all(int64(v) for v in value)
             else:
-                fits = type(value) is kind and (kind is not int or _int64(value))
+                fits = type(value) is kind and (kind is not int or int64(value))
             if not fits:
                 return None
             lengths.append(len(value) if kind is list else 0)
@@ -425,14 +327,14 @@ class PreparedStatement:
         if recipe is None:
             ops = connections[alias].ops
             kinds = enumerate(self.kinds.items())
-            stand_in = {name: _sentinel(kind, i) for i, (name, kind) in kinds}
+            stand_in = {name: sentinel(kind, i) for i, (name, kind) in kinds}
             query = self.build(**stand_in).using(alias).query
             try:
                 sql, params = query.get_compiler(using=alias).as_sql()
             except EmptyResultSet:
                 recipe = (None, (), ())
             else:
-                recipe = (sql, tuple(params), tuple(_slots(params, self.kinds, stand_in, ops)))
+                recipe = (sql, tuple(params), tuple(slots_of(params, self.kinds, stand_in, ops)))
             self._recipes[alias] = recipe
         return recipe
 
@@ -443,7 +345,7 @@ class PreparedStatement:
         alias = router.db_for_read(self.model)
         for name, kind in self.kinds.items():
             value = values[name]
-            if type(value) is not kind or (kind is int and not _int64(value)):
+            if type(value) is not kind or (kind is int and not int64(value)):
                 try:
                     sql, params = self.build(**values).query.get_compiler(using=alias).as_sql()
                 except EmptyResultSet:
