@@ -1,7 +1,7 @@
 """A patient's record version: the two numbers the database keeps (migration 0033) that change
-whenever anything a patient's record page or FHIR bundle shows changes, save the patient's own
-row and the clinic's (which the pages key by themselves): the patient's `PatientVersion` and
-their clinic's `ReferenceVersion`.
+whenever anything changes that a patient's record page, FHIR bundle, forecast chart or series
+proposal is drawn from, save the patient's own row and the clinic's (which the pages key by
+themselves): the patient's `PatientVersion` and their clinic's `ReferenceVersion`.
 
 A page drawn for the pair may be kept and shown again while the pair stands, and while the time
 alone changes nothing it shows. The pair is read before what the page shows, so a page is never
