@@ -44,6 +44,14 @@ def test_a_flush_ended_by_a_deadlock_runs_again(world, attempts, monkeypatch):
     s = connection.settings_dict
     dsn = f"host={s['HOST']} port={s['PORT'] or 5432} user={s['USER']} dbname={s['NAME']}"
     reader, watcher = psycopg.connect(dsn), psycopg.connect(dsn, autocommit=True)
+    # PostgreSQL ends the waiter whose deadlock check first finds the cycle. The flush checks once,
+    # deadlock_timeout after it began to wait; on a busy machine the reader may start to wait only
+    # after that, and then the reader's own check would end the reader. The flush therefore checks
+    # late enough for the reader to be waiting, and the reader much later.
+    with connection.cursor() as cursor:
+        cursor.execute("SET deadlock_timeout = '3s'")
+    reader.execute("SET deadlock_timeout = '60s'")
+    reader.commit()
     failed: list[BaseException] = []
 
     def reads_the_first_table_too():
@@ -72,4 +80,6 @@ def test_a_flush_ended_by_a_deadlock_runs_again(world, attempts, monkeypatch):
     finally:
         reader.close()
         watcher.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET deadlock_timeout")
     assert not failed, failed
