@@ -10,6 +10,7 @@ from ninja import NinjaAPI, Swagger
 
 from dermis.web.api import errors, openapi_tidy
 from dermis.web.api.auth import TokenAuth
+from dermis.web.api.kept import KeepingRenderer
 from dermis.web.api.routers import (
     appointments,
     calibration,
@@ -89,6 +90,7 @@ api = DermisAPI(
     version="1",
     description=DESCRIPTION,
     auth=TokenAuth(),
+    renderer=KeepingRenderer(),
     urls_namespace="api",
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
 )

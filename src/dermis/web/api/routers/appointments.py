@@ -10,6 +10,7 @@ from ninja import Query, Router, Status
 
 from dermis.web.api.auth import api_actor, clinic_record, require_staff
 from dermis.web.api.errors import field_error
+from dermis.web.api.kept import kept_json
 from dermis.web.api.schemas import (
     AppointmentCancel,
     AppointmentIn,
@@ -146,7 +147,11 @@ def list_appointments(request, query: Query[AppointmentQuery]):
             count = int(kept)
         else:
             count = selectors.appointment_count(staff.clinic, query.status)
-    return {
+    window = list(window)
+    # Times are written in the clinic's zone (`appointment_out`).
+    zone = timezone.get_current_timezone_name()
+    shown = kept_json(request, window, count, query.limit, query.offset, zone)
+    return shown or {
         "count": count,
         "limit": query.limit,
         "offset": query.offset,

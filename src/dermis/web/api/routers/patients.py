@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import Query, Router, Status
 
 from dermis.web.api.auth import api_actor, clinic_patient, require_staff
+from dermis.web.api.kept import kept_json
 from dermis.web.api.schemas import (
     Page,
     PathId,
@@ -55,7 +56,10 @@ def list_patients(request, query: Query[PatientQuery]):
             lambda: selectors.count(api_actor(request), search, patients),
             counted=bool(reads),
         )
-    return {
+    window = list(window)
+    # The phototype is shown to clinical roles only (`patient_out`).
+    shown = kept_json(request, window, count, query.limit, query.offset, staff.is_clinical)
+    return shown or {
         "count": count,
         "limit": query.limit,
         "offset": query.offset,
