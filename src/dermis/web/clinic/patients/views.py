@@ -52,7 +52,7 @@ from dermis.web.clinic.prepared import PreparedRows
 from dermis.web.clinic.presentation import References, present
 from dermis.web.clinic.process_memo import ProcessMemo
 from dermis.web.clinic.scheduling import series
-from dermis.web.clinic.together import Read, read_together, row_of
+from dermis.web.clinic.together import Read, read_together, row_of, rows_digest
 from dermis.web.jinja import per_render
 
 PAGE_SIZE = 25
@@ -92,17 +92,15 @@ def _list_key(request, form: PatientSearchForm, page) -> str:
     column of each row, so that nothing the rows show can change unseen), how many matched and
     which page this is, what was asked (and what the form said of it), and the zone, language,
     address prefix and release it is written in. The content is the same for every role."""
-    rows = [row_of(p) for p in page.object_list]
     errors = form.errors.get_json_data() if form.is_bound else None
-    parts = (
+    return rows_digest(
+        list(page.object_list),
         dermis.__version__,
-        rows,
         (page.paginator.count, page.number),
         sorted(request.GET.lists()),
         errors,
         (timezone.get_current_timezone_name(), get_language(), get_script_prefix(), get_urlconf()),
     )
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 @staff_required(ANY_STAFF)
