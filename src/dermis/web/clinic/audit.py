@@ -9,8 +9,11 @@ save, audit_chain.py), checked by `dermis audit verify`. `summary` never holds p
 
 from __future__ import annotations
 
+from django.db import connections, router
+
 from dermis.web.clinic.actors import Actor
 from dermis.web.clinic.models import AuditEvent, Patient
+from dermis.web.clinic.process_memo import ProcessMemo
 
 Action = AuditEvent.Action
 
@@ -25,9 +28,11 @@ def record(
     object_type: str = "",
     object_id: str = "",
     listed: list[int] | None = None,
+    like: tuple[int, str] | None = None,
 ) -> AuditEvent:
     """`listed`: the patients an event about several lists (`record_many`), its hash covering
-    them."""
+    them; `like`: an earlier event (its id and chain hash) that lists the same, where PostgreSQL
+    then writes them no second time."""
     if patient is None and obj is not None:
         patient = obj if isinstance(obj, Patient) else getattr(obj, "patient", None)
     prefix = "" if actor.channel == "web" else f"{actor.channel}: "
@@ -45,6 +50,7 @@ def record(
     )
     if listed:
         event.listed_ids = list(listed)
+        event.like_candidate = like
     event.save()
     return event
 
@@ -64,4 +70,18 @@ def record_many(
         return [record(actor, action, unique[0], summary=summary)]
     counted = f"{summary}, {len(unique)} patients" if summary else f"{len(unique)} patients"
     ids = [p.pk for p in unique]
-    return [record(actor, action, object_type="Patient", summary=counted, listed=ids)]
+    # The same patients as an event this process wrote before (a worklist viewed again) are
+    # written once: this event lists them like that one (`AuditEvent.listed_like`).
+    alias = router.db_for_write(AuditEvent)
+    key = (alias, actor.clinic.pk if actor.clinic else None, tuple(sorted(ids)))
+    outside = not connections[alias].in_atomic_block
+    event = record(
+        actor, action, object_type="Patient", summary=counted, listed=ids, like=LISTS.get(key)
+    )
+    if event.listed_like is None and outside and connections[alias].vendor == "postgresql":
+        LISTS.put(key, (event.pk, event.chain_hash))  # committed: another event may point at it
+    return [event]
+
+
+# The events this process wrote that list several patients, by whose they are: (id, chain hash).
+LISTS = ProcessMemo(size=256)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from dermis.web.clinic import seals
 from dermis.web.clinic.audit_chain import GENESIS, link
-from dermis.web.clinic.models import AuditChainHead, AuditEvent
+from dermis.web.clinic.models import AuditChainHead, AuditEvent, AuditEventPatient
+
+LISTS_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,17 @@ def _events_in_order(chunk: int = 2000):
     """Every event by number, each with the patients it lists (`listed_ids`, as its writer set
     them: one query per chunk of events)."""
     events = AuditEvent.objects.order_by("seq").prefetch_related("listed")
+    lists: dict[int, list[int]] = {}  # the newest lists, for events listed like them
     for event in events.iterator(chunk_size=chunk):
         event.listed_ids = [row.patient_id_ref for row in event.listed.all()]
+        if event.listed_ids:
+            lists[event.pk] = event.listed_ids
+            if len(lists) > LISTS_KEPT:
+                del lists[next(iter(lists))]
+        elif event.listed_like is not None:
+            like = lists.get(event.listed_like)
+            if like is None:  # long before, or not there (the hash then says so)
+                rows = AuditEventPatient.objects.filter(event_id=event.listed_like)
+                like = list(rows.values_list("patient_id_ref", flat=True))
+            event.listed_ids = like
         yield event

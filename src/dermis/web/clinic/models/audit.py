@@ -40,7 +40,9 @@ class AuditQuerySet(AppendOnlyQuerySet):
             .order_by()
             .values("event_id")
         )
-        return self.filter(pk__in=own.union(listed, all=True))
+        # And the events that list the same patients as one of those (`listed_like`).
+        alike = AuditEvent.objects.filter(listed_like__in=listed).order_by().values("pk")
+        return self.filter(pk__in=own.union(listed, alike, all=True))
 
 
 class AuditChainHead(FastLoad, models.Model):
@@ -102,6 +104,11 @@ class AuditEvent(FastLoad, QuickLabels, models.Model):
     path = models.CharField(max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
+    # An event about several patients that lists the same as an earlier one (a worklist viewed
+    # again): that event's id, its patients not written again (`AuditEventPatient`). The chain
+    # hash covers the patients all the same, as the verifier reads them from there.
+    listed_like = models.BigIntegerField(null=True, blank=True)
+
     # The hash chain (audit_chain.py). Null only on a row not written by save(): verify flags it.
     seq = models.BigIntegerField(null=True, blank=True)
     chain_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (see seq)
@@ -115,6 +122,12 @@ class AuditEvent(FastLoad, QuickLabels, models.Model):
             models.Index(fields=["clinic", "-at", "-id"], name="audit_clinic_newest"),
             models.Index(
                 fields=["clinic", "username", "-at", "-id"], name="audit_clinic_user_newest"
+            ),
+            # A patient's events listed like another's (`about_patient`); only those are indexed.
+            models.Index(
+                fields=["listed_like"],
+                name="audit_listed_like",
+                condition=models.Q(listed_like__isnull=False),
             ),
         ]
         constraints = [
@@ -160,7 +173,8 @@ class AuditEvent(FastLoad, QuickLabels, models.Model):
         """The patients this event is about: its own, or those it lists (in order of id)."""
         if self.patient_id_ref is not None:
             return [self.patient_id_ref]
-        return sorted(self.listed.values_list("patient_id_ref", flat=True))
+        rows = AuditEventPatient.objects.filter(event_id=self.listed_like or self.pk)
+        return sorted(rows.values_list("patient_id_ref", flat=True))
 
 
 class AuditEventPatient(FastLoad, models.Model):
@@ -209,12 +223,13 @@ COLUMNS = (
     ("summary", "text"),
     ("path", "text"),
     ("ip_address", "inet"),
+    ("listed_like", "bigint"),
     ("seq", "bigint"),
     ("chain_hash", "text"),
 )
 
 NAMES = tuple(column for column, _ in COLUMNS)
-IP, AT = NAMES.index("ip_address"), NAMES.index("at")
+IP, AT, LIKE = NAMES.index("ip_address"), NAMES.index("at"), NAMES.index("listed_like")
 
 
 def _chain(events: list, seq: int, last: str) -> tuple[int, str]:
@@ -251,7 +266,7 @@ def _append_in_two_trips(model, alias: str, events: list) -> list | None:
             head = _chain(events, row[0], row[1])
             sql, params = _insert_statement(connection, model, events, head)
             cursor.execute(f"{sql}; COMMIT", params)
-            ids = [found[0] for found in cursor.fetchall()]
+            found = cursor.fetchall()
             cursor.nextset()
             if cursor.statusmessage != "COMMIT":  # PostgreSQL answers ROLLBACK to a failed one
                 raise DatabaseError(f"audit events not committed: {cursor.statusmessage}")
@@ -260,7 +275,7 @@ def _append_in_two_trips(model, alias: str, events: list) -> list | None:
             with contextlib.suppress(DatabaseError):
                 cursor.execute("ROLLBACK")
             raise
-    return _saved(events, ids, alias)
+    return _saved(events, found, alias)
 
 
 def _locked_head(alias: str) -> tuple[int, str]:
@@ -309,8 +324,8 @@ def _insert(model, events: list, head: tuple[int, str]) -> list:
     sql, params = _insert_statement(connection, model, events, head)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
-    return _saved(events, ids, alias)
+        found = cursor.fetchall()
+    return _saved(events, found, alias)
 
 
 def _insert_statement(connection, model, events: list, head: tuple[int, str]) -> tuple[str, list]:
@@ -326,20 +341,36 @@ def _insert_statement(connection, model, events: list, head: tuple[int, str]) ->
         f"FROM json_to_recordset(%s::json) AS rows({typed})"
     )
     rows = [[getattr(event, column) for column, _ in COLUMNS] for event in events]
-    for row in rows:
+    likes = [getattr(event, "like_candidate", None) for event in events]
+    for row, like in zip(rows, likes, strict=True):
         row[AT] = row[AT].isoformat()
         row[IP] = row[IP] or None  # as Django stores a blank address
-    payload = _json([dict(zip(NAMES, row, strict=True)) for row in rows])
+        row[LIKE] = like[0] if like else None
+    payload = [dict(zip(NAMES, row, strict=True)) for row in rows]
+    if any(likes):
+        # An earlier event whose patients these are: taken where it is there with the hash it
+        # was written with (else the patients are written, as for any event).
+        for row, like in zip(payload, likes, strict=True):
+            row["like_hash"] = like[1] if like else None
+        chosen = ", ".join("prior.id" if c == "listed_like" else f'rows."{c}"' for c in NAMES)
+        insert = (
+            f"INSERT INTO {table} ({names}) SELECT {chosen} "
+            f"FROM json_to_recordset(%s::json) AS rows({typed}, like_hash text) "
+            f"LEFT JOIN {table} AS prior "
+            "ON prior.id = rows.listed_like AND prior.chain_hash = rows.like_hash"
+        )
+    payload = _json(payload)
     listed = [[event.seq, patient] for event in events for patient in _listed(event)]
     if not listed:
-        return f"{head_sql} {insert} RETURNING id", [*head, payload]
+        return f"{head_sql} {insert} RETURNING id, listed_like", [*head, payload]
     listed_table = AuditEventPatient._meta.db_table
     sql = (
-        f"{head_sql}, written AS ({insert} RETURNING id, seq), "
+        f"{head_sql}, written AS ({insert} RETURNING id, seq, listed_like), "
         f"listed AS (INSERT INTO {listed_table} (event_id, patient_id_ref) "
         "SELECT written.id, pairs.patient FROM written "
-        "JOIN json_to_recordset(%s::json) AS pairs(seq bigint, patient bigint) USING (seq)) "
-        "SELECT id FROM written ORDER BY seq"
+        "JOIN json_to_recordset(%s::json) AS pairs(seq bigint, patient bigint) USING (seq) "
+        "WHERE written.listed_like IS NULL) "
+        "SELECT id, listed_like FROM written ORDER BY seq"
     )
     pairs = _json([{"seq": seq, "patient": patient} for seq, patient in listed])
     return sql, [*head, payload, pairs]
@@ -354,10 +385,11 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _saved(events: list, ids: list[int], alias: str) -> list:
-    """`events` marked as the stored rows `ids`."""
-    for event, pk in zip(events, ids, strict=True):
-        event.pk = pk
+def _saved(events: list, found: list[tuple], alias: str) -> list:
+    """`events` marked as the stored rows `found` (each its id, and whose patients it lists
+    like)."""
+    for event, (pk, like) in zip(events, found, strict=True):
+        event.pk, event.listed_like = pk, like
         event._state.adding = False
         event._state.db = alias
     return events
