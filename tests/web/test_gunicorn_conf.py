@@ -28,8 +28,8 @@ def _printed(**env: str) -> dict[str, str]:
 
 
 def test_a_worker_is_recycled_after_fifty_thousand_requests_by_default():
-    """Not every 2,000: under load that restarted each worker every few seconds, reloading the
-    application and dropping what it keeps (docs/scale.md)."""
+    """Not every 2,000: under load that restarted each worker about every 20 seconds, loading the
+    application again and dropping what it keeps (docs/scale.md)."""
     printed = _printed()
     assert printed["max_requests"] == "50000"
     assert printed["max_requests_jitter"] == "5000"
