@@ -105,7 +105,7 @@ CONVERT = {
 
 
 def resource(r5: dict) -> dict:
-    """One R5 resource (as JSON) in its R4 form."""
-    r = copy.deepcopy(r5)
-    convert = CONVERT.get(r.get("resourceType", ""))
-    return convert(r) if convert else r
+    """One R5 resource (as JSON) in its R4 form: the same dict where R4 writes it alike (a
+    Patient, a Practitioner: served as the R5 route serves it), a converted copy otherwise."""
+    convert = CONVERT.get(r5.get("resourceType", ""))
+    return convert(copy.deepcopy(r5)) if convert else r5

@@ -91,10 +91,12 @@ def _patient_search(staff, query):
         # Names alone, the search most asked: composed once for its number of words.
         values = {f"w{i}": word for i, word in enumerate(words)}
         values |= {f"s{i}": f" {word}" for i, word in enumerate(words)}
-        everything = _named(staff.clinic_id, words, [f" {word}" for word in words])
-        return Paged(
-            _names_composed(len(words)), everything.count, clinic=staff.clinic_id, **values
-        )
+
+        def count() -> int:
+            # Composed only when a full page cannot tell how many matched.
+            return _named(staff.clinic_id, words, [f" {word}" for word in words]).count()
+
+        return Paged(_names_composed(len(words)), count, clinic=staff.clinic_id, **values)
     q = _id_q(query)
     system = c.identifier_system(staff.clinic.slug, "patient")
     for value in query.get("identifier", []):
