@@ -13,15 +13,19 @@ import pytest
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 
-def _printed(**env: str) -> dict[str, str]:
+def _gunicorn(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DERMIS_MAX_REQUESTS")}
-    out = subprocess.run(
+    return subprocess.run(
         [GUNICORN, "--config", "python:dermis.web.gunicorn_conf", "--print-config"],
         env={**clean, "DERMIS_ENV": "development", **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def _printed(**env: str) -> dict[str, str]:
+    out = _gunicorn(**env)
     assert out.returncode == 0, out.stderr
     pairs = (line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
     return {k.strip(): v.strip() for k, v in pairs}
@@ -42,14 +46,7 @@ def test_the_limit_is_set_from_the_environment(value, limit, jitter):
 
 
 def test_a_limit_that_is_not_a_number_is_refused_naming_the_variable():
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DERMIS_MAX_REQUESTS")}
-    out = subprocess.run(
-        [GUNICORN, "--config", "python:dermis.web.gunicorn_conf", "--print-config"],
-        env={**clean, "DERMIS_ENV": "development", "DERMIS_MAX_REQUESTS": "lots"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = _gunicorn(DERMIS_MAX_REQUESTS="lots")
     assert out.returncode != 0
     assert "DERMIS_MAX_REQUESTS='lots'" in out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
